@@ -1,0 +1,325 @@
+// Deterministic CBOR (RFC 8949 §4.2.1 "core deterministic encoding") for everything that is hashed
+// or signed: transactions, co-signatures, device readings. The encoder writes the one canonical
+// form; the strict decoder accepts only that form, so `encode(decode(b))` equals `b` for every `b`
+// it accepts. cbor-x stays the fast general-purpose codec and serves tests as an independent check.
+import { CborError } from "./errors.ts";
+
+/** A CBOR tag (major type 6) around a value. */
+export class Tagged {
+  constructor(
+    readonly tag: number,
+    readonly value: CborValue,
+  ) {}
+}
+
+/** Float values that must be encoded as floats even when integral (SenML `v`). */
+export class CborFloat {
+  constructor(readonly value: number) {}
+}
+
+export type CborValue =
+  | number
+  | bigint
+  | string
+  | boolean
+  | null
+  | undefined
+  | Uint8Array
+  | CborValue[]
+  | Map<CborValue, CborValue>
+  | Tagged
+  | CborFloat;
+
+export interface DecodeLimits {
+  depthMax: number;
+  itemsMax: number; // array/map entries in one container
+  bytesMax: number; // byte or text string length
+}
+
+export const decodeLimitsDefault: DecodeLimits = { depthMax: 16, itemsMax: 65_536, bytesMax: 1 << 20 };
+
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder("utf-8", { fatal: true });
+
+// ---- encoder ---------------------------------------------------------------------------------
+
+class Writer {
+  private buf = new Uint8Array(256);
+  length = 0;
+
+  private reserve(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.length + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+  }
+
+  byte(b: number): void {
+    this.reserve(1);
+    this.buf[this.length++] = b;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.reserve(b.length);
+    this.buf.set(b, this.length);
+    this.length += b.length;
+  }
+
+  /** Head with the shortest argument (§4.2.1). */
+  head(major: number, value: number | bigint): void {
+    const v = BigInt(value);
+    const m = major << 5;
+    if (v < 24n) this.byte(m | Number(v));
+    else if (v < 0x100n) this.bytes(Uint8Array.of(m | 24, Number(v)));
+    else if (v < 0x10000n) this.bytes(Uint8Array.of(m | 25, Number(v >> 8n), Number(v & 0xffn)));
+    else if (v < 0x100000000n) {
+      this.byte(m | 26);
+      const b = new Uint8Array(4);
+      new DataView(b.buffer).setUint32(0, Number(v));
+      this.bytes(b);
+    } else if (v < 0x10000000000000000n) {
+      this.byte(m | 27);
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setBigUint64(0, v);
+      this.bytes(b);
+    } else throw new CborError("CBOR_RANGE", `integer ${v} does not fit in 64 bits`);
+  }
+
+  result(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+}
+
+/** Shortest of f16/f32/f64 that holds `v` exactly (§4.2.2 preferred serialization). */
+function writeFloat(w: Writer, v: number): void {
+  if (Number.isNaN(v)) return w.bytes(Uint8Array.of(0xf9, 0x7e, 0x00));
+  const h = toFloat16Bits(v);
+  if (h !== undefined) return w.bytes(Uint8Array.of(0xf9, h >> 8, h & 0xff));
+  const b = new Uint8Array(9);
+  const view = new DataView(b.buffer);
+  if (Math.fround(v) === v) {
+    b[0] = 0xfa;
+    view.setFloat32(1, v);
+    return w.bytes(b.subarray(0, 5));
+  }
+  b[0] = 0xfb;
+  view.setFloat64(1, v);
+  w.bytes(b);
+}
+
+/** IEEE 754 half-precision bits of `v` if it is exactly representable, else undefined. */
+export function toFloat16Bits(v: number): number | undefined {
+  if (Object.is(v, 0)) return 0x0000;
+  if (Object.is(v, -0)) return 0x8000;
+  if (v === Infinity) return 0x7c00;
+  if (v === -Infinity) return 0xfc00;
+  const sign = v < 0 ? 0x8000 : 0;
+  const a = Math.abs(v);
+  // Subnormal halves are multiples of 2^-24 below 2^-14.
+  if (a < 2 ** -14) {
+    const m = a * 2 ** 24;
+    return Number.isInteger(m) ? sign | m : undefined;
+  }
+  const e = Math.floor(Math.log2(a));
+  if (e > 15) return undefined;
+  const exp = 2 ** e > a ? e - 1 : 2 ** (e + 1) <= a ? e + 1 : e; // guard log2 rounding
+  const m = (a / 2 ** exp - 1) * 1024;
+  if (!Number.isInteger(m) || exp > 15) return undefined;
+  return sign | ((exp + 15) << 10) | m;
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  // §4.2.1: map keys sorted by the bytewise lexicographic order of their deterministic encodings.
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
+}
+
+function writeValue(w: Writer, v: CborValue): void {
+  if (v === null) return w.byte(0xf6);
+  if (v === undefined) return w.byte(0xf7);
+  if (v === false) return w.byte(0xf4);
+  if (v === true) return w.byte(0xf5);
+  if (typeof v === "number") {
+    if (Number.isSafeInteger(v)) return v >= 0 ? w.head(0, v) : w.head(1, -1 - v);
+    return writeFloat(w, v);
+  }
+  if (typeof v === "bigint") return v >= 0n ? w.head(0, v) : w.head(1, -1n - v);
+  if (typeof v === "string") {
+    const b = textEncoder.encode(v);
+    w.head(3, b.length);
+    return w.bytes(b);
+  }
+  if (v instanceof Uint8Array) {
+    w.head(2, v.length);
+    return w.bytes(v);
+  }
+  if (v instanceof CborFloat) return writeFloat(w, v.value);
+  if (Array.isArray(v)) {
+    w.head(4, v.length);
+    for (const item of v) writeValue(w, item);
+    return;
+  }
+  if (v instanceof Map) {
+    const entries = [...v.entries()].map(([k, val]) => [encode(k), val] as const);
+    entries.sort((a, b) => compareBytes(a[0], b[0]));
+    for (let i = 1; i < entries.length; i++) {
+      if (compareBytes(entries[i - 1][0], entries[i][0]) === 0) throw new CborError("CBOR_DUPLICATE_KEY", "map has a duplicate key");
+    }
+    w.head(5, entries.length);
+    for (const [k, val] of entries) {
+      w.bytes(k);
+      writeValue(w, val);
+    }
+    return;
+  }
+  if (v instanceof Tagged) {
+    w.head(6, v.tag);
+    return writeValue(w, v.value);
+  }
+  throw new CborError("CBOR_TYPE", `cannot encode a value of type ${typeof v}`);
+}
+
+/** Encodes `value` in core deterministic CBOR. */
+export function encode(value: CborValue): Uint8Array {
+  const w = new Writer();
+  writeValue(w, value);
+  return w.result();
+}
+
+// ---- strict decoder --------------------------------------------------------------------------
+
+class Reader {
+  offset = 0;
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly limits: DecodeLimits,
+  ) {}
+
+  fail(what: string): never {
+    throw new CborError("CBOR_MALFORMED", `${what} at byte ${this.offset}`);
+  }
+
+  take(n: number): Uint8Array {
+    if (n > this.bytes.length - this.offset) this.fail(`truncated: ${n} bytes needed`);
+    const out = this.bytes.subarray(this.offset, this.offset + n);
+    this.offset += n;
+    return out;
+  }
+
+  /** Reads a head; returns [major, argument]. Non-shortest arguments are refused (§4.2.1). */
+  head(): [number, bigint, number] {
+    const [ib] = this.take(1);
+    const major = ib >> 5;
+    const info = ib & 0x1f;
+    if (info < 24) return [major, BigInt(info), info];
+    if (info > 27) this.fail(info === 31 ? "indefinite length is not deterministic" : `reserved additional information ${info}`);
+    const size = 1 << (info - 24);
+    const b = this.take(size);
+    let v = 0n;
+    for (const x of b) v = (v << 8n) | BigInt(x);
+    if (major !== 7) {
+      const min = info === 24 ? 24n : 1n << BigInt(4 * size); // smallest value needing this width
+      if (v < min) this.fail("integer or length not in shortest form");
+    }
+    return [major, v, info];
+  }
+
+  length(v: bigint, max: number): number {
+    if (v > BigInt(max)) this.fail(`length ${v} over the limit ${max}`);
+    return Number(v);
+  }
+
+  value(depth: number): CborValue {
+    if (depth > this.limits.depthMax) this.fail(`nesting deeper than ${this.limits.depthMax}`);
+    const [major, arg, info] = this.head();
+    switch (major) {
+      case 0:
+        return arg <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(arg) : arg;
+      case 1: {
+        const n = -1n - arg;
+        return n >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(n) : n;
+      }
+      case 2:
+        return this.take(this.length(arg, this.limits.bytesMax)).slice();
+      case 3:
+        try {
+          return textDecoder.decode(this.take(this.length(arg, this.limits.bytesMax)));
+        } catch {
+          return this.fail("text string is not valid UTF-8");
+        }
+      case 4: {
+        const n = this.length(arg, this.limits.itemsMax);
+        const out: CborValue[] = [];
+        for (let i = 0; i < n; i++) out.push(this.value(depth + 1));
+        return out;
+      }
+      case 5: {
+        const n = this.length(arg, this.limits.itemsMax);
+        const out = new Map<CborValue, CborValue>();
+        let previous: Uint8Array | undefined;
+        for (let i = 0; i < n; i++) {
+          const start = this.offset;
+          const key = this.value(depth + 1);
+          const keyBytes = this.bytes.subarray(start, this.offset);
+          if (previous && compareBytes(previous, keyBytes) >= 0) this.fail("map keys not in deterministic order or duplicated");
+          if (typeof key !== "number" && typeof key !== "string" && typeof key !== "bigint") this.fail("map key is not an integer or text");
+          previous = keyBytes;
+          out.set(key, this.value(depth + 1));
+        }
+        return out;
+      }
+      case 6:
+        return new Tagged(Number(arg), this.value(depth + 1));
+      default:
+        return this.simple(info, arg);
+    }
+  }
+
+  simple(info: number, arg: bigint): CborValue {
+    if (info === 20) return false;
+    if (info === 21) return true;
+    if (info === 22) return null;
+    if (info === 23) return undefined;
+    if (info < 25) this.fail(`unassigned simple value ${arg}`);
+    const size = 1 << (info - 24);
+    const b = new Uint8Array(8);
+    const view = new DataView(b.buffer);
+    let v: number;
+    if (size === 2) v = halfToNumber(Number(arg));
+    else if (size === 4) {
+      view.setUint32(0, Number(arg));
+      v = view.getFloat32(0);
+    } else {
+      view.setBigUint64(0, arg);
+      v = view.getFloat64(0);
+    }
+    if (Number.isNaN(v) && !(size === 2 && arg === 0x7e00n)) this.fail("NaN not encoded as f97e00");
+    // Preferred serialization: the float must not fit a shorter width exactly.
+    const canonical = encode(new CborFloat(v));
+    if (canonical.length !== 1 + size) this.fail("float not in its shortest exact form");
+    return new CborFloat(v);
+  }
+}
+
+function halfToNumber(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const mant = h & 0x3ff;
+  if (exp === 0) return sign * mant * 2 ** -24;
+  if (exp === 31) return mant ? NaN : sign * Infinity;
+  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
+}
+
+/**
+ * Decodes exactly one deterministic CBOR item filling all of `bytes`. Floats come back as
+ * `CborFloat` so that re-encoding is exact; integers as numbers (bigint beyond 2^53).
+ */
+export function decode(bytes: Uint8Array, limits: DecodeLimits = decodeLimitsDefault): CborValue {
+  const r = new Reader(bytes, limits);
+  const v = r.value(0);
+  if (r.offset !== bytes.length) r.fail(`${bytes.length - r.offset} trailing bytes`);
+  return v;
+}

@@ -1,0 +1,59 @@
+// Wire constants both sides agree on. The device's AssemblyScript has its own copies
+// (device/codec/coap.ts); test/device checks the two agree.
+
+/** CoAP Content-Format ids (IANA "CoAP Content-Formats" registry). */
+export const contentFormat = {
+  senmlCbor: 112, // application/senml+cbor, RFC 8428
+  coseSign1: 18, // application/cose; cose-type="cose-sign1", RFC 9052
+  cbor: 60, // application/cbor
+  text: 0, // text/plain; charset=utf-8 (diagnostic payloads)
+} as const;
+
+/** Gateway resource paths. Single letters: every byte on air costs battery. */
+export const uriPath = {
+  readings: "r", // POST a COSE_Sign1 reading
+  time: "t", // GET the gateway's clock
+  enroll: "e", // POST an owner-signed enrollment
+  health: "h", // GET liveness
+} as const;
+
+/** COSE (RFC 9052) labels and algorithm ids the reading format uses. */
+export const cose = {
+  tagSign1: 18,
+  headerAlg: 1,
+  headerKid: 4,
+  headerPartialIv: 6,
+  algEdDSA: -8,
+} as const;
+
+/** SenML CBOR labels (RFC 8428 §6). */
+export const senmlLabel = {
+  bn: -2,
+  bt: -3,
+  bu: -4,
+  bv: -5,
+  n: 0,
+  u: 1,
+  v: 2,
+  vs: 3,
+  vb: 4,
+  s: 5,
+  t: 6,
+  ut: 7,
+} as const;
+
+/** The firmware's sensor catalog (device/ABI.md): index → SenML name and unit. */
+export const sensorCatalog = [
+  { name: "temp", unit: "Cel" },
+  { name: "hum", unit: "%RH" },
+  { name: "pres", unit: "Pa" },
+  { name: "batt", unit: "V" },
+  { name: "lux", unit: "lx" },
+  { name: "co2", unit: "ppm" },
+] as const;
+
+export const deviceIdBytes = 16;
+export const ed25519PublicKeyBytes = 32;
+export const ed25519SignatureBytes = 64;
+/** Partial IV (sequence number) is at most 5 bytes, as in OSCORE (RFC 8613 §6.1). */
+export const sequenceMax = 2 ** 40 - 1;

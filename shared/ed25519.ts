@@ -1,0 +1,68 @@
+// Ed25519 on the Node side. Hot paths verify through node:crypto (OpenSSL) with KeyObjects parsed
+// once and cached; this is the one function every consensus-relevant signature check goes through.
+import { createPrivateKey, createPublicKey, sign, verify, createHash, type KeyObject } from "node:crypto";
+
+// DER prefixes that wrap a raw 32-byte key as SubjectPublicKeyInfo / PKCS#8 (RFC 8410 §4, §7).
+const spkiPrefix = Buffer.from("302a300506032b6570032100", "hex");
+const pkcs8Prefix = Buffer.from("302e020100300506032b657004220420", "hex");
+
+export function publicKeyObject(raw: Uint8Array): KeyObject {
+  if (raw.length !== 32) throw new RangeError(`an Ed25519 public key is 32 bytes, got ${raw.length}`);
+  return createPublicKey({ key: Buffer.concat([spkiPrefix, raw]), format: "der", type: "spki" });
+}
+
+export function privateKeyObject(seed: Uint8Array): KeyObject {
+  if (seed.length !== 32) throw new RangeError(`an Ed25519 seed is 32 bytes, got ${seed.length}`);
+  return createPrivateKey({ key: Buffer.concat([pkcs8Prefix, seed]), format: "der", type: "pkcs8" });
+}
+
+/** Raw 32-byte public key of a seed (RFC 8032 §5.1.5). */
+export function publicKeyFromSeed(seed: Uint8Array): Uint8Array {
+  const der = createPublicKey(privateKeyObject(seed)).export({ format: "der", type: "spki" });
+  return new Uint8Array(der.subarray(spkiPrefix.length));
+}
+
+export function signEd25519(key: KeyObject, message: Uint8Array): Uint8Array {
+  return new Uint8Array(sign(null, message, key));
+}
+
+/**
+ * The signature rule: RFC 8032 Ed25519 as OpenSSL verifies it (S < L enforced, cofactorless).
+ * Malformed lengths are a plain `false`, never an exception.
+ */
+export function verifyEd25519(key: KeyObject, message: Uint8Array, signature: Uint8Array): boolean {
+  if (signature.length !== 64) return false;
+  return verify(null, message, key, signature);
+}
+
+/** Bounded cache of parsed public keys, keyed by their raw bytes. */
+export class PublicKeyCache {
+  private readonly keys = new Map<string, KeyObject>();
+  constructor(readonly entriesMax = 100_000) {}
+
+  get(raw: Uint8Array): KeyObject {
+    const id = Buffer.from(raw).toString("hex");
+    let key = this.keys.get(id);
+    if (key) {
+      // Refresh recency: Map iteration order is insertion order, so the first entry is the oldest.
+      this.keys.delete(id);
+    } else {
+      key = publicKeyObject(raw);
+      if (this.keys.size >= this.entriesMax) this.keys.delete(this.keys.keys().next().value!);
+    }
+    this.keys.set(id, key);
+    return key;
+  }
+}
+
+export function sha256(data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash("sha256").update(data).digest());
+}
+
+/** Device id: the first 16 bytes of SHA-256 of the device's public key (BRIEF §7, clause 8.1). */
+export function deviceIdFromPublicKey(publicKey: Uint8Array): Uint8Array {
+  return sha256(publicKey).subarray(0, 16);
+}
+
+export const toHex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+export const fromHex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, "hex"));

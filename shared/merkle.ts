@@ -1,0 +1,82 @@
+// Binary Merkle tree over SHA-256 with the RFC 6962 §2.1 shape and domain separation
+// (leaf = H(0x00 || data), node = H(0x01 || left || right), split at the largest power of two
+// below n). Used for gateway co-signatures over reading batches and for blocks' transaction roots.
+import { createHash } from "node:crypto";
+
+const leafPrefix = Uint8Array.of(0);
+const nodePrefix = Uint8Array.of(1);
+
+export function leafHash(data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash("sha256").update(leafPrefix).update(data).digest());
+}
+
+function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash("sha256").update(nodePrefix).update(left).update(right).digest());
+}
+
+/** Root of an empty tree: SHA-256 of the empty string (RFC 6962 §2.1). */
+export const emptyRoot = new Uint8Array(createHash("sha256").digest());
+
+function split(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+function rootOfHashes(leaves: Uint8Array[], from: number, to: number): Uint8Array {
+  const n = to - from;
+  if (n === 1) return leaves[from];
+  const k = split(n);
+  return nodeHash(rootOfHashes(leaves, from, from + k), rootOfHashes(leaves, from + k, to));
+}
+
+/** Merkle root of already-hashed leaves (see leafHash). */
+export function merkleRoot(leafHashes: Uint8Array[]): Uint8Array {
+  return leafHashes.length === 0 ? emptyRoot : rootOfHashes(leafHashes, 0, leafHashes.length);
+}
+
+/** Audit path for leaf `index` (RFC 6962 §2.1.1), bottom-up. */
+export function inclusionProof(leafHashes: Uint8Array[], index: number): Uint8Array[] {
+  if (!Number.isInteger(index) || index < 0 || index >= leafHashes.length) throw new RangeError(`leaf ${index} not in a tree of ${leafHashes.length}`);
+  const path: Uint8Array[] = [];
+  let from = 0;
+  let to = leafHashes.length;
+  const stack: Uint8Array[] = [];
+  while (to - from > 1) {
+    const k = split(to - from);
+    if (index < from + k) {
+      stack.push(rootOfHashes(leafHashes, from + k, to));
+      to = from + k;
+    } else {
+      stack.push(rootOfHashes(leafHashes, from, from + k));
+      from += k;
+    }
+  }
+  while (stack.length) path.push(stack.pop()!);
+  return path;
+}
+
+/** Verifies an audit path (RFC 9162 §2.1.3.2 algorithm). */
+export function verifyInclusion(leaf: Uint8Array, index: number, size: number, path: Uint8Array[], root: Uint8Array): boolean {
+  if (!Number.isInteger(index) || index < 0 || index >= size) return false;
+  let fn = index;
+  let sn = size - 1;
+  let r = leaf;
+  for (const p of path) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      r = nodeHash(p, r);
+      if (fn % 2 === 0) {
+        while (fn % 2 === 0 && fn !== 0) {
+          fn >>= 1;
+          sn >>= 1;
+        }
+      }
+    } else {
+      r = nodeHash(r, p);
+    }
+    fn >>= 1;
+    sn >>= 1;
+  }
+  return sn === 0 && Buffer.compare(r, root) === 0;
+}
