@@ -1,0 +1,237 @@
+// CoAP client for readings (RFC 7252): one confirmable POST /r at a time (NSTART = 1, §4.7),
+// retransmitted with exponential back-off (§4.2), matched by message id and token (§5.3.2),
+// piggybacked (§5.2.1) or separate (§5.2.2) responses, duplicate detection (§4.5).
+import { coapBegin, coapOption, coapOptionUint, coapPayload, coapEnd, coapParse,
+  coapType, coapCode, coapMid, coapTokenLen, coapTokenPtr,
+  COAP_CON, COAP_ACK, COAP_RST, COAP_POST, COAP_OPTION_URI_PATH, COAP_OPTION_CONTENT_FORMAT,
+  COAP_FORMAT_COSE_SIGN1 } from "./codec/coap";
+import { hostNowMs, LOG_INFO, LOG_WARN } from "./host";
+import { linkSend } from "./link";
+import { outboxHead, outboxHeadLength, outboxPop, outboxSize } from "./outbox";
+import { count, EXCHANGES_GAVE_UP, MESSAGES_SENT, READINGS_ACKED, READINGS_REJECTED, RETRANSMISSIONS, RX_DUPLICATES, RX_MALFORMED } from "./stats";
+import { logStart, logText, logU64, logEnd } from "./log";
+
+// §4.8 transmission parameters.
+const ACK_TIMEOUT_MS: i64 = 2000;
+const MAX_RETRANSMIT: i32 = 4;
+/** MAX_TRANSMIT_WAIT (§4.8.2): how long to wait for a separate response after an empty ACK. */
+const RESPONSE_TIMEOUT_MS: i64 = 93_000;
+/** After giving up (or a 5.xx/4.29), the reading stays queued and is tried again this much later. */
+export const RETRY_BACKOFF_MS: i64 = 30_000;
+
+const CODE_NOT_FOUND: u8 = 0x84; // 4.04
+const CODE_TOO_MANY_REQUESTS: u8 = 0x9d; // 4.29
+const TOKEN_BYTES: u32 = 2;
+
+const IDLE: i32 = 0;
+const WAIT_ACK: i32 = 1; // CON sent, retransmitting until ACK/RST/response
+const WAIT_RESPONSE: i32 = 2; // empty ACK received, waiting for the separate response
+const BACKOFF: i32 = 3; // exchange failed, retry at deadline
+
+let state: i32 = 0; // IDLE (a literal, so no start function is needed to set it)
+let link: i32 = 0;
+let deadline: i64 = 0;
+let timeoutMs: i64 = 0;
+let retransmits: i32 = 0;
+let mid: u16 = 0;
+let token: u16 = 0;
+let messageLen: u32 = 0;
+let rng: u32 = 1;
+
+const message = memory.data(256); // the CON request, kept for retransmission
+const reply = memory.data(16); // ACK/RST/4.04 answers: header + token only
+const tokenBytes = memory.data(8);
+const URI_PATH_READINGS = memory.data<u8>([0x72]); // "r" (shared/constants.ts uriPath.readings)
+
+// Message ids of server CON messages already answered (§4.5), with the answer's type and code,
+// so a duplicate gets the same answer again.
+const SEEN_MAX: u32 = 4;
+const seen = memory.data(<i32>(SEEN_MAX * 4)); // u16 mid, u8 type, u8 code
+let seenCount: u32 = 0;
+let seenNext: u32 = 0;
+
+/** Starts the client after boot. `seed` seeds message ids, tokens and the timer jitter. */
+export function exchangeReset(readingLink: i32, seed: u32): void {
+  link = readingLink;
+  rng = seed | 1;
+  mid = <u16>random();
+  token = <u16>random();
+  state = IDLE;
+  seenCount = 0;
+}
+
+function random(): u32 {
+  // xorshift32: jitter and id spreading only, never secrets.
+  rng ^= rng << 13;
+  rng ^= rng >> 17;
+  rng ^= rng << 5;
+  return rng;
+}
+
+/** Starts the next exchange if one is due; returns ms until the next deadline or -1 if idle. */
+export function exchangeTick(): i32 {
+  const now = hostNowMs();
+  if (state == WAIT_ACK && now >= deadline) {
+    if (retransmits < MAX_RETRANSMIT) {
+      retransmits++;
+      timeoutMs <<= 1;
+      deadline = now + timeoutMs;
+      count(RETRANSMISSIONS);
+      linkSend(link, message, messageLen);
+    } else {
+      giveUp("no ACK after MAX_RETRANSMIT, retrying later", now);
+    }
+  } else if (state == WAIT_RESPONSE && now >= deadline) {
+    giveUp("no separate response, retrying later", now);
+  } else if (state == BACKOFF && now >= deadline) {
+    state = IDLE;
+  }
+  if (state == IDLE && outboxSize() > 0) start(now);
+  if (state == IDLE) return -1;
+  const wait = deadline - now;
+  return wait < 0 ? 0 : <i32>wait;
+}
+
+function giveUp(why: string, now: i64): void {
+  count(EXCHANGES_GAVE_UP);
+  logStart(why);
+  logEnd(LOG_WARN);
+  backoff(now);
+}
+
+function backoff(now: i64): void {
+  state = BACKOFF;
+  deadline = now + RETRY_BACKOFF_MS;
+}
+
+function start(now: i64): void {
+  mid++;
+  token++;
+  store<u16>(tokenBytes, token);
+  coapBegin(message, 256, COAP_CON, COAP_POST, mid, tokenBytes, TOKEN_BYTES);
+  coapOption(COAP_OPTION_URI_PATH, URI_PATH_READINGS, 1);
+  coapOptionUint(COAP_OPTION_CONTENT_FORMAT, COAP_FORMAT_COSE_SIGN1);
+  coapPayload(outboxHead(), outboxHeadLength());
+  const len = coapEnd();
+  if (len < 0) {
+    // Cannot happen for readings the outbox accepted; drop it rather than wedge the queue.
+    outboxPop();
+    return;
+  }
+  messageLen = <u32>len;
+  // §4.2: initial timeout random in [ACK_TIMEOUT, ACK_TIMEOUT * ACK_RANDOM_FACTOR].
+  timeoutMs = ACK_TIMEOUT_MS + <i64>(random() % <u32>(ACK_TIMEOUT_MS / 2 + 1));
+  deadline = now + timeoutMs;
+  retransmits = 0;
+  state = WAIT_ACK;
+  count(MESSAGES_SENT);
+  linkSend(link, message, messageLen);
+}
+
+function tokenMatches(): bool {
+  return coapTokenLen == TOKEN_BYTES && load<u16>(coapTokenPtr) == token;
+}
+
+/** Handles one received CoAP message from link `from`; false if it was not valid CoAP (counted). */
+export function exchangeReceive(from: i32, ptr: usize, len: u32): bool {
+  if (coapParse(ptr, len) < 0) {
+    count(RX_MALFORMED);
+    return false;
+  }
+  const type = coapType;
+  const code = coapCode;
+  const now = hostNowMs();
+  if (type == COAP_ACK || type == COAP_RST) {
+    if (state != WAIT_ACK || coapMid != mid) {
+      count(RX_DUPLICATES); // a late or repeated ACK for an exchange already settled
+      return true;
+    }
+    if (type == COAP_RST) {
+      settleRetry("gateway reset the exchange", now);
+      return true;
+    }
+    if (code == 0) {
+      state = WAIT_RESPONSE; // §5.2.2: empty ACK, the response follows separately
+      deadline = now + RESPONSE_TIMEOUT_MS;
+      return true;
+    }
+    if (tokenMatches()) settle(code, now);
+    return true;
+  }
+  // CON or NON from the gateway.
+  if (type == COAP_CON && answerDuplicate(from)) return true;
+  const isResponse = code >= 0x40;
+  if (isResponse && (state == WAIT_ACK || state == WAIT_RESPONSE) && tokenMatches()) {
+    // A separate response; also an implicit ACK if our ACK was lost (§5.2.2).
+    if (type == COAP_CON) answer(from, COAP_ACK, 0);
+    settle(code, now);
+  } else if (type == COAP_CON) {
+    // §4.2: a CON we cannot process is rejected with RST; a request (or ping) for a resource
+    // this firmware does not have gets 4.04 piggybacked.
+    if (code == 0 || isResponse) answer(from, COAP_RST, 0);
+    else answer(from, COAP_ACK, CODE_NOT_FOUND);
+  }
+  return true;
+}
+
+function settle(code: u8, now: i64): void {
+  const cls = code >> 5;
+  if (cls == 2) {
+    count(READINGS_ACKED);
+    outboxPop();
+    state = IDLE;
+  } else if (cls == 4 && code != CODE_TOO_MANY_REQUESTS) {
+    // The gateway refused this reading for good (bad signature, replay, unknown device…).
+    count(READINGS_REJECTED);
+    logStart("reading refused by gateway, code ");
+    logU64(cls);
+    logText(".");
+    logU64(code & 31);
+    logEnd(LOG_WARN);
+    outboxPop();
+    state = IDLE;
+  } else {
+    settleRetry("gateway busy or failing, retrying later", now);
+  }
+}
+
+function settleRetry(why: string, now: i64): void {
+  logStart(why);
+  logEnd(LOG_INFO);
+  backoff(now);
+}
+
+/** If this CON's message id was answered before, answers it the same way again (§4.5). */
+function answerDuplicate(from: i32): bool {
+  for (let i: u32 = 0; i < seenCount; i++) {
+    const p = seen + i * 4;
+    if (load<u16>(p) == coapMid) {
+      count(RX_DUPLICATES);
+      sendReply(from, load<u8>(p + 2), load<u8>(p + 3));
+      return true;
+    }
+  }
+  return false;
+}
+
+function answer(from: i32, type: u8, code: u8): void {
+  const p = seen + seenNext * 4;
+  store<u16>(p, coapMid);
+  store<u8>(p + 2, type);
+  store<u8>(p + 3, code);
+  seenNext = (seenNext + 1) % SEEN_MAX;
+  if (seenCount < SEEN_MAX) seenCount++;
+  sendReply(from, type, code);
+}
+
+function sendReply(from: i32, type: u8, code: u8): void {
+  // Empty ACK/RST carry no token (§4.1); a piggybacked response echoes the request's token.
+  const tokenLen = code == 0 ? 0 : coapTokenLen;
+  coapBegin(reply, 16, type, code, coapMid, coapTokenPtr, tokenLen);
+  const len = coapEnd();
+  if (len > 0) linkSend(from, reply, <u32>len);
+}
+
+export function exchangeIdle(): bool {
+  return state == IDLE;
+}

@@ -1,0 +1,49 @@
+// Persistent storage slots backed by files: `<dir>/slot-<n>.bin`. Writes are atomic and durable
+// as device/ABI.md demands of `storage_write`: write a temporary file, fsync it, rename it over
+// the slot, fsync the directory. After a crash a slot holds the old or the new bytes.
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { join } from "node:path";
+
+export const SLOT_BYTES_MAX = 256;
+export const SLOTS_MAX = 8;
+
+export class SlotStore {
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  private path(slot: number): string {
+    return join(this.dir, `slot-${slot}.bin`);
+  }
+
+  /** The slot's bytes, null if never written. Throws on I/O errors other than absence. */
+  read(slot: number): Uint8Array | null {
+    if (!Number.isInteger(slot) || slot < 0 || slot >= SLOTS_MAX) throw new RangeError(`no storage slot ${slot}`);
+    try {
+      return new Uint8Array(readFileSync(this.path(slot)));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw e;
+    }
+  }
+
+  write(slot: number, bytes: Uint8Array): void {
+    if (!Number.isInteger(slot) || slot < 0 || slot >= SLOTS_MAX) throw new RangeError(`no storage slot ${slot}`);
+    if (bytes.length > SLOT_BYTES_MAX) throw new RangeError(`slot ${slot}: ${bytes.length} bytes over ${SLOT_BYTES_MAX}`);
+    const tmp = `${this.path(slot)}.tmp`;
+    const fd = openSync(tmp, "w");
+    try {
+      writeSync(fd, bytes);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, this.path(slot));
+    const dirFd = openSync(this.dir, "r");
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
+  }
+}

@@ -1,0 +1,76 @@
+// The compiled firmware against its budgets and its ABI: imports exactly those in device/ABI.md
+// (with exact signatures), exports likewise, one page of memory initial = maximum and never grown,
+// only WAMR-interpreter features, size ≤ 16 KiB.
+import { describe, expect, it, beforeAll } from "vitest";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { deviceBuildDir } from "../support/wasm.ts";
+import { inspectModule, type ModuleShape } from "../support/wasm-inspect.ts";
+
+const abiPath = join(deviceBuildDir, "..", "ABI.md");
+const firmwareBytesMax = 16 * 1024;
+
+/** Rows `| \`name\` | \`(a: i32) -> i32\` | …` of the table under `heading` in ABI.md. */
+function abiTable(heading: string): Map<string, string> {
+  const md = readFileSync(abiPath, "utf8");
+  const section = md.split(/^## /m).find((s) => s.startsWith(heading));
+  if (!section) throw new Error(`device/ABI.md has no section "${heading}"`);
+  const rows = new Map<string, string>();
+  for (const m of section.matchAll(/^\| `([a-z_]+)` \| (?:`([^`]+)`|memory) \|/gm)) {
+    const sig = m[2];
+    if (!sig) {
+      rows.set(m[1], "memory");
+      continue;
+    }
+    // "(ptr: i32, len: i32) -> i32" → "(i32, i32) -> i32"
+    const [params, result] = sig.split("->").map((s) => s.trim());
+    const types = params.replace(/[()]/g, "").split(",").map((p) => p.split(":").pop()!.trim()).filter(Boolean);
+    rows.set(m[1], `(${types.join(", ")}) -> ${result}`);
+  }
+  return rows;
+}
+
+describe("firmware.wasm", () => {
+  let bytes: Uint8Array;
+  let shape: ModuleShape;
+
+  beforeAll(async () => {
+    bytes = new Uint8Array(readFileSync(join(deviceBuildDir, "firmware.wasm")));
+    shape = await inspectModule(bytes);
+  });
+
+  it(`is at most ${firmwareBytesMax} bytes`, () => {
+    expect(bytes.length).toBeLessThanOrEqual(firmwareBytesMax);
+  });
+
+  it("imports exactly the functions device/ABI.md lists, from module env, with their signatures", () => {
+    const abi = abiTable("Imports");
+    expect(abi.size).toBeGreaterThan(5);
+    expect(shape.imports.every((i) => i.module === "env")).toBe(true);
+    const actual = new Map(shape.imports.map((i) => [i.name, i.signature]));
+    expect(actual).toEqual(abi);
+  });
+
+  it("exports exactly what device/ABI.md lists, with their signatures", () => {
+    const abi = abiTable("Exports");
+    const actual = new Map(shape.exports.map((e) => [e.name, e.kind === "memory" ? "memory" : e.signature]));
+    expect(actual).toEqual(abi);
+  });
+
+  it("declares one page of memory, initial = maximum, and never grows it", () => {
+    expect(shape.memory).toEqual({ initial: 1, maximum: 1, exported: true });
+    expect(shape.text).not.toMatch(/\bmemory\.grow\b/);
+    const module = new WebAssembly.Module(bytes);
+    expect(WebAssembly.Module.imports(module).some((i) => i.kind === "memory")).toBe(false);
+  });
+
+  it("validates with only MVP, mutable globals, sign-extension and bulk memory", () => {
+    // inspectModule already validated with those features alone; name what must be absent too.
+    expect(shape.text).not.toMatch(/\bv128\b|\bi8x16\b|\bref\.(null|func)\b|\btry\b|\bthrow\b|trunc_sat/);
+  });
+
+  it("has no start function and no WASI", () => {
+    expect(shape.text).not.toMatch(/^\s*\(start /m);
+    expect(shape.imports.some((i) => i.module.startsWith("wasi"))).toBe(false);
+  });
+});
