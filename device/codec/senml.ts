@@ -1,0 +1,44 @@
+// SenML, RFC 8428, CBOR representation (§6): a pack is an array of records, each a map with the
+// integer labels of §6 (bn -2, bt -3, bu -4, bv -5, n 0, u 1, v 2, vs 3, vb 4, s 5, t 6, ut 7).
+// Encoded deterministically (RFC 8949 §4.2.1): keys 0, 1, 2 in that order (bytewise order of their
+// encodings 0x00 < 0x01 < 0x02), v in the shortest float form that holds it exactly (§4.2.2).
+
+import { cborWriterInit, cborArray, cborMap, cborUint, cborText, cborFloat, cborWriterLength } from "./cbor";
+
+// RFC 8428 §6: CBOR labels of the SenML fields.
+export const SENML_BASE_NAME: i32 = -2;
+export const SENML_BASE_TIME: i32 = -3;
+export const SENML_BASE_UNIT: i32 = -4;
+export const SENML_BASE_VALUE: i32 = -5;
+export const SENML_NAME: i32 = 0;
+export const SENML_UNIT: i32 = 1;
+export const SENML_VALUE: i32 = 2;
+export const SENML_STRING_VALUE: i32 = 3;
+export const SENML_BOOL_VALUE: i32 = 4;
+export const SENML_SUM: i32 = 5;
+export const SENML_TIME: i32 = 6;
+export const SENML_UPDATE_TIME: i32 = 7;
+
+/** CoAP Content-Format of application/senml+cbor (RFC 8428, IANA CoAP Content-Formats registry). */
+export const SENML_CBOR_CONTENT_FORMAT: u16 = 112;
+
+/**
+ * Writes the pack [{0: name, 1: unit, 2: value}] (one record, §4 / §6) into [buf, buf + cap).
+ * name and unit are UTF-8 (the sensor catalog's names and RFC 8428 §12.1 units).
+ * Returns the bytes written, or -1 if they do not fit.
+ * Example: n "temp", u "Cel", v 21.5 -> 81 a3 00 64 74656d70 01 63 43656c 02 f9 4d60 (17 bytes).
+ */
+export function senmlEncodeReading(
+  buf: usize, cap: u32, name: usize, nameLen: u32, unit: usize, unitLen: u32, value: f64,
+): i32 {
+  cborWriterInit(buf, cap);
+  cborArray(1);
+  cborMap(3);
+  cborUint(<u64>SENML_NAME);
+  cborText(name, nameLen);
+  cborUint(<u64>SENML_UNIT);
+  cborText(unit, unitLen);
+  cborUint(<u64>SENML_VALUE);
+  cborFloat(value);
+  return cborWriterLength();
+}
