@@ -1,0 +1,84 @@
+// Typed errors of the chain subsystem. Operating errors (bad transactions, bad blocks, bad genesis
+// files) carry a stable `code` a caller can branch on and a message that says what to do.
+// Programmer errors and corruption (an invariant that cannot be false) throw ChainInvariantError:
+// they are not handled, they stop the node before it writes anything wrong.
+import { MoteError } from "../../shared/errors.ts";
+
+export class ChainError extends MoteError {}
+
+/**
+ * A transaction that cannot be applied to the current state. It changes nothing: the state
+ * machine applies each transaction in its own overlay and drops it whole on rejection.
+ */
+export class TxRejected extends ChainError {
+  constructor(
+    code: TxRejectCode,
+    message: string,
+    /** Index of the offending reading inside a batch, when there is one. */
+    readonly readingIndex?: number,
+  ) {
+    super(code, message);
+  }
+}
+
+/** A block that must not be committed (bad link, bad root, an invalid transaction inside...). */
+export class BlockError extends ChainError {}
+
+/** A genesis file that cannot start a chain. */
+export class GenesisError extends ChainError {}
+
+/** Something that cannot happen unless the code or the disk is wrong. Never caught. */
+export class ChainInvariantError extends Error {
+  override name = "ChainInvariantError";
+}
+
+export function invariant(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new ChainInvariantError(message);
+}
+
+/** Every reason a transaction is refused, by the mempool or by the state machine. */
+export const txRejectCodes = [
+  // envelope (shared/tx.ts codes are reused as they are)
+  "TX_MALFORMED",
+  "TX_TOO_LARGE",
+  "TX_VERSION",
+  "TX_UNKNOWN_TYPE",
+  "TX_BAD_SIGNATURE",
+  "TX_BAD_NONCE",
+  "TX_FEE_TOO_LOW",
+  "TX_INSUFFICIENT_FUNDS",
+  "TX_DUPLICATE",
+  // accounts and staking
+  "STAKE_INSUFFICIENT",
+  "CANDIDATE_EXISTS",
+  "CANDIDATE_UNKNOWN",
+  "CANDIDATE_STAKE_LOW",
+  "CANDIDATES_FULL",
+  "VOTES_TOO_MANY",
+  "UNBONDING_FULL",
+  // devices and readings
+  "DEVICE_EXISTS",
+  "DEVICE_UNKNOWN",
+  "DEVICE_NOT_ACTIVE",
+  "DEVICE_NOT_OWNER",
+  "GATEWAY_NOT_REGISTERED",
+  "BATCH_TOO_LARGE",
+  "BATCH_BAD_ATTESTATION",
+  "READING_MALFORMED",
+  "READING_BAD_SIGNATURE",
+  "READING_SEQUENCE_REPLAY",
+  "READING_FROM_FUTURE",
+  "EVIDENCE_INVALID",
+  // governance
+  "NOT_VALIDATOR",
+  "PARAM_UNKNOWN",
+  "PARAM_OUT_OF_RANGE",
+  // mempool
+  "MEMPOOL_FULL",
+  "MEMPOOL_AUTHOR_FULL",
+] as const;
+export type TxRejectCode = (typeof txRejectCodes)[number];
+
+export function reject(code: TxRejectCode, message: string, readingIndex?: number): never {
+  throw new TxRejected(code, message, readingIndex);
+}

@@ -1,0 +1,35 @@
+// Typed keys of the authenticated state. A key is a readable path ("device/<hex id>") so the SQLite
+// state table can be inspected by hand; its position in the sparse Merkle tree is SHA-256 of the
+// UTF-8 path, which spreads keys uniformly and keeps the tree shallow (≈ log2 of the key count).
+import { sha256, toHex } from "../../shared/ed25519.ts";
+
+const utf8 = new TextEncoder();
+
+export const stateKey = {
+  /** Chain identity: [chainId, genesisTimeMs]. */
+  chain: () => "chain",
+  params: () => "params",
+  /** Pending parameter votes of the validators (cleared at each epoch boundary). */
+  governance: () => "governance",
+  /** The validator set in force, with its epoch. */
+  validators: () => "validators",
+  /** Registered candidate ids, ascending: elections iterate this list, never the whole state. */
+  candidates: () => "candidates",
+  account: (id: Uint8Array) => `account/${toHex(id)}`,
+  candidate: (id: Uint8Array) => `candidate/${toHex(id)}`,
+  device: (id: Uint8Array) => `device/${toHex(id)}`,
+  reading: (deviceId: Uint8Array, sequence: number) => `reading/${toHex(deviceId)}/${sequence}`,
+  /** Stakes that unbond at the start of block `height`. */
+  unbonding: (height: number) => `unbonding/${height}`,
+  evidence: (deviceId: Uint8Array, index: number) => `evidence/${toHex(deviceId)}/${index}`,
+} as const;
+
+/** Position of a key in the sparse Merkle tree. */
+export function keyHash(key: string): Uint8Array {
+  return sha256(utf8.encode(key));
+}
+
+/** The tree commits to values through their hash, so a proof carries the value, not the tree. */
+export function valueHash(value: Uint8Array): Uint8Array {
+  return sha256(value);
+}

@@ -1,0 +1,42 @@
+// Node-local defaults of the chain subsystem, in one place (Lodestar habit). These are limits of
+// this process, not consensus rules: consensus rules live in params.ts and are on chain.
+
+export interface MempoolOptions {
+  /** Transactions held at most; beyond it new ones are refused with MEMPOOL_FULL. */
+  txsMax: number;
+  /** Bytes held at most across all transactions. */
+  bytesMax: number;
+  /** Pending transactions one author may have queued (nonces in a row). */
+  perAuthorMax: number;
+  /** Transaction ids whose signatures were checked, remembered so a block does not verify twice. */
+  verifiedIdsMax: number;
+}
+
+export const mempoolDefaults: MempoolOptions = {
+  txsMax: 20_000,
+  bytesMax: 128 << 20,
+  perAuthorMax: 1024,
+  verifiedIdsMax: 100_000,
+};
+
+export interface ProducerOptions {
+  /** Produce a block even with no transactions after this long, so time and rewards advance. */
+  emptyBlockIntervalMs: number;
+  /** Readings pulled from the ingest pipeline per batch transaction (≤ the batchReadingsMax parameter). */
+  ingestBatchMax: number;
+  /** Batch transactions built from the ingest pipeline per block. */
+  ingestBatchesPerBlock: number;
+}
+
+export const producerDefaults: ProducerOptions = {
+  emptyBlockIntervalMs: 10_000,
+  ingestBatchMax: 1024,
+  ingestBatchesPerBlock: 4,
+};
+
+/** Election and list sizes that bound work at epoch boundaries. */
+export const candidatesMax = 1000;
+/** Unbonding entries maturing at one height (one per unstake transaction in a block). */
+export const unbondingPerHeightMax = 100_000;
+/** Evidence records kept per device; later reports only count. */
+export const evidencePerDeviceMax = 64;

@@ -1,0 +1,222 @@
+// Transaction bodies, one CBOR array per kind. Decoding is structural and strict (types, lengths,
+// canonical order); whether a body makes sense against the chain's state is the chain's business
+// (gateway/chain/). Type numbers are the wire identity of a kind: never reuse or renumber one.
+//
+//   1 transfer           [to (account id, 16), amount]
+//   2 stake              [amount]                              bond from balance
+//   3 unstake            [amount]                              starts the unbonding period
+//   4 registerCandidate  [endpoint (text)]                     author's gateway becomes a delegate candidate
+//   5 vote               [[candidate id (16)...]]              ascending, distinct; replaces the previous vote
+//   6 enrollDevice       [device public key (32), {text: text} metadata, ttlDays]   author becomes the owner
+//   7 revokeDevice       [device id (16)]
+//   8 readingBatch       [bstr attestation (shared/attestation.ts), [[bstr COSE_Sign1, receivedAtMs]...]]
+//   9 reportDevice       [device id, 1, [bstr COSE_Sign1, bstr COSE_Sign1]]   equivocation: same seq, two readings
+//                        [device id, 2, [badSignatures, replays, floods]]     what a gateway observed
+//  10 paramVote          [name (text), value]                  a validator's vote for a parameter value
+import { encode, type CborValue } from "./cbor.ts";
+import { batchReadingsMax, decodeAttestation, encodeAttestation, type BatchAttestation } from "./attestation.ts";
+import { MoteError } from "./errors.ts";
+import { readingBytesMax } from "./reading.ts";
+
+/** A transaction that does not decode, is over a limit or does not verify. `code` is stable. */
+export class TxError extends MoteError {}
+
+export const txKinds = {
+  transfer: 1,
+  stake: 2,
+  unstake: 3,
+  registerCandidate: 4,
+  vote: 5,
+  enrollDevice: 6,
+  revokeDevice: 7,
+  readingBatch: 8,
+  reportDevice: 9,
+  paramVote: 10,
+} as const;
+export type TxKind = keyof typeof txKinds;
+
+export const accountIdBytes = 16;
+export const endpointBytesMax = 128;
+export const votesPerVoterMax = 30; // a wire cap; the chain's own `votesMax` parameter is lower or equal
+export const metadataEntriesMax = 16;
+export const metadataKeyBytesMax = 32;
+export const metadataValueBytesMax = 128;
+export const paramNameBytesMax = 32;
+/** u64: amounts are CBOR unsigned integers and never exceed 64 bits. */
+export const amountMax = 2n ** 64n - 1n;
+
+export interface AttachedReading {
+  bytes: Uint8Array; // COSE_Sign1 exactly as the device sent it
+  receivedAtMs: number;
+}
+
+export type DeviceReport =
+  | { evidence: "equivocation"; first: Uint8Array; second: Uint8Array }
+  | { evidence: "observed"; badSignatures: number; replays: number; floods: number };
+
+export type TxBody =
+  | { kind: "transfer"; to: Uint8Array; amount: bigint }
+  | { kind: "stake"; amount: bigint }
+  | { kind: "unstake"; amount: bigint }
+  | { kind: "registerCandidate"; endpoint: string }
+  | { kind: "vote"; candidates: Uint8Array[] }
+  | { kind: "enrollDevice"; devicePublicKey: Uint8Array; metadata: Map<string, string>; ttlDays: number }
+  | { kind: "revokeDevice"; deviceId: Uint8Array }
+  | { kind: "readingBatch"; attestation: BatchAttestation; readings: AttachedReading[] }
+  | ({ kind: "reportDevice"; deviceId: Uint8Array } & DeviceReport)
+  | { kind: "paramVote"; name: string; value: bigint };
+
+export function txTypeOfKind(kind: TxKind): number {
+  return txKinds[kind];
+}
+
+const kindByType = new Map<number, TxKind>(Object.entries(txKinds).map(([k, v]) => [v, k as TxKind]));
+export function txKindOfType(type: number): TxKind | undefined {
+  return kindByType.get(type);
+}
+
+function fail(message: string): never {
+  throw new TxError("TX_MALFORMED", message);
+}
+
+/** An unsigned integer of at most 64 bits, as a bigint (amounts, fees, parameter values). */
+export function uint64(v: CborValue, what: string): bigint {
+  if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
+  if (typeof v === "bigint" && v >= 0n && v <= amountMax) return v;
+  return fail(`${what} must be an unsigned integer of at most 64 bits`);
+}
+
+function positiveAmount(v: CborValue): bigint {
+  const a = uint64(v, "amount");
+  if (a === 0n) fail("amount must be above zero");
+  return a;
+}
+
+function fixedBytes(v: CborValue, length: number, what: string): Uint8Array {
+  if (!(v instanceof Uint8Array) || v.length !== length) fail(`${what} must be ${length} bytes`);
+  return v;
+}
+
+function smallUint(v: CborValue, what: string): number {
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) fail(`${what} must be an unsigned integer below 2^53`);
+  return v;
+}
+
+function boundedText(v: CborValue, bytesMax: number, what: string): string {
+  if (typeof v !== "string" || Buffer.byteLength(v) > bytesMax) fail(`${what} must be text of at most ${bytesMax} bytes`);
+  return v;
+}
+
+function fields(v: CborValue, n: number, kind: string): CborValue[] {
+  if (!Array.isArray(v) || v.length !== n) fail(`${kind} body must be an array of ${n}`);
+  return v;
+}
+
+function ascendingDistinct(ids: Uint8Array[]): boolean {
+  for (let i = 1; i < ids.length; i++) if (Buffer.compare(ids[i - 1], ids[i]) >= 0) return false;
+  return true;
+}
+
+function metadataFromCbor(v: CborValue): Map<string, string> {
+  if (!(v instanceof Map) || v.size > metadataEntriesMax) fail(`metadata must be a map of at most ${metadataEntriesMax} entries`);
+  const out = new Map<string, string>();
+  for (const [k, val] of v) out.set(boundedText(k, metadataKeyBytesMax, "metadata key"), boundedText(val, metadataValueBytesMax, "metadata value"));
+  return out;
+}
+
+function readingsFromCbor(v: CborValue): AttachedReading[] {
+  if (!Array.isArray(v) || v.length < 1 || v.length > batchReadingsMax) fail(`a batch carries 1 to ${batchReadingsMax} readings`);
+  return v.map((pair) => {
+    const [bytes, receivedAtMs] = fields(pair, 2, "reading");
+    if (!(bytes instanceof Uint8Array) || bytes.length > readingBytesMax) fail(`a reading must be a byte string of at most ${readingBytesMax} bytes`);
+    return { bytes, receivedAtMs: smallUint(receivedAtMs, "receivedAtMs") };
+  });
+}
+
+function reportFromCbor(v: CborValue): TxBody {
+  const [deviceId, evidence, detail] = fields(v, 3, "reportDevice");
+  const id = fixedBytes(deviceId, accountIdBytes, "device id");
+  if (evidence === 1) {
+    const [first, second] = fields(detail, 2, "equivocation evidence");
+    if (!(first instanceof Uint8Array) || !(second instanceof Uint8Array)) fail("equivocation evidence is two COSE_Sign1 byte strings");
+    return { kind: "reportDevice", deviceId: id, evidence: "equivocation", first, second };
+  }
+  if (evidence === 2) {
+    const [badSignatures, replays, floods] = fields(detail, 3, "observed evidence").map((c, i) => smallUint(c, `count ${i}`));
+    return { kind: "reportDevice", deviceId: id, evidence: "observed", badSignatures, replays, floods };
+  }
+  return fail(`evidence kind ${String(evidence)} is unknown (1 equivocation, 2 observed)`);
+}
+
+export function bodyFromCbor(kind: TxKind, v: CborValue): TxBody {
+  switch (kind) {
+    case "transfer": {
+      const [to, amount] = fields(v, 2, kind);
+      return { kind, to: fixedBytes(to, accountIdBytes, "recipient"), amount: positiveAmount(amount) };
+    }
+    case "stake":
+    case "unstake":
+      return { kind, amount: positiveAmount(fields(v, 1, kind)[0]) };
+    case "registerCandidate":
+      return { kind, endpoint: boundedText(fields(v, 1, kind)[0], endpointBytesMax, "endpoint") };
+    case "vote": {
+      const [list] = fields(v, 1, kind);
+      if (!Array.isArray(list) || list.length > votesPerVoterMax) fail(`a vote names at most ${votesPerVoterMax} candidates`);
+      const candidates = list.map((c) => fixedBytes(c, accountIdBytes, "candidate id"));
+      if (!ascendingDistinct(candidates)) fail("vote candidates must be distinct and in ascending byte order");
+      return { kind, candidates };
+    }
+    case "enrollDevice": {
+      const [key, metadata, ttlDays] = fields(v, 3, kind);
+      return { kind, devicePublicKey: fixedBytes(key, 32, "device public key"), metadata: metadataFromCbor(metadata), ttlDays: smallUint(ttlDays, "ttlDays") };
+    }
+    case "revokeDevice":
+      return { kind, deviceId: fixedBytes(fields(v, 1, kind)[0], accountIdBytes, "device id") };
+    case "readingBatch": {
+      const [att, readings] = fields(v, 2, kind);
+      if (!(att instanceof Uint8Array)) fail("attestation must be a byte string");
+      let attestation: BatchAttestation;
+      try {
+        attestation = decodeAttestation(att);
+      } catch (e) {
+        return fail(`attestation: ${(e as Error).message}`);
+      }
+      return { kind, attestation, readings: readingsFromCbor(readings) };
+    }
+    case "reportDevice":
+      return reportFromCbor(v);
+    case "paramVote": {
+      const [name, value] = fields(v, 2, kind);
+      return { kind, name: boundedText(name, paramNameBytesMax, "parameter name"), value: uint64(value, "parameter value") };
+    }
+  }
+}
+
+export function bodyToCbor(b: TxBody): CborValue {
+  switch (b.kind) {
+    case "transfer":
+      return [b.to, b.amount];
+    case "stake":
+    case "unstake":
+      return [b.amount];
+    case "registerCandidate":
+      return [b.endpoint];
+    case "vote":
+      return [b.candidates];
+    case "enrollDevice":
+      return [b.devicePublicKey, new Map<CborValue, CborValue>(b.metadata), b.ttlDays];
+    case "revokeDevice":
+      return [b.deviceId];
+    case "readingBatch":
+      return [encodeAttestation(b.attestation), b.readings.map((r) => [r.bytes, r.receivedAtMs])];
+    case "reportDevice":
+      return b.evidence === "equivocation" ? [b.deviceId, 1, [b.first, b.second]] : [b.deviceId, 2, [b.badSignatures, b.replays, b.floods]];
+    case "paramVote":
+      return [b.name, b.value];
+  }
+}
+
+/** Size of a body once encoded (for fee and limit checks before signing). */
+export function bodyBytes(b: TxBody): number {
+  return encode(bodyToCbor(b)).length;
+}
