@@ -10,15 +10,8 @@ const deviceDir = dirname(fileURLToPath(import.meta.url));
 const buildDir = join(deviceDir, "build");
 mkdirSync(buildDir, { recursive: true });
 
-// One set of flags for every entry: the harnesses obey the firmware's budgets too.
-const common = [
-  "--runtime", "stub",
-  "--initialMemory", "1",
-  "--maximumMemory", "1",
-  "--disable", "nontrapping-f2i",
-  "-O3z",
-  "--converge",
-];
+// One set of options for every entry (asconfig.json): the harnesses obey the firmware's budgets too.
+const common = ["--config", join(deviceDir, "..", "asconfig.json")];
 
 async function compile(entry, outName) {
   const outFile = join(buildDir, `${outName}.wasm`);

@@ -11,6 +11,10 @@ import { FRAME_BYTES_MAX, linkReset, serialFeed, slipFrame } from "./link";
 import { count, counter, resetCounters, COUNTERS, READINGS_SIGNED, RX_MALFORMED, SEQUENCE_NEXT } from "./stats";
 import { logStart, logHex, logText, logU64, logEnd } from "./log";
 
+// The end of static data, exported so WAMR can shrink linear memory to what the firmware really
+// uses (the module cannot grow memory): the firmware's whole working RAM is below this address.
+export { __heap_base };
+
 const rxBuffer = memory.data(<i32>FRAME_BYTES_MAX);
 const seedBytes = memory.data(4);
 let initialized = false;

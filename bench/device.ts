@@ -1,0 +1,70 @@
+// npm run bench:device — the firmware's budgets and speed, with this machine's references in the
+// same run: size, memory, bytes on the wire for one signed reading, and Ed25519 sign/verify per
+// second in WASM beside node:crypto (OpenSSL) and @noble/curves.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { randomBytes, sign as nodeSign, verify as nodeVerify } from "node:crypto";
+import { ed25519 as noble } from "@noble/curves/ed25519.js";
+import { inspectModule } from "../test/support/wasm-inspect.ts";
+import { deviceBuildDir, loadDeviceModule } from "../test/support/wasm.ts";
+import { TestHost } from "../test/support/firmware-host.ts";
+import { LINK_RADIO, LINK_SERIAL } from "../hardware/emulator/firmware.ts";
+import { privateKeyObject, publicKeyObject, publicKeyFromSeed } from "../shared/ed25519.ts";
+import { printTable, opsPerSecond } from "./table.ts";
+
+const firmwareBytes = new Uint8Array(readFileSync(join(deviceBuildDir, "firmware.wasm")));
+const shape = await inspectModule(firmwareBytes);
+const instance = new WebAssembly.Instance(new WebAssembly.Module(firmwareBytes), {
+  env: new Proxy({}, { get: () => () => 0 }),
+});
+const heapBase = (instance.exports.__heap_base as WebAssembly.Global).value as number;
+
+printTable("firmware.wasm", ["what", "value", "budget"], [
+  ["module size (bytes)", firmwareBytes.length, "≤ 16,384"],
+  ["memory pages initial / maximum", `${shape.memory?.initial} / ${shape.memory?.maximum}`, "1 / 1"],
+  ["working RAM = __heap_base (bytes)", heapBase, "≤ 65,536"],
+  ["imports (module env)", shape.imports.length, "device/ABI.md"],
+]);
+
+// Bytes on the wire for one signed single-value reading, as the firmware sends it.
+function firstFrame(link: number, sensor: number, value: number): number {
+  const host = new TestHost();
+  const fw = host.boot(link);
+  fw.reading(sensor, value);
+  return host.takeSent()[0].bytes.length;
+}
+const wireRows = [
+  ["temp 21.5 (float16)", 0, 21.5],
+  ["temp 21.37 (float32)", 0, 21.37],
+  ["pres 101325.12345 (float64)", 2, 101325.12345],
+].map(([label, sensor, value]) => [label as string, firstFrame(LINK_RADIO, sensor as number, value as number), firstFrame(LINK_SERIAL, sensor as number, value as number)]);
+printTable("one signed reading on the wire (bytes; aim ≤ 96 UDP payload)", ["reading", "CoAP message (UDP payload)", "SLIP frame"], wireRows);
+
+// Ed25519 in the firmware's own code (the crypto harness is built from the same modules).
+const h = loadDeviceModule("harness-crypto");
+const scratch = h.exports.scratch() as number;
+const seed = randomBytes(32);
+const message = randomBytes(100); // about a reading's Sig_structure
+const [pSeed, pPub, pMsg, pSig] = [scratch, scratch + 32, scratch + 64, scratch + 256];
+h.write(pSeed, seed);
+h.write(pMsg, message);
+h.exports.ed25519PublicKey(pSeed, pPub);
+h.exports.ed25519Sign(pSeed, pPub, pMsg, message.length, pSig);
+const signature = h.bytes(pSig, 64);
+const publicKey = publicKeyFromSeed(seed);
+const privateKey = privateKeyObject(seed);
+const publicKeyObj = publicKeyObject(publicKey);
+if (!nodeVerify(null, message, publicKeyObj, signature)) throw new Error("WASM signature does not verify under node:crypto: the firmware build is broken");
+
+const ms = Number(process.env.BENCH_MS ?? 1_500);
+const rows: [string, number, number][] = [
+  ["firmware (WASM in Node)", opsPerSecond(() => h.exports.ed25519Sign(pSeed, pPub, pMsg, message.length, pSig), ms), opsPerSecond(() => h.exports.ed25519Verify(pPub, pMsg, message.length, pSig), ms)],
+  ["node:crypto (OpenSSL)", opsPerSecond(() => nodeSign(null, message, privateKey), ms), opsPerSecond(() => nodeVerify(null, message, publicKeyObj, signature), ms)],
+  ["@noble/curves", opsPerSecond(() => noble.sign(message, seed), ms), opsPerSecond(() => noble.verify(signature, message, publicKey), ms)],
+];
+const base = rows[1];
+printTable(
+  "Ed25519 on this machine, one core (100-byte message)",
+  ["implementation", "sign/s", "verify/s", "sign vs node:crypto", "verify vs node:crypto"],
+  rows.map(([name, s, v]) => [name, s, v, `${((s / base[1]) * 100).toFixed(1)}%`, `${((v / base[2]) * 100).toFixed(1)}%`]),
+);
