@@ -1,15 +1,16 @@
 // CBOR, RFC 8949: a writer and a reader over one static cursor each, no allocation.
 //
-// Writer: core deterministic encoding (§4.2.1): every head in its shortest form (§4.2.1 bullet 1),
-// definite lengths only; floats in preferred serialization (§4.2.2 / §3.4.2 note): the shortest of
-// f16/f32/f64 that holds the value exactly, NaN as 0xf97e00. Map key order is the caller's job
-// (keys must be written in bytewise lexicographic order of their encodings, §4.2.1 bullet 3).
+// Writer: core deterministic encoding (§4.2.1): preferred serialization (§4.1), i.e. every head's
+// argument as short as possible and every float (§3.3) in the shortest of f16/f32/f64 that keeps
+// its value exactly; definite lengths only; NaN as 0xf97e00 (§4.2.2). Map key order is the
+// caller's job: keys in bytewise lexicographic order of their encodings (§4.2.1).
 // On overflow nothing is written past `cap` and cborWriterLength() reports -1.
 //
 // Reader: decodes one head at a time (§3) and skips whole data items iteratively with a fixed
 // nesting limit. Well-formedness per §3 and Appendix F; with `cborStrict` set it also refuses what
-// the deterministic profile forbids (§4.2.1): non-shortest heads, indefinite lengths and floats
-// that are not in preferred form.
+// the deterministic profile forbids (§4.2.1): non-shortest heads, indefinite lengths, and floats
+// not in their shortest exact form (NaN other than 0xf97e00 included, §4.2.2). It does not check
+// map key order or duplicate keys.
 //
 // Example (write [1, "a"]):
 //   cborWriterInit(buf, 16); cborArray(2); cborUint(1); cborText(ptrOfA, 1);
@@ -31,7 +32,7 @@ export const CBOR_SIMPLE: u8 = 7;
 export const CBOR_E_TRUNCATED: i32 = -1; // input ended inside a head or a string (Appendix F.1)
 export const CBOR_E_RESERVED: i32 = -2; // additional info 28-30, or a two-byte simple value < 32 (§3, §3.3)
 export const CBOR_E_INDEFINITE: i32 = -3; // additional info 31 where not allowed (§3.2)
-export const CBOR_E_NOT_SHORTEST: i32 = -4; // strict mode: head or float not in shortest form (§4.2.1, §4.2.2)
+export const CBOR_E_NOT_SHORTEST: i32 = -4; // strict mode: head or float not in its shortest form (§4.2.1)
 export const CBOR_E_TYPE: i32 = -5; // a different major type than the caller asked for
 
 /** Deepest nesting cborSkip follows (the item itself counts as level 1). */
@@ -78,7 +79,7 @@ function putBigEndian(first: u32, value: u64, n: u32): void {
   wPos += 1 + n;
 }
 
-/** A head (§3): major type and argument, the argument in its shortest form (§4.2.1, bullet 1). */
+/** A head (§3): major type and argument, the argument in its shortest form (§4.1, §4.2.1). */
 export function cborHead(major: u8, value: u64): void {
   const first = <u32>(major & 7) << 5;
   if (value < 24) putBigEndian(first | <u32>value, 0, 0);
@@ -162,7 +163,7 @@ function halfBits(f: u32): i32 {
   return -1;
 }
 
-/** Width in bytes (2, 4 or 8) of the preferred serialization of v (§4.2.2, §3.4.2 note). */
+/** Width in bytes (2, 4 or 8) of the preferred serialization of v (§4.1, §3.3); NaN -> 2 (§4.2.2). */
 function floatWidth(v: f64): u32 {
   if (v != v) return 2; // every NaN is written as the canonical 0xf97e00
   const single = <f32>v; // f64 -> f32 demotion never traps; it rounds
@@ -170,7 +171,7 @@ function floatWidth(v: f64): u32 {
   return halfBits(reinterpret<u32>(single)) >= 0 ? 2 : 4;
 }
 
-/** A float in its shortest exact form: f16 (0xf9), f32 (0xfa) or f64 (0xfb) (§4.2.2). */
+/** A float in its shortest exact form: f16 (0xf9), f32 (0xfa) or f64 (0xfb) (§4.1, §4.2.1, §4.2.2). */
 export function cborFloat(v: f64): void {
   const width = floatWidth(v);
   if (v != v) putBigEndian(0xf9, 0x7e00, 2);
@@ -190,7 +191,7 @@ export function cborRaw(ptr: usize, len: u32): void {
 // ---------------------------------------------------------------------------------------------------
 // Reader
 
-/** When true, the reader refuses non-deterministic encodings (§4.2.1, §4.2.2). */
+/** When true, the reader refuses non-deterministic heads, lengths and floats (§4.2.1, §4.2.2). */
 export let cborStrict: bool = false;
 /** The last head's argument: integer value, string length, item count, tag number, float bits. */
 export let cborValue: u64 = 0;
@@ -248,7 +249,7 @@ export function cborReadHead(): i32 {
       if (ai == 24 && value < 32) return CBOR_E_RESERVED; // §3.3: two-byte simple values < 32
       if (cborStrict && !floatPreferred(ai, value)) return CBOR_E_NOT_SHORTEST;
     } else if (cborStrict && ai > 24 && value >> (<u64>(n << 2)) == 0) {
-      return CBOR_E_NOT_SHORTEST; // would fit in half the bytes (§4.2.1 bullet 1)
+      return CBOR_E_NOT_SHORTEST; // would fit in half the bytes (§4.2.1)
     } else if (cborStrict && ai == 24 && value < 24) {
       return CBOR_E_NOT_SHORTEST; // would fit in the first byte
     }
@@ -259,7 +260,7 @@ export function cborReadHead(): i32 {
   return major;
 }
 
-/** Whether a float head (ai 25/26/27, bits in `value`) is in preferred serialization (§4.2.2). */
+/** Whether a float head (ai 25/26/27, bits in `value`) is in preferred serialization (§4.1, §4.2.2). */
 function floatPreferred(ai: u32, value: u64): bool {
   if (ai == 25) {
     // Only one NaN is preferred: 0x7e00.

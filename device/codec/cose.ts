@@ -9,7 +9,7 @@
 //       bstr signature ])                ; 64-byte Ed25519 signature (RFC 8032 §5.1.6)
 //
 //   protected map: label 1 (alg, §3.1) = -8 (EdDSA); label 6 (Partial IV, §3.1) = the device's
-//   monotonic sequence number encoded as OSCORE encodes its Partial IV (RFC 8613 §5.4 / §6.1):
+//   monotonic sequence number encoded as OSCORE encodes its Partial IV (RFC 8613 §5, §6.1):
 //   big-endian, leading zero bytes removed, 0 as h'00', at most 5 bytes (so seq < 2^40).
 //   Being protected, the sequence number is covered by the signature: the replay counter.
 //
@@ -26,7 +26,6 @@ export const COSE_HEADER_KID: u32 = 4;
 export const COSE_HEADER_PARTIAL_IV: u32 = 6;
 export const COSE_ALG_EDDSA: i64 = -8; // RFC 9053 §2.2
 export const COSE_SIGNATURE_BYTES: u32 = 64; // Ed25519, RFC 8032 §5.1.6
-export const COSE_PARTIAL_IV_BYTES_MAX: u32 = 5; // RFC 8613 §6.1
 /** Sequence numbers must stay below 2^40 to fit a 5-byte Partial IV. */
 export const COSE_SEQ_LIMIT: u64 = <u64>1 << 40;
 /** CoAP Content-Format of application/cose; cose-type="cose-sign1" (IANA CoAP Content-Formats registry, RFC 9052). */
@@ -45,7 +44,7 @@ const partialIv = memory.data(8);
  */
 export function coseProtectedHeader(buf: usize, cap: u32, seq: u64): i32 {
   if (seq >= COSE_SEQ_LIMIT) return -1;
-  // RFC 8613 §5.4: big-endian with leading zeros removed; 0 keeps one byte.
+  // RFC 8613 §5, §6.1: big-endian with leading zeros removed; 0 keeps one byte.
   let ivLen: u32 = 1;
   while (ivLen < 8 && (seq >> (<u64>(ivLen << 3))) != 0) ivLen++;
   for (let i: u32 = 0; i < 8; i++) store<u8>(partialIv + i, <u8>(seq >> (<u64>((7 - i) << 3))));

@@ -81,13 +81,11 @@ function deviceSkip(data: Uint8Array, strict: boolean): number {
 /** Every value exactly representable in IEEE 754 binary16 (for the preferred-float width check). */
 const halfValues = (() => {
   const set = new Set<number>();
-  const view = new DataView(new ArrayBuffer(4));
   for (let bits = 0; bits < 0x10000; bits++) {
     const e = (bits >> 10) & 0x1f, m = bits & 0x3ff, s = bits & 0x8000 ? -1 : 1;
     if (e === 31) continue;
     set.add(s * (e === 0 ? m * 2 ** -24 : (1 + m / 1024) * 2 ** (e - 15)));
   }
-  void view;
   return set;
 })();
 
