@@ -30,6 +30,8 @@ const MESSAGE_BYTES_MAX = 1000;
 // Scratch layout (8 KiB).
 const SEED = 0, PUB = 32, SIG = 64, OUT = 128, MSG = 256;
 const SCRATCH_BYTES = 8192;
+const ASC_MEMORY_BASE = 1024;          // where AssemblyScript starts static data
+const CRYPTO_STATIC_BYTES_MAX = 4096;  // the crypto's share of the firmware's 64 KiB
 const MSG_BYTES_MAX = SCRATCH_BYTES - MSG;
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -129,6 +131,12 @@ describe("device crypto (harness-crypto.wasm)", () => {
     expect(shape.text).not.toMatch(/\bmemory\.grow\b|\bv128\b|trunc_sat/);
     expect(shape.imports.every((i) => i.module === "env")).toBe(true);
     expect(harness.exports.scratch() + SCRATCH_BYTES).toBeLessThanOrEqual(65536);
+  });
+
+  it(`keeps all crypto state and tables within ${CRYPTO_STATIC_BYTES_MAX} bytes of static memory`, () => {
+    const staticBytes = harness.exports.staticEnd() - ASC_MEMORY_BASE - SCRATCH_BYTES;
+    expect(staticBytes).toBeGreaterThan(0);
+    expect(staticBytes).toBeLessThanOrEqual(CRYPTO_STATIC_BYTES_MAX);
   });
 
   describe("SHA-2 (FIPS 180-4 examples)", () => {
