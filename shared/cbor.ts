@@ -272,6 +272,7 @@ class Reader {
         return out;
       }
       case 6:
+        if (arg > BigInt(Number.MAX_SAFE_INTEGER)) this.fail(`tag number ${arg} too large`);
         return new Tagged(Number(arg), this.value(depth + 1));
       default:
         return this.simple(info, arg);

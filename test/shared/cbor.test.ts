@@ -1,0 +1,122 @@
+// shared/cbor.ts against RFC 8949's own examples (the same vector file the device tests read),
+// against cbor-x as an independent implementation, and under random and mutated input: the strict
+// decoder either returns a value that re-encodes to exactly the input, or throws CborError.
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { readFileSync } from "node:fs";
+import { decode as cborxDecode } from "cbor-x";
+import { decode, encode, CborFloat, Tagged, type CborValue } from "../../shared/cbor.ts";
+import { CborError } from "../../shared/errors.ts";
+
+const vectors = JSON.parse(readFileSync(new URL("../vectors/cbor-rfc8949.json", import.meta.url), "utf8"));
+const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+const bytes = (h: string) => new Uint8Array(Buffer.from(h, "hex"));
+// The strict profile has no simple values beyond false/true/null/undefined.
+const outsideProfile = (h: string) => /^(f0|f8)/.test(h);
+
+describe("RFC 8949 Appendix A", () => {
+  it("decodes every deterministic example and re-encodes it to the same bytes", () => {
+    const deterministic = vectors.examples.filter((e: any) => e.deterministic && !outsideProfile(e.hex));
+    expect(deterministic.length).toBeGreaterThan(50);
+    for (const e of deterministic) expect(hex(encode(decode(bytes(e.hex)))), e.diagnostic).toBe(e.hex);
+  });
+
+  it("refuses every example that is not in core deterministic encoding", () => {
+    for (const e of vectors.examples.filter((x: any) => !x.deterministic)) {
+      expect(() => decode(bytes(e.hex)), e.diagnostic).toThrowError(CborError);
+    }
+  });
+
+  it("refuses every Appendix F.1 item that is not well-formed", () => {
+    for (const e of vectors.notWellFormed) expect(() => decode(bytes(e.hex)), e.category).toThrowError(CborError);
+  });
+});
+
+const cborValue: fc.Arbitrary<CborValue> = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: "small" },
+    fc.integer(),
+    fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n - 1n }),
+    fc.string(),
+    fc.uint8Array({ maxLength: 40 }),
+    fc.boolean(),
+    fc.constant(null),
+    fc.double().map((d) => new CborFloat(d)),
+    fc.array(tie("value"), { maxLength: 5 }),
+    fc.uniqueArray(fc.tuple(fc.oneof(fc.integer(), fc.string()), tie("value")), { maxLength: 5, selector: ([k]) => (typeof k === "string" ? `s${k}` : `i${k}`) }).map((e) => new Map<CborValue, CborValue>(e)),
+    fc.tuple(fc.integer({ min: 0, max: 2 ** 32 }), tie("value")).map(([t, v]) => new Tagged(t, v)),
+  ),
+})).value;
+
+describe("deterministic codec", () => {
+  it("round-trips random values byte for byte", () => {
+    fc.assert(
+      fc.property(cborValue, (v) => {
+        const b = encode(v);
+        expect(hex(encode(decode(b)))).toBe(hex(b));
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  // A JS number that is integral is written as a CBOR integer (-0 included: it is 0); floats that
+  // must stay floats are wrapped in CborFloat.
+  it("writes bytes that cbor-x reads as the same value", () => {
+    const plain: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+      v: fc.oneof({ depthSize: "small" }, fc.integer(), fc.string(), fc.boolean(), fc.constant(null), fc.double({ noNaN: true }).filter((d) => !Object.is(d, -0)), fc.array(tie("v"), { maxLength: 5 })),
+    })).v;
+    fc.assert(
+      fc.property(plain, (v) => {
+        const ours = encode(v as CborValue);
+        // cbor-x returns 8-byte integers as bigint; compare numbers as numbers.
+        const norm = (x: unknown): unknown => (typeof x === "bigint" ? Number(x) : Array.isArray(x) ? x.map(norm) : x);
+        expect(norm(cborxDecode(ours))).toEqual(v);
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it("sorts map keys by their encoding (§4.2.1)", () => {
+    const m = new Map<CborValue, CborValue>([["b", 1], [10, 2], [-1, 3], ["a", 4], [100, 5]]);
+    expect(hex(encode(m))).toBe("a50a02186405200361610461620" + "1");
+  });
+
+  it("encodes floats in their shortest exact form", () => {
+    expect(hex(encode(new CborFloat(1.5)))).toBe("f93e00");
+    expect(hex(encode(new CborFloat(100000)))).toBe("fa47c35000");
+    expect(hex(encode(new CborFloat(1.1)))).toBe("fb3ff199999999999a");
+    expect(hex(encode(new CborFloat(5.960464477539063e-8)))).toBe("f90001");
+    expect(hex(encode(new CborFloat(-0)))).toBe("f98000");
+    expect(hex(encode(new CborFloat(NaN)))).toBe("f97e00");
+  });
+
+  it("on random and mutated bytes either returns the exact re-encodable value or throws CborError", () => {
+    const input = fc.oneof(
+      fc.uint8Array({ maxLength: 64 }),
+      fc.tuple(cborValue, fc.nat(), fc.integer({ min: 0, max: 255 })).map(([v, at, x]) => {
+        const b = encode(v);
+        if (b.length) b[at % b.length] = x;
+        return b;
+      }),
+    );
+    fc.assert(
+      fc.property(input, (b) => {
+        let v: CborValue;
+        try {
+          v = decode(b);
+        } catch (e) {
+          expect(e).toBeInstanceOf(CborError);
+          return;
+        }
+        expect(hex(encode(v))).toBe(hex(b));
+      }),
+      { numRuns: 30_000 },
+    );
+  });
+
+  it("enforces its limits", () => {
+    expect(() => decode(encode([[[[[1]]]]]), { depthMax: 3, itemsMax: 10, bytesMax: 10 })).toThrowError(/nesting/);
+    expect(() => decode(encode(new Uint8Array(11)), { depthMax: 3, itemsMax: 10, bytesMax: 10 })).toThrowError(/limit/);
+    expect(() => decode(bytes("9bffffffffffffffff"))).toThrowError(CborError);
+  });
+});
