@@ -1,0 +1,8 @@
+// Every `mote` command group registers itself here, from its own file, so adding a command is one
+// import and one line: `mote gateway …` today, `mote chain …`, `mote device …` and others later.
+import type { Command } from "commander";
+import { registerGatewayCommands } from "./gateway-command.ts";
+
+export type RegisterCommands = (program: Command) => void;
+
+export const commandGroups: RegisterCommands[] = [registerGatewayCommands];

@@ -1,0 +1,110 @@
+// One CoAP endpoint per transport, all sharing one request handler: a `coap` server bound to a UDP
+// socket, and one per serial port fed through SerialSocket (SLIP). In front of each, admission.ts
+// sees the raw message first, so the `coap` package only ever handles well-formed GET/POST requests.
+//
+// The `coap` server de-duplicates confirmable requests by message id (RFC 7252 §4.5) and answers
+// a retransmission from its response cache, on UDP; on serial (not a dgram socket for it) the
+// retransmission reaches the handler again, where the ingest pipeline answers it idempotently.
+import { createSocket, type Socket } from "node:dgram";
+import type { AddressInfo } from "node:net";
+import { Server as CoapServer, type IncomingMessage, type OutgoingMessage } from "coap";
+import type { Logger } from "pino";
+import { admit, type AdmissionLimits } from "./admission.ts";
+import type { AdmittedRemote } from "./resources.ts";
+import type { SerialSocket } from "./serial-socket.ts";
+
+export interface EndpointStats {
+  passed: number;
+  answeredHere: number;
+  dropped: number;
+}
+
+type Transport = "udp" | "serial";
+type RequestHandler = (req: IncomingMessage, res: OutgoingMessage) => void;
+
+/** Anything the endpoint can send through: a dgram socket or a SerialSocket. */
+interface Sender {
+  send(msg: Buffer, offset: number, length: number, port: number, address: string, cb?: (err: Error | null) => void): void;
+}
+
+class AdmittingServer extends CoapServer {
+  constructor(
+    options: ConstructorParameters<typeof CoapServer>[0],
+    private readonly transport: Transport,
+    private readonly sender: () => Sender,
+    private readonly limits: AdmissionLimits,
+    private readonly stats: EndpointStats,
+    private readonly log: Logger,
+  ) {
+    super(options);
+  }
+
+  override handleRequest(): (msg: Buffer, rsinfo: AddressInfo) => void {
+    const inner = super.handleRequest();
+    return (msg, rsinfo) => {
+      const a = admit(msg, this.limits);
+      if (a.action === "pass") {
+        this.stats.passed++;
+        const remote: AdmittedRemote = { ...rsinfo, coap: a.message, transport: this.transport };
+        return inner(a.bytes, remote);
+      }
+      this.log.debug({ remote: `${rsinfo.address}:${rsinfo.port}`, reason: a.reason, action: a.action }, "message not passed to handlers");
+      if (a.action === "drop") return void this.stats.dropped++;
+      this.stats.answeredHere++;
+      this.sender().send(a.bytes, 0, a.bytes.length, rsinfo.port, rsinfo.address);
+    };
+  }
+}
+
+export interface EndpointOptions {
+  limits: AdmissionLimits;
+  /** How long a response may take before an empty ACK goes first (RFC 7252 §5.2.2). */
+  piggybackReplyMs: number;
+  /** Kernel receive buffer: bursts arriving while a commit syncs wait here, not on the floor. */
+  udpReceiveBufferBytes: number;
+}
+
+export class CoapEndpoint {
+  readonly stats: EndpointStats = { passed: 0, answeredHere: 0, dropped: 0 };
+  private readonly servers: CoapServer[] = [];
+  private readonly udpSockets: Socket[] = [];
+
+  constructor(
+    private readonly handler: RequestHandler,
+    private readonly options: EndpointOptions,
+    private readonly log: Logger,
+  ) {}
+
+  private server(transport: Transport, sender: () => Sender): CoapServer {
+    const server = new AdmittingServer({ piggybackReplyMs: this.options.piggybackReplyMs }, transport, sender, this.options.limits, this.stats, this.log);
+    server.on("request", this.handler);
+    // A socket error (e.g. ICMP unreachable surfacing on send) must never crash the gateway.
+    server.on("error", (err: Error) => this.log.warn({ err, transport, code: "TRANSPORT_ERROR" }, "transport error"));
+    this.servers.push(server);
+    return server;
+  }
+
+  /** Binds UDP `host:port` (port 0: any free one) and returns the bound address. */
+  async listenUdp(host: string, port: number): Promise<AddressInfo> {
+    const socket = createSocket({ type: host.includes(":") ? "udp6" : "udp4", recvBufferSize: this.options.udpReceiveBufferBytes });
+    await new Promise<void>((resolve, reject) => {
+      socket.once("error", reject);
+      socket.bind(port, host, () => {
+        socket.off("error", reject);
+        resolve();
+      });
+    });
+    this.udpSockets.push(socket);
+    this.server("udp", () => socket).listen(socket);
+    return socket.address();
+  }
+
+  listenSerial(socket: SerialSocket): void {
+    this.server("serial", () => socket).listen(socket);
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.servers) s.close();
+    await Promise.all(this.udpSockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
+}

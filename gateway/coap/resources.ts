@@ -1,0 +1,105 @@
+// The gateway's CoAP resources, thin adapters in the style of node's `http` handlers: decode the
+// request, call a service, encode the answer. Paths are single letters (shared/constants.ts).
+//
+//   POST /r  content-format 18 (COSE_Sign1 reading)  → 2.01, empty payload (every byte is air)
+//   POST /e  content-format 60 (owner-signed enrollment, shared/enrollment.ts) → 2.01 / 2.04
+//   GET  /t  → 2.05, CBOR uint: gateway Unix time in ms (devices without a clock stamp with it)
+//   GET  /h  → 2.05, CBOR map: liveness and counters
+//
+// Refusals carry the code of the typed error and its message as diagnostic payload (RFC 7252 §5.5.2).
+import type { AddressInfo } from "node:net";
+import type { IncomingMessage, OutgoingMessage } from "coap";
+import type { Logger } from "pino";
+import { encode, type CborValue } from "../../shared/cbor.ts";
+import { contentFormat, uriPath } from "../../shared/constants.ts";
+import { MoteError } from "../../shared/errors.ts";
+import type { EnrollmentService } from "../devices/enrollment.ts";
+import type { IngestPipeline } from "../ingest/pipeline.ts";
+import { optionUint, option, uintValue, type CoapMessage } from "./message.ts";
+
+/** rsinfo as the endpoint hands it to the `coap` server: the address plus our strict parse. */
+export interface AdmittedRemote extends AddressInfo {
+  coap: CoapMessage;
+  transport: "udp" | "serial";
+}
+
+export interface ResourceDeps {
+  pipeline: IngestPipeline;
+  enrollment: EnrollmentService;
+  health: () => Map<string, CborValue>;
+  log: Logger;
+}
+
+interface Answer {
+  code: string;
+  payload?: Uint8Array;
+  contentFormat?: number;
+  maxAgeS?: number;
+}
+
+type Handler = (m: CoapMessage, source: string) => Answer | Promise<Answer>;
+
+const diagnostic = (code: string, message: string): Answer => ({ code, payload: Buffer.from(message, "utf8") });
+
+export function createRequestHandler(deps: ResourceDeps): (req: IncomingMessage, res: OutgoingMessage) => void {
+  const routes: Record<string, Partial<Record<"GET" | "POST", Handler>>> = {
+    [uriPath.readings]: { POST: (m, source) => postReading(deps, m, source) },
+    [uriPath.enroll]: { POST: (m) => postEnrollment(deps, m) },
+    [uriPath.time]: { GET: () => ({ code: "2.05", payload: encode(Date.now()), contentFormat: contentFormat.cbor }) },
+    [uriPath.health]: { GET: () => ({ code: "2.05", payload: encode(deps.health()), contentFormat: contentFormat.cbor }) },
+  };
+  return (req, res) => {
+    const remote = req.rsinfo as AdmittedRemote;
+    const m = remote.coap;
+    const source = `${remote.transport}:${remote.address}:${remote.port}`;
+    const path = m.options.filter((o) => o.number === option.uriPath).map((o) => o.value.toString("utf8")).join("/");
+    const route = routes[path];
+    const handler = route?.[m.code === 1 ? "GET" : "POST"];
+    const answer = !route ? diagnostic("4.04", `no resource /${path.slice(0, 32)}`) : !handler ? diagnostic("4.05", `method not allowed on /${path}`) : undefined;
+    if (answer) return send(res, answer);
+    Promise.resolve()
+      .then(() => handler!(m, source))
+      .catch((e: unknown) => refusal(e, deps.log, path))
+      .then((a) => send(res, a))
+      // The socket may be gone (shutdown): nothing left to tell this requester.
+      .catch((e: unknown) => deps.log.debug({ err: e, path }, "could not send response"));
+  };
+}
+
+async function postReading(deps: ResourceDeps, m: CoapMessage, source: string): Promise<Answer> {
+  const format = contentFormatOf(m);
+  if (format !== contentFormat.coseSign1) return diagnostic("4.15", `Content-Format must be ${contentFormat.coseSign1} (COSE_Sign1)`);
+  await deps.pipeline.ingest(m.payload, source);
+  return { code: "2.01" };
+}
+
+function postEnrollment(deps: ResourceDeps, m: CoapMessage): Answer {
+  const format = contentFormatOf(m);
+  if (format !== contentFormat.cbor) return diagnostic("4.15", `Content-Format must be ${contentFormat.cbor} (CBOR enrollment)`);
+  const { record, outcome } = deps.enrollment.enroll(m.payload);
+  deps.log.info({ deviceId: Buffer.from(record.deviceId).toString("hex"), outcome, status: record.status }, "device enrolled");
+  return { code: outcome === "created" ? "2.01" : "2.04" };
+}
+
+function contentFormatOf(m: CoapMessage): number | undefined {
+  const o = m.options.find((x) => x.number === option.contentFormat);
+  return o && optionUint(o.value);
+}
+
+/** Typed errors become their CoAP code; anything else is a gateway bug: 5.00, logged loudly. */
+function refusal(e: unknown, log: Logger, path: string): Answer {
+  if (e instanceof MoteError && "coapCode" in e) {
+    const retry = (e as { retryAfterS?: number }).retryAfterS;
+    return { ...diagnostic((e as unknown as { coapCode: string }).coapCode, `${e.code}: ${e.message}`), maxAgeS: retry };
+  }
+  log.error({ err: e, path, code: "INTERNAL" }, "request handler failed");
+  return diagnostic("5.00", "internal error");
+}
+
+function send(res: OutgoingMessage, a: Answer): void {
+  res.code = a.code;
+  if (a.contentFormat !== undefined) res.setOption("Content-Format", uintValue(a.contentFormat));
+  // RFC 8516 §3 (4.29) and RFC 7252 §5.9.3.4 (5.03): Max-Age says when to try again.
+  if (a.maxAgeS !== undefined) res.setOption("Max-Age", uintValue(a.maxAgeS));
+  res.end(a.payload && a.payload.length > 0 ? Buffer.from(a.payload) : undefined);
+}

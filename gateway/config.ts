@@ -1,0 +1,169 @@
+// Gateway configuration: defaults, a JSON config file, then command-line flags, in that order.
+// Unknown keys are refused (a typo must not silently fall back to a default), and every error
+// names the key and what it should be.
+//
+//   {
+//     "dataDir": ".moteledger/gateway",
+//     "udp": { "host": "0.0.0.0", "port": 5683 },          // null: no UDP
+//     "serial": [{ "path": "/dev/ttyUSB0", "baudRate": 115200 }],
+//     "log": { "level": "info" },
+//     "enrollment": { "trustedOwners": ["<64 hex digits>"], "open": false },
+//     "ingest": { "rateReadingsPerS": 10, "rateBurst": 20, … },   // gateway/ingest/options.ts
+//     "coap": { "piggybackReplyMs": 500, … },
+//     "statsIntervalMs": 60000
+//   }
+import { readFileSync } from "node:fs";
+import type { LevelWithSilent } from "pino";
+import { MoteError } from "../shared/errors.ts";
+import { ingestDefaults, type IngestOptions } from "./ingest/options.ts";
+
+export class ConfigError extends MoteError {}
+
+export interface SerialConfig {
+  path: string;
+  baudRate: number;
+}
+
+export interface GatewayConfig {
+  dataDir: string;
+  udp: { host: string; port: number } | null;
+  serial: SerialConfig[];
+  log: { level: LevelWithSilent };
+  enrollment: { trustedOwners: string[]; open: boolean };
+  ingest: IngestOptions;
+  coap: {
+    piggybackReplyMs: number;
+    udpReceiveBufferBytes: number;
+    serialFrameBytesMax: number;
+    serialWriteQueueBytesMax: number;
+  };
+  /** How often counters are logged (0: never). */
+  statsIntervalMs: number;
+}
+
+export const defaultCoapPort = 5683; // RFC 7252 §6.1
+
+export function defaultConfig(): GatewayConfig {
+  return {
+    dataDir: ".moteledger/gateway",
+    udp: { host: "0.0.0.0", port: defaultCoapPort },
+    serial: [],
+    log: { level: "info" },
+    enrollment: { trustedOwners: [], open: false },
+    ingest: { ...ingestDefaults },
+    // 500 ms: well inside the device's ACK_TIMEOUT (2 s), so a slow commit never causes a retransmission.
+    coap: { piggybackReplyMs: 500, udpReceiveBufferBytes: 4 << 20, serialFrameBytesMax: 1280, serialWriteQueueBytesMax: 64 << 10 },
+    statsIntervalMs: 60_000,
+  };
+}
+
+const levels = new Set(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
+
+type Json = unknown;
+
+function fail(key: string, what: string): never {
+  throw new ConfigError("CONFIG_INVALID", `config "${key}": ${what}`);
+}
+
+function object(v: Json, key: string): Record<string, Json> {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) fail(key, "must be an object");
+  return v as Record<string, Json>;
+}
+
+function onlyKeys(o: Record<string, Json>, allowed: object, key: string): void {
+  for (const k of Object.keys(o)) if (!(k in allowed)) fail(key ? `${key}.${k}` : k, `unknown key; known: ${Object.keys(allowed).join(", ")}`);
+}
+
+function int(v: Json, key: string, min: number, max: number): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) fail(key, `must be an integer from ${min} to ${max}`);
+  return v;
+}
+
+function str(v: Json, key: string): string {
+  if (typeof v !== "string" || v.length === 0) fail(key, "must be a non-empty string");
+  return v;
+}
+
+function ownerKey(v: Json, key: string): string {
+  if (typeof v !== "string" || !/^[0-9a-fA-F]{64}$/.test(v)) fail(key, "must be an Ed25519 public key as 64 hex digits");
+  return v.toLowerCase();
+}
+
+/** Merges a parsed config object over `base`, validating every key. */
+export function mergeConfig(base: GatewayConfig, raw: Json): GatewayConfig {
+  const o = object(raw, "(root)");
+  onlyKeys(o, base, "");
+  const c: GatewayConfig = structuredClone(base);
+  if (o.dataDir !== undefined) c.dataDir = str(o.dataDir, "dataDir");
+  if (o.udp === null) c.udp = null;
+  else if (o.udp !== undefined) {
+    const u = object(o.udp, "udp");
+    onlyKeys(u, { host: 0, port: 0 }, "udp");
+    c.udp = { host: u.host === undefined ? (c.udp?.host ?? "0.0.0.0") : str(u.host, "udp.host"), port: u.port === undefined ? (c.udp?.port ?? defaultCoapPort) : int(u.port, "udp.port", 0, 65535) };
+  }
+  if (o.serial !== undefined) {
+    if (!Array.isArray(o.serial)) fail("serial", "must be an array of { path, baudRate }");
+    c.serial = o.serial.map((s, i) => {
+      const so = object(s, `serial[${i}]`);
+      onlyKeys(so, { path: 0, baudRate: 0 }, `serial[${i}]`);
+      return { path: str(so.path, `serial[${i}].path`), baudRate: so.baudRate === undefined ? 115_200 : int(so.baudRate, `serial[${i}].baudRate`, 50, 4_000_000) };
+    });
+  }
+  if (o.log !== undefined) {
+    const l = object(o.log, "log");
+    onlyKeys(l, c.log, "log");
+    if (l.level !== undefined) {
+      if (typeof l.level !== "string" || !levels.has(l.level)) fail("log.level", `must be one of ${[...levels].join(", ")}`);
+      c.log.level = l.level as LevelWithSilent;
+    }
+  }
+  if (o.enrollment !== undefined) {
+    const e = object(o.enrollment, "enrollment");
+    onlyKeys(e, c.enrollment, "enrollment");
+    if (e.trustedOwners !== undefined) {
+      if (!Array.isArray(e.trustedOwners)) fail("enrollment.trustedOwners", "must be an array of hex public keys");
+      c.enrollment.trustedOwners = e.trustedOwners.map((k, i) => ownerKey(k, `enrollment.trustedOwners[${i}]`));
+    }
+    if (e.open !== undefined) {
+      if (typeof e.open !== "boolean") fail("enrollment.open", "must be true or false");
+      c.enrollment.open = e.open;
+    }
+  }
+  if (o.ingest !== undefined) c.ingest = mergeInts(c.ingest, object(o.ingest, "ingest"), "ingest");
+  if (o.coap !== undefined) c.coap = mergeInts(c.coap, object(o.coap, "coap"), "coap");
+  if (o.statsIntervalMs !== undefined) c.statsIntervalMs = int(o.statsIntervalMs, "statsIntervalMs", 0, 86_400_000);
+  return validate(c);
+}
+
+function mergeInts<T extends object>(base: T, o: Record<string, Json>, key: string): T {
+  onlyKeys(o, base, key);
+  const out = { ...base } as Record<string, number>;
+  for (const [k, v] of Object.entries(o)) out[k] = int(v, `${key}.${k}`, 0, 1 << 30);
+  return out as T;
+}
+
+/** Cross-field checks that a merge of valid pieces can still break. */
+function validate(c: GatewayConfig): GatewayConfig {
+  const i = c.ingest;
+  if (i.replayWindowSize < 1 || i.replayWindowSize > 64) fail("ingest.replayWindowSize", "must be 1 to 64");
+  if (i.batchReadingsMax < 1 || i.batchReadingsMax > 4096) fail("ingest.batchReadingsMax", "must be 1 to 4096 (shared/attestation.ts batchReadingsMax)");
+  if (i.rateReadingsPerS < 1 || i.rateBurst < 1) fail("ingest.rateReadingsPerS", "rate and burst must be at least 1");
+  if (i.devicesCachedMax < 1) fail("ingest.devicesCachedMax", "must be at least 1");
+  if (i.countersFlushMs < 10) fail("ingest.countersFlushMs", "must be at least 10");
+  if (!c.udp && c.serial.length === 0) fail("udp", "the gateway needs UDP or at least one serial port to listen on");
+  return c;
+}
+
+export function loadConfigFile(path: string): Json {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new ConfigError("CONFIG_UNREADABLE", `cannot read config file ${path}: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError("CONFIG_INVALID", `${path} is not valid JSON: ${(e as Error).message}`);
+  }
+}

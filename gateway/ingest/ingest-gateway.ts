@@ -1,0 +1,140 @@
+// The ingest gateway assembled from its parts: device registry, pending store, group commit,
+// pipeline, and a CoAP endpoint on UDP and every configured serial port. `mote gateway start`,
+// the tests and the benchmark all start it through here.
+import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+import type { CborValue } from "../../shared/cbor.ts";
+import { fromHex, PublicKeyCache, toHex } from "../../shared/ed25519.ts";
+import { readingBytesMax } from "../../shared/reading.ts";
+import { enrollmentBytesMax } from "../../shared/enrollment.ts";
+import { CoapEndpoint } from "../coap/endpoint.ts";
+import { createRequestHandler } from "../coap/resources.ts";
+import { SerialSocket } from "../coap/serial-socket.ts";
+import type { GatewayConfig } from "../config.ts";
+import { EnrollmentService } from "../devices/enrollment.ts";
+import type { DeviceRegistry } from "../devices/registry.ts";
+import { SqliteDeviceRegistry } from "../devices/sqlite-registry.ts";
+import { lockDataDir } from "./data-dir-lock.ts";
+import { loadOrCreateIdentity, type GatewayIdentity } from "./gateway-identity.ts";
+import { GroupCommit } from "./group-commit.ts";
+import { metricsRegistry, type Snapshot } from "./metrics.ts";
+import { MisbehaviourCounters } from "./misbehaviour.ts";
+import { PendingStore } from "./pending-store.ts";
+import { IngestPipeline } from "./pipeline.ts";
+
+export class IngestGateway {
+  private readonly startedMs = Date.now();
+  private statsTimer: NodeJS.Timeout | undefined;
+  private closing: Promise<void> | undefined;
+  udpAddress: AddressInfo | undefined;
+  readonly serialSockets: SerialSocket[] = [];
+
+  private constructor(
+    readonly config: GatewayConfig,
+    readonly log: Logger,
+    readonly identity: GatewayIdentity,
+    readonly registry: DeviceRegistry,
+    readonly store: PendingStore,
+    readonly commits: GroupCommit,
+    readonly pipeline: IngestPipeline,
+    readonly enrollment: EnrollmentService,
+    readonly endpoint: CoapEndpoint,
+    private readonly unlock: () => void,
+  ) {}
+
+  static async start(config: GatewayConfig, log: Logger): Promise<IngestGateway> {
+    const unlock = lockDataDir(config.dataDir);
+    const identity = loadOrCreateIdentity(config.dataDir);
+    const registry = SqliteDeviceRegistry.open(config.dataDir);
+    const store = PendingStore.open(config.dataDir);
+    const keys = new PublicKeyCache();
+    const misbehaviour = new MisbehaviourCounters();
+    const commits = new GroupCommit(store, identity, misbehaviour, config.ingest, log);
+    const pipeline = new IngestPipeline({ registry, store, commits, misbehaviour, keys, options: config.ingest, log });
+    const enrollment = new EnrollmentService(registry, { trustedOwners: config.enrollment.trustedOwners.map(fromHex), open: config.enrollment.open }, keys);
+    let gw: IngestGateway | undefined;
+    const handler = createRequestHandler({ pipeline, enrollment, log, health: () => gw!.health() });
+    const endpoint = new CoapEndpoint(
+      handler,
+      { limits: { payloadBytesMax: Math.max(readingBytesMax, enrollmentBytesMax) }, piggybackReplyMs: config.coap.piggybackReplyMs, udpReceiveBufferBytes: config.coap.udpReceiveBufferBytes },
+      log,
+    );
+    gw = new IngestGateway(config, log, identity, registry, store, commits, pipeline, enrollment, endpoint, unlock);
+    try {
+      await gw.listen();
+    } catch (e) {
+      await gw.close();
+      throw e;
+    }
+    if (config.enrollment.open) log.warn({ code: "OPEN_ENROLLMENT" }, "open enrollment: any owner-signed device is accepted; do not run this in production");
+    log.info({ gatewayId: toHex(identity.gatewayId), udp: gw.udpAddress, serial: config.serial.map((s) => s.path), dataDir: config.dataDir }, "gateway listening");
+    if (config.statsIntervalMs > 0) {
+      gw.statsTimer = setInterval(() => log.info({ counters: gw!.snapshot() }, "counters"), config.statsIntervalMs);
+      gw.statsTimer.unref();
+    }
+    return gw;
+  }
+
+  private async listen(): Promise<void> {
+    const { udp, serial, coap } = this.config;
+    if (udp) this.udpAddress = await this.endpoint.listenUdp(udp.host, udp.port);
+    for (const s of serial) {
+      const socket = await SerialSocket.open(
+        { path: s.path, baudRate: s.baudRate, frameBytesMax: coap.serialFrameBytesMax, writeQueueBytesMax: coap.serialWriteQueueBytesMax, reopenDelayMsMax: 30_000 },
+        this.log,
+      );
+      this.serialSockets.push(socket);
+      this.endpoint.listenSerial(socket);
+    }
+  }
+
+  /** Every counter, flat: logged periodically, served by GET /h, scraped by prom-client. */
+  snapshot(): Snapshot {
+    const p = this.pipeline.counters;
+    const out: Snapshot = {
+      readingsAccepted: p.accepted,
+      readingsDuplicate: p.duplicates,
+      commits: this.commits.stats.commits,
+      commitFailures: this.commits.stats.commitFailures,
+      coapPassed: this.endpoint.stats.passed,
+      coapAnsweredByAdmission: this.endpoint.stats.answeredHere,
+      coapDropped: this.endpoint.stats.dropped,
+    };
+    for (const [code, n] of Object.entries(p.rejected)) out[`rejected${code}`] = n!;
+    this.serialSockets.forEach((s, i) => {
+      for (const [k, v] of Object.entries(s.stats)) out[`serial${i}${k[0].toUpperCase()}${k.slice(1)}`] = v;
+    });
+    return out;
+  }
+
+  health(): Map<string, CborValue> {
+    return new Map<string, CborValue>([
+      ["status", "ok"],
+      ["gatewayId", this.identity.gatewayId],
+      ["uptimeS", Math.floor((Date.now() - this.startedMs) / 1000)],
+      ["accepted", this.pipeline.counters.accepted],
+      ["pending", this.store.counts().pending],
+    ]);
+  }
+
+  metrics() {
+    return metricsRegistry(() => this.snapshot());
+  }
+
+  /** Stops intake, commits and answers what is in flight, then closes the stores. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.statsTimer) clearInterval(this.statsTimer);
+      this.commits.close();
+      // Let the answers to the last commit go out before the sockets close.
+      await new Promise((r) => setImmediate(r));
+      await this.endpoint.close();
+      await Promise.all(this.serialSockets.map((s) => s.close()));
+      this.store.close();
+      this.registry.close();
+      this.unlock();
+      this.log.info({ counters: this.snapshot() }, "gateway stopped");
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,210 @@
+// The gateway's pending store, `<dataDir>/ingest.sqlite`: every reading the gateway acknowledged,
+// with the batch attestation that co-signs it, until the chain has included it in a block.
+//
+// Durability: WAL with synchronous=FULL, so a commit has reached the disk when `commitBatch`
+// returns; the ingest pipeline acknowledges a reading (2.01) only after that. One transaction
+// holds a whole group commit (many readings, one attestation), which is what makes it fast.
+//
+// For the chain core (the drain side):
+//
+//   const store = PendingStore.open(dataDir);
+//   const readings = store.takeBatch(500);          // oldest not-yet-included readings, in order;
+//                                                   // a read: nothing changes until markIncluded
+//   … put them in a block, finalize it at `height` …
+//   store.markIncluded(readings.map((r) => r.id), height);
+//
+//   Proof of co-signature for one reading: store.attestation(r.batchId) and
+//   store.batchReadings(r.batchId) give the signed root and all leaves (readingProof in
+//   shared/attestation.ts with index r.leafIndex).
+//
+// markIncluded is idempotent; takeBatch after a crash returns the same readings again (the chain
+// dedupes by digest or by (deviceId, sequence), which is unique here).
+import Database from "better-sqlite3";
+import { join } from "node:path";
+import { mkdirSync } from "node:fs";
+import { decodeAttestation, encodeAttestation, type AttestedReading, type BatchAttestation } from "../../shared/attestation.ts";
+
+export const pendingStoreFile = "ingest.sqlite";
+const schemaVersion = 1;
+
+/** A reading accepted by the pipeline, ready to be committed. */
+export interface AcceptedReading {
+  deviceId: Uint8Array;
+  sequence: number;
+  digest: Uint8Array; // SHA-256 of `cose`
+  cose: Uint8Array; // the exact COSE_Sign1 bytes received
+  receivedAtMs: number; // gateway wall clock, Unix ms
+}
+
+export interface PendingReading extends AcceptedReading {
+  id: number;
+  batchId: number;
+  leafIndex: number;
+  includedHeight: number | null;
+}
+
+export interface MisbehaviourDelta {
+  deviceId: Uint8Array;
+  code: string;
+  count: number;
+  lastAtMs: number;
+}
+
+interface ReadingRow {
+  id: number;
+  device_id: Buffer;
+  seq: number;
+  digest: Buffer;
+  cose: Buffer;
+  received_at_ms: number;
+  batch_id: number;
+  leaf_index: number;
+  included_height: number | null;
+}
+
+const schema = `
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value ANY) STRICT;
+  CREATE TABLE IF NOT EXISTS batches (
+    id INTEGER PRIMARY KEY,
+    count INTEGER NOT NULL,
+    root BLOB NOT NULL,
+    attestation BLOB NOT NULL,          -- shared/attestation.ts encodeAttestation
+    created_at_ms INTEGER NOT NULL
+  ) STRICT;
+  CREATE TABLE IF NOT EXISTS readings (
+    id INTEGER PRIMARY KEY,
+    device_id BLOB NOT NULL,
+    seq INTEGER NOT NULL,
+    digest BLOB NOT NULL,
+    cose BLOB NOT NULL,
+    received_at_ms INTEGER NOT NULL,
+    batch_id INTEGER NOT NULL REFERENCES batches(id),
+    leaf_index INTEGER NOT NULL,
+    included_height INTEGER,            -- set by the chain when a finalized block holds it
+    UNIQUE (device_id, seq)             -- one record per (device, sequence), whatever the retries
+  ) STRICT;
+  CREATE INDEX IF NOT EXISTS readings_pending ON readings (id) WHERE included_height IS NULL;
+  CREATE TABLE IF NOT EXISTS misbehaviour (
+    device_id BLOB NOT NULL,
+    code TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    last_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (device_id, code)
+  ) STRICT, WITHOUT ROWID;
+`;
+
+export class PendingStore {
+  private readonly db: Database.Database;
+  private readonly insertBatch: Database.Statement;
+  private readonly insertReading: Database.Statement;
+  private readonly upsertMisbehaviour: Database.Statement;
+  private readonly selectBySeq: Database.Statement;
+  private readonly selectRecentSeqs: Database.Statement;
+  private readonly selectPending: Database.Statement;
+  private readonly updateIncluded: Database.Statement;
+  readonly commitBatch: (readings: AcceptedReading[], attestation: BatchAttestation | undefined, counters: MisbehaviourDelta[]) => number | undefined;
+
+  private constructor(readonly path: string) {
+    this.db = new Database(path);
+    // WAL + FULL: a commit is on disk when it returns, and readers (the chain) never block writers.
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = FULL");
+    this.db.exec(schema);
+    const version = this.db.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck().get();
+    if (version === undefined) this.db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(schemaVersion);
+    else if (version !== schemaVersion) throw new Error(`${path}: schema version ${String(version)}, this gateway reads ${schemaVersion}; upgrade the gateway`);
+    this.insertBatch = this.db.prepare("INSERT INTO batches (count, root, attestation, created_at_ms) VALUES (?, ?, ?, ?)");
+    this.insertReading = this.db.prepare("INSERT INTO readings (device_id, seq, digest, cose, received_at_ms, batch_id, leaf_index) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    this.upsertMisbehaviour = this.db.prepare(
+      "INSERT INTO misbehaviour (device_id, code, count, last_at_ms) VALUES (?, ?, ?, ?) ON CONFLICT (device_id, code) DO UPDATE SET count = count + excluded.count, last_at_ms = max(last_at_ms, excluded.last_at_ms)",
+    );
+    this.selectBySeq = this.db.prepare("SELECT digest FROM readings WHERE device_id = ? AND seq = ?").pluck();
+    this.selectRecentSeqs = this.db.prepare("SELECT seq FROM readings WHERE device_id = ? ORDER BY seq DESC LIMIT ?").pluck();
+    this.selectPending = this.db.prepare("SELECT * FROM readings WHERE included_height IS NULL ORDER BY id LIMIT ?");
+    this.updateIncluded = this.db.prepare("UPDATE readings SET included_height = ? WHERE id = ? AND included_height IS NULL");
+    this.commitBatch = this.db.transaction((readings: AcceptedReading[], attestation: BatchAttestation | undefined, counters: MisbehaviourDelta[]) => {
+      for (const c of counters) this.upsertMisbehaviour.run(c.deviceId, c.code, c.count, c.lastAtMs);
+      if (readings.length === 0) return undefined;
+      if (!attestation || attestation.count !== readings.length) throw new Error("commitBatch: attestation does not cover the readings");
+      const batchId = Number(this.insertBatch.run(attestation.count, attestation.root, encodeAttestation(attestation), Date.now()).lastInsertRowid);
+      readings.forEach((r, i) => this.insertReading.run(r.deviceId, r.sequence, r.digest, r.cose, r.receivedAtMs, batchId, i));
+      return batchId;
+    });
+  }
+
+  static open(dataDir: string): PendingStore {
+    mkdirSync(dataDir, { recursive: true });
+    return new PendingStore(join(dataDir, pendingStoreFile));
+  }
+
+  /** Digest of the stored reading (deviceId, seq), if any: tells a duplicate from a replay. */
+  digestOf(deviceId: Uint8Array, seq: number): Uint8Array | undefined {
+    const d = this.selectBySeq.get(deviceId, seq) as Buffer | undefined;
+    return d && new Uint8Array(d);
+  }
+
+  /** The device's highest stored sequence numbers, newest first (to rebuild its replay window). */
+  recentSequences(deviceId: Uint8Array, limit: number): number[] {
+    return this.selectRecentSeqs.all(deviceId, limit) as number[];
+  }
+
+  /** The oldest `max` readings not yet included in a block, in acceptance order. */
+  takeBatch(max: number): PendingReading[] {
+    return (this.selectPending.all(max) as ReadingRow[]).map(toPending);
+  }
+
+  /** Marks readings as included in the finalized block at `height`. Idempotent. */
+  markIncluded(ids: number[], height: number): void {
+    if (!Number.isSafeInteger(height) || height < 0) throw new RangeError(`bad block height ${height}`);
+    this.db.transaction(() => {
+      for (const id of ids) this.updateIncluded.run(height, id);
+    })();
+  }
+
+  attestation(batchId: number): BatchAttestation | undefined {
+    const bytes = this.db.prepare("SELECT attestation FROM batches WHERE id = ?").pluck().get(batchId) as Buffer | undefined;
+    return bytes && decodeAttestation(new Uint8Array(bytes));
+  }
+
+  /** A batch's leaves in leaf order: what readingProof/verifyBatch need. */
+  batchReadings(batchId: number): AttestedReading[] {
+    const rows = this.db.prepare("SELECT digest, received_at_ms FROM readings WHERE batch_id = ? ORDER BY leaf_index").all(batchId) as { digest: Buffer; received_at_ms: number }[];
+    return rows.map((r) => ({ digest: new Uint8Array(r.digest), receivedAtMs: r.received_at_ms }));
+  }
+
+  /** Every stored reading, in acceptance order (tests, tools). */
+  allReadings(): PendingReading[] {
+    return (this.db.prepare("SELECT * FROM readings ORDER BY id").all() as ReadingRow[]).map(toPending);
+  }
+
+  counts(): { readings: number; pending: number; batches: number } {
+    const readings = this.db.prepare("SELECT count(*) FROM readings").pluck().get() as number;
+    const pending = this.db.prepare("SELECT count(*) FROM readings WHERE included_height IS NULL").pluck().get() as number;
+    const batches = this.db.prepare("SELECT count(*) FROM batches").pluck().get() as number;
+    return { readings, pending, batches };
+  }
+
+  /** Misbehaviour counters of one device, by code. */
+  misbehaviour(deviceId: Uint8Array): Record<string, number> {
+    const rows = this.db.prepare("SELECT code, count FROM misbehaviour WHERE device_id = ?").all(deviceId) as { code: string; count: number }[];
+    return Object.fromEntries(rows.map((r) => [r.code, r.count]));
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function toPending(r: ReadingRow): PendingReading {
+  return {
+    id: r.id,
+    deviceId: new Uint8Array(r.device_id),
+    sequence: r.seq,
+    digest: new Uint8Array(r.digest),
+    cose: new Uint8Array(r.cose),
+    receivedAtMs: r.received_at_ms,
+    batchId: r.batch_id,
+    leafIndex: r.leaf_index,
+    includedHeight: r.included_height,
+  };
+}

@@ -1,0 +1,154 @@
+// The ingest pipeline, transport-free: bytes of a COSE_Sign1 reading in, an outcome out.
+//
+//   decode → look up device → verify Ed25519 (node:crypto, cached keys) → replay window →
+//   rate limit → co-sign and commit (group-commit.ts) → "accepted"
+//
+// A retransmitted or re-sent reading whose exact bytes were already accepted is "duplicate" and
+// gets the same 2.01 again, never a second record; if it is still being committed, the duplicate
+// waits for that same commit. Everything else raises IngestError with its CoAP code.
+import type { Logger } from "pino";
+import { PublicKeyCache, toHex } from "../../shared/ed25519.ts";
+import { ReadingError } from "../../shared/errors.ts";
+import { decodeReading, readingBytesMax, readingDigest, verifyReading, type SignedReading } from "../../shared/reading.ts";
+import type { DeviceRegistry } from "../devices/registry.ts";
+import { LogThrottle } from "../log.ts";
+import { IngestError, misbehaviourCodes, type IngestCode } from "./errors.ts";
+import type { GroupCommit } from "./group-commit.ts";
+import { LruMap } from "./lru.ts";
+import type { MisbehaviourCounters } from "./misbehaviour.ts";
+import type { IngestOptions } from "./options.ts";
+import type { PendingStore } from "./pending-store.ts";
+import { TokenBucket } from "./rate-limit.ts";
+import { ReplayWindow } from "./replay-window.ts";
+
+export type IngestOutcome = { kind: "accepted" | "duplicate"; deviceId: Uint8Array; sequence: number; batchId: number };
+
+export interface IngestCounters {
+  accepted: number;
+  duplicates: number;
+  rejected: Partial<Record<IngestCode, number>>;
+}
+
+interface DeviceState {
+  window: ReplayWindow;
+  bucket: TokenBucket;
+}
+
+interface Inflight {
+  digest: Uint8Array;
+  committed: Promise<number>;
+}
+
+export interface PipelineDeps {
+  registry: DeviceRegistry;
+  store: PendingStore;
+  commits: GroupCommit;
+  misbehaviour: MisbehaviourCounters;
+  keys: PublicKeyCache;
+  options: IngestOptions;
+  log: Logger;
+  nowMs?: () => number;
+}
+
+export class IngestPipeline {
+  readonly counters: IngestCounters = { accepted: 0, duplicates: 0, rejected: {} };
+  private readonly devices: LruMap<string, DeviceState>;
+  /** Readings accepted and being committed, by "device/seq"; bounded by the commit queue. */
+  private readonly inflight = new Map<string, Inflight>();
+  private readonly throttle = new LogThrottle();
+  private readonly nowMs: () => number;
+
+  constructor(private readonly deps: PipelineDeps) {
+    this.devices = new LruMap(deps.options.devicesCachedMax);
+    this.nowMs = deps.nowMs ?? Date.now;
+  }
+
+  /** Ingests one reading; resolves once it is durably stored, or rejects with an IngestError. */
+  async ingest(bytes: Uint8Array, source = "?"): Promise<IngestOutcome> {
+    let reading: SignedReading | undefined;
+    try {
+      reading = this.decode(bytes);
+      const state = this.deviceState(reading);
+      const digest = readingDigest(bytes);
+      const verdict = state.window.check(reading.sequence);
+      const key = `${toHex(reading.deviceId)}/${reading.sequence}`;
+      const inflight = this.inflight.get(key);
+      if (inflight || verdict !== "new") return await this.repeat(reading, digest, inflight, verdict === "stale");
+      const retryAfterS = state.bucket.take(this.nowMs());
+      if (retryAfterS > 0) throw new IngestError("RATE_LIMITED", `over ${this.deps.options.rateReadingsPerS} readings/s; retry in ${retryAfterS} s`, retryAfterS);
+      const committed = this.deps.commits.submit({ deviceId: reading.deviceId, sequence: reading.sequence, digest, cose: bytes, receivedAtMs: Date.now() });
+      this.inflight.set(key, { digest, committed });
+      let batchId: number;
+      try {
+        batchId = await committed;
+        state.window.mark(reading.sequence);
+      } finally {
+        this.inflight.delete(key);
+      }
+      this.counters.accepted++;
+      return { kind: "accepted", deviceId: reading.deviceId, sequence: reading.sequence, batchId };
+    } catch (e) {
+      if (e instanceof IngestError) this.refused(e, reading, source);
+      throw e;
+    }
+  }
+
+  private decode(bytes: Uint8Array): SignedReading {
+    if (bytes.length > readingBytesMax) throw new IngestError("TOO_LARGE", `reading is ${bytes.length} bytes; the limit is ${readingBytesMax}`);
+    try {
+      return decodeReading(bytes);
+    } catch (e) {
+      if (e instanceof ReadingError) throw new IngestError("MALFORMED", `${e.code}: ${e.message}`);
+      throw e;
+    }
+  }
+
+  /** Looks up and authenticates the device, then returns its in-memory state. */
+  private deviceState(reading: SignedReading): DeviceState {
+    const id = toHex(reading.deviceId);
+    const device = this.deps.registry.lookup(reading.deviceId);
+    if (!device) throw new IngestError("UNKNOWN_DEVICE", `device ${id} is not enrolled; enroll it with its owner key (POST /e)`);
+    if (device.status !== "active") {
+      const code = device.status === "pending" ? "DEVICE_PENDING" : device.status === "revoked" ? "DEVICE_REVOKED" : "DEVICE_QUARANTINED";
+      throw new IngestError(code, `device ${id} is ${device.status}${device.status === "pending" ? "; an operator must approve it" : ""}`);
+    }
+    if (!verifyReading(reading, this.deps.keys.get(device.publicKey))) throw new IngestError("BAD_SIGNATURE", `signature does not verify under device ${id}'s enrolled key`);
+    let state = this.devices.get(id);
+    if (!state) {
+      state = this.loadState(reading.deviceId);
+      this.devices.set(id, state);
+    }
+    return state;
+  }
+
+  /** Rebuilds a device's replay window from the store (after a restart or an LRU eviction). */
+  private loadState(deviceId: Uint8Array): DeviceState {
+    const { replayWindowSize, rateReadingsPerS, rateBurst } = this.deps.options;
+    const window = new ReplayWindow(replayWindowSize);
+    const recent = this.deps.store.recentSequences(deviceId, replayWindowSize);
+    for (const seq of recent.reverse()) if (window.check(seq) === "new") window.mark(seq);
+    return { window, bucket: new TokenBucket(rateReadingsPerS, rateBurst, this.nowMs()) };
+  }
+
+  /** A sequence number already seen: the same bytes are a duplicate (2.01 again), others a replay. */
+  private async repeat(reading: SignedReading, digest: Uint8Array, inflight: Inflight | undefined, stale: boolean): Promise<IngestOutcome> {
+    const prior = inflight?.digest ?? this.deps.store.digestOf(reading.deviceId, reading.sequence);
+    if (prior && Buffer.compare(prior, digest) === 0) {
+      const batchId = inflight ? await inflight.committed : 0;
+      this.counters.duplicates++;
+      return { kind: "duplicate", deviceId: reading.deviceId, sequence: reading.sequence, batchId };
+    }
+    if (stale && !prior) throw new IngestError("STALE", `sequence ${reading.sequence} is older than the replay window; readings cannot be re-sent this late`);
+    throw new IngestError("REPLAY", `sequence ${reading.sequence} was already used with other content`);
+  }
+
+  private refused(e: IngestError, reading: SignedReading | undefined, source: string): void {
+    this.counters.rejected[e.code] = (this.counters.rejected[e.code] ?? 0) + 1;
+    const deviceId = reading ? toHex(reading.deviceId) : undefined;
+    if (reading && misbehaviourCodes.has(e.code)) this.deps.misbehaviour.count(reading.deviceId, e.code, this.nowMs());
+    const suppressed = this.throttle.admit(`${deviceId ?? source}/${e.code}`);
+    if (suppressed === undefined) return;
+    const level = misbehaviourCodes.has(e.code) ? "warn" : "info";
+    this.deps.log[level]({ deviceId, seq: reading?.sequence, code: e.code, coap: e.coapCode, source, suppressed: suppressed || undefined }, e.message);
+  }
+}
