@@ -1,0 +1,41 @@
+// A real serial line for tests: two pseudo-terminals joined by socat (raw, no echo). Whatever is
+// written to one end comes out of the other, through the kernel's tty layer like a UART's bytes.
+import { spawn, type ChildProcess } from "node:child_process";
+
+export interface PtyPair {
+  a: string;
+  b: string;
+  close(): Promise<void>;
+}
+
+export function openPtyPair(timeoutMs = 10_000): Promise<PtyPair> {
+  const child: ChildProcess = spawn("socat", ["-d", "-d", "pty,raw,echo=0", "pty,raw,echo=0"], { stdio: ["ignore", "ignore", "pipe"] });
+  return new Promise((resolve, reject) => {
+    const paths: string[] = [];
+    let err = "";
+    const timer = setTimeout(() => fail(new Error(`socat gave no pty pair within ${timeoutMs} ms: ${err}`)), timeoutMs);
+    const fail = (e: Error) => {
+      clearTimeout(timer);
+      child.kill("SIGKILL");
+      reject(e);
+    };
+    child.on("error", (e) => fail(new Error(`cannot run socat (apt-get install socat): ${e.message}`)));
+    child.stderr!.on("data", (chunk: Buffer) => {
+      err += chunk.toString();
+      for (const m of chunk.toString().matchAll(/PTY is (\S+)/g)) paths.push(m[1]);
+      if (paths.length === 2 && /starting data transfer loop/.test(err)) {
+        clearTimeout(timer);
+        resolve({
+          a: paths[0],
+          b: paths[1],
+          close: () =>
+            new Promise<void>((r) => {
+              if (child.exitCode !== null) return r();
+              child.once("exit", () => r());
+              child.kill("SIGTERM");
+            }),
+        });
+      }
+    });
+  });
+}
