@@ -13,6 +13,8 @@ export const stateKey = {
   governance: () => "governance",
   /** The validator set in force, with its epoch. */
   validators: () => "validators",
+  /** The set that was in force before the last epoch boundary: it certifies the boundary block. */
+  previousValidators: () => "validators/previous",
   /** Registered candidate ids, ascending: elections iterate this list, never the whole state. */
   candidates: () => "candidates",
   account: (id: Uint8Array) => `account/${toHex(id)}`,

@@ -1,0 +1,82 @@
+// Device lifecycle on chain (clauses 8.1, 9.3): an owner enrolls a device by its public key (its
+// id is derived from the key, so nobody can enroll a key under another id), revokes it, and any
+// gateway can put evidence of misbehaviour on record. Equivocation (two different readings signed
+// with one sequence number) is proof of a hijacked or cloned key: the device is quarantined
+// chain-wide and every gateway refuses its readings from then on.
+import { deviceIdFromPublicKey, toHex } from "../../shared/ed25519.ts";
+import { decodeReading, verifyReading, type SignedReading } from "../../shared/reading.ts";
+import type { DecodedTx, TxBody } from "../../shared/tx.ts";
+import type { TxContext } from "./context.ts";
+import { reject } from "./errors.ts";
+import { evidencePerDeviceMax } from "./options.ts";
+import { deviceStatus, type Device } from "./records.ts";
+import type { State } from "./state.ts";
+
+type Body<K extends TxBody["kind"]> = Extract<TxBody, { kind: K }>;
+
+export function applyEnroll(state: State, tx: DecodedTx, body: Body<"enrollDevice">, ctx: TxContext): void {
+  const id = deviceIdFromPublicKey(body.devicePublicKey);
+  if (state.device(id)) reject("DEVICE_EXISTS", `device ${toHex(id)} is already enrolled; a revoked device needs a new key`);
+  state.setDevice(id, {
+    owner: tx.authorId,
+    publicKey: body.devicePublicKey,
+    status: deviceStatus.active,
+    lastSequence: -1,
+    metadata: body.metadata,
+    ttlDays: body.ttlDays,
+    enrolledHeight: ctx.height,
+    readings: 0,
+    evidence: 0,
+  });
+}
+
+function ownedDevice(state: State, tx: DecodedTx, deviceId: Uint8Array): Device {
+  const d = state.device(deviceId);
+  if (!d) reject("DEVICE_UNKNOWN", `device ${toHex(deviceId)} is not enrolled`);
+  if (Buffer.compare(d.owner, tx.authorId) !== 0) reject("DEVICE_NOT_OWNER", `only the owner ${toHex(d.owner)} may change device ${toHex(deviceId)}`);
+  return d;
+}
+
+export function applyRevoke(state: State, tx: DecodedTx, body: Body<"revokeDevice">): void {
+  const d = ownedDevice(state, tx, body.deviceId);
+  if (d.status === deviceStatus.revoked) reject("DEVICE_NOT_ACTIVE", `device ${toHex(body.deviceId)} is already revoked`);
+  d.status = deviceStatus.revoked;
+  state.setDevice(body.deviceId, d);
+}
+
+function decodeEvidence(bytes: Uint8Array, which: string): SignedReading {
+  try {
+    return decodeReading(bytes);
+  } catch (e) {
+    return reject("EVIDENCE_INVALID", `${which} reading does not decode: ${(e as Error).message}`);
+  }
+}
+
+/** Two distinct readings, same device and sequence, both validly signed by the device's key. */
+function checkEquivocation(device: Device, deviceId: Uint8Array, body: Extract<Body<"reportDevice">, { evidence: "equivocation" }>, ctx: TxContext): void {
+  const a = decodeEvidence(body.first, "first");
+  const b = decodeEvidence(body.second, "second");
+  if (Buffer.compare(a.deviceId, deviceId) !== 0 || Buffer.compare(b.deviceId, deviceId) !== 0) reject("EVIDENCE_INVALID", "both readings must carry the reported device's id");
+  if (a.sequence !== b.sequence) reject("EVIDENCE_INVALID", "equivocation needs two readings with the same sequence number");
+  if (Buffer.compare(a.bytes, b.bytes) === 0) reject("EVIDENCE_INVALID", "the two readings are identical; that is a replay, not equivocation");
+  const key = ctx.keys.get(device.publicKey);
+  if (!verifyReading(a, key) || !verifyReading(b, key)) reject("EVIDENCE_INVALID", "both readings must verify under the device's key");
+}
+
+export function applyReport(state: State, tx: DecodedTx, body: Body<"reportDevice">, ctx: TxContext): void {
+  const device = state.device(body.deviceId);
+  if (!device) reject("DEVICE_UNKNOWN", `device ${toHex(body.deviceId)} is not enrolled`);
+  if (body.evidence === "equivocation") {
+    checkEquivocation(device, body.deviceId, body, ctx);
+    device.status = deviceStatus.quarantined;
+  } else if (!state.candidate(tx.authorId)) {
+    reject("GATEWAY_NOT_REGISTERED", "only a registered gateway may report what it observed of a device");
+  }
+  // Evidence records are bounded per device; past the bound only the count grows.
+  if (device.evidence < evidencePerDeviceMax) {
+    const detail = body.evidence === "equivocation" ? [body.first, body.second] : [body.badSignatures, body.replays, body.floods];
+    state.setEvidence(body.deviceId, device.evidence, { kind: body.evidence === "equivocation" ? 1 : 2, reporter: tx.authorId, height: ctx.height, detail });
+  }
+  device.evidence += 1;
+  state.setDevice(body.deviceId, device);
+}

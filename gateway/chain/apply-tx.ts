@@ -1,0 +1,80 @@
+// One transaction, applied to a fork of the block's state: the envelope checks every kind shares
+// (signature, nonce, fee), then the kind's own transition. Any TxRejected leaves the fork
+// unmerged, so a rejected transaction changes nothing, not even its author's nonce.
+import { verifyTxSignature, type DecodedTx } from "../../shared/tx.ts";
+import { applyEnroll, applyReport, applyRevoke } from "./apply-devices.ts";
+import { applyReadingBatch } from "./apply-readings.ts";
+import { applyParamVote, applyRegisterCandidate, applyStake, applyTransfer, applyUnstake, applyVote } from "./apply-staking.ts";
+import type { IndexedReading, TxContext, TxEffects } from "./context.ts";
+import { reject } from "./errors.ts";
+import type { ChainParams } from "./params.ts";
+import type { State } from "./state.ts";
+
+/** The least fee a transaction must offer: a base fee, plus a per-reading fee for batches. */
+export function minimumFee(tx: DecodedTx, params: ChainParams): bigint {
+  const readings = tx.body.kind === "readingBatch" ? BigInt(tx.body.readings.length) : 0n;
+  return params.txFee + params.readingFee * readings;
+}
+
+/** Checks shared by the mempool and the state machine; returns nothing, throws TxRejected. */
+export function checkEnvelope(state: State, tx: DecodedTx, ctx: TxContext, expectedNonce: number): void {
+  if (tx.nonce !== expectedNonce) reject("TX_BAD_NONCE", `nonce ${tx.nonce} is not the account's next nonce ${expectedNonce}`);
+  const fee = minimumFee(tx, ctx.params);
+  if (tx.fee < fee) reject("TX_FEE_TOO_LOW", `fee ${tx.fee} is below the minimum ${fee} for this transaction`);
+  if (!ctx.signaturesVerified(tx.id) && !verifyTxSignature(tx, ctx.keys.get(tx.author), ctx.chainId)) {
+    reject("TX_BAD_SIGNATURE", `the author's signature does not verify for chain "${ctx.chainId}"`);
+  }
+  const balance = state.account(tx.authorId).balance;
+  if (balance < tx.fee) reject("TX_INSUFFICIENT_FUNDS", `balance ${balance} cannot pay the fee ${tx.fee}`);
+}
+
+/**
+ * Applies `tx` to a fork of `state` and merges it on success. Returns the fee paid (for the
+ * proposer) and the readings recorded (for the derived index). Throws TxRejected otherwise.
+ */
+export function applyTx(state: State, tx: DecodedTx, ctx: TxContext): TxEffects {
+  const fork = state.fork();
+  const author = fork.account(tx.authorId);
+  checkEnvelope(fork, tx, ctx, author.nonce);
+  author.nonce += 1;
+  author.balance -= tx.fee;
+  fork.setAccount(tx.authorId, author);
+  let readings: IndexedReading[] = [];
+  const body = tx.body;
+  switch (body.kind) {
+    case "transfer":
+      applyTransfer(fork, tx, body);
+      break;
+    case "stake":
+      applyStake(fork, tx, body);
+      break;
+    case "unstake":
+      applyUnstake(fork, tx, body, ctx);
+      break;
+    case "registerCandidate":
+      applyRegisterCandidate(fork, tx, body, ctx);
+      break;
+    case "vote":
+      applyVote(fork, tx, body, ctx);
+      break;
+    case "enrollDevice":
+      applyEnroll(fork, tx, body, ctx);
+      break;
+    case "revokeDevice":
+      applyRevoke(fork, tx, body);
+      break;
+    case "readingBatch":
+      readings = applyReadingBatch(fork, tx, body, ctx);
+      break;
+    case "reportDevice":
+      applyReport(fork, tx, body, ctx);
+      break;
+    case "paramVote":
+      applyParamVote(fork, tx, body, ctx);
+      break;
+    default:
+      return reject("TX_UNKNOWN_TYPE", `transaction kind ${(body as { kind: string }).kind} has no transition`);
+  }
+  state.merge(fork);
+  return { fee: tx.fee, readings };
+}

@@ -1,0 +1,47 @@
+// What a transaction sees of the block it is applied in. Everything here comes from the block
+// header or from the state before the block, never from this node's clock or configuration, so a
+// transaction's outcome is the same on every node.
+import type { KeyObject } from "node:crypto";
+import { PublicKeyCache } from "../../shared/ed25519.ts";
+import type { ChainParams } from "./params.ts";
+import type { ValidatorSet } from "./records.ts";
+
+export interface TxContext {
+  chainId: string;
+  height: number;
+  /** The block's time (header), or the local clock when the mempool pre-checks. */
+  timeMs: number;
+  params: ChainParams;
+  /** The validator set in force for this block. */
+  validators: ValidatorSet;
+  /** Parsed public keys, shared across blocks: parsing a key costs more than verifying with it. */
+  keys: KeyCache;
+  /**
+   * True when every signature inside the transaction (envelope, attestation, device readings)
+   * was already verified by this node, e.g. at mempool admission. Signatures are a pure function
+   * of the transaction's bytes and of keys that never change for an id, so the cache is safe.
+   */
+  signaturesVerified(txId: Uint8Array): boolean;
+}
+
+export interface KeyCache {
+  get(raw: Uint8Array): KeyObject;
+}
+
+export const sharedKeyCache: KeyCache = new PublicKeyCache(200_000);
+
+/** A reading as the derived index stores it (gateway/storage readings table). */
+export interface IndexedReading {
+  deviceId: Uint8Array;
+  sequence: number;
+  digest: Uint8Array;
+  receivedAtMs: number;
+  /** Position of the reading inside its batch transaction. */
+  position: number;
+}
+
+/** What applying one transaction produced beside its state writes. */
+export interface TxEffects {
+  fee: bigint;
+  readings: IndexedReading[];
+}

@@ -1,0 +1,110 @@
+// Block execution: the state transition as a pure function of (state before, block inputs).
+//
+//   begin:  stakes whose unbonding ends at this height return to balances
+//   txs:    each applied whole or rejected whole (apply-tx.ts)
+//   end:    the proposer is paid (fees + reward); at an epoch's last block, governance settles and
+//           the next validator set is elected (dpos.ts)
+//   root:   the block's state writes go into the sparse Merkle tree as one batch
+//
+// In "build" mode (a proposer assembling a block) rejected transactions are left out and reported;
+// in "validate" mode (a block from elsewhere, or a replay) any rejection makes the block invalid.
+// Nothing is written: the result carries the writes for the store to commit in one transaction.
+import { sha256 } from "../../shared/ed25519.ts";
+import type { DecodedTx } from "../../shared/tx.ts";
+import { applyTx } from "./apply-tx.ts";
+import { blockVersion, txRootOf, type BlockHeader } from "./block.ts";
+import { certificateHash } from "./certificate.ts";
+import type { IndexedReading, KeyCache, TxContext } from "./context.ts";
+import { endEpoch, isEpochEnd, payProposer, releaseUnbonding } from "./dpos.ts";
+import { BlockError, TxRejected } from "./errors.ts";
+import { keyHash, valueHash } from "./keys.ts";
+import type { ChainParams } from "./params.ts";
+import type { ValidatorSet } from "./records.ts";
+import { smtApply, type SmtNodeReader, type SmtUpdate, type SmtWrites } from "./smt.ts";
+import { encodeValidatorSet, State, type StateReader, type StateWrites } from "./state.ts";
+
+export interface ExecutionInput {
+  mode: "build" | "validate";
+  height: number;
+  previousHash: Uint8Array;
+  timeMs: number;
+  proposer: Uint8Array;
+  txs: DecodedTx[];
+  lastCommit: Uint8Array | null;
+  keys: KeyCache;
+  signaturesVerified: (txId: Uint8Array) => boolean;
+}
+
+export interface Execution {
+  header: BlockHeader;
+  /** Transactions in the block, in order (build mode drops the rejected ones). */
+  txs: DecodedTx[];
+  rejected: { tx: DecodedTx; error: TxRejected }[];
+  /** Readings recorded, per included transaction (same order as `txs`). */
+  readings: IndexedReading[][];
+  stateWrites: StateWrites;
+  nodeWrites: SmtWrites;
+  /** The set in force for the next block, and the parameters after this one. */
+  validators: ValidatorSet;
+  params: ChainParams;
+}
+
+export function validatorSetHash(s: ValidatorSet): Uint8Array {
+  return sha256(encodeValidatorSet(s));
+}
+
+/** Keeps a block within the parameters' size limits; in build mode, the rest waits for the next block. */
+function fitsBlock(params: ChainParams, count: number, bytes: number): boolean {
+  return count <= params.blockTxsMax && bytes <= params.blockBytesMax;
+}
+
+export function executeBlock(store: StateReader & SmtNodeReader, input: ExecutionInput): Execution {
+  const state = new State(store);
+  const params = state.params();
+  const validators = state.validators();
+  const { chainId } = state.chainInfo();
+  releaseUnbonding(state, input.height);
+  const ctx: TxContext = { chainId, height: input.height, timeMs: input.timeMs, params, validators, keys: input.keys, signaturesVerified: input.signaturesVerified };
+  const txs: DecodedTx[] = [];
+  const readings: IndexedReading[][] = [];
+  const rejected: Execution["rejected"] = [];
+  let fees = 0n;
+  let bytes = 0;
+  for (const [i, tx] of input.txs.entries()) {
+    if (!fitsBlock(params, txs.length + 1, bytes + tx.bytes.length)) {
+      if (input.mode === "validate") throw new BlockError("BLOCK_TOO_LARGE", `block ${input.height} exceeds ${params.blockTxsMax} transactions or ${params.blockBytesMax} bytes`);
+      break;
+    }
+    try {
+      const effects = applyTx(state, tx, ctx);
+      fees += effects.fee;
+      bytes += tx.bytes.length;
+      txs.push(tx);
+      readings.push(effects.readings);
+    } catch (e) {
+      if (!(e instanceof TxRejected)) throw e;
+      if (input.mode === "validate") throw new BlockError("BLOCK_TX_INVALID", `block ${input.height}, transaction ${i}: ${e.code}: ${e.message}`);
+      rejected.push({ tx, error: e });
+    }
+  }
+  payProposer(state, input.proposer, fees, params);
+  const next = isEpochEnd(input.height, params.epochBlocks) ? endEpoch(state, input.height) : validators;
+  const stateWrites = state.overlay.writes;
+  const updates: SmtUpdate[] = [];
+  for (const [key, value] of stateWrites) updates.push({ keyHash: keyHash(key), valueHash: value === null ? null : valueHash(value) });
+  const { root, writes: nodeWrites } = smtApply(store, updates);
+  const header: BlockHeader = {
+    version: blockVersion,
+    chainId,
+    height: input.height,
+    previousHash: input.previousHash,
+    timeMs: input.timeMs,
+    proposer: input.proposer,
+    validatorSetHash: validatorSetHash(validators),
+    nextValidatorSetHash: validatorSetHash(next),
+    txRoot: txRootOf(txs.map((t) => t.bytes)),
+    stateRoot: root,
+    lastCommitHash: certificateHash(input.lastCommit),
+  };
+  return { header, txs, rejected, readings, stateWrites, nodeWrites, validators: next, params: new State(state.overlay).params() };
+}

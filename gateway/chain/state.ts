@@ -1,0 +1,185 @@
+// Typed access to the chain state through layered write overlays:
+//
+//   committed store (SQLite)  ←  block overlay  ←  transaction overlay
+//
+// A transaction writes into its own overlay and is merged into the block's only if it applies
+// whole; a block's overlay becomes the set of state changes committed with it (or is dropped, if
+// consensus does not commit the block). Nothing below the overlays changes during execution, so
+// "propose → validate → commit" never touches the store before commit.
+import { decode, encode, type CborValue } from "../../shared/cbor.ts";
+import { stateKey } from "./keys.ts";
+import {
+  accountCodec,
+  candidateCodec,
+  chainInfoCodec,
+  deviceCodec,
+  evidenceCodec,
+  governanceCodec,
+  idListCodec,
+  readingCodec,
+  unbondingCodec,
+  validatorSetCodec,
+  type Account,
+  type Candidate,
+  type Device,
+  type EvidenceRecord,
+  type GovernanceVote,
+  type ReadingRecord,
+  type ValidatorSet,
+} from "./records.ts";
+import { paramsFromCbor, paramsToCbor, type ChainParams } from "./params.ts";
+import { invariant } from "./errors.ts";
+
+export interface StateReader {
+  get(key: string): Uint8Array | undefined;
+}
+
+/** Changes of one block or transaction: bytes to store, or null to delete the key. */
+export type StateWrites = Map<string, Uint8Array | null>;
+
+export class StateOverlay implements StateReader {
+  readonly writes: StateWrites = new Map();
+  constructor(readonly parent: StateReader) {}
+
+  get(key: string): Uint8Array | undefined {
+    const w = this.writes.get(key);
+    if (w !== undefined) return w ?? undefined;
+    return this.parent.get(key);
+  }
+
+  set(key: string, value: Uint8Array | null): void {
+    this.writes.set(key, value);
+  }
+}
+
+// Our own records: generous limits, but still limits (a corrupt row must not blow the heap).
+const recordLimits = { depthMax: 8, itemsMax: 200_000, bytesMax: 1 << 20 };
+
+/** Typed records over one overlay. */
+export class State {
+  readonly overlay: StateOverlay;
+  constructor(parent: StateReader) {
+    this.overlay = new StateOverlay(parent);
+  }
+
+  /** A child state whose writes reach this one only through `merge`. */
+  fork(): State {
+    return new State(this.overlay);
+  }
+
+  /** Moves a fork's writes into this state. */
+  merge(child: State): void {
+    invariant(child.overlay.parent === this.overlay, "merging a state that is not a fork of this one");
+    for (const [k, v] of child.overlay.writes) this.overlay.writes.set(k, v);
+  }
+
+  private read<T>(key: string, from: (v: CborValue) => T): T | undefined {
+    const bytes = this.overlay.get(key);
+    return bytes === undefined ? undefined : from(decode(bytes, recordLimits));
+  }
+
+  private write(key: string, value: CborValue | null): void {
+    this.overlay.set(key, value === null ? null : encode(value));
+  }
+
+  account(id: Uint8Array): Account {
+    return this.read(stateKey.account(id), accountCodec.from) ?? accountCodec.empty();
+  }
+  /** Empty accounts are deleted, so the state does not grow with every address ever paid. */
+  setAccount(id: Uint8Array, a: Account): void {
+    invariant(a.balance >= 0n && a.staked >= 0n && a.unbonding >= 0n, "account amounts must never be negative");
+    this.write(stateKey.account(id), accountCodec.isEmpty(a) ? null : accountCodec.to(a));
+  }
+
+  candidate(id: Uint8Array): Candidate | undefined {
+    return this.read(stateKey.candidate(id), candidateCodec.from);
+  }
+  setCandidate(id: Uint8Array, c: Candidate): void {
+    invariant(c.votes >= 0n, "candidate votes must never be negative");
+    this.write(stateKey.candidate(id), candidateCodec.to(c));
+  }
+  candidateIds(): Uint8Array[] {
+    return this.read(stateKey.candidates(), idListCodec.from) ?? [];
+  }
+  setCandidateIds(ids: Uint8Array[]): void {
+    this.write(stateKey.candidates(), idListCodec.to(ids));
+  }
+
+  device(id: Uint8Array): Device | undefined {
+    return this.read(stateKey.device(id), deviceCodec.from);
+  }
+  setDevice(id: Uint8Array, d: Device): void {
+    this.write(stateKey.device(id), deviceCodec.to(d));
+  }
+
+  reading(deviceId: Uint8Array, sequence: number): ReadingRecord | undefined {
+    return this.read(stateKey.reading(deviceId, sequence), readingCodec.from);
+  }
+  setReading(deviceId: Uint8Array, sequence: number, r: ReadingRecord): void {
+    const key = stateKey.reading(deviceId, sequence);
+    invariant(this.overlay.get(key) === undefined, `reading ${key} is already on chain`);
+    this.write(key, readingCodec.to(r));
+  }
+
+  evidence(deviceId: Uint8Array, index: number): EvidenceRecord | undefined {
+    return this.read(stateKey.evidence(deviceId, index), evidenceCodec.from);
+  }
+  setEvidence(deviceId: Uint8Array, index: number, e: EvidenceRecord): void {
+    this.write(stateKey.evidence(deviceId, index), evidenceCodec.to(e));
+  }
+
+  unbonding(height: number): [Uint8Array, bigint][] {
+    return this.read(stateKey.unbonding(height), unbondingCodec.from) ?? [];
+  }
+  setUnbonding(height: number, entries: [Uint8Array, bigint][]): void {
+    this.write(stateKey.unbonding(height), entries.length ? unbondingCodec.to(entries) : null);
+  }
+
+  validators(): ValidatorSet {
+    const set = this.read(stateKey.validators(), validatorSetCodec.from);
+    invariant(set !== undefined, "state has no validator set (was genesis applied?)");
+    return set;
+  }
+  setValidators(s: ValidatorSet): void {
+    invariant(s.validators.length > 0, "a validator set is never empty");
+    this.write(stateKey.validators(), validatorSetCodec.to(s));
+  }
+
+  /** The set before the last boundary (undefined until the first boundary). */
+  previousValidators(): ValidatorSet | undefined {
+    return this.read(stateKey.previousValidators(), validatorSetCodec.from);
+  }
+  setPreviousValidators(s: ValidatorSet): void {
+    this.write(stateKey.previousValidators(), validatorSetCodec.to(s));
+  }
+
+  params(): ChainParams {
+    const p = this.read(stateKey.params(), paramsFromCbor);
+    invariant(p !== undefined, "state has no parameters (was genesis applied?)");
+    return p;
+  }
+  setParams(p: ChainParams): void {
+    this.write(stateKey.params(), paramsToCbor(p));
+  }
+
+  governance(): GovernanceVote[] {
+    return this.read(stateKey.governance(), governanceCodec.from) ?? [];
+  }
+  setGovernance(votes: GovernanceVote[]): void {
+    this.write(stateKey.governance(), votes.length ? governanceCodec.to(votes) : null);
+  }
+
+  chainInfo(): { chainId: string; genesisTimeMs: number } {
+    const c = this.read(stateKey.chain(), chainInfoCodec.from);
+    invariant(c !== undefined, "state has no chain record (was genesis applied?)");
+    return c;
+  }
+  setChainInfo(c: { chainId: string; genesisTimeMs: number }): void {
+    this.write(stateKey.chain(), chainInfoCodec.to(c));
+  }
+}
+
+/** Hash of a validator set as headers carry it. */
+export function encodeValidatorSet(s: ValidatorSet): Uint8Array {
+  return encode(validatorSetCodec.to(s));
+}

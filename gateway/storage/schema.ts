@@ -1,0 +1,65 @@
+// The chain database's schema. Consensus data (blocks, state, sparse Merkle nodes) and derived
+// indexes (transactions and readings, by block, account, device and time) live in one file and
+// change in one SQLite transaction per block. `schema_version` in meta lets later releases
+// migrate in place; `index_height` says up to which block the derived indexes are complete, so
+// they can be rebuilt from block bodies if a release changes them.
+export const schemaVersion = 1;
+
+export const schemaSql = `
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS blocks (
+  height INTEGER PRIMARY KEY,
+  hash BLOB NOT NULL UNIQUE,
+  previous_hash BLOB NOT NULL,
+  time_ms INTEGER NOT NULL,
+  header BLOB NOT NULL,
+  body BLOB NOT NULL,
+  certificate BLOB
+);
+
+CREATE TABLE IF NOT EXISTS state (
+  key TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS smt_nodes (
+  id BLOB PRIMARY KEY,
+  body BLOB NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS txs (
+  id BLOB PRIMARY KEY,
+  height INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  kind INTEGER NOT NULL,
+  author BLOB NOT NULL,
+  counterparty BLOB
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS txs_by_block ON txs (height, idx);
+CREATE INDEX IF NOT EXISTS txs_by_author ON txs (author, height);
+CREATE INDEX IF NOT EXISTS txs_by_counterparty ON txs (counterparty, height) WHERE counterparty IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS readings (
+  device BLOB NOT NULL,
+  seq INTEGER NOT NULL,
+  received_ms INTEGER NOT NULL,
+  height INTEGER NOT NULL,
+  tx_idx INTEGER NOT NULL,
+  pos INTEGER NOT NULL,
+  gateway BLOB NOT NULL,
+  digest BLOB NOT NULL,
+  PRIMARY KEY (device, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS readings_by_time ON readings (device, received_ms);
+CREATE INDEX IF NOT EXISTS readings_by_block ON readings (height);
+`;
+
+/** Derived index rows of one block (built by the chain from the block, never from the state). */
+export interface IndexRows {
+  txs: { id: Uint8Array; idx: number; kind: number; author: Uint8Array; counterparty: Uint8Array | null }[];
+  readings: { deviceId: Uint8Array; sequence: number; receivedAtMs: number; txIndex: number; position: number; gatewayId: Uint8Array; digest: Uint8Array }[];
+}
