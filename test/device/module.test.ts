@@ -60,6 +60,8 @@ describe("firmware.wasm", () => {
   it("declares one page of memory, initial = maximum, and never grows it", () => {
     expect(shape.memory).toEqual({ initial: 1, maximum: 1, exported: true });
     expect(shape.text).not.toMatch(/\bmemory\.grow\b/);
+    // Not even memory.size: WAMR treats a module that reads its size as one that may grow.
+    expect(shape.text).not.toMatch(/\bmemory\.size\b/);
     const module = new WebAssembly.Module(bytes);
     expect(WebAssembly.Module.imports(module).some((i) => i.kind === "memory")).toBe(false);
   });
