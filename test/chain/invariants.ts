@@ -1,0 +1,57 @@
+// Invariants that hold after every block whatever transactions came in whatever order:
+// total supply conserved, no negative amounts, candidate backing equals its voters' stakes,
+// unbonding totals match their entries, and every reading on chain is counted once per device
+// with a sequence at or below the device's last.
+import { decode } from "../../shared/cbor.ts";
+import { toHex } from "../../shared/ed25519.ts";
+import { accountCodec, candidateCodec, deviceCodec, readingCodec, unbondingCodec } from "../../gateway/chain/records.ts";
+import type { GenesisFile } from "../../gateway/chain/genesis.ts";
+import type { ChainStore } from "../../gateway/storage/chain-store.ts";
+
+const limits = { depthMax: 8, itemsMax: 200_000, bytesMax: 1 << 20 };
+
+export function genesisSupply(g: GenesisFile): bigint {
+  return BigInt(g.rewardPool ?? "0") + (g.accounts ?? []).reduce((s, a) => s + BigInt(a.balance ?? "0") + BigInt(a.stake ?? "0"), 0n);
+}
+
+export function checkInvariants(store: ChainStore, supply: bigint): { readings: number } {
+  const fail = (m: string): never => {
+    throw new Error(`invariant broken at height ${store.tip()?.height}: ${m}`);
+  };
+  let total = 0n;
+  const backing = new Map<string, bigint>();
+  const unbondingByAccount = new Map<string, bigint>();
+  for (const [key, value] of store.stateEntries("account/")) {
+    const a = accountCodec.from(decode(value, limits));
+    if (a.balance < 0n || a.staked < 0n || a.unbonding < 0n) fail(`${key} has a negative amount`);
+    total += a.balance + a.staked + a.unbonding;
+    for (const c of a.votes) backing.set(toHex(c), (backing.get(toHex(c)) ?? 0n) + a.staked);
+    unbondingByAccount.set(key.slice("account/".length), a.unbonding);
+  }
+  if (total !== supply) fail(`total supply ${total} differs from genesis ${supply}`);
+  for (const [key, value] of store.stateEntries("candidate/")) {
+    const c = candidateCodec.from(decode(value, limits));
+    if (c.votes !== (backing.get(key.slice("candidate/".length)) ?? 0n)) fail(`${key} backing ${c.votes} is not the sum of its voters' stakes`);
+  }
+  const entries = new Map<string, bigint>();
+  for (const [, value] of store.stateEntries("unbonding/")) {
+    for (const [id, amount] of unbondingCodec.from(decode(value, limits))) entries.set(toHex(id), (entries.get(toHex(id)) ?? 0n) + amount);
+  }
+  for (const [id, u] of unbondingByAccount) if ((entries.get(id) ?? 0n) !== u) fail(`account ${id} unbonding ${u} differs from its entries`);
+  const perDevice = new Map<string, number[]>();
+  let readings = 0;
+  for (const [key, value] of store.stateEntries("reading/")) {
+    const [, device, seq] = key.split("/");
+    readingCodec.from(decode(value, limits));
+    perDevice.set(device, [...(perDevice.get(device) ?? []), Number(seq)]);
+    readings++;
+  }
+  for (const [key, value] of store.stateEntries("device/")) {
+    const d = deviceCodec.from(decode(value, limits));
+    const seqs = perDevice.get(key.slice("device/".length)) ?? [];
+    if (seqs.length !== d.readings) fail(`${key} counts ${d.readings} readings, the state holds ${seqs.length}`);
+    if (seqs.some((s) => s > d.lastSequence)) fail(`${key} has a reading above its last sequence`);
+  }
+  if (store.indexes.readingCount() !== readings) fail(`readings index holds ${store.indexes.readingCount()} rows, the state ${readings}`);
+  return { readings };
+}
