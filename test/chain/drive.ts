@@ -24,7 +24,7 @@ export function certify(chain: Chain, signers: Map<string, Identity>, height: nu
 }
 
 /** Builds, certifies and commits one block from raw transaction bytes. */
-export function buildAndCommit(chain: Chain, signers: Map<string, Identity>, txBytes: Uint8Array[], timeMs: number): Outcome {
+export function buildAndCommit(chain: Chain, signers: Map<string, Identity>, txBytes: Uint8Array[], timeMs: number, beforeCommit?: () => void): Outcome {
   const codes: (string | undefined)[] = new Array(txBytes.length).fill(undefined);
   const decoded: { i: number; tx: DecodedTx }[] = [];
   txBytes.forEach((b, i) => {
@@ -39,6 +39,8 @@ export function buildAndCommit(chain: Chain, signers: Map<string, Identity>, txB
   const proposer = set[(chain.head().height + 1) % set.length].id;
   const { pending, rejected } = chain.build({ timeMs, proposer, txs: decoded.map((d) => d.tx) });
   for (const r of rejected) codes[decoded.find((d) => d.tx === r.tx)!.i] = r.error.code;
-  chain.commit(pending, certify(chain, signers, pending.block.header.height, pending.hash));
+  const certificate = certify(chain, signers, pending.block.header.height, pending.hash);
+  beforeCommit?.();
+  chain.commit(pending, certificate);
   return { pending, codes };
 }
