@@ -1,0 +1,77 @@
+// Single-validator mode fed by the ingest pipeline: readings pulled from a pending store become
+// co-signed batch transactions, land in blocks, and are reported back as included (with the
+// height) or refused (with the chain's reason). Signed transactions from the API share the mempool.
+import { describe, expect, it } from "vitest";
+import { toHex } from "../../shared/ed25519.ts";
+import { SoloProducer, type PendingReadingSource } from "../../gateway/chain/producer.ts";
+import { deviceReading, makeFixture, openChain, seedIdentity, signed } from "./fixture.ts";
+
+/** A stand-in for gateway/ingest's pending store: returns the oldest readings not yet resolved. */
+class FakePending implements PendingReadingSource {
+  items: { id: number; bytes: Uint8Array; receivedAtMs: number }[] = [];
+  included = new Map<number, number>();
+  rejected = new Map<number, string>();
+  takeBatch(max: number) {
+    return this.items.filter((i) => !this.included.has(i.id) && !this.rejected.has(i.id)).slice(0, max);
+  }
+  markIncluded(ids: (number | string)[], height: number): void {
+    for (const id of ids) this.included.set(Number(id), height);
+  }
+  markRejected(ids: (number | string)[], code: string): void {
+    for (const id of ids) this.rejected.set(Number(id), code);
+  }
+}
+
+describe("single-validator producer", () => {
+  it("turns pending readings into blocks and reports each reading's fate to ingest", () => {
+    const f = makeFixture({ label: "producer", devices: 3 });
+    const { chain, mempool } = openChain(f);
+    let now = f.genesis.genesisTimeMs + 500;
+    const source = new FakePending();
+    const blocks: number[] = [];
+    const producer = new SoloProducer({ chain, mempool, identity: f.gateways[0], clock: () => now, source, options: { ingestBatchMax: 4 }, onBlock: (b) => blocks.push(b.head.height) });
+    const [d0, d1, d2] = f.devices;
+    const stranger = seedIdentity("producer/stranger");
+    const forged = deviceReading(d2, 0).slice();
+    forged[forged.length - 1] ^= 1;
+    let id = 0;
+    const push = (bytes: Uint8Array) => source.items.push({ id: id++, bytes, receivedAtMs: now });
+    push(deviceReading(d0, 0)); // 0 ok
+    push(deviceReading(d0, 1)); // 1 ok
+    push(deviceReading(stranger, 0)); // 2 unknown device
+    push(forged); // 3 bad signature
+    push(deviceReading(d1, 7)); // 4 ok
+    push(deviceReading(d0, 1)); // 5 replay of 1
+    push(Uint8Array.of(0xa0)); // 6 malformed
+    mempool.add(signed(chain.chainId, f.users[0], 0, { kind: "transfer", to: f.users[1].id, amount: 9n }), now); // from the API
+    producer.tick();
+    producer.tick();
+    expect(Object.fromEntries(source.included)).toEqual({ 0: 1, 1: 1, 4: 1 });
+    expect(Object.fromEntries(source.rejected)).toEqual({ 2: "DEVICE_UNKNOWN", 3: "READING_BAD_SIGNATURE", 5: "READING_SEQUENCE_REPLAY", 6: "READING_MALFORMED" });
+    expect(chain.state().account(f.users[1].id).balance).toBe(100_009n);
+    expect(chain.state().device(d1.id)!.lastSequence).toBe(7);
+    // Nothing pending and the empty-block interval not reached: no block.
+    expect(producer.tick()).toBeUndefined();
+    now += 60_000;
+    expect(producer.tick()!.head.height).toBe(2);
+    expect(blocks).toEqual([1, 2]);
+    // Every block carries a certificate that the next block links.
+    expect(toHex(chain.blockAt(2)!.block.header.lastCommitHash)).not.toBe(toHex(new Uint8Array(32)));
+  });
+
+  it("runs on its own timer at the chain's block interval", async () => {
+    const f = makeFixture({ label: "timer", params: { blockIntervalMs: 50 } });
+    const { chain, mempool } = openChain(f);
+    const producer = new SoloProducer({ chain, mempool, identity: f.gateways[0], clock: Date.now, options: { emptyBlockIntervalMs: 0 } });
+    producer.start();
+    while (chain.head().height < 3) await new Promise((r) => setTimeout(r, 20));
+    producer.stop();
+    expect(chain.head().height).toBeGreaterThanOrEqual(3);
+  });
+
+  it("refuses to run when this gateway is not the only validator", () => {
+    const f = makeFixture({ label: "many", gateways: 3 });
+    const { chain, mempool } = openChain(f);
+    expect(() => new SoloProducer({ chain, mempool, identity: f.gateways[0], clock: Date.now })).toThrow(expect.objectContaining({ code: "PRODUCER_NOT_SOLE_VALIDATOR" }));
+  });
+});
