@@ -1,7 +1,7 @@
 // One transaction, applied to a fork of the block's state: the envelope checks every kind shares
 // (signature, nonce, fee), then the kind's own transition. Any TxRejected leaves the fork
 // unmerged, so a rejected transaction changes nothing, not even its author's nonce.
-import { verifyTxSignature, type DecodedTx } from "../../shared/tx.ts";
+import { verifyTxSignature, type DecodedTx, type TxBody } from "../../shared/tx.ts";
 import { applyEnroll, applyReport, applyRevoke } from "./apply-devices.ts";
 import { applyReadingBatch } from "./apply-readings.ts";
 import { applyParamVote, applyRegisterCandidate, applyStake, applyTransfer, applyUnstake, applyVote } from "./apply-staking.ts";
@@ -11,15 +11,15 @@ import type { ChainParams } from "./params.ts";
 import type { State } from "./state.ts";
 
 /** The least fee a transaction must offer: a base fee, plus a per-reading fee for batches. */
-export function minimumFee(tx: DecodedTx, params: ChainParams): bigint {
-  const readings = tx.body.kind === "readingBatch" ? BigInt(tx.body.readings.length) : 0n;
+export function minimumFee(body: TxBody, params: ChainParams): bigint {
+  const readings = body.kind === "readingBatch" ? BigInt(body.readings.length) : 0n;
   return params.txFee + params.readingFee * readings;
 }
 
 /** Checks shared by the mempool and the state machine; returns nothing, throws TxRejected. */
 export function checkEnvelope(state: State, tx: DecodedTx, ctx: TxContext, expectedNonce: number): void {
   if (tx.nonce !== expectedNonce) reject("TX_BAD_NONCE", `nonce ${tx.nonce} is not the account's next nonce ${expectedNonce}`);
-  const fee = minimumFee(tx, ctx.params);
+  const fee = minimumFee(tx.body, ctx.params);
   if (tx.fee < fee) reject("TX_FEE_TOO_LOW", `fee ${tx.fee} is below the minimum ${fee} for this transaction`);
   if (!ctx.signaturesVerified(tx.id) && !verifyTxSignature(tx, ctx.keys.get(tx.author), ctx.chainId)) {
     reject("TX_BAD_SIGNATURE", `the author's signature does not verify for chain "${ctx.chainId}"`);

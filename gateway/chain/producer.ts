@@ -17,7 +17,11 @@ import { submitReadingBatch, type ReadingRefusal } from "./reading-batch.ts";
 
 /** What the ingest pipeline's pending store offers (gateway/ingest). */
 export interface PendingReadingSource {
-  /** Up to `max` accepted readings not yet on chain, oldest first. */
+  /**
+   * Up to `max` accepted readings not yet on chain, oldest first, not handed out before (a lease):
+   * each one comes back through markIncluded or markRejected. (Readings still in flight are
+   * filtered here too, should a store hand them out twice.)
+   */
   takeBatch(max: number): ({ id: number | string } & AttachedReading)[];
   /** The readings are in the committed block at `height`. */
   markIncluded(ids: (number | string)[], height: number): void;
@@ -64,7 +68,8 @@ export class SoloProducer {
     if (!source) return;
     const max = Math.min(this.options.ingestBatchMax, this.deps.chain.params().batchReadingsMax);
     for (let i = 0; i < this.options.ingestBatchesPerBlock; i++) {
-      const items = source.takeBatch(max).filter((r) => ![...this.inFlight.values()].some((ids) => ids.includes(r.id)));
+      const carried = new Set([...this.inFlight.values()].flat());
+      const items = source.takeBatch(max).filter((r) => !carried.has(r.id));
       if (items.length === 0) return;
       const s = submitReadingBatch(this.deps.mempool, this.deps.identity, items, nowMs);
       if (s.tx) this.inFlight.set(toHex(s.tx.id), s.included.map((k) => items[k].id));

@@ -77,9 +77,7 @@ export function submitReadingBatch(mempool: Mempool, gateway: Identity, readings
     const attached = carried.map((c) => readings[c.index]);
     const attestation = attestBatch(gateway.key, gateway.id, attached.map((r) => ({ digest: readingDigest(r.bytes), receivedAtMs: r.receivedAtMs })));
     const body = { kind: "readingBatch" as const, attestation, readings: attached };
-    const draft = { version: txVersion, author: gateway.publicKey, nonce: mempool.nextNonce(gateway.id), fee: 0n, body };
-    const fee = minimumFee({ body } as DecodedTx, params);
-    const bytes = signTx(gateway.key, chainId, { ...draft, fee });
+    const bytes = signTx(gateway.key, chainId, { version: txVersion, author: gateway.publicKey, nonce: mempool.nextNonce(gateway.id), fee: minimumFee(body, params), body });
     try {
       return { tx: mempool.add(bytes, nowMs), included: carried.map((c) => c.index), refused };
     } catch (e) {

@@ -1,0 +1,204 @@
+// npm run bench:chain — chain throughput (state + SQLite storage) for reading batches and for
+// transfers, block commit latency, and how both move as the chain grows from empty to 1,000,000
+// stored readings. Printed beside this machine's ceiling (Ed25519 verifications per second on one
+// core), since a validator verifies one device signature per reading.
+//
+//   apply    = a block built from mempool-verified transactions (signatures cached): execution,
+//              sparse Merkle update and the SQLite commit — the single-validator producer's path
+//   validate = the same block re-executed with every signature verified, then committed — the path
+//              of a validator receiving someone else's block
+//   commit   = the SQLite transaction alone (block, state rows, tree nodes, indexes; fsync'd)
+//
+// Options (env): BENCH_READINGS_MAX (default 1000000), BENCH_DIR (default a temp dir).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { attestBatch } from "../shared/attestation.ts";
+import { publicKeyObject, toHex, verifyEd25519, signEd25519 } from "../shared/ed25519.ts";
+import { encodeReading, readingDigest } from "../shared/reading.ts";
+import { decodeTx, signTx, txVersion, type DecodedTx, type TxBody } from "../shared/tx.ts";
+import { Chain } from "../gateway/chain/chain.ts";
+import { encodeCertificate, signSoloCertificate } from "../gateway/chain/certificate.ts";
+import type { GenesisFile } from "../gateway/chain/genesis.ts";
+import { identityFromSeed, type Identity } from "../gateway/chain/keyfile.ts";
+import { ChainStore } from "../gateway/storage/chain-store.ts";
+import { createHash } from "node:crypto";
+
+const readingsMax = Number(process.env.BENCH_READINGS_MAX ?? 1_000_000);
+const checkpoints = [0, 250_000, 500_000, 1_000_000].filter((c) => c <= readingsMax);
+const devicesN = 1000;
+const usersN = 4000;
+const batchReadings = 1024;
+const batchesPerBlock = 4; // 4,096 readings per block
+const transfersPerBlock = 2000;
+const measuredBlocks = 8;
+
+const identity = (label: string): Identity => identityFromSeed(new Uint8Array(createHash("sha256").update(label).digest()));
+const log = (s: string): void => void process.stdout.write(s + "\n");
+
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+function ed25519Ceiling(): number {
+  const who = identity("bench/ceiling");
+  const key = publicKeyObject(who.publicKey);
+  const msg = new Uint8Array(100);
+  const sig = signEd25519(who.key, msg);
+  const start = performance.now();
+  let n = 0;
+  while (performance.now() - start < 2000) {
+    for (let i = 0; i < 500; i++) verifyEd25519(key, msg, sig);
+    n += 500;
+  }
+  return n / ((performance.now() - start) / 1000);
+}
+
+// ---- workload ---------------------------------------------------------------------------------
+
+const gateway = identity("bench/gateway");
+const devices = Array.from({ length: devicesN }, (_, i) => identity(`bench/device/${i}`));
+const users = Array.from({ length: usersN }, (_, i) => identity(`bench/user/${i}`));
+const owner = identity("bench/owner");
+const nextSeq = new Uint32Array(devicesN);
+const userNonce = new Uint32Array(usersN);
+let gatewayNonce = 0;
+let deviceCursor = 0;
+
+const genesis: GenesisFile = {
+  version: 1,
+  chainId: "mote-bench",
+  genesisTimeMs: 1_700_000_000_000,
+  params: { batchReadingsMax: 4096, txFee: "1", readingFee: "0", blockTxsMax: 10_000, epochBlocks: 1000 },
+  rewardPool: "1000000000",
+  accounts: [
+    { publicKey: toHex(gateway.publicKey), balance: "1000000000000", stake: "10000", votes: [toHex(gateway.id)] },
+    ...users.map((u) => ({ publicKey: toHex(u.publicKey), balance: "1000000000" })),
+  ],
+  candidates: [{ publicKey: toHex(gateway.publicKey), endpoint: "127.0.0.1:7401" }],
+  devices: devices.map((d) => ({ publicKey: toHex(d.publicKey), owner: toHex(owner.id) })),
+};
+
+const sign = (who: Identity, nonce: number, body: TxBody): DecodedTx => decodeTx(signTx(who.key, genesis.chainId, { version: txVersion, author: who.publicKey, nonce, fee: BigInt(1 + (body.kind === "readingBatch" ? 0 : 0)), body }));
+
+function readingBlockTxs(timeMs: number): DecodedTx[] {
+  return Array.from({ length: batchesPerBlock }, () => {
+    const readings = Array.from({ length: batchReadings }, () => {
+      const i = deviceCursor++ % devicesN;
+      return { bytes: encodeReading(devices[i].key, devices[i].id, nextSeq[i]++, [{ name: "temp", unit: "Cel", value: 20 + (i % 50) / 4 }]), receivedAtMs: timeMs - 100 };
+    });
+    const attestation = attestBatch(gateway.key, gateway.id, readings.map((r) => ({ digest: readingDigest(r.bytes), receivedAtMs: r.receivedAtMs })));
+    return sign(gateway, gatewayNonce++, { kind: "readingBatch", attestation, readings });
+  });
+}
+
+function transferBlockTxs(): DecodedTx[] {
+  return Array.from({ length: transfersPerBlock }, (_, k) => {
+    const from = (k * 2) % usersN;
+    return sign(users[from], userNonce[from]++, { kind: "transfer", to: users[(from + 1 + k) % usersN].id, amount: 1n + BigInt(k % 7) });
+  });
+}
+
+// ---- block cycle --------------------------------------------------------------------------------
+
+interface Timing {
+  applyMs: number;
+  validateMs: number;
+  commitMs: number;
+}
+
+let clockMs = genesis.genesisTimeMs;
+
+/** One block: build with cached signatures; optionally re-validate with full verification; commit. */
+function cycle(chain: Chain, txs: DecodedTx[], validate: boolean): Timing {
+  clockMs += 1000;
+  chain.signaturesVerified = () => true;
+  const t0 = performance.now();
+  let { pending } = chain.build({ timeMs: clockMs, proposer: gateway.id, txs });
+  const t1 = performance.now();
+  if (pending.execution.txs.length !== txs.length) throw new Error(`bench workload rejected: ${pending.execution.txs.length}/${txs.length}`);
+  let validateMs = 0;
+  if (validate) {
+    chain.signaturesVerified = () => false;
+    const v0 = performance.now();
+    pending = chain.validate(pending.block);
+    validateMs = performance.now() - v0;
+  }
+  const cert = encodeCertificate(signSoloCertificate(gateway.key, gateway.id, chain.chainId, pending.block.header.height, pending.hash));
+  const c0 = performance.now();
+  chain.commit(pending, cert);
+  return { applyMs: t1 - t0, validateMs, commitMs: performance.now() - c0 };
+}
+
+interface Row {
+  stored: number;
+  readingsApply: number;
+  readingsValidate: number;
+  readingCommitP50: number;
+  readingCommitP99: number;
+  transfersApply: number;
+  transfersValidate: number;
+  transferCommitP50: number;
+  transferCommitP99: number;
+}
+
+function measure(chain: Chain, stored: number): Row {
+  const r: Timing[] = [];
+  const t: Timing[] = [];
+  for (let i = 0; i < measuredBlocks; i++) r.push(cycle(chain, readingBlockTxs(clockMs + 1000), true));
+  for (let i = 0; i < measuredBlocks; i++) t.push(cycle(chain, transferBlockTxs(), true));
+  const rate = (n: number, ms: number): number => (n * 1000) / ms;
+  const sum = (xs: Timing[], f: (x: Timing) => number): number => xs.reduce((s, x) => s + f(x), 0);
+  const readings = measuredBlocks * batchesPerBlock * batchReadings;
+  const transfers = measuredBlocks * transfersPerBlock;
+  return {
+    stored,
+    readingsApply: rate(readings, sum(r, (x) => x.applyMs + x.commitMs)),
+    readingsValidate: rate(readings, sum(r, (x) => x.validateMs + x.commitMs)),
+    readingCommitP50: percentile(r.map((x) => x.commitMs), 50),
+    readingCommitP99: percentile(r.map((x) => x.commitMs), 99),
+    transfersApply: rate(transfers, sum(t, (x) => x.applyMs + x.commitMs)),
+    transfersValidate: rate(transfers, sum(t, (x) => x.validateMs + x.commitMs)),
+    transferCommitP50: percentile(t.map((x) => x.commitMs), 50),
+    transferCommitP99: percentile(t.map((x) => x.commitMs), 99),
+  };
+}
+
+// ---- main ---------------------------------------------------------------------------------------
+
+const dir = process.env.BENCH_DIR ?? mkdtempSync(join(tmpdir(), "mote-bench-chain-"));
+log(`bench:chain — ${devicesN} devices, ${usersN} accounts; reading blocks of ${batchesPerBlock}×${batchReadings} readings, transfer blocks of ${transfersPerBlock}`);
+log(`database: ${join(dir, "chain.sqlite")} (WAL, synchronous=FULL)`);
+const ceiling = ed25519Ceiling();
+log(`ceiling: ${Math.round(ceiling).toLocaleString("en-US")} Ed25519 verifications/s on one core (node:crypto, cached keys)`);
+const store = ChainStore.open(dir);
+const chain = Chain.open(store, genesis);
+const rows: Row[] = [];
+const started = performance.now();
+for (const checkpoint of checkpoints) {
+  while (store.indexes.readingCount() < checkpoint) {
+    cycle(chain, readingBlockTxs(clockMs + 1000), false);
+    const n = store.indexes.readingCount();
+    if (n % 65_536 < batchesPerBlock * batchReadings) log(`  filling: ${n.toLocaleString("en-US")} readings stored, ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  }
+  log(`measuring at ${store.indexes.readingCount().toLocaleString("en-US")} stored readings...`);
+  rows.push(measure(chain, store.indexes.readingCount()));
+}
+
+const f0 = (x: number): string => Math.round(x).toLocaleString("en-US");
+const f1 = (x: number): string => x.toFixed(1);
+log("");
+log("stored readings | reading batches: readings/s apply | validate | commit p50 / p99 ms | transfers: tx/s apply | validate | commit p50 / p99 ms");
+log("--------------- | ---------------------------------- | -------- | ------------------- | --------------------- | -------- | -------------------");
+for (const r of rows) {
+  log(
+    `${f0(r.stored).padStart(15)} | ${f0(r.readingsApply).padStart(34)} | ${f0(r.readingsValidate).padStart(8)} | ${`${f1(r.readingCommitP50)} / ${f1(r.readingCommitP99)}`.padStart(19)} | ${f0(r.transfersApply).padStart(21)} | ${f0(r.transfersValidate).padStart(8)} | ${`${f1(r.transferCommitP50)} / ${f1(r.transferCommitP99)}`.padStart(19)}`,
+  );
+}
+const last = rows[rows.length - 1];
+log("");
+log(`ratios: reading validate ${f0(last.readingsValidate)}/s = ${((100 * last.readingsValidate) / ceiling).toFixed(0)}% of the one-core Ed25519 ceiling (1 device signature per reading); reading batch tx = ${batchReadings} readings`);
+log(`reading-batch transactions/s = readings/s ÷ ${batchReadings}; every figure includes the SQLite commit. Total ${((performance.now() - started) / 1000).toFixed(0)} s.`);
+store.close();
+if (!process.env.BENCH_DIR) rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,78 @@
+// The mempool: its limits, nonce ordering per author, the reading batch checked against pending
+// batches as well as the chain, and clean-up after a block.
+import { describe, expect, it } from "vitest";
+import { TxRejected } from "../../gateway/chain/errors.ts";
+import { Mempool } from "../../gateway/chain/mempool.ts";
+import { batchBody, deviceReading, makeFixture, openChain, signed } from "./fixture.ts";
+
+const f = makeFixture({ label: "mempool", users: 3 });
+const id = f.genesis.chainId;
+const now = f.genesis.genesisTimeMs + 1000;
+const [alice, bob, carol] = f.users;
+const gw = f.gateways[0];
+const pay = (who = alice, nonce = 0, amount = 1n) => signed(id, who, nonce, { kind: "transfer", to: bob.id, amount });
+
+const code = (fn: () => unknown): string => {
+  try {
+    fn();
+    return "accepted";
+  } catch (e) {
+    if (e instanceof TxRejected) return e.code;
+    throw e;
+  }
+};
+
+describe("mempool", () => {
+  it("takes an author's transactions in nonce order, without gaps, and refuses duplicates", () => {
+    const { mempool } = openChain(f);
+    mempool.add(pay(alice, 0), now);
+    expect(code(() => mempool.add(pay(alice, 0), now))).toBe("TX_DUPLICATE");
+    expect(code(() => mempool.add(pay(alice, 2), now))).toBe("TX_BAD_NONCE");
+    mempool.add(pay(alice, 1), now);
+    mempool.add(pay(bob, 0), now);
+    expect(mempool.nextNonce(alice.id)).toBe(2);
+    expect(mempool.take(10).map((t) => t.nonce)).toEqual([0, 1, 0]);
+  });
+
+  it("is bounded in transactions, bytes and per author", () => {
+    const { chain } = openChain(f);
+    const small = new Mempool(chain, { txsMax: 2, perAuthorMax: 1 });
+    small.add(pay(alice, 0), now);
+    expect(code(() => small.add(pay(alice, 1), now))).toBe("MEMPOOL_AUTHOR_FULL");
+    small.add(pay(bob, 0), now);
+    expect(code(() => small.add(pay(carol, 0), now))).toBe("MEMPOOL_FULL");
+    const tiny = new Mempool(chain, { bytesMax: 100 });
+    expect(code(() => tiny.add(pay(alice, 0), now))).toBe("MEMPOOL_FULL");
+  });
+
+  it("checks a reading batch against pending batches, not only the chain", () => {
+    const { mempool } = openChain(f);
+    const d = f.devices[0];
+    const r = (seq: number) => ({ bytes: deviceReading(d, seq), receivedAtMs: now });
+    mempool.add(signed(id, gw, 0, batchBody(gw, [r(0), r(1)])), now);
+    expect(mempool.deviceSequence(d.id)).toBe(1);
+    expect(code(() => mempool.add(signed(id, gw, 1, batchBody(gw, [r(1)])), now))).toBe("READING_SEQUENCE_REPLAY");
+    mempool.add(signed(id, gw, 1, batchBody(gw, [r(2)])), now);
+  });
+
+  it("after a block, drops what was included, rejected, or can no longer apply", () => {
+    const { chain, mempool } = openChain(f);
+    const a0 = mempool.add(pay(alice, 0), now);
+    mempool.add(pay(alice, 1), now);
+    const b0 = mempool.add(pay(bob, 0), now);
+    mempool.add(pay(bob, 1), now);
+    // Another proposer's block included alice's first transaction; bob's first was rejected.
+    const p = chain.build({ timeMs: now, proposer: gw.id, txs: [a0] }).pending;
+    chain.commit(p, null);
+    mempool.onCommit([a0], [b0]);
+    expect(mempool.take(10).map((t) => [t.authorId[0], t.nonce])).toEqual([[alice.id[0], 1]]);
+    expect(mempool.sizeBytes).toBe(mempool.take(10)[0].bytes.length);
+  });
+
+  it("remembers what it verified, so the block does not verify it again", () => {
+    const { chain, mempool } = openChain(f);
+    const tx = mempool.add(pay(alice, 0), now);
+    expect(chain.signaturesVerified(tx.id)).toBe(true);
+    expect(chain.signaturesVerified(new Uint8Array(32))).toBe(false);
+  });
+});
