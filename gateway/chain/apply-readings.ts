@@ -76,7 +76,7 @@ export function checkReadingBatch(state: State, tx: DecodedTx, body: BatchBody, 
     entry.device.readings += 1;
     readings.push({ reading, digest: readingDigest(bytes), receivedAtMs });
   }
-  if (!ctx.signaturesVerified(tx.id)) verifyBatchSignatures(tx, body, readings, devices, ctx);
+  if (!ctx.signaturesVerified(tx)) verifyBatchSignatures(tx, body, readings, devices, ctx);
   return { readings, devices };
 }
 

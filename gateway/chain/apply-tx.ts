@@ -21,7 +21,7 @@ export function checkEnvelope(state: State, tx: DecodedTx, ctx: TxContext, expec
   if (tx.nonce !== expectedNonce) reject("TX_BAD_NONCE", `nonce ${tx.nonce} is not the account's next nonce ${expectedNonce}`);
   const fee = minimumFee(tx.body, ctx.params);
   if (tx.fee < fee) reject("TX_FEE_TOO_LOW", `fee ${tx.fee} is below the minimum ${fee} for this transaction`);
-  if (!ctx.signaturesVerified(tx.id) && !verifyTxSignature(tx, ctx.keys.get(tx.author), ctx.chainId)) {
+  if (!ctx.signaturesVerified(tx) && !verifyTxSignature(tx, ctx.keys.get(tx.author), ctx.chainId)) {
     reject("TX_BAD_SIGNATURE", `the author's signature does not verify for chain "${ctx.chainId}"`);
   }
   const balance = state.account(tx.authorId).balance;

@@ -49,14 +49,14 @@ export interface BuildInput {
 
 export interface ChainOptions {
   keys?: KeyCache;
-  /** Signature cache (the mempool's): true for transaction ids whose signatures were verified. */
-  signaturesVerified?: (txId: Uint8Array) => boolean;
+  /** Signature cache (the mempool's): true for transactions whose signatures were verified. */
+  signaturesVerified?: (tx: DecodedTx) => boolean;
 }
 
 export class Chain {
   private headCache: ChainHead;
   readonly keys: KeyCache;
-  signaturesVerified: (txId: Uint8Array) => boolean;
+  signaturesVerified: (tx: DecodedTx) => boolean;
 
   private constructor(
     readonly store: ChainStore,

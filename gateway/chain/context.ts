@@ -2,6 +2,8 @@
 // header or from the state before the block, never from this node's clock or configuration, so a
 // transaction's outcome is the same on every node.
 import type { KeyObject } from "node:crypto";
+import { toHex } from "../../shared/ed25519.ts";
+import type { DecodedTx } from "../../shared/tx.ts";
 import { PublicKeyCache } from "../../shared/ed25519.ts";
 import type { ChainParams } from "./params.ts";
 import type { ValidatorSet } from "./records.ts";
@@ -17,11 +19,13 @@ export interface TxContext {
   /** Parsed public keys, shared across blocks: parsing a key costs more than verifying with it. */
   keys: KeyCache;
   /**
-   * True when every signature inside the transaction (envelope, attestation, device readings)
-   * was already verified by this node, e.g. at mempool admission. Signatures are a pure function
-   * of the transaction's bytes and of keys that never change for an id, so the cache is safe.
+   * True when every signature inside these exact transaction bytes (envelope, attestation, device
+   * readings) was already verified by this node, e.g. at mempool admission. Verification is a pure
+   * function of the bytes and of keys that never change for an id, so the cache is safe as long
+   * as it is keyed by the whole transaction, signature included (verifiedKey), never by its id
+   * alone: a proposer could otherwise pair a known id with a forged signature.
    */
-  signaturesVerified(txId: Uint8Array): boolean;
+  signaturesVerified(tx: DecodedTx): boolean;
 }
 
 export interface KeyCache {
@@ -44,4 +48,9 @@ export interface IndexedReading {
 export interface TxEffects {
   fee: bigint;
   readings: IndexedReading[];
+}
+
+/** Cache key of a verified transaction: its id and its signature determine its bytes exactly. */
+export function verifiedKey(tx: DecodedTx): string {
+  return toHex(tx.id) + toHex(tx.signature);
 }

@@ -32,7 +32,7 @@ export interface ExecutionInput {
   txs: DecodedTx[];
   lastCommit: Uint8Array | null;
   keys: KeyCache;
-  signaturesVerified: (txId: Uint8Array) => boolean;
+  signaturesVerified: (tx: DecodedTx) => boolean;
 }
 
 export interface Execution {

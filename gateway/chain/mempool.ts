@@ -13,7 +13,7 @@ import { decodeTx, TxError, type DecodedTx } from "../../shared/tx.ts";
 import { checkReadingBatch } from "./apply-readings.ts";
 import { applyTx, checkEnvelope } from "./apply-tx.ts";
 import type { Chain } from "./chain.ts";
-import type { TxContext } from "./context.ts";
+import { verifiedKey, type TxContext } from "./context.ts";
 import { reject, TxRejected, type TxRejectCode } from "./errors.ts";
 import { Lru } from "../storage/lru.ts";
 import { mempoolDefaults, type MempoolOptions } from "./options.ts";
@@ -40,7 +40,7 @@ export class Mempool {
   ) {
     this.options = { ...mempoolDefaults, ...options };
     this.verifiedIds = new Lru(this.options.verifiedIdsMax);
-    chain.signaturesVerified = (id) => this.verified(id);
+    chain.signaturesVerified = (tx) => this.verified(tx);
   }
 
   get size(): number {
@@ -51,8 +51,9 @@ export class Mempool {
     return this.bytes;
   }
 
-  verified(id: Uint8Array): boolean {
-    return this.verifiedIds.get(toHex(id)) !== undefined;
+  /** True if these exact bytes (signature included) passed admission here. */
+  verified(tx: DecodedTx): boolean {
+    return this.verifiedIds.get(verifiedKey(tx)) !== undefined;
   }
 
   /** The nonce the author's next transaction must carry. */
@@ -85,7 +86,7 @@ export class Mempool {
     const queue = this.byAuthor.get(authorHex) ?? [];
     if (queue.length >= this.options.perAuthorMax) reject("MEMPOOL_AUTHOR_FULL", `author ${authorHex} has ${queue.length} pending transactions; wait for a block`);
     const entry = { tx, authorHex, deviceSequences: this.admit(tx, queue.length, nowMs) };
-    this.verifiedIds.set(idHex, true);
+    this.verifiedIds.set(verifiedKey(tx), true);
     this.entries.set(idHex, entry);
     queue.push(entry);
     this.byAuthor.set(authorHex, queue);

@@ -1,6 +1,8 @@
 // The mempool: its limits, nonce ordering per author, the reading batch checked against pending
 // batches as well as the chain, and clean-up after a block.
 import { describe, expect, it } from "vitest";
+import { encode } from "../../shared/cbor.ts";
+import { decodeTx } from "../../shared/tx.ts";
 import { TxRejected } from "../../gateway/chain/errors.ts";
 import { Mempool } from "../../gateway/chain/mempool.ts";
 import { batchBody, deviceReading, makeFixture, openChain, signed } from "./fixture.ts";
@@ -72,7 +74,12 @@ describe("mempool", () => {
   it("remembers what it verified, so the block does not verify it again", () => {
     const { chain, mempool } = openChain(f);
     const tx = mempool.add(pay(alice, 0), now);
-    expect(chain.signaturesVerified(tx.id)).toBe(true);
-    expect(chain.signaturesVerified(new Uint8Array(32))).toBe(false);
+    expect(chain.signaturesVerified(tx)).toBe(true);
+    // The same transaction with another signature is not "verified": the cache keys the whole bytes.
+    const forged = decodeTx(encode([tx.unsigned, new Uint8Array(64).fill(7)]));
+    expect(forged.id).toEqual(tx.id);
+    expect(chain.signaturesVerified(forged)).toBe(false);
+    const p = chain.build({ timeMs: now, proposer: gw.id, txs: [forged] });
+    expect(p.rejected.map((r) => r.error.code)).toEqual(["TX_BAD_SIGNATURE"]);
   });
 });
