@@ -3,6 +3,7 @@
 import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { LruMap } from "../ingest/lru.ts";
 import type { DeviceRecord, DeviceRegistry, DeviceStatus, EnrollOutcome } from "./registry.ts";
 
 export const registryFile = "devices.sqlite";
@@ -32,6 +33,8 @@ const schema = `
 export class SqliteDeviceRegistry implements DeviceRegistry {
   private readonly db: Database.Database;
   private readonly selectOne: Database.Statement;
+  /** Enrolled devices by hex id: every reading looks its device up. Writes go through this class. */
+  private readonly cache = new LruMap<string, DeviceRecord>(100_000);
 
   private constructor(path: string) {
     this.db = new Database(path);
@@ -47,8 +50,14 @@ export class SqliteDeviceRegistry implements DeviceRegistry {
   }
 
   lookup(deviceId: Uint8Array): DeviceRecord | undefined {
+    const key = Buffer.from(deviceId).toString("hex");
+    const hit = this.cache.get(key);
+    if (hit) return hit;
     const row = this.selectOne.get(deviceId) as Row | undefined;
-    return row && toRecord(row);
+    if (!row) return undefined; // unknown ids are not cached: a flood of them must not evict real devices
+    const record = toRecord(row);
+    this.cache.set(key, record);
+    return record;
   }
 
   enroll(record: DeviceRecord): EnrollOutcome {
@@ -60,10 +69,12 @@ export class SqliteDeviceRegistry implements DeviceRegistry {
          ON CONFLICT (device_id) DO UPDATE SET status = excluded.status, metadata = excluded.metadata, enrollment = excluded.enrollment`,
       )
       .run(record.deviceId, record.publicKey, record.ownerPublicKey, record.status, JSON.stringify(record.metadata), record.enrolledAtMs, record.enrollment);
+    this.cache.delete(Buffer.from(record.deviceId).toString("hex"));
     return current ? "updated" : "created";
   }
 
   setStatus(deviceId: Uint8Array, status: DeviceStatus): boolean {
+    this.cache.delete(Buffer.from(deviceId).toString("hex"));
     return this.db.prepare("UPDATE devices SET status = ? WHERE device_id = ?").run(status, deviceId).changes === 1;
   }
 

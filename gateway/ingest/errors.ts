@@ -16,6 +16,7 @@ export const ingestCodes = {
   CONTENT_FORMAT: "4.15",
   RATE_LIMITED: "4.29",
   STORE_FAILED: "5.03", // could not commit: the device keeps the reading and retries
+  OVERLOADED: "5.03", // commit queue full: back-pressure, the device retries after Max-Age
 } as const;
 
 export type IngestCode = keyof typeof ingestCodes;

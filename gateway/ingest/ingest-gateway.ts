@@ -17,6 +17,7 @@ import { SqliteDeviceRegistry } from "../devices/sqlite-registry.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
 import { loadOrCreateIdentity, type GatewayIdentity } from "./gateway-identity.ts";
 import { GroupCommit } from "./group-commit.ts";
+import { WorkerCommitWriter, type CommitWriter } from "./commit-writer.ts";
 import { metricsRegistry, type Snapshot } from "./metrics.ts";
 import { MisbehaviourCounters } from "./misbehaviour.ts";
 import { PendingStore } from "./pending-store.ts";
@@ -36,6 +37,7 @@ export class IngestGateway {
     readonly registry: DeviceRegistry,
     readonly store: PendingStore,
     readonly commits: GroupCommit,
+    private readonly writer: CommitWriter,
     readonly pipeline: IngestPipeline,
     readonly enrollment: EnrollmentService,
     readonly endpoint: CoapEndpoint,
@@ -49,7 +51,9 @@ export class IngestGateway {
     const store = PendingStore.open(config.dataDir);
     const keys = new PublicKeyCache();
     const misbehaviour = new MisbehaviourCounters();
-    const commits = new GroupCommit(store, identity, misbehaviour, config.ingest, log);
+    // The main thread's store connection only reads (replay checks); the worker writes.
+    const writer = await WorkerCommitWriter.start(config.dataDir);
+    const commits = new GroupCommit(writer, identity, misbehaviour, config.ingest, log);
     const pipeline = new IngestPipeline({ registry, store, commits, misbehaviour, keys, options: config.ingest, log });
     const enrollment = new EnrollmentService(registry, { trustedOwners: config.enrollment.trustedOwners.map(fromHex), open: config.enrollment.open }, keys);
     let gw: IngestGateway | undefined;
@@ -59,7 +63,7 @@ export class IngestGateway {
       { limits: { payloadBytesMax: Math.max(readingBytesMax, enrollmentBytesMax) }, piggybackReplyMs: config.coap.piggybackReplyMs, udpReceiveBufferBytes: config.coap.udpReceiveBufferBytes },
       log,
     );
-    gw = new IngestGateway(config, log, identity, registry, store, commits, pipeline, enrollment, endpoint, unlock);
+    gw = new IngestGateway(config, log, identity, registry, store, commits, writer, pipeline, enrollment, endpoint, unlock);
     try {
       await gw.listen();
     } catch (e) {
@@ -96,6 +100,8 @@ export class IngestGateway {
       readingsDuplicate: p.duplicates,
       commits: this.commits.stats.commits,
       commitFailures: this.commits.stats.commitFailures,
+      largestBatch: this.commits.stats.largestBatch,
+      commitQueue: this.commits.queued,
       coapPassed: this.endpoint.stats.passed,
       coapAnsweredByAdmission: this.endpoint.stats.answeredHere,
       coapDropped: this.endpoint.stats.dropped,
@@ -125,7 +131,8 @@ export class IngestGateway {
   close(): Promise<void> {
     this.closing ??= (async () => {
       if (this.statsTimer) clearInterval(this.statsTimer);
-      this.commits.close();
+      await this.commits.close();
+      await this.writer.close();
       // Let the answers to the last commit go out before the sockets close.
       await new Promise((r) => setImmediate(r));
       await this.endpoint.close();

@@ -20,6 +20,10 @@ export class LruMap<K, V> {
     this.map.set(key, value);
   }
 
+  delete(key: K): void {
+    this.map.delete(key);
+  }
+
   get size(): number {
     return this.map.size;
   }

@@ -10,6 +10,8 @@ export interface IngestOptions {
   batchReadingsMax: number;
   /** …or this long after its first reading. 0 = at the end of the current event-loop turn. */
   commitDelayMs: number;
+  /** Readings waiting for a commit beyond which new ones get 5.03 with Max-Age (back-pressure). */
+  queueReadingsMax: number;
   /** Devices whose replay window and rate bucket are held in memory (LRU; reloaded from the store). */
   devicesCachedMax: number;
   /** How often misbehaviour counters are flushed when no reading carries them to disk. */
@@ -22,6 +24,7 @@ export const ingestDefaults: IngestOptions = {
   rateBurst: 20,
   batchReadingsMax: 1024,
   commitDelayMs: 0,
+  queueReadingsMax: 16_384,
   devicesCachedMax: 100_000,
   countersFlushMs: 1_000,
 };

@@ -84,7 +84,7 @@ describe("POST /r refuses, counts, stores nothing", () => {
     expect((await post(encode(new Tagged(18, parts as never)))).code).toBe("4.01");
     expect(forged.sequence).toBe(5);
     expect(storedOf(d)).toHaveLength(0);
-    t.gw.commits.flushCounters();
+    await t.gw.commits.flushCounters();
     expect(t.gw.store.misbehaviour(d.deviceId)).toEqual({ BAD_SIGNATURE: 2 });
     expect(t.gw.pipeline.counters.rejected.BAD_SIGNATURE).toBeGreaterThanOrEqual(2);
   });
@@ -120,7 +120,7 @@ describe("POST /r refuses, counts, stores nothing", () => {
     expect(stale.code).toBe("4.09");
     expect(text(stale.payload)).toMatch(/^STALE: /);
     expect(storedOf(d).map((r) => r.sequence)).toEqual([100]);
-    t.gw.commits.flushCounters();
+    await t.gw.commits.flushCounters();
     expect(t.gw.store.misbehaviour(d.deviceId)).toEqual({ REPLAY: 1, STALE: 1 });
   });
 
@@ -160,7 +160,7 @@ describe("POST /r refuses, counts, stores nothing", () => {
     expect(codes).toContain("4.29");
     expect(maxAge).toBeGreaterThanOrEqual(1);
     expect(storedOf(d).length).toBe(codes.filter((c) => c === "2.01").length);
-    t.gw.commits.flushCounters();
+    await t.gw.commits.flushCounters();
     expect(t.gw.store.misbehaviour(d.deviceId).RATE_LIMITED).toBe(codes.filter((c) => c === "4.29").length);
   });
 });

@@ -144,3 +144,21 @@ describe("config", () => {
     expect(c.ingest.rateReadingsPerS).toBe(defaultConfig().ingest.rateReadingsPerS);
   });
 });
+
+describe("verifyEd25519Async", () => {
+  it("agrees with shared/ed25519.ts verifyEd25519 on valid, mutated and odd-length signatures", async () => {
+    const { verifyEd25519, signEd25519, publicKeyObject } = await import("../../shared/ed25519.ts");
+    const { verifyEd25519Async } = await import("../../gateway/ingest/verify-async.ts");
+    const { makeKey } = await import("../support/gateway-fixtures.ts");
+    const k = makeKey();
+    const pub = publicKeyObject(k.publicKey);
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 64 }), fc.nat(80), fc.nat(255), fc.integer({ min: 62, max: 66 }), async (msg, pos, byte, len) => {
+        const sig = Buffer.from(signEd25519(k.privateKey, msg));
+        const variants = [sig, Buffer.from(sig).fill(byte, pos % 64, (pos % 64) + 1), Buffer.concat([sig, sig]).subarray(0, len)];
+        for (const s of variants) expect(await verifyEd25519Async(pub, msg, s)).toBe(verifyEd25519(pub, msg, s));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

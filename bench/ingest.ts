@@ -1,0 +1,189 @@
+// `npm run bench:ingest`: how many readings per second one gateway accepts over UDP (decoded,
+// verified, replay-checked, co-signed, durably committed before the ACK), with ACK latency, beside
+// this machine's ceilings measured in the same run: raw node:crypto Ed25519 verifications per
+// second, and the `coap` package's bare request rate (a server that answers 2.01 and does nothing).
+//
+// The server under test runs in a child process (one core), the load generator here (the other):
+// a closed loop keeping `windowRequests` confirmable POSTs outstanding, each a distinct reading.
+//
+//   tsx bench/ingest.ts [--seconds 5] [--window 64]
+import { createSocket, type Socket } from "node:dgram";
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { writeFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { Server as CoapServer } from "coap";
+import { contentFormat } from "../shared/constants.ts";
+import { publicKeyObject, toHex, verifyEd25519 } from "../shared/ed25519.ts";
+import { sigStructure, decodeReading } from "../shared/reading.ts";
+import { PendingStore } from "../gateway/ingest/pending-store.ts";
+import { buildRequest, TestCoapClient } from "../test/support/gateway-coap-client.ts";
+import { makeKey, tempDir, TestDevice } from "../test/support/gateway-fixtures.ts";
+
+const self = fileURLToPath(import.meta.url);
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+
+interface LoadResult {
+  seconds: number;
+  answered: number;
+  codes: Map<string, number>;
+  latencyMs: number[];
+}
+
+/** Closed-loop load: `window` requests outstanding, spread over several sockets (message ids ≤ 2^16 each). */
+async function load(port: number, payloads: Uint8Array[], seconds: number, window: number): Promise<LoadResult> {
+  const socketCount = Math.max(4, Math.ceil(payloads.length / 60_000));
+  const sockets: Socket[] = [];
+  for (let i = 0; i < socketCount; i++) {
+    const s = createSocket({ type: "udp4", recvBufferSize: 4 << 20 });
+    await new Promise<void>((r) => s.bind(0, "127.0.0.1", () => r()));
+    sockets.push(s);
+  }
+  const sentAt = new Map<number, number>(); // key: socket index << 16 | message id
+  const codes = new Map<string, number>();
+  const latencyMs: number[] = [];
+  let next = 0;
+  let answered = 0;
+  let stopAt = 0;
+  const mids = new Array<number>(socketCount).fill(0);
+  const fire = () => {
+    if (performance.now() >= stopAt || next >= payloads.length) return;
+    const i = next++;
+    const si = i % socketCount;
+    const mid = mids[si]++ & 0xffff;
+    const bytes = buildRequest({ method: "POST", path: "r", payload: payloads[i], contentFormat: contentFormat.coseSign1 }, mid, Buffer.from([i >> 24, i >> 16, i >> 8, i]));
+    sentAt.set((si << 16) | mid, performance.now());
+    sockets[si].send(bytes, port, "127.0.0.1");
+  };
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  sockets.forEach((s, si) => {
+    s.on("message", (msg) => {
+      if (msg.length < 4 || msg[1] === 0) return; // empty ACK: the answer follows
+      const key = (si << 16) | msg.readUInt16BE(2);
+      const t0 = sentAt.get(key);
+      if (t0 === undefined) return;
+      sentAt.delete(key);
+      latencyMs.push(performance.now() - t0);
+      const code = `${msg[1] >> 5}.${String(msg[1] & 31).padStart(2, "0")}`;
+      codes.set(code, (codes.get(code) ?? 0) + 1);
+      answered++;
+      fire();
+      if (sentAt.size === 0) done();
+    });
+  });
+  const start = performance.now();
+  stopAt = start + seconds * 1000;
+  for (let i = 0; i < window; i++) fire();
+  await Promise.race([finished, new Promise((r) => setTimeout(r, seconds * 1000 + 5_000))]);
+  const elapsed = (performance.now() - start) / 1000;
+  for (const s of sockets) s.close();
+  return { seconds: elapsed, answered, codes, latencyMs };
+}
+
+function startChild(args: string[]): Promise<{ child: ChildProcess; port: number }> {
+  // MOTE_BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the servers under test.
+  const extra = (process.env.MOTE_BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...extra, "--import", "tsx", ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    let buf = "";
+    child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
+    child.stdout!.on("data", (c: Buffer) => {
+      buf += c.toString();
+      for (const line of buf.split("\n")) {
+        if (!line.includes("gateway listening")) continue;
+        resolve({ child, port: JSON.parse(line).udp.port });
+      }
+    });
+  });
+}
+
+const stop = (child: ChildProcess) => new Promise<void>((r) => (child.once("exit", () => r()), child.kill("SIGTERM")));
+
+function verifyRate(): number {
+  const d = new TestDevice();
+  const key = publicKeyObject(d.key.publicKey);
+  const readings = Array.from({ length: 256 }, () => decodeReading(d.reading()));
+  const msgs = readings.map((r) => sigStructure(r.protectedBytes, r.payloadBytes));
+  const start = performance.now();
+  let n = 0;
+  while (performance.now() - start < 1500) {
+    for (let i = 0; i < msgs.length; i++) verifyEd25519(key, msgs[i], readings[i].signature);
+    n += msgs.length;
+  }
+  return n / ((performance.now() - start) / 1000);
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+};
+
+async function main(): Promise<void> {
+  const seconds = arg("seconds", 5);
+  const window = arg("window", 64);
+  const deviceCount = 200;
+  const perDevice = 400;
+  console.log(`signing ${deviceCount * perDevice} readings from ${deviceCount} devices…`);
+  const devices = Array.from({ length: deviceCount }, () => new TestDevice());
+  const payloads: Uint8Array[] = [];
+  for (let s = 0; s < perDevice; s++) for (const d of devices) payloads.push(d.reading(20 + (s % 10), s));
+
+  const verifiesPerS = verifyRate();
+
+  // Bare coap: the ceiling of the CoAP stack itself, same load, same payloads.
+  const bare = await startChild([self, "--bare-server"]);
+  await load(bare.port, payloads.slice(0, 2000), 1, window); // warm-up
+  console.log("bare coap run…");
+  const bareRun = await load(bare.port, payloads, seconds, window);
+  await stop(bare.child);
+
+  // The gateway, started as an operator would, on a fresh data directory.
+  const dir = tempDir("mote-bench-");
+  const owner = makeKey();
+  const config = `${dir.path}/gateway.json`;
+  writeFileSync(config, JSON.stringify({ statsIntervalMs: 0, ingest: { rateReadingsPerS: 1_000_000, rateBurst: 1_000_000 } }));
+  const gatewayCli = fileURLToPath(new URL("../gateway/cli/main.ts", import.meta.url));
+  const gw = await startChild([gatewayCli, "gateway", "start", "--config", config, "--data-dir", `${dir.path}/gw`, "--udp-host", "127.0.0.1", "--udp-port", "0", "--trust-owner", toHex(owner.publicKey)]);
+  const client = await TestCoapClient.open(gw.port);
+  for (const d of devices) await client.request({ method: "POST", path: "e", payload: d.enrollment(owner), contentFormat: contentFormat.cbor });
+  await client.close();
+  console.log("gateway run…");
+  const gwRun = await load(gw.port, payloads, seconds, window);
+  await stop(gw.child);
+  const store = PendingStore.open(`${dir.path}/gw`);
+  const { readings, batches } = store.counts();
+  store.close();
+  dir.remove();
+
+  const accepted = gwRun.codes.get("2.01") ?? 0;
+  if (accepted !== readings) throw new Error(`acknowledged ${accepted} readings but the store holds ${readings}`);
+  const bareRate = bareRun.answered / bareRun.seconds;
+  const gwRate = accepted / gwRun.seconds;
+  const row = (what: string, rate: string, p50: string, p99: string, note: string) => console.log(`| ${what.padEnd(46)} | ${rate.padStart(12)} | ${p50.padStart(8)} | ${p99.padStart(8)} | ${note}`);
+  console.log(`\nmachine: ${(await import("node:os")).cpus()[0].model}, ${(await import("node:os")).cpus().length} cores; ${window} requests outstanding, ${seconds} s per run\n`);
+  row("measure", "per second", "p50 ms", "p99 ms", "note");
+  row("-".repeat(46), "-".repeat(12), "-".repeat(8), "-".repeat(8), "----");
+  row("node:crypto Ed25519 verify (one core)", verifiesPerS.toFixed(0), "", "", "ceiling for verification");
+  row("bare coap server, 2.01 and nothing else", bareRate.toFixed(0), pct(bareRun.latencyMs, 50).toFixed(2), pct(bareRun.latencyMs, 99).toFixed(2), "ceiling for the CoAP stack");
+  row("gateway: verified, co-signed, committed (FULL)", gwRate.toFixed(0), pct(gwRun.latencyMs, 50).toFixed(2), pct(gwRun.latencyMs, 99).toFixed(2), `${((100 * gwRate) / bareRate).toFixed(0)}% of bare coap; ${batches} batches (${(readings / batches).toFixed(1)} readings per signature and fsync)`);
+  const other = [...gwRun.codes].filter(([c]) => c !== "2.01");
+  if (other.length) console.log(`\nnon-2.01 answers: ${other.map(([c, n]) => `${c}×${n}`).join(", ")}`);
+}
+
+// ---- child mode: the bare coap server ---------------------------------------------------------
+if (process.argv.includes("--bare-server")) {
+  const server = new CoapServer((_req, res) => {
+    res.code = "2.01";
+    res.end();
+  });
+  server.listen(0, "127.0.0.1", () => {
+    const port = ((server as unknown as { _sock: Socket })._sock).address().port;
+    console.log(JSON.stringify({ msg: "gateway listening", udp: { port } }));
+  });
+} else {
+  await main();
+}

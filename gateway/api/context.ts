@@ -1,0 +1,51 @@
+// What the API is built from (ApiDeps, filled by the gateway process) and what its route handlers
+// share (ApiContext, built once by server.ts).
+import type { Logger } from "pino";
+import type { Chain } from "../chain/chain.ts";
+import type { Mempool } from "../chain/mempool.ts";
+import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
+import type { BlockReader } from "./block-reader.ts";
+import type { ChainWatcher } from "./chain-watcher.ts";
+import type { ConsensusSource } from "./consensus-source.ts";
+import type { ApiOptions } from "./options.ts";
+import type { ChainQueries } from "./queries.ts";
+import type { SseHub } from "./sse.ts";
+
+/** The ingest gateway as the API sees it (IngestGateway fits; all optional). */
+export interface IngestStatus {
+  /** Flat counters: readingsAccepted, rejected<CODE>, ... (IngestGateway.snapshot()). */
+  snapshot(): Record<string, number>;
+  /** Readings accepted and not yet in a finalized block. */
+  pendingReadings?(): number;
+}
+
+export interface ApiDeps {
+  chain: Chain;
+  mempool: Mempool;
+  consensus: ConsensusSource;
+  /** This gateway's validator / gateway id, shown by /v1/health. */
+  nodeId?: Uint8Array;
+  ingest?: IngestStatus;
+  /** Shared with the rest of the gateway; created here when absent. */
+  metrics?: GatewayMetrics;
+  log?: Logger;
+  /** The node's clock (Unix ms); tests inject one. */
+  clock?: () => number;
+}
+
+export interface ApiContext {
+  chain: Chain;
+  mempool: Mempool;
+  consensus: ConsensusSource;
+  nodeId: Uint8Array | undefined;
+  ingest: IngestStatus | undefined;
+  metrics: GatewayMetrics;
+  queries: ChainQueries;
+  reader: BlockReader;
+  watcher: ChainWatcher;
+  sse: SseHub;
+  options: ApiOptions;
+  clock: () => number;
+  log: Logger;
+  startedAtMs: number;
+}

@@ -1,0 +1,146 @@
+// Read-only SQL the API needs beyond ChainStore's own methods, over the store's database handle
+// (gateway/storage/schema.ts). Nothing here writes. Every query is bounded by an explicit row
+// limit and runs on an index, so a request costs at most `limit` index steps; each is timed
+// into the SQLite histogram (metrics).
+import type Database from "better-sqlite3";
+import type { ChainStore } from "../storage/chain-store.ts";
+
+export interface BlockRow {
+  height: number;
+  hash: Uint8Array;
+  timeMs: number;
+  header: Uint8Array;
+  bodyBytes: number;
+  hasCertificate: boolean;
+  txs: number;
+  readings: number;
+}
+
+export interface ReadingIndexRow {
+  deviceId: Uint8Array;
+  sequence: number;
+  receivedAtMs: number;
+  height: number;
+  txIndex: number;
+  position: number;
+  gatewayId: Uint8Array;
+  digest: Uint8Array;
+}
+
+export interface TxRow {
+  id: Uint8Array;
+  height: number;
+  index: number;
+  kind: number;
+  author: Uint8Array;
+}
+
+type RawBlock = { height: number; hash: Buffer; time_ms: number; header: Buffer; body_bytes: number; has_cert: number; txs: number; readings: number };
+type RawReading = { device: Buffer; seq: number; received_ms: number; height: number; tx_idx: number; pos: number; gateway: Buffer; digest: Buffer };
+type RawTx = { id: Buffer; height: number; idx: number; kind: number; author: Buffer };
+
+const u8 = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+
+const blockColumns = `height, hash, time_ms, header, length(body) AS body_bytes, certificate IS NOT NULL AS has_cert,
+  (SELECT count(*) FROM txs WHERE txs.height = blocks.height) AS txs,
+  (SELECT count(*) FROM readings WHERE readings.height = blocks.height) AS readings`;
+
+const toBlock = (r: RawBlock): BlockRow => ({ height: r.height, hash: u8(r.hash), timeMs: r.time_ms, header: u8(r.header), bodyBytes: r.body_bytes, hasCertificate: r.has_cert === 1, txs: r.txs, readings: r.readings });
+const toReading = (r: RawReading): ReadingIndexRow => ({
+  deviceId: u8(r.device),
+  sequence: r.seq,
+  receivedAtMs: r.received_ms,
+  height: r.height,
+  txIndex: r.tx_idx,
+  position: r.pos,
+  gatewayId: u8(r.gateway),
+  digest: u8(r.digest),
+});
+const toTx = (r: RawTx): TxRow => ({ id: u8(r.id), height: r.height, index: r.idx, kind: r.kind, author: u8(r.author) });
+
+// State keys are "device/<32 hex>"; "device0" is the first string above every one of them ('0' = '/' + 1).
+const deviceKeyFirst = "device/";
+const deviceKeyEnd = "device0";
+
+export type Timer = <T>(query: string, fn: () => T) => T;
+
+export class ChainQueries {
+  private readonly q;
+
+  constructor(
+    store: ChainStore,
+    private readonly time: Timer = (_q, fn) => fn(),
+  ) {
+    const db: Database.Database = store.db;
+    this.q = {
+      blocksAsc: db.prepare<[number, number, number], RawBlock>(`SELECT ${blockColumns} FROM blocks WHERE height >= ? AND height <= ? ORDER BY height ASC LIMIT ?`),
+      blocksDesc: db.prepare<[number, number, number], RawBlock>(`SELECT ${blockColumns} FROM blocks WHERE height >= ? AND height <= ? ORDER BY height DESC LIMIT ?`),
+      heightByHash: db.prepare<[Buffer], { height: number }>("SELECT height FROM blocks WHERE hash = ?"),
+      txsOfBlock: db.prepare<[number, number, number], RawTx>("SELECT id, height, idx, kind, author FROM txs WHERE height = ? AND idx >= ? ORDER BY idx LIMIT ?"),
+      txById: db.prepare<[Buffer], RawTx>("SELECT id, height, idx, kind, author FROM txs WHERE id = ?"),
+      readingsAsc: db.prepare<[Buffer, number, number, number, number, number], RawReading>(
+        "SELECT * FROM readings WHERE device = ? AND (received_ms, seq) > (?, ?) AND received_ms >= ? AND received_ms <= ? ORDER BY received_ms ASC, seq ASC LIMIT ?",
+      ),
+      readingsDesc: db.prepare<[Buffer, number, number, number, number, number], RawReading>(
+        "SELECT * FROM readings WHERE device = ? AND (received_ms, seq) < (?, ?) AND received_ms >= ? AND received_ms <= ? ORDER BY received_ms DESC, seq DESC LIMIT ?",
+      ),
+      reading: db.prepare<[Buffer, number], RawReading>("SELECT * FROM readings WHERE device = ? AND seq = ?"),
+      lastReading: db.prepare<[Buffer], RawReading>("SELECT * FROM readings WHERE device = ? ORDER BY received_ms DESC, seq DESC LIMIT 1"),
+      readingsOfBlock: db.prepare<[number, number], RawReading>("SELECT * FROM readings WHERE height = ? ORDER BY tx_idx, pos LIMIT ?"),
+      devices: db.prepare<[string, string, number], { key: string; value: Buffer }>("SELECT key, value FROM state WHERE key > ? AND key < ? ORDER BY key LIMIT ?"),
+    };
+  }
+
+  /** Blocks with heights in [from, to], `limit` at most, in `order`. */
+  blocks(from: number, to: number, limit: number, order: "asc" | "desc"): BlockRow[] {
+    const stmt = order === "asc" ? this.q.blocksAsc : this.q.blocksDesc;
+    return this.time("blocks_range", () => stmt.all(from, to, limit)).map(toBlock);
+  }
+
+  heightOfHash(hash: Uint8Array): number | undefined {
+    return this.time("block_by_hash", () => this.q.heightByHash.get(Buffer.from(hash)))?.height;
+  }
+
+  txsOfBlock(height: number, fromIndex: number, limit: number): TxRow[] {
+    return this.time("txs_of_block", () => this.q.txsOfBlock.all(height, fromIndex, limit)).map(toTx);
+  }
+
+  tx(id: Uint8Array): TxRow | undefined {
+    const r = this.time("tx_by_id", () => this.q.txById.get(Buffer.from(id)));
+    return r && toTx(r);
+  }
+
+  /**
+   * A device's readings received in [fromMs, toMs], strictly after (asc) or before (desc) the
+   * cursor position (receivedAtMs, sequence).
+   */
+  readings(deviceId: Uint8Array, range: { fromMs: number; toMs: number }, after: { receivedAtMs: number; sequence: number } | undefined, limit: number, order: "asc" | "desc"): ReadingIndexRow[] {
+    const id = Buffer.from(deviceId);
+    if (order === "asc") {
+      const c = after ?? { receivedAtMs: range.fromMs, sequence: -1 };
+      return this.time("readings_by_device", () => this.q.readingsAsc.all(id, c.receivedAtMs, c.sequence, range.fromMs, range.toMs, limit)).map(toReading);
+    }
+    const c = after ?? { receivedAtMs: range.toMs, sequence: Number.MAX_SAFE_INTEGER };
+    return this.time("readings_by_device", () => this.q.readingsDesc.all(id, c.receivedAtMs, c.sequence, range.fromMs, range.toMs, limit)).map(toReading);
+  }
+
+  reading(deviceId: Uint8Array, sequence: number): ReadingIndexRow | undefined {
+    const r = this.time("reading_by_seq", () => this.q.reading.get(Buffer.from(deviceId), sequence));
+    return r && toReading(r);
+  }
+
+  lastReading(deviceId: Uint8Array): ReadingIndexRow | undefined {
+    const r = this.time("reading_last", () => this.q.lastReading.get(Buffer.from(deviceId)));
+    return r && toReading(r);
+  }
+
+  readingsOfBlock(height: number, limit: number): ReadingIndexRow[] {
+    return this.time("readings_of_block", () => this.q.readingsOfBlock.all(height, limit)).map(toReading);
+  }
+
+  /** Device state records with ids above `afterHex` (exclusive), in id order. */
+  devices(afterHex: string | undefined, limit: number): { idHex: string; value: Uint8Array }[] {
+    const from = afterHex === undefined ? deviceKeyFirst : `${deviceKeyFirst}${afterHex}`;
+    return this.time("devices_page", () => this.q.devices.all(from, deviceKeyEnd, limit)).map((r) => ({ idHex: r.key.slice(deviceKeyFirst.length), value: u8(r.value) }));
+  }
+}

@@ -1,0 +1,201 @@
+// Response schemas of the OpenAPI document (components.schemas), matching views.ts and the route
+// handlers. test/api checks real responses against them, so they stay true.
+import type { JsonSchema } from "./route-spec.ts";
+
+const hexBytes = (n: number, description?: string): JsonSchema => ({ type: "string", pattern: `^[0-9a-f]{${n * 2}}$`, ...(description && { description }) });
+const hexAny: JsonSchema = { type: "string", pattern: "^[0-9a-f]*$" };
+const amount: JsonSchema = { type: "string", pattern: "^[0-9]+$", description: "decimal integer (may exceed 2^53)" };
+const int: JsonSchema = { type: "integer", minimum: 0 };
+const timeMs: JsonSchema = { type: "integer", minimum: 0, description: "Unix milliseconds" };
+const nullable = (s: JsonSchema): JsonSchema => ({ anyOf: [s, { type: "null" }] });
+const obj = (properties: Record<string, JsonSchema>, required = Object.keys(properties)): JsonSchema => ({ type: "object", required, properties });
+const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+
+const header = {
+  height: int,
+  hash: hexBytes(32),
+  previousHash: hexBytes(32),
+  timeMs,
+  proposer: hexBytes(16, "validator id of the proposer"),
+  chainId: { type: "string" },
+  version: int,
+  validatorSetHash: hexBytes(32),
+  nextValidatorSetHash: hexBytes(32),
+  txRoot: hexBytes(32, "RFC 6962 Merkle root of the transactions"),
+  stateRoot: hexBytes(32, "sparse Merkle root of the state after the block"),
+  lastCommitHash: hexBytes(32),
+};
+
+const certificate = nullable({
+  type: "object",
+  required: ["raw"],
+  properties: {
+    height: int,
+    round: int,
+    blockHash: hexBytes(32),
+    signatures: { type: "array", items: obj({ validatorId: hexBytes(16), signature: hexBytes(64) }) },
+    raw: hexAny,
+  },
+});
+
+const certificateCheck = obj(
+  {
+    present: { type: "boolean" },
+    valid: { type: "boolean", description: "a quorum of the block's validator set signed this block" },
+    round: int,
+    signers: { type: "array", items: obj({ validatorId: hexBytes(16), valid: { type: "boolean" }, inSet: { type: "boolean" } }) },
+    quorum: nullable(int),
+    setSize: nullable(int),
+  },
+  ["present", "valid", "signers", "quorum", "setSize"],
+);
+
+const reading = obj({
+  deviceId: hexBytes(16),
+  sequence: int,
+  receivedAtMs: timeMs,
+  height: int,
+  txIndex: int,
+  position: int,
+  gatewayId: hexBytes(16),
+  digest: hexBytes(32, "SHA-256 of the COSE_Sign1 bytes"),
+  records: {
+    type: "array",
+    description: "SenML records (RFC 8428)",
+    items: obj({ name: { type: "string" }, unit: { type: "string" }, value: { type: "number" }, stringValue: { type: "string" }, boolValue: { type: "boolean" }, time: { type: "number" } }, ["name"]),
+  },
+});
+
+export const componentSchemas: Record<string, JsonSchema> = {
+  Error: obj({ error: obj({ code: { type: "string", description: "stable, for programs" }, message: { type: "string", description: "what was wrong and what to do" } }) }),
+  Head: obj({
+    chainId: { type: "string" },
+    height: int,
+    hash: hexBytes(32),
+    timeMs,
+    proposer: hexBytes(16),
+    stateRoot: hexBytes(32),
+    finalizedHeight: int,
+    finality: obj({ mode: { enum: ["solo", "pbft"] }, blocks: int, meanMs: nullable(int), lastMs: nullable(int) }),
+    consensus: obj({ height: int, round: int, proposer: nullable(hexBytes(16)) }),
+  }),
+  Consensus: obj({
+    mode: { enum: ["solo", "pbft"] },
+    height: int,
+    round: int,
+    proposer: nullable(hexBytes(16)),
+    roundChangesTotal: int,
+    decidedTotal: int,
+    peersConnected: nullable(int),
+    finalizedHeight: int,
+    validators: { type: "array", items: obj({ id: hexBytes(16), power: amount, prepare: { type: "boolean" }, commit: { type: "boolean" }, signedHead: { type: "boolean" } }) },
+  }),
+  BlockSummary: obj({ height: int, hash: hexBytes(32), timeMs, proposer: hexBytes(16), txs: int, readings: int, bodyBytes: int, certified: { type: "boolean" } }),
+  Block: obj({
+    ...header,
+    txCount: int,
+    readings: int,
+    txs: { type: "array", items: obj({ id: hexBytes(32), index: int, kind: nullable({ type: "string" }), author: hexBytes(16) }) },
+    certificate: nullable({ allOf: [certificate, { type: "object", properties: { check: certificateCheck } }] }),
+    lastCommit: certificate,
+  }),
+  Tx: obj(
+    {
+      id: hexBytes(32),
+      kind: { enum: ["transfer", "stake", "unstake", "registerCandidate", "vote", "enrollDevice", "revokeDevice", "readingBatch", "reportDevice", "paramVote"] },
+      author: hexBytes(16),
+      authorPublicKey: hexBytes(32),
+      nonce: int,
+      fee: amount,
+      bytes: int,
+      status: { enum: ["finalized", "pending"] },
+      height: int,
+      index: int,
+      body: { type: "object", description: "kind-specific fields (shared/tx-body.ts); amounts as decimal strings, bytes as hex" },
+    },
+    ["id", "kind", "author", "authorPublicKey", "nonce", "fee", "bytes", "status", "body"],
+  ),
+  TxAccepted: obj({ id: hexBytes(32), status: { const: "pending" } }),
+  Validators: obj({
+    epoch: int,
+    epochBlocks: int,
+    nextEpochAtHeight: int,
+    quorum: int,
+    lastProposer: hexBytes(16),
+    nextProposer: nullable(hexBytes(16)),
+    validators: {
+      type: "array",
+      items: obj({
+        id: hexBytes(16),
+        publicKey: hexBytes(32),
+        rank: int,
+        power: amount,
+        votes: amount,
+        selfStake: amount,
+        endpoint: nullable({ type: "string" }),
+        blocksProduced: int,
+        signedHead: { type: "boolean" },
+        proposing: { type: "boolean" },
+      }),
+    },
+    candidates: {
+      type: "array",
+      items: obj({ id: hexBytes(16), endpoint: { type: "string" }, votes: amount, selfStake: amount, blocksProduced: int, jailedUntilEpoch: int, registeredHeight: int, elected: { type: "boolean" } }),
+    },
+  }),
+  Account: obj({ id: hexBytes(16), balance: amount, staked: amount, unbonding: amount, nonce: int, nextNonce: int, votes: { type: "array", items: hexBytes(16) } }),
+  Device: obj({
+    id: hexBytes(16),
+    publicKey: hexBytes(32),
+    owner: hexBytes(16),
+    status: { enum: ["active", "revoked", "quarantined"] },
+    lastSequence: { type: "integer", minimum: -1 },
+    readings: int,
+    evidence: int,
+    enrolledHeight: int,
+    ttlDays: int,
+    metadata: { type: "object", additionalProperties: { type: "string" } },
+    lastReading: nullable(obj({ sequence: int, receivedAtMs: timeMs, height: int })),
+  }),
+  Reading: reading,
+  Provenance: obj({
+    reading: { allOf: [reading, obj({ cose: hexAny })] },
+    device: obj({ id: hexBytes(16), publicKey: nullable(hexBytes(32)), algorithm: { type: "string" }, signature: hexBytes(64), signedBytes: { ...hexAny, description: "the COSE Sig_structure (RFC 9052 §4.4)" }, valid: { type: "boolean" } }),
+    gateway: obj({
+      id: hexBytes(16),
+      publicKey: hexBytes(32),
+      attestation: obj({ version: int, count: int, root: hexBytes(32), signature: hexBytes(64) }),
+      leafIndex: int,
+      leaf: hexBytes(32),
+      merklePath: { type: "array", items: hexBytes(32) },
+      valid: { type: "boolean" },
+    }),
+    block: obj({ header: obj(header), txId: hexBytes(32), txIndex: int, txCount: int, txMerklePath: { type: "array", items: hexBytes(32) }, txIncluded: { type: "boolean" } }),
+    certificate: { allOf: [certificateCheck, obj({ canonical: nullable({ type: "boolean" }), decoded: certificate })] },
+    state: obj({
+      key: { type: "string" },
+      atHeight: int,
+      stateRoot: hexBytes(32),
+      value: nullable(hexAny),
+      siblings: { type: "array", items: hexBytes(32) },
+      terminal: nullable(obj({ keyHash: hexBytes(32), valueHash: hexBytes(32) })),
+      valid: { type: "boolean" },
+    }),
+    verified: { type: "boolean", description: "every link verified" },
+  }),
+  Health: obj({
+    status: { enum: ["ok", "degraded"] },
+    reasons: { type: "array", items: { type: "string" } },
+    chainId: { type: "string" },
+    nodeId: nullable(hexBytes(16)),
+    height: int,
+    headAgeMs: int,
+    consensus: obj({ mode: { enum: ["solo", "pbft"] }, round: int, peersConnected: nullable(int) }),
+    mempool: obj({ txs: int, bytes: int }),
+    pendingReadings: nullable(int),
+    streams: int,
+    uptimeS: int,
+  }),
+};
+
+export { ref };

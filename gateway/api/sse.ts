@@ -1,0 +1,143 @@
+// Server-sent events (WHATWG HTML §9.2) of finalized blocks and their readings:
+//
+//   GET /v1/stream?events=block,reading&devices=<id>,<id>
+//   id: <height>            event: block | reading            data: <JSON>
+//
+// The event id is the block height, so a client that reconnects with Last-Event-ID gets the
+// blocks it missed (up to sseReplayBlocksMax). Limits: sseClientsMax streams (503 beyond), and a
+// client whose unsent data exceeds sseClientBufferBytesMax is dropped rather than buffered without
+// bound; it reconnects and resumes from Last-Event-ID.
+import type { ServerResponse } from "node:http";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { BlockReader } from "./block-reader.ts";
+import type { ChainWatcher, FinalizedBlock } from "./chain-watcher.ts";
+import { ApiError, badRequest } from "./errors.ts";
+import type { ReadingIndexRow } from "./queries.ts";
+import { hex, readingView } from "./views.ts";
+
+export type StreamEvent = "block" | "reading";
+
+interface Client {
+  res: ServerResponse;
+  events: Set<StreamEvent>;
+  /** Hex device ids whose readings this client wants; null: all devices. */
+  devices: Set<string> | null;
+}
+
+export interface SseOptions {
+  clientsMax: number;
+  clientBufferBytesMax: number;
+  heartbeatMs: number;
+  replayBlocksMax: number;
+  /** Device ids a client may filter on at once. */
+  deviceFilterMax: number;
+}
+
+export class SseHub {
+  private readonly clients = new Set<Client>();
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly stopWatching: () => void;
+  dropped = 0;
+
+  constructor(
+    private readonly watcher: ChainWatcher,
+    private readonly reader: BlockReader,
+    private readonly chain: { head(): { height: number } },
+    private readonly clock: () => number,
+    private readonly options: SseOptions,
+  ) {
+    this.stopWatching = watcher.on((b) => this.broadcast(b));
+    this.heartbeat = setInterval(() => {
+      for (const c of this.clients) this.write(c, ": keep-alive\n\n");
+    }, options.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  get size(): number {
+    return this.clients.size;
+  }
+
+  /** Parses the stream's query; throws ApiError on anything unknown. */
+  parse(query: { events?: string; devices?: string }): Pick<Client, "events" | "devices"> {
+    const events = new Set<StreamEvent>();
+    for (const e of (query.events ?? "block,reading").split(",")) {
+      if (e !== "block" && e !== "reading") throw badRequest("BAD_EVENTS", `unknown event "${e}"; use block, reading or both, comma-separated`);
+      events.add(e);
+    }
+    let devices: Set<string> | null = null;
+    if (query.devices) {
+      const ids = query.devices.split(",");
+      if (ids.length > this.options.deviceFilterMax) throw badRequest("BAD_DEVICES", `at most ${this.options.deviceFilterMax} device ids per stream`);
+      for (const id of ids) if (!/^[0-9a-fA-F]{32}$/.test(id)) throw badRequest("BAD_DEVICES", `"${id}" is not a device id (32 hex digits)`);
+      devices = new Set(ids.map((i) => i.toLowerCase()));
+    }
+    return { events, devices };
+  }
+
+  /** Takes over the HTTP response and keeps it open as an event stream. */
+  attach(req: FastifyRequest, reply: FastifyReply, filter: Pick<Client, "events" | "devices">): void {
+    if (this.clients.size >= this.options.clientsMax) throw new ApiError(503, "STREAMS_FULL", `this gateway serves ${this.options.clientsMax} streams at most; retry later`, 5);
+    const lastId = req.headers["last-event-id"];
+    const resumeFrom = typeof lastId === "string" && /^\d{1,15}$/.test(lastId) ? Number(lastId) + 1 : undefined;
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache, no-transform", connection: "keep-alive", "x-accel-buffering": "no" });
+    res.socket?.setNoDelay(true);
+    const client: Client = { res, ...filter };
+    this.clients.add(client);
+    res.on("close", () => this.clients.delete(client));
+    this.write(client, "retry: 2000\n\n");
+    if (resumeFrom !== undefined) this.replay(client, resumeFrom);
+  }
+
+  private replay(client: Client, from: number): void {
+    const head = this.chain.head().height;
+    const start = Math.max(from, head - this.options.replayBlocksMax + 1);
+    for (let h = start; h <= head; h++) {
+      const b = this.watcher.load(h, this.clock());
+      if (b) this.send(client, b, this.readingsData(b));
+    }
+  }
+
+  private broadcast(b: FinalizedBlock): void {
+    if (this.clients.size === 0) return;
+    const readings = [...this.clients].some((c) => c.events.has("reading")) ? this.readingsData(b) : [];
+    for (const c of this.clients) this.send(c, b, readings);
+  }
+
+  /** Readings of a block as SSE data lines, decoded once for every client. */
+  private readingsData(b: FinalizedBlock): { deviceHex: string; line: string }[] {
+    return b.readings.map((row: ReadingIndexRow) => {
+      const located = this.reader.reading(row.height, row.txIndex, row.position);
+      return { deviceHex: hex(row.deviceId), line: `id: ${b.height}\nevent: reading\ndata: ${JSON.stringify(readingView(row, located?.reading))}\n\n` };
+    });
+  }
+
+  private send(c: Client, b: FinalizedBlock, readings: { deviceHex: string; line: string }[]): void {
+    let out = "";
+    if (c.events.has("block")) {
+      const data = { height: b.height, hash: hex(b.hash), timeMs: b.header.timeMs, proposer: hex(b.header.proposer), txs: b.txs, readings: b.readings.length, bodyBytes: b.bodyBytes, finalityMs: b.finalityMs };
+      out += `id: ${b.height}\nevent: block\ndata: ${JSON.stringify(data)}\n\n`;
+    }
+    if (c.events.has("reading")) for (const r of readings) if (!c.devices || c.devices.has(r.deviceHex)) out += r.line;
+    if (out) this.write(c, out);
+  }
+
+  private write(c: Client, text: string): void {
+    if (c.res.destroyed) return;
+    if (c.res.writableLength > this.options.clientBufferBytesMax) {
+      this.dropped++;
+      c.res.destroy();
+      this.clients.delete(c);
+      return;
+    }
+    c.res.write(text);
+  }
+
+  close(): void {
+    clearInterval(this.heartbeat);
+    this.stopWatching();
+    for (const c of this.clients) c.res.end();
+    this.clients.clear();
+  }
+}

@@ -1,0 +1,146 @@
+// JSON shapes of chain objects, one function per object, shared by routes and the SSE stream.
+// Conventions (documented in openapi.ts): byte strings are lowercase hex; amounts are decimal
+// strings (they exceed 2^53); times are Unix milliseconds; heights and counts are integers.
+import { toHex } from "../../shared/ed25519.ts";
+import { decodeReading, type SignedReading } from "../../shared/reading.ts";
+import type { SenmlRecord } from "../../shared/senml.ts";
+import type { DecodedTx, TxBody } from "../../shared/tx.ts";
+import type { BlockHeader } from "../chain/block.ts";
+import { decodeCertificate } from "../chain/certificate.ts";
+import type { Device } from "../chain/records.ts";
+import type { ReadingIndexRow } from "./queries.ts";
+
+export const hex = toHex;
+
+export const deviceStatusName = { 1: "active", 2: "revoked", 3: "quarantined" } as const;
+
+export function headerView(h: BlockHeader, hash: Uint8Array) {
+  return {
+    height: h.height,
+    hash: hex(hash),
+    previousHash: hex(h.previousHash),
+    timeMs: h.timeMs,
+    proposer: hex(h.proposer),
+    chainId: h.chainId,
+    version: h.version,
+    validatorSetHash: hex(h.validatorSetHash),
+    nextValidatorSetHash: hex(h.nextValidatorSetHash),
+    txRoot: hex(h.txRoot),
+    stateRoot: hex(h.stateRoot),
+    lastCommitHash: hex(h.lastCommitHash),
+  };
+}
+
+export function blockSummaryView(b: { height: number; hash: Uint8Array; timeMs: number; proposer: Uint8Array; txs: number; readings: number; bodyBytes: number; hasCertificate: boolean }) {
+  return { height: b.height, hash: hex(b.hash), timeMs: b.timeMs, proposer: hex(b.proposer), txs: b.txs, readings: b.readings, bodyBytes: b.bodyBytes, certified: b.hasCertificate };
+}
+
+/** A commit certificate, decoded; `null` when absent, `{ raw }` when this build cannot read it. */
+export function certificateView(bytes: Uint8Array | null) {
+  if (!bytes) return null;
+  try {
+    const c = decodeCertificate(bytes);
+    return { height: c.height, round: c.round, blockHash: hex(c.blockHash), signatures: c.signatures.map((s) => ({ validatorId: hex(s.validatorId), signature: hex(s.signature) })), raw: hex(bytes) };
+  } catch {
+    return { raw: hex(bytes) };
+  }
+}
+
+export function recordsView(records: SenmlRecord[]) {
+  return records.map((r) => ({
+    name: r.name,
+    ...(r.unit !== undefined && { unit: r.unit }),
+    ...(r.value !== undefined && { value: r.value }),
+    ...(r.stringValue !== undefined && { stringValue: r.stringValue }),
+    ...(r.boolValue !== undefined && { boolValue: r.boolValue }),
+    ...(r.time !== undefined && { time: r.time }),
+  }));
+}
+
+export function readingView(row: ReadingIndexRow, reading: SignedReading | undefined) {
+  return {
+    deviceId: hex(row.deviceId),
+    sequence: row.sequence,
+    receivedAtMs: row.receivedAtMs,
+    height: row.height,
+    txIndex: row.txIndex,
+    position: row.position,
+    gatewayId: hex(row.gatewayId),
+    digest: hex(row.digest),
+    records: reading ? recordsView(reading.records) : [],
+  };
+}
+
+export function deviceView(id: Uint8Array | string, d: Device, last: ReadingIndexRow | undefined) {
+  return {
+    id: typeof id === "string" ? id : hex(id),
+    publicKey: hex(d.publicKey),
+    owner: hex(d.owner),
+    status: deviceStatusName[d.status],
+    lastSequence: d.lastSequence,
+    readings: d.readings,
+    evidence: d.evidence,
+    enrolledHeight: d.enrolledHeight,
+    ttlDays: d.ttlDays,
+    metadata: Object.fromEntries(d.metadata),
+    lastReading: last ? { sequence: last.sequence, receivedAtMs: last.receivedAtMs, height: last.height } : null,
+  };
+}
+
+/** Device and sequence of a reading inside a batch (blocks hold only readings that decoded). */
+function readingRef(bytes: Uint8Array): { deviceId: string; sequence: number } | { deviceId: null; sequence: null } {
+  try {
+    const r = decodeReading(bytes);
+    return { deviceId: hex(r.deviceId), sequence: r.sequence };
+  } catch {
+    return { deviceId: null, sequence: null };
+  }
+}
+
+function bodyView(b: TxBody, readingsListedMax: number) {
+  switch (b.kind) {
+    case "transfer":
+      return { to: hex(b.to), amount: b.amount.toString() };
+    case "stake":
+    case "unstake":
+      return { amount: b.amount.toString() };
+    case "registerCandidate":
+      return { endpoint: b.endpoint };
+    case "vote":
+      return { candidates: b.candidates.map(hex) };
+    case "enrollDevice":
+      return { devicePublicKey: hex(b.devicePublicKey), metadata: Object.fromEntries(b.metadata), ttlDays: b.ttlDays };
+    case "revokeDevice":
+      return { deviceId: hex(b.deviceId) };
+    case "readingBatch": {
+      const a = b.attestation;
+      return {
+        attestation: { version: a.version, gatewayId: hex(a.gatewayId), count: a.count, root: hex(a.root), signature: hex(a.signature) },
+        readingsTotal: b.readings.length,
+        readings: b.readings.slice(0, readingsListedMax).map((r) => ({ ...readingRef(r.bytes), receivedAtMs: r.receivedAtMs })),
+      };
+    }
+    case "reportDevice":
+      return b.evidence === "equivocation"
+        ? { deviceId: hex(b.deviceId), evidence: b.evidence, first: hex(b.first), second: hex(b.second) }
+        : { deviceId: hex(b.deviceId), evidence: b.evidence, badSignatures: b.badSignatures, replays: b.replays, floods: b.floods };
+    case "paramVote":
+      return { name: b.name, value: b.value.toString() };
+  }
+}
+
+export type TxStatus = { status: "finalized"; height: number; index: number } | { status: "pending" };
+
+export function txView(tx: DecodedTx, where: TxStatus, readingsListedMax: number) {
+  return {
+    id: hex(tx.id),
+    kind: tx.body.kind,
+    author: hex(tx.authorId),
+    authorPublicKey: hex(tx.author),
+    nonce: tx.nonce,
+    fee: tx.fee.toString(),
+    bytes: tx.bytes.length,
+    ...where,
+    body: bodyView(tx.body, readingsListedMax),
+  };
+}

@@ -1,0 +1,103 @@
+// The votes of one height: prepares, commits and round changes by round and validator. Each
+// validator has at most one vote per (round, type) here; a second, different one is a double vote
+// and comes back as a conflict (evidence), never replacing the first. Counting is per block hash.
+// Memory is bounded by the rounds window the caller prunes to, times the validator count.
+import type { Certificate, RoundChange, Vote } from "../../shared/consensus-messages.ts";
+import { toHex } from "../../shared/ed25519.ts";
+import { assert } from "./errors.ts";
+
+export type AddResult = { kind: "added" } | { kind: "duplicate" } | { kind: "conflict"; previous: Vote };
+
+type ByValidator<T> = Map<number, T>;
+
+export class VoteBook {
+  private readonly prepares = new Map<number, ByValidator<Vote>>();
+  private readonly commits = new Map<number, ByValidator<Vote>>();
+  private readonly roundChanges = new Map<number, ByValidator<RoundChange>>();
+
+  constructor(readonly height: number) {}
+
+  private table(type: Vote["type"]): Map<number, ByValidator<Vote>> {
+    return type === "prepare" ? this.prepares : this.commits;
+  }
+
+  /** Records a vote whose signature the caller has checked. */
+  add(v: Vote): AddResult {
+    assert(v.height === this.height, `vote for height ${v.height} filed under ${this.height}`);
+    const table = this.table(v.type);
+    let round = table.get(v.round);
+    if (!round) table.set(v.round, (round = new Map()));
+    const previous = round.get(v.validator);
+    if (!previous) {
+      round.set(v.validator, v);
+      return { kind: "added" };
+    }
+    return Buffer.compare(previous.blockHash, v.blockHash) === 0 ? { kind: "duplicate" } : { kind: "conflict", previous };
+  }
+
+  has(type: Vote["type"], round: number, validator: number): boolean {
+    return this.table(type).get(round)?.has(validator) ?? false;
+  }
+
+  count(type: Vote["type"], round: number, blockHash: Uint8Array): number {
+    let n = 0;
+    for (const v of this.table(type).get(round)?.values() ?? []) if (Buffer.compare(v.blockHash, blockHash) === 0) n++;
+    return n;
+  }
+
+  /** (round, hash) pairs that reached `quorum` votes of `type`, lowest round first. */
+  quorums(type: Vote["type"], quorum: number): { round: number; blockHash: Uint8Array }[] {
+    const out: { round: number; blockHash: Uint8Array }[] = [];
+    for (const [round, votes] of [...this.table(type)].sort((a, b) => a[0] - b[0])) {
+      const counts = new Map<string, { n: number; hash: Uint8Array }>();
+      for (const v of votes.values()) {
+        const key = toHex(v.blockHash);
+        const c = counts.get(key) ?? { n: 0, hash: v.blockHash };
+        c.n++;
+        counts.set(key, c);
+      }
+      for (const c of counts.values()) if (c.n >= quorum) out.push({ round, blockHash: c.hash });
+    }
+    return out;
+  }
+
+  /** A certificate of exactly `quorum` votes (the lowest indices), or undefined if short. */
+  certificate(type: Vote["type"], round: number, blockHash: Uint8Array, quorum: number): Certificate | undefined {
+    const votes = [...(this.table(type).get(round)?.values() ?? [])]
+      .filter((v) => Buffer.compare(v.blockHash, blockHash) === 0)
+      .sort((a, b) => a.validator - b.validator)
+      .slice(0, quorum)
+      .map((v): [number, Uint8Array] => [v.validator, v.signature]);
+    if (votes.length < quorum) return undefined;
+    return { height: this.height, round, blockHash, votes };
+  }
+
+  /** Records a round change whose signature and certificate the caller has checked. First one wins. */
+  addRoundChange(rc: RoundChange): boolean {
+    let round = this.roundChanges.get(rc.round);
+    if (!round) this.roundChanges.set(rc.round, (round = new Map()));
+    if (round.has(rc.validator)) return false;
+    round.set(rc.validator, rc);
+    return true;
+  }
+
+  roundChangesFor(round: number): RoundChange[] {
+    return [...(this.roundChanges.get(round)?.values() ?? [])];
+  }
+
+  /** Each validator's highest round-change round. */
+  highestRoundChanges(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const [round, byValidator] of this.roundChanges) {
+      for (const validator of byValidator.keys()) out.set(validator, Math.max(out.get(validator) ?? -1, round));
+    }
+    return out;
+  }
+
+  /** Forgets rounds outside [low, high]: the window bounds memory whatever peers send. */
+  prune(low: number, high: number): void {
+    for (const table of [this.prepares, this.commits, this.roundChanges] as Map<number, unknown>[]) {
+      for (const round of table.keys()) if (round < low || round > high) table.delete(round);
+    }
+  }
+}
