@@ -58,7 +58,7 @@ export function chainRoutes(ctx: ApiContext): RouteSpec[] {
         const head = ctx.chain.head();
         const stored = ctx.chain.store.block(head.height);
         const cert = certificateView(stored?.certificate ?? null);
-        const signed = new Set(cert && "signatures" in cert ? cert.signatures.map((s) => s.validatorId) : []);
+        const signed = new Set((cert?.signatures ?? []).map((s) => s.validatorId));
         const votes = new Map(c.votes.map((v) => [hex(v.validatorId), v]));
         return {
           mode: c.mode,

@@ -13,7 +13,7 @@ export function validatorsView(ctx: ApiContext) {
   const head = ctx.chain.head();
   const c = ctx.consensus.snapshot();
   const cert = certificateView(ctx.chain.store.block(head.height)?.certificate ?? null);
-  const signed = new Set(cert && "signatures" in cert ? cert.signatures.map((s) => s.validatorId) : []);
+  const signed = new Set((cert?.signatures ?? []).map((s) => s.validatorId));
   const elected = new Set(set.validators.map((v) => hex(v.id)));
   const proposer = c.proposer ? hex(c.proposer) : null;
   const candidates = state.candidateIds().map((id) => {
