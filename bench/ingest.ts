@@ -6,11 +6,12 @@
 // The server under test runs in a child process (one core), the load generator here (the other):
 // a closed loop keeping `windowRequests` confirmable POSTs outstanding, each a distinct reading.
 //
-//   tsx bench/ingest.ts [--seconds 5] [--window 64]
+//   tsx bench/ingest.ts [--seconds 5] [--window 256] [--rounds 2]
 import { createSocket, type Socket } from "node:dgram";
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { Server as CoapServer } from "coap";
 import { contentFormat } from "../shared/constants.ts";
@@ -117,31 +118,8 @@ function verifyRate(): number {
   return n / ((performance.now() - start) / 1000);
 }
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
-};
-
-async function main(): Promise<void> {
-  const seconds = arg("seconds", 5);
-  const window = arg("window", 64);
-  const deviceCount = 200;
-  const perDevice = 400;
-  console.log(`signing ${deviceCount * perDevice} readings from ${deviceCount} devices…`);
-  const devices = Array.from({ length: deviceCount }, () => new TestDevice());
-  const payloads: Uint8Array[] = [];
-  for (let s = 0; s < perDevice; s++) for (const d of devices) payloads.push(d.reading(20 + (s % 10), s));
-
-  const verifiesPerS = verifyRate();
-
-  // Bare coap: the ceiling of the CoAP stack itself, same load, same payloads.
-  const bare = await startChild([self, "--bare-server"]);
-  await load(bare.port, payloads.slice(0, 2000), 1, window); // warm-up
-  console.log("bare coap run…");
-  const bareRun = await load(bare.port, payloads, seconds, window);
-  await stop(bare.child);
-
-  // The gateway, started as an operator would, on a fresh data directory.
+/** One gateway run, started as an operator would, on a fresh data directory. */
+async function gatewayRound(devices: TestDevice[], payloads: Uint8Array[], seconds: number, window: number): Promise<{ run: LoadResult; stored: { readings: number; batches: number } }> {
   const dir = tempDir("mote-bench-");
   const owner = makeKey();
   const config = `${dir.path}/gateway.json`;
@@ -151,26 +129,65 @@ async function main(): Promise<void> {
   const client = await TestCoapClient.open(gw.port);
   for (const d of devices) await client.request({ method: "POST", path: "e", payload: d.enrollment(owner), contentFormat: contentFormat.cbor });
   await client.close();
-  console.log("gateway run…");
-  const gwRun = await load(gw.port, payloads, seconds, window);
+  const run = await load(gw.port, payloads, seconds, window);
   await stop(gw.child);
   const store = PendingStore.open(`${dir.path}/gw`);
   const { readings, batches } = store.counts();
   store.close();
   dir.remove();
+  // The claim is "acknowledged means stored": check it on every round.
+  const acked = run.codes.get("2.01") ?? 0;
+  if (acked !== readings) throw new Error(`acknowledged ${acked} readings but the store holds ${readings}`);
+  return { run, stored: { readings, batches } };
+}
 
-  const accepted = gwRun.codes.get("2.01") ?? 0;
-  if (accepted !== readings) throw new Error(`acknowledged ${accepted} readings but the store holds ${readings}`);
-  const bareRate = bareRun.answered / bareRun.seconds;
-  const gwRate = accepted / gwRun.seconds;
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+};
+
+async function main(): Promise<void> {
+  const loadAtStart = loadavg()[0];
+  const seconds = arg("seconds", 5);
+  const rounds = arg("rounds", 2);
+  const window = arg("window", 256); // devices with a request outstanding (NSTART = 1 each)
+  const deviceCount = 200;
+  const perDevice = 400;
+  console.log(`signing ${deviceCount * perDevice} readings from ${deviceCount} devices…`);
+  const devices = Array.from({ length: deviceCount }, () => new TestDevice());
+  const payloads: Uint8Array[] = [];
+  for (let s = 0; s < perDevice; s++) for (const d of devices) payloads.push(d.reading(20 + (s % 10), s));
+
+  let verifiesPerS = 0;
+  // Alternate the two servers and keep each one's best round: on a shared machine a neighbour's
+  // burst then spoils one round, not the comparison.
+  let bareRun: LoadResult | undefined;
+  let gwRun: LoadResult | undefined;
+  let stored = { readings: 0, batches: 0 };
+  const rate = (r: LoadResult | undefined, code?: string) => (r ? (code ? (r.codes.get(code) ?? 0) : r.answered) / r.seconds : 0);
+  for (let round = 0; round < rounds; round++) {
+    verifiesPerS = Math.max(verifiesPerS, verifyRate());
+    console.log(`round ${round + 1}/${rounds}: bare coap…`);
+    const bare = await startChild([self, "--bare-server"]);
+    await load(bare.port, payloads.slice(0, 2000), 1, window); // warm-up
+    const b = await load(bare.port, payloads, seconds, window);
+    await stop(bare.child);
+    if (rate(b) > rate(bareRun)) bareRun = b;
+    console.log(`round ${round + 1}/${rounds}: gateway…`);
+    const g = await gatewayRound(devices, payloads, seconds, window);
+    if (rate(g.run, "2.01") > rate(gwRun, "2.01")) [gwRun, stored] = [g.run, g.stored];
+  }
+  const { readings, batches } = stored;
+  const bareRate = rate(bareRun);
+  const gwRate = rate(gwRun, "2.01");
   const row = (what: string, rate: string, p50: string, p99: string, note: string) => console.log(`| ${what.padEnd(46)} | ${rate.padStart(12)} | ${p50.padStart(8)} | ${p99.padStart(8)} | ${note}`);
-  console.log(`\nmachine: ${(await import("node:os")).cpus()[0].model}, ${(await import("node:os")).cpus().length} cores; ${window} requests outstanding, ${seconds} s per run\n`);
+  console.log(`\nmachine: ${cpus()[0].model}, ${cpus().length} cores, load average ${loadAtStart.toFixed(1)} at start; ${window} requests outstanding; best of ${rounds} rounds of ${seconds} s\n`);
   row("measure", "per second", "p50 ms", "p99 ms", "note");
   row("-".repeat(46), "-".repeat(12), "-".repeat(8), "-".repeat(8), "----");
   row("node:crypto Ed25519 verify (one core)", verifiesPerS.toFixed(0), "", "", "ceiling for verification");
-  row("bare coap server, 2.01 and nothing else", bareRate.toFixed(0), pct(bareRun.latencyMs, 50).toFixed(2), pct(bareRun.latencyMs, 99).toFixed(2), "ceiling for the CoAP stack");
-  row("gateway: verified, co-signed, committed (FULL)", gwRate.toFixed(0), pct(gwRun.latencyMs, 50).toFixed(2), pct(gwRun.latencyMs, 99).toFixed(2), `${((100 * gwRate) / bareRate).toFixed(0)}% of bare coap; ${batches} batches (${(readings / batches).toFixed(1)} readings per signature and fsync)`);
-  const other = [...gwRun.codes].filter(([c]) => c !== "2.01");
+  row("bare coap server, 2.01 and nothing else", bareRate.toFixed(0), pct(bareRun!.latencyMs, 50).toFixed(2), pct(bareRun!.latencyMs, 99).toFixed(2), "ceiling for the CoAP stack");
+  row("gateway: verified, co-signed, committed (FULL)", gwRate.toFixed(0), pct(gwRun!.latencyMs, 50).toFixed(2), pct(gwRun!.latencyMs, 99).toFixed(2), `${((100 * gwRate) / bareRate).toFixed(0)}% of bare coap; ${batches} batches (${(readings / batches).toFixed(1)} readings per signature and fsync)`);
+  const other = [...gwRun!.codes].filter(([c]) => c !== "2.01");
   if (other.length) console.log(`\nnon-2.01 answers: ${other.map(([c, n]) => `${c}×${n}`).join(", ")}`);
 }
 
