@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { defaultConfig, loadConfigFile, mergeConfig, type GatewayConfig } from "../config.ts";
 import { IngestGateway } from "../ingest/ingest-gateway.ts";
 import { createLogger } from "../log.ts";
+import { registerDevicesCommands } from "./devices-command.ts";
 
 export interface StartFlags {
   config?: string;
@@ -62,4 +63,5 @@ export function registerGatewayCommands(program: Command): void {
       });
       await gw.close();
     });
+  registerDevicesCommands(gateway);
 }

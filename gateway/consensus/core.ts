@@ -271,7 +271,7 @@ export class PbftCore {
     const hs = this.hs;
     const p = hs.accepted.get(hs.round);
     if (!p || (hs.prepared && hs.prepared.round >= hs.round)) return;
-    const certificate = hs.votes.certificate("prepare", hs.round, p.blockHash, hs.validators.quorum);
+    const certificate = hs.votes.certificate("prepare", hs.round, p.blockHash, hs.validators.quorum, hs.validators.ids);
     if (!certificate) return;
     hs.prepared = { round: hs.round, blockHash: p.blockHash, block: p.block, certificate };
     this.dirty = true;
@@ -289,7 +289,7 @@ export class PbftCore {
       hs.pendingDecision = { round, blockHash };
       return;
     }
-    const certificate = hs.votes.certificate("commit", round, blockHash, hs.validators.quorum);
+    const certificate = hs.votes.certificate("commit", round, blockHash, hs.validators.quorum, hs.validators.ids);
     assert(certificate, "a counted commit quorum yields a certificate");
     this.cfg.app.commit(block, certificate);
     const tip = this.cfg.app.tip();

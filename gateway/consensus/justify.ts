@@ -26,7 +26,7 @@ export function preparedClaimValid(ctx: JustifyContext, rc: RoundChange): boolea
   if (rc.preparedRound === null) return true;
   const cert = rc.preparedCertificate;
   if (!cert || cert.round !== rc.preparedRound || rc.preparedRound >= rc.round) return false;
-  return checkCertificate(cert, "prepare", ctx.chainId, ctx.validators.keys, { height: ctx.height, blockHash: rc.preparedHash! }, ctx.check) === undefined;
+  return checkCertificate(cert, "prepare", ctx.chainId, ctx.validators, { height: ctx.height, blockHash: rc.preparedHash! }, ctx.check) === undefined;
 }
 
 /** The highest prepared claim among round changes, or undefined if none prepared. */
@@ -58,7 +58,7 @@ export function justificationProblem(ctx: JustifyContext, round: number, blockHa
     return `highest prepared round ${best.preparedRound} needs its prepared certificate`;
   }
   if (Buffer.compare(blockHash, cert.blockHash) !== 0) return `round ${best.preparedRound} prepared another block; it must be re-proposed`;
-  const problem = checkCertificate(cert, "prepare", ctx.chainId, ctx.validators.keys, { height: ctx.height, blockHash }, ctx.check);
+  const problem = checkCertificate(cert, "prepare", ctx.chainId, ctx.validators, { height: ctx.height, blockHash }, ctx.check);
   return problem === undefined ? undefined : `prepared certificate: ${problem}`;
 }
 

@@ -145,7 +145,7 @@ export class Replica {
       if (certificate.height > height) break;
       const hash = app.blockHash(block);
       const validators = new ConsensusValidators(app.validatorsFor(height));
-      const problem = hash ? checkCertificate(certificate, "commit", app.chainId, validators.keys, { height, blockHash: hash }, this.check) : "SYNC_NOT_A_BLOCK";
+      const problem = hash ? checkCertificate(certificate, "commit", app.chainId, validators, { height, blockHash: hash }, this.check) : "SYNC_NOT_A_BLOCK";
       if (problem) {
         this.cfg.log.warn({ peer, height, code: problem }, "synced block refused; peer backed off");
         this.syncer.backoff(peer, nowMs);

@@ -4,7 +4,7 @@
 // The set deciding height h is the one in the chain's state after block h−1 (the chain changes it
 // only at the end of an epoch's last block), so every honest node agrees on it before h starts.
 import type { KeyObject } from "node:crypto";
-import { faultsTolerated, quorumSize, weakQuorumSize } from "../../shared/consensus-certificate.ts";
+import { faultsTolerated, quorumSize, weakQuorumSize, type CertificateMembers } from "../../shared/consensus-certificate.ts";
 import { deviceIdFromPublicKey, PublicKeyCache, toHex } from "../../shared/ed25519.ts";
 import { validatorsMax } from "../../shared/consensus-messages.ts";
 import { assert } from "./errors.ts";
@@ -22,7 +22,7 @@ export interface ValidatorSetInfo {
 
 const keyCache = new PublicKeyCache(4096);
 
-export class ConsensusValidators {
+export class ConsensusValidators implements CertificateMembers {
   readonly n: number;
   readonly quorum: number;
   /** f+1 when n = 3f+1: that many validators include an honest one. */
@@ -49,6 +49,11 @@ export class ConsensusValidators {
       assert(!this.indexById.has(this.idHex[i]), `validator ${this.idHex[i]} appears twice in the set`);
       this.indexById.set(this.idHex[i], i);
     });
+  }
+
+  keyOf(idHex: string): KeyObject | undefined {
+    const i = this.indexById.get(idHex);
+    return i === undefined ? undefined : this.keys[i];
   }
 
   /** Index of a validator id (hex), or -1 when it is not in this set. */

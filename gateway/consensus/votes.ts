@@ -61,13 +61,13 @@ export class VoteBook {
     return out;
   }
 
-  /** A certificate of exactly `quorum` votes (the lowest indices), or undefined if short. */
-  certificate(type: Vote["type"], round: number, blockHash: Uint8Array, quorum: number): Certificate | undefined {
+  /** A certificate of exactly `quorum` votes (the lowest ids), or undefined if short. `ids` maps index → id. */
+  certificate(type: Vote["type"], round: number, blockHash: Uint8Array, quorum: number, ids: readonly Uint8Array[]): Certificate | undefined {
     const votes = [...(this.table(type).get(round)?.values() ?? [])]
       .filter((v) => Buffer.compare(v.blockHash, blockHash) === 0)
-      .sort((a, b) => a.validator - b.validator)
-      .slice(0, quorum)
-      .map((v): [number, Uint8Array] => [v.validator, v.signature]);
+      .map((v): [Uint8Array, Uint8Array] => [ids[v.validator], v.signature])
+      .sort((a, b) => Buffer.compare(a[0], b[0]))
+      .slice(0, quorum);
     if (votes.length < quorum) return undefined;
     return { height: this.height, round, blockHash, votes };
   }

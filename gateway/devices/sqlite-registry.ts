@@ -33,15 +33,20 @@ const schema = `
 export class SqliteDeviceRegistry implements DeviceRegistry {
   private readonly db: Database.Database;
   private readonly selectOne: Database.Statement;
-  /** Enrolled devices by hex id: every reading looks its device up. Writes go through this class. */
+  /** Enrolled devices by hex id: every reading looks its device up. */
   private readonly cache = new LruMap<string, DeviceRecord>(100_000);
+  /** SQLite's data_version changes when another connection (`mote gateway devices approve`) commits. */
+  private readonly dataVersion: Database.Statement;
+  private seenVersion = -1;
 
   private constructor(path: string) {
     this.db = new Database(path);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");
     this.db.exec(schema);
+    this.db.pragma("busy_timeout = 5000");
     this.selectOne = this.db.prepare("SELECT * FROM devices WHERE device_id = ?");
+    this.dataVersion = this.db.prepare("PRAGMA data_version").pluck();
   }
 
   static open(dataDir: string): SqliteDeviceRegistry {
@@ -50,6 +55,11 @@ export class SqliteDeviceRegistry implements DeviceRegistry {
   }
 
   lookup(deviceId: Uint8Array): DeviceRecord | undefined {
+    const version = this.dataVersion.get() as number;
+    if (version !== this.seenVersion) {
+      this.cache.clear();
+      this.seenVersion = version;
+    }
     const key = Buffer.from(deviceId).toString("hex");
     const hit = this.cache.get(key);
     if (hit) return hit;

@@ -20,6 +20,10 @@ export class LruMap<K, V> {
     this.map.set(key, value);
   }
 
+  clear(): void {
+    this.map.clear();
+  }
+
   delete(key: K): void {
     this.map.delete(key);
   }

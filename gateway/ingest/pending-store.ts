@@ -13,6 +13,9 @@
 //   … put them in a block, finalize it at `height` …
 //   store.markIncluded(readings.map((r) => r.id), height);
 //
+//   The drain may run on any connection (this class, opened again on the same dataDir); WAL lets it
+//   read while ingest writes, and busy_timeout makes its markIncluded wait for an ingest commit.
+//
 //   Proof of co-signature for one reading: store.attestation(r.batchId) and
 //   store.batchReadings(r.batchId) give the signed root and all leaves (readingProof in
 //   shared/attestation.ts with index r.leafIndex).
@@ -109,9 +112,11 @@ export class PendingStore {
     // WAL + FULL: a commit is on disk when it returns, and readers (the chain) never block writers.
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");
+    // The ingest writer (a worker) and the chain's drain share the file: wait out each other's commits.
+    this.db.pragma("busy_timeout = 5000");
     this.db.exec(schema);
     const version = this.db.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck().get();
-    if (version === undefined) this.db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(schemaVersion);
+    if (version === undefined) this.db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)").run(schemaVersion);
     else if (version !== schemaVersion) throw new Error(`${path}: schema version ${String(version)}, this gateway reads ${schemaVersion}; upgrade the gateway`);
     this.insertBatch = this.db.prepare("INSERT INTO batches (count, root, attestation, created_at_ms) VALUES (?, ?, ?, ?)");
     this.insertReading = this.db.prepare("INSERT INTO readings (device_id, seq, digest, cose, received_at_ms, batch_id, leaf_index) VALUES (?, ?, ?, ?, ?, ?, ?)");

@@ -88,6 +88,7 @@ export class IngestPipeline {
         this.inflight.delete(key);
       }
       this.counters.accepted++;
+      this.deps.log.debug({ deviceId: toHex(reading.deviceId), seq: reading.sequence, batchId, source }, "reading accepted");
       return { kind: "accepted", deviceId: reading.deviceId, sequence: reading.sequence, batchId };
     } catch (e) {
       if (e instanceof IngestError) this.refused(e, reading, source);

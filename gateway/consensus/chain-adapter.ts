@@ -1,0 +1,128 @@
+// ConsensusApp over the chain core (gateway/chain/chain.ts): PBFT drives the chain's
+// build → validate → commit path through this adapter and nothing else. It keeps the executed
+// PendingBlocks of the undecided height, so the block a validator checked is the one it commits
+// without executing it twice, and it feeds the mempool (and whoever listens) after each commit.
+//
+// Certificates need no translation: a PBFT commit certificate (shared/consensus-messages.ts) has
+// the chain's encoding and signed message (gateway/chain/certificate.ts), so what consensus
+// assembles is what the chain stores and what the next block carries as lastCommit.
+import { encodeCertificate, type Certificate } from "../../shared/consensus-messages.ts";
+import { decodeCertificate as decodePbftCertificate } from "../../shared/consensus-messages.ts";
+import { toHex } from "../../shared/ed25519.ts";
+import { decodeBlock, encodeBlock, headerHash, type Block } from "../chain/block.ts";
+import type { Chain, ChainHead, PendingBlock } from "../chain/chain.ts";
+import { BlockError, ChainError } from "../chain/errors.ts";
+import type { Mempool } from "../chain/mempool.ts";
+import type { BlockRef, ConsensusApp, ProposeArgs, Verdict } from "./app.ts";
+import { assert } from "./errors.ts";
+import type { ValidatorSetInfo } from "./validators.ts";
+
+export interface ChainAdapterOptions {
+  /** Pending blocks kept for the undecided height (proposals of several rounds). */
+  pendingMax?: number;
+  /** Called after each commit, with what the block carried (ingest's markIncluded hooks here). */
+  onCommitted?: (head: ChainHead, pending: PendingBlock) => void;
+}
+
+export class ChainAdapter implements ConsensusApp {
+  readonly chainId: string;
+  private readonly pending = new Map<string, PendingBlock>();
+  /** Hashes of the block bytes seen last, so a block is decoded once per message, not per check. */
+  private readonly hashes = new WeakMap<Uint8Array, { block: Block; hash: Uint8Array } | null>();
+  private readonly pendingMax: number;
+
+  constructor(
+    readonly chain: Chain,
+    readonly mempool: Mempool,
+    private readonly options: ChainAdapterOptions = {},
+  ) {
+    this.chainId = chain.chainId;
+    this.pendingMax = options.pendingMax ?? 16;
+  }
+
+  tip(): BlockRef {
+    const head = this.chain.head();
+    return { height: head.height, hash: head.hash };
+  }
+
+  validatorsFor(height: number): ValidatorSetInfo {
+    assert(height === this.chain.head().height + 1, `the chain knows the validators of height ${this.chain.head().height + 1}, not ${height}`);
+    return this.chain.validators();
+  }
+
+  blockIntervalMs(): number {
+    return this.chain.params().blockIntervalMs;
+  }
+
+  propose(args: ProposeArgs): { block: Uint8Array; hash: Uint8Array } {
+    const head = this.chain.head();
+    assert(args.height === head.height + 1, `proposing ${args.height} on head ${head.height}`);
+    const params = this.chain.params();
+    // Block times strictly increase even if this node's clock lags the parent's proposer.
+    const timeMs = Math.max(args.timeMs, head.header.timeMs + 1);
+    const { pending } = this.chain.build({ timeMs, proposer: args.proposer, txs: this.mempool.take(params.blockTxsMax, params.blockBytesMax) });
+    // Consensus evidence waits for the chain's validator-evidence transaction (see report); it stays pooled.
+    this.keep(pending);
+    const block = encodeBlock(pending.block);
+    this.hashes.set(block, { block: pending.block, hash: pending.hash });
+    return { block, hash: pending.hash };
+  }
+
+  blockHash(bytes: Uint8Array): Uint8Array | undefined {
+    return this.decoded(bytes)?.hash;
+  }
+
+  validate(bytes: Uint8Array, args: { height: number; proposer: Uint8Array | null; nowMs: number }): Verdict {
+    const d = this.decoded(bytes);
+    if (!d) return { ok: false, code: "BLOCK_MALFORMED", message: "bytes are not a block" };
+    if (d.block.header.height !== args.height) return { ok: false, code: "BLOCK_HEIGHT", message: `block is for height ${d.block.header.height}, not ${args.height}` };
+    if (args.proposer && Buffer.compare(d.block.header.proposer, args.proposer) !== 0) {
+      return { ok: false, code: "BLOCK_PROPOSER", message: `header names proposer ${toHex(d.block.header.proposer)}, the round's is ${toHex(args.proposer)}` };
+    }
+    if (this.pending.has(toHex(d.hash))) return { ok: true };
+    try {
+      this.keep(this.chain.validate(d.block, { nowMs: args.nowMs }));
+      return { ok: true };
+    } catch (e) {
+      if (e instanceof ChainError) return { ok: false, code: e.code, message: e.message };
+      throw e;
+    }
+  }
+
+  commit(bytes: Uint8Array, certificate: Certificate): void {
+    const d = this.decoded(bytes);
+    assert(d && Buffer.compare(d.hash, certificate.blockHash) === 0, "committing bytes that are not the certified block");
+    // A synced block was never validated here: execute it now (no clock check: it is final).
+    const pending = this.pending.get(toHex(d.hash)) ?? this.chain.validate(d.block);
+    const head = this.chain.commit(pending, encodeCertificate(certificate));
+    this.pending.clear();
+    this.mempool.onCommit(pending.execution.txs, []);
+    this.options.onCommitted?.(head, pending);
+  }
+
+  committed(height: number): { block: Uint8Array; certificate: Certificate } | undefined {
+    const stored = this.chain.blockAt(height);
+    if (!stored || !stored.certificate) return undefined;
+    return { block: encodeBlock(stored.block), certificate: decodePbftCertificate(stored.certificate) };
+  }
+
+  private keep(p: PendingBlock): void {
+    if (this.pending.size >= this.pendingMax) this.pending.delete(this.pending.keys().next().value!);
+    this.pending.set(toHex(p.hash), p);
+  }
+
+  private decoded(bytes: Uint8Array): { block: Block; hash: Uint8Array } | undefined {
+    let d = this.hashes.get(bytes);
+    if (d === undefined) {
+      try {
+        const block = decodeBlock(bytes);
+        d = { block, hash: headerHash(block.header) };
+      } catch (e) {
+        if (!(e instanceof BlockError)) throw e;
+        d = null;
+      }
+      this.hashes.set(bytes, d);
+    }
+    return d ?? undefined;
+  }
+}

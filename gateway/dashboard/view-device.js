@@ -1,0 +1,139 @@
+// One device: identity and status, a live chart of its readings (uPlot, fed by the readings API
+// and then by the event stream), and its latest readings with links to their provenance.
+import { get, stream } from "./api.js";
+import { ReadingChart } from "./chart.js";
+import { ago, card, dateTime, fmtInt, h, hash, kv, mount, table, time } from "./dom.js";
+import { statusPill, ageTicker } from "./view-network.js";
+
+const ranges = [
+  ["15 min", 15 * 60_000],
+  ["1 h", 3600_000],
+  ["24 h", 24 * 3600_000],
+];
+const tableRowsMax = 25;
+const chartPagesMax = 10;
+
+/** Every reading of the device in the last `rangeMs`, oldest first (paged, bounded). */
+async function loadReadings(id, rangeMs) {
+  const from = Date.now() - rangeMs;
+  const items = [];
+  let cursor = null;
+  for (let i = 0; i < chartPagesMax; i++) {
+    const res = await get(`/v1/devices/${id}/readings?from=${from}&to=${Date.now() + 60_000}&order=asc&limit=500${cursor ? `&cursor=${cursor}` : ""}`);
+    items.push(...res.items);
+    cursor = res.next;
+    if (!cursor) break;
+  }
+  return items;
+}
+
+const valueOf = (r, sensor) => r.records.find((x) => x.name === sensor && typeof x.value === "number");
+
+function readingRow(r, isNew) {
+  const values = r.records.map((x) => `${x.value ?? x.stringValue ?? x.boolValue ?? ""}${x.unit ? " " + x.unit : ""}`).join(", ");
+  return h(
+    "tr",
+    { class: isNew ? "new" : undefined, "data-seq": r.sequence },
+    h("td", { class: "num" }, fmtInt(r.sequence)),
+    h("td", { title: dateTime(r.receivedAtMs) }, time(r.receivedAtMs)),
+    h("td", {}, r.records.map((x) => h("span", { class: "chip" }, x.name)), " ", values),
+    h("td", {}, h("a", { href: `#/blocks/${r.height}` }, fmtInt(r.height))),
+    h("td", {}, h("a", { class: "btn", href: `#/readings/${r.deviceId}/${r.sequence}`, "data-testid": "provenance-link" }, "Provenance")),
+  );
+}
+
+export async function renderDevice(view, [id], _ctx) {
+  const device = await get(`/v1/devices/${id}`);
+  let rangeMs = ranges[1][1];
+  let readings = await loadReadings(id, rangeMs);
+  const sensors = [...new Set(readings.flatMap((r) => r.records.map((x) => x.name)))];
+  let sensor = sensors[0] ?? "temp";
+
+  const head = h("div", { class: "card-body" });
+  const renderHead = (d) =>
+    mount(
+      head,
+      kv([
+        ["Status", statusPill(d.status, d.lastReading?.receivedAtMs)],
+        ["Last seen", h("span", { "data-time": d.lastReading?.receivedAtMs ?? "" }, ago(d.lastReading?.receivedAtMs))],
+        ["Last sequence", h("span", { "data-testid": "device-seq" }, d.lastSequence < 0 ? "—" : fmtInt(d.lastSequence))],
+        ["Readings on chain", fmtInt(d.readings)],
+        ["Public key", hash(d.publicKey, { n: 0 })],
+        ["Owner", hash(d.owner, { n: 0 })],
+        ["Enrolled at block", h("a", { href: `#/blocks/${d.enrolledHeight}` }, fmtInt(d.enrolledHeight))],
+        ["Data kept", d.ttlDays ? `${d.ttlDays} days` : "forever"],
+        ["Metadata", Object.keys(d.metadata).length ? Object.entries(d.metadata).map(([k, v]) => h("span", { class: "chip" }, `${k}: ${v}`)) : "—"],
+        d.evidence ? ["Evidence", `${d.evidence} report(s) on chain`] : null,
+      ]),
+    );
+  renderHead(device);
+
+  const chartBox = h("div", { class: "chart", "data-testid": "chart" });
+  const sensorTabs = h("div", { class: "tabs" });
+  const rangeTabs = h("div", { class: "tabs" });
+  const tbody = h("tbody");
+  const tableBox = h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ["Seq", "Received", "Values", "Block", ""].map((x) => h("th", { class: x === "Seq" ? "num" : undefined }, x)))), tbody));
+  const fillTable = () => tbody.replaceChildren(...readings.slice(-tableRowsMax).reverse().map((r) => readingRow(r, false)));
+
+  mount(
+    view,
+    h("div", { class: "crumbs" }, h("a", { href: "#/devices" }, "Devices"), " / device"),
+    h("div", { class: "page-title" }, h("h1", { class: "mono" }, id), statusPill(device.status, device.lastReading?.receivedAtMs)),
+    h(
+      "div",
+      { class: "grid two" },
+      h("div", { class: "grid" }, card(h("span", {}, "Readings "), h("span", { class: "nowrap" }, sensorTabs, " ", rangeTabs), chartBox), card("Latest readings", "finalized on chain", tableBox)),
+      card("Device", "on-chain record", head),
+    ),
+  );
+
+  const firstUnit = () => readings.map((r) => valueOf(r, sensor)).find(Boolean)?.unit ?? "";
+  let chart = new ReadingChart(chartBox, { unit: firstUnit(), label: sensor });
+  const plot = () => chart.set(readings.map((r) => ({ timeMs: r.receivedAtMs, value: valueOf(r, sensor)?.value })).filter((p) => p.value !== undefined));
+  const renderTabs = () => {
+    mount(sensorTabs, (sensors.length ? sensors : [sensor]).map((s) => h("button", { class: s === sensor ? "active" : undefined, onclick: () => switchSensor(s) }, s)));
+    mount(rangeTabs, ranges.map(([label, ms]) => h("button", { class: ms === rangeMs ? "active" : undefined, onclick: () => switchRange(ms) }, label)));
+  };
+  const switchSensor = (s) => {
+    sensor = s;
+    chart.destroy();
+    chart = new ReadingChart(chartBox, { unit: firstUnit(), label: sensor });
+    plot();
+    renderTabs();
+  };
+  const switchRange = async (ms) => {
+    rangeMs = ms;
+    readings = await loadReadings(id, rangeMs);
+    plot();
+    fillTable();
+    renderTabs();
+  };
+  plot();
+  fillTable();
+  renderTabs();
+
+  // Live: each finalized reading of this device arrives once on the stream.
+  const seen = new Set(readings.map((r) => r.sequence));
+  const close = stream(`events=reading&devices=${id}`, {
+    reading: (r) => {
+      if (seen.has(r.sequence)) return;
+      seen.add(r.sequence);
+      readings.push(r);
+      for (const x of r.records) if (!sensors.includes(x.name)) (sensors.push(x.name), renderTabs());
+      const v = valueOf(r, sensor);
+      if (v) chart.add(r.receivedAtMs, v.value);
+      tbody.prepend(readingRow(r, true));
+      while (tbody.children.length > tableRowsMax) tbody.lastChild.remove();
+      device.lastSequence = Math.max(device.lastSequence, r.sequence);
+      device.readings += 1;
+      device.lastReading = { sequence: r.sequence, receivedAtMs: r.receivedAtMs, height: r.height };
+      renderHead(device);
+    },
+  });
+  const stopTicker = ageTicker(view);
+  return () => {
+    close();
+    stopTicker();
+    chart.destroy();
+  };
+}
