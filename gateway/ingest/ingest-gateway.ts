@@ -119,7 +119,7 @@ export class IngestGateway {
       ["gatewayId", this.identity.gatewayId],
       ["uptimeS", Math.floor((Date.now() - this.startedMs) / 1000)],
       ["accepted", this.pipeline.counters.accepted],
-      ["pending", this.store.counts().pending],
+      ["pending", this.store.pendingCount()],
     ]);
   }
 

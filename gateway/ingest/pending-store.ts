@@ -182,6 +182,11 @@ export class PendingStore {
     return (this.db.prepare("SELECT * FROM readings ORDER BY id").all() as ReadingRow[]).map(toPending);
   }
 
+  /** Readings waiting for the chain (uses the partial index, not a table scan). */
+  pendingCount(): number {
+    return this.db.prepare("SELECT count(*) FROM readings WHERE included_height IS NULL").pluck().get() as number;
+  }
+
   counts(): { readings: number; pending: number; batches: number } {
     const readings = this.db.prepare("SELECT count(*) FROM readings").pluck().get() as number;
     const pending = this.db.prepare("SELECT count(*) FROM readings WHERE included_height IS NULL").pluck().get() as number;

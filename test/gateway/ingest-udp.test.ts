@@ -228,3 +228,31 @@ describe("GET /t and /h, and what is not served", () => {
     expect([...rst]).toEqual([0x70, 0x00, 0x12, 0x34]);
   });
 });
+
+describe("after a restart on the same data directory", () => {
+  it("keeps replay protection, answers duplicates 2.01, and keeps the gateway's identity", async () => {
+    const { tempDir } = await import("../support/gateway-fixtures.ts");
+    const dir = tempDir();
+    const d = new TestDevice();
+    let g = await startTestGateway({}, { dataDir: dir.path });
+    const owner = g.owner;
+    g.enroll(d);
+    const gatewayId = toHex(g.gw.identity.gatewayId);
+    let c = await TestCoapClient.open(g.port);
+    const first = d.reading(1, 40);
+    expect((await c.request({ method: "POST", path: "r", payload: first, contentFormat: contentFormat.coseSign1 })).code).toBe("2.01");
+    await c.close();
+    await g.stop();
+    g = await startTestGateway({}, { dataDir: dir.path, owner });
+    c = await TestCoapClient.open(g.port);
+    const send = (payload: Uint8Array) => c.request({ method: "POST", path: "r", payload, contentFormat: contentFormat.coseSign1 });
+    expect(toHex(g.gw.identity.gatewayId)).toBe(gatewayId);
+    expect((await send(first)).code).toBe("2.01");
+    expect((await send(d.reading(2, 40))).code).toBe("4.09");
+    expect((await send(d.reading(2, 41))).code).toBe("2.01");
+    expect(g.gw.store.allReadings().map((r) => r.sequence)).toEqual([40, 41]);
+    await c.close();
+    await g.stop();
+    dir.remove();
+  });
+});
