@@ -5,7 +5,7 @@
 // quorums share an honest validator, which is what makes two conflicting certificates impossible.
 // Votes count one per validator (stake elects the set; it does not weigh votes inside it).
 import type { KeyObject } from "node:crypto";
-import { verifyEd25519 } from "./ed25519.ts";
+import { toHex, verifyEd25519 } from "./ed25519.ts";
 import { voteSigningBytes, type Certificate } from "./consensus-messages.ts";
 
 export function quorumSize(n: number): number {
@@ -25,6 +25,13 @@ export function weakQuorumSize(n: number): number {
 /** A signature check; the default is the one rule, verifyEd25519. Simulators may memoize it. */
 export type SignatureCheck = (key: KeyObject, message: Uint8Array, signature: Uint8Array) => boolean;
 
+/** The validator set a certificate is checked against. */
+export interface CertificateMembers {
+  readonly n: number;
+  /** The key of a member by hex id, or undefined for a non-member. */
+  keyOf(idHex: string): KeyObject | undefined;
+}
+
 export type CertificateProblem =
   | "CERT_HEIGHT"
   | "CERT_HASH"
@@ -34,29 +41,29 @@ export type CertificateProblem =
   | "CERT_QUORUM";
 
 /**
- * Checks that `cert` holds a quorum of valid `kind` signatures from the validators `keys` (indexed
- * as in the set deciding cert.height) over (height, round, blockHash). Returns undefined when it
- * does, else what is wrong. `expect` pins the height and block the caller is checking.
+ * Checks that `cert` holds a quorum of valid `kind` signatures from `members` (the validator set
+ * deciding cert.height) over (height, round, blockHash). Returns undefined when it does, else what
+ * is wrong. `expect` pins the height and block the caller is checking.
  */
 export function checkCertificate(
   cert: Certificate,
   kind: "prepare" | "commit",
   chainId: string,
-  keys: readonly KeyObject[],
+  members: CertificateMembers,
   expect: { height?: number; blockHash?: Uint8Array },
   check: SignatureCheck = verifyEd25519,
 ): CertificateProblem | undefined {
   if (expect.height !== undefined && cert.height !== expect.height) return "CERT_HEIGHT";
   if (expect.blockHash !== undefined && Buffer.compare(cert.blockHash, expect.blockHash) !== 0) return "CERT_HASH";
-  const quorum = quorumSize(keys.length);
-  if (cert.votes.length < quorum) return "CERT_QUORUM";
+  if (cert.votes.length < quorumSize(members.n)) return "CERT_QUORUM";
   const message = voteSigningBytes(chainId, kind, cert.height, cert.round, cert.blockHash);
-  let previous = -1;
-  for (const [index, signature] of cert.votes) {
-    if (index >= keys.length) return "CERT_VALIDATOR";
-    if (index <= previous) return "CERT_DUPLICATE";
-    previous = index;
-    if (!check(keys[index], message, signature)) return "CERT_SIGNATURE";
+  let previous: Uint8Array | undefined;
+  for (const [id, signature] of cert.votes) {
+    if (previous && Buffer.compare(previous, id) >= 0) return "CERT_DUPLICATE";
+    previous = id;
+    const key = members.keyOf(toHex(id));
+    if (!key) return "CERT_VALIDATOR";
+    if (!check(key, message, signature)) return "CERT_SIGNATURE";
   }
   return undefined;
 }

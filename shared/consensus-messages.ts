@@ -10,19 +10,26 @@
 //                 preparedCertificate | null, preparedBlock | null]
 //   justification  [[signedRoundChange...], preparedCertificate | null]
 //   signedRoundChange [height, round, validator, signature, preparedRound | null, preparedHash | null]
-//   certificate  [height, round, blockHash, [[validator, signature]...]]   (prepared or commit)
+//   certificate  [height, round, blockHash, [[validatorId (16), signature]...]]   (prepared or commit)
 //
-// `validator` is the signer's index in the validator set deciding `height`. What is signed never
-// contains the block itself, only its 32-byte hash, and is bound to one chain and one message type:
+// `validator` in a message is the signer's index in the validator set deciding `height`; a
+// certificate names signers by validator id, ascending, so it stays checkable by anyone who knows
+// the set, in any order of members. What is signed never contains the block itself, only its
+// 32-byte hash, and is bound to one chain and one message type:
 //
-//   signed = cbor(["moteledger/pbft", chainId, type, height, round, blockHash])           types 1-3
+//   signed = cbor(["moteledger/pbft", chainId, type, height, round, blockHash])           types 1-2
+//   signed = cbor(["moteledger/commit", chainId, height, round, blockHash])               type 3
 //   signed = cbor(["moteledger/pbft", chainId, 4, height, round, preparedRound, preparedHash])
 //
 // A commit certificate is what a block carries as proof of finality: a quorum of commit signatures.
+// Its encoding and signed message are exactly the chain's (gateway/chain/certificate.ts): the
+// certificate PBFT assembles is the one the chain stores and puts in the next block's lastCommit.
 import { decode, encode, type CborValue } from "./cbor.ts";
 import { MoteError } from "./errors.ts";
 
 export const pbftDomain = "moteledger/pbft";
+export const commitDomain = "moteledger/commit";
+export const validatorIdBytes = 16;
 export const pbftType = { proposal: 1, prepare: 2, commit: 3, roundChange: 4 } as const;
 
 export const blockHashBytes = 32;
@@ -41,8 +48,8 @@ export interface Certificate {
   height: number;
   round: number;
   blockHash: Uint8Array;
-  /** (validator index, signature), ascending by index, distinct. */
-  votes: [number, Uint8Array][];
+  /** (validator id, signature), ascending by id bytes, distinct. */
+  votes: [Uint8Array, Uint8Array][];
 }
 
 export interface Vote {
@@ -93,6 +100,7 @@ export type ConsensusMessage = Proposal | Vote | RoundChange;
 // ---- what is signed -------------------------------------------------------------------------
 
 export function voteSigningBytes(chainId: string, type: "proposal" | "prepare" | "commit", height: number, round: number, blockHash: Uint8Array): Uint8Array {
+  if (type === "commit") return encode([commitDomain, chainId, height, round, blockHash]);
   return encode([pbftDomain, chainId, pbftType[type], height, round, blockHash]);
 }
 
@@ -171,12 +179,12 @@ const signature = (v: CborValue) => bytes(v, "signature", signatureBytes);
 
 export function certificateFromCbor(v: CborValue): Certificate {
   const [h, r, bh, list] = array(v, "certificate", 4);
-  const votes = array(list, "certificate votes").map((e): [number, Uint8Array] => {
-    const [i, s] = array(e, "certificate vote", 2);
-    return [validator(i), signature(s)];
+  const votes = array(list, "certificate votes").map((e): [Uint8Array, Uint8Array] => {
+    const [id, s] = array(e, "certificate vote", 2);
+    return [bytes(id, "validator id", validatorIdBytes), signature(s)];
   });
   if (votes.length > validatorsMax) fail(`certificate has more than ${validatorsMax} votes`);
-  for (let i = 1; i < votes.length; i++) if (votes[i][0] <= votes[i - 1][0]) fail("certificate votes must be ascending by validator and distinct");
+  for (let i = 1; i < votes.length; i++) if (Buffer.compare(votes[i][0], votes[i - 1][0]) <= 0) fail("certificate votes must be ascending by validator id and distinct");
   return { height: height(h), round: round(r), blockHash: hash(bh), votes };
 }
 

@@ -11,10 +11,20 @@
 import { decode, encode } from "../../../shared/cbor.ts";
 import type { Certificate } from "../../../shared/consensus-messages.ts";
 import { sha256, toHex } from "../../../shared/ed25519.ts";
-import type { BlockRef, ConsensusApp, ProposeArgs, Verdict } from "../../../gateway/consensus/app.ts";
+import type { BlockRef, ProposeArgs, Verdict } from "../../../gateway/consensus/app.ts";
 import { accusedId, encodeEvidence, verifyEvidence, decodeEvidence } from "../../../gateway/consensus/evidence.ts";
 import type { ValidatorInfo, ValidatorSetInfo } from "../../../gateway/consensus/validators.ts";
 import { Prng } from "./prng.ts";
+import type { AppHandle, SimAppLike } from "./node.ts";
+
+/** A SimApp whose disk survives the node's crashes. */
+export function simAppHandle(genesis: SimGenesis, txSeed: number, clockSkewMs: number, onCommit: (height: number, hash: Uint8Array, root: Uint8Array) => void): AppHandle {
+  const disk = new SimDisk();
+  const app = new SimApp(genesis, disk, txSeed);
+  app.clockSkewMs = clockSkewMs;
+  app.onCommit = onCommit;
+  return { app, open: () => app.reopen(), close: () => undefined };
+}
 
 export interface SimGenesis {
   chainId: string;
@@ -73,7 +83,7 @@ interface ChainState {
   jailed: Set<string>;
 }
 
-export class SimApp implements ConsensusApp {
+export class SimApp implements SimAppLike {
   readonly chainId: string;
   private s!: ChainState;
   private readonly txPrng: Prng;

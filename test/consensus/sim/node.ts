@@ -10,7 +10,7 @@ import type { ConsensusOptions } from "../../../gateway/consensus/options.ts";
 import type { SyncOptions } from "../../../gateway/sync/options.ts";
 import type { SignatureCheck } from "../../../shared/consensus-certificate.ts";
 import { toHex } from "../../../shared/ed25519.ts";
-import { SimApp, SimDisk, type SimGenesis } from "./app.ts";
+import type { ConsensusApp, ProposeArgs } from "../../../gateway/consensus/app.ts";
 import type { EventQueue } from "./events.ts";
 import type { SimIdentity } from "./keys.ts";
 
@@ -30,10 +30,25 @@ export interface Behaviour {
   outgoing(node: SimNode, action: Extract<ReplicaAction, { kind: "broadcast" | "send" }>): boolean;
 }
 
+/** What a simulated node runs on: the in-memory SimApp, or the real chain over SQLite (chain-app.ts). */
+export interface SimAppLike extends ConsensusApp {
+  /** A well-formed block with a wrong state root (for Byzantine proposers). */
+  proposeInvalid(args: ProposeArgs): { block: Uint8Array; hash: Uint8Array };
+}
+
+export interface AppHandle {
+  readonly app: SimAppLike;
+  /** (Re)opens from durable storage: the chain as the last commit left it. */
+  open(): void;
+  /** The process dies: whatever is not durable is gone. */
+  close(): void;
+}
+
 export interface SimNodeConfig {
   index: number;
   identity: SimIdentity;
-  genesis: SimGenesis;
+  /** Builds this node's app; `onCommit` must be called at every commit with the node's own state root. */
+  makeApp: (onCommit: (height: number, hash: Uint8Array, stateRoot: Uint8Array) => void) => AppHandle;
   queue: EventQueue;
   outbox: Outbox;
   observer: NodeObserver;
@@ -41,7 +56,6 @@ export interface SimNodeConfig {
   consensus: Partial<ConsensusOptions>;
   sync: Partial<SyncOptions>;
   statusIntervalMs: number;
-  txSeed: number;
 }
 
 // SIM_LOG=debug npx tsx test/consensus/sim/cli.ts --seed … prints every node's consensus log.
@@ -49,9 +63,8 @@ const simLogLevel = process.env.SIM_LOG ?? "silent";
 
 export class SimNode {
   readonly id: string;
-  readonly disk = new SimDisk();
   readonly wal = new MemoryWalStore();
-  app: SimApp;
+  readonly handle: AppHandle;
   replica: Replica | undefined;
   behaviour: Behaviour | undefined;
   /** Bumped on crash: timers armed by an earlier incarnation never fire. */
@@ -63,9 +76,12 @@ export class SimNode {
 
   constructor(readonly cfg: SimNodeConfig) {
     this.id = toHex(cfg.identity.id);
-    this.app = new SimApp(cfg.genesis, this.disk, cfg.txSeed);
     // Judged at the commit itself: a crash later in the same step must not hide a decision.
-    this.app.onCommit = (height, hash, root) => cfg.observer.decided(this, height, hash, root);
+    this.handle = cfg.makeApp((height, hash, root) => cfg.observer.decided(this, height, hash, root));
+  }
+
+  get app(): SimAppLike {
+    return this.handle.app;
   }
 
   get up(): boolean {
@@ -74,7 +90,7 @@ export class SimNode {
 
   start(): void {
     if (this.replica) return;
-    this.app.reopen();
+    this.handle.open();
     const c = this.cfg;
     const log = pino({ level: simLogLevel, base: { node: c.index }, timestamp: () => `,"t":${c.queue.nowMs}` }, pino.destination(2));
     this.replica = new Replica({ app: this.app, signer: c.identity, log, check: c.check, consensus: c.consensus, sync: c.sync, statusIntervalMs: c.statusIntervalMs });
@@ -85,6 +101,7 @@ export class SimNode {
   crash(): void {
     if (!this.replica) return;
     this.replica = undefined;
+    this.handle.close();
     this.incarnation++;
     this.crashes++;
   }

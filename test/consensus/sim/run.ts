@@ -11,7 +11,9 @@ import { SafetyChecker } from "./checker.ts";
 import { EventQueue } from "./events.ts";
 import { MemoCheck, simIdentity } from "./keys.ts";
 import { goodLinks, SimNetwork, type LinkFaults } from "./network.ts";
-import { SimNode } from "./node.ts";
+import { SimNode, type AppHandle } from "./node.ts";
+import { simAppHandle } from "./app.ts";
+import type { SimIdentity } from "./keys.ts";
 import { Prng } from "./prng.ts";
 
 export interface ScheduleOptions {
@@ -25,6 +27,12 @@ export interface ScheduleOptions {
   /** Crash faults on honest nodes; default: 0 to f at random. */
   crashes?: number;
   network?: boolean;
+  /** Runs node i on another app (the real chain: chain-app.ts); default: the in-memory SimApp. */
+  makeApp?: (i: number, identities: SimIdentity[], onCommit: (height: number, hash: Uint8Array, root: Uint8Array) => void) => AppHandle;
+  /** Adds its own events before the nodes start (e.g. transactions for the real chain). */
+  drive?: (ctx: { queue: EventQueue; prng: Prng; nodes: SimNode[]; faultPhaseMs: number }) => void;
+  /** Called once the schedule is over (closes databases). */
+  cleanup?: () => void;
 }
 
 export interface ScheduleResult {
@@ -91,8 +99,10 @@ export function runSchedule(o: ScheduleOptions): ScheduleResult {
   let evidence = 0;
   const observer = { decided: (n: SimNode, h: number, hash: Uint8Array, root: Uint8Array) => checker.decided(n.id, h, hash, root), evidence: () => void evidence++ };
   for (let i = 0; i < count; i++) {
-    const node = new SimNode({ index: i, identity: identities[i], genesis, queue, outbox, observer, check: memo.check, consensus: simTimings.consensus, sync: simTimings.sync, statusIntervalMs: simTimings.statusIntervalMs, txSeed: prng.next() });
-    node.app.clockSkewMs = prng.int(-200, 200);
+    const txSeed = prng.next();
+    const skew = prng.int(-200, 200);
+    const makeApp = o.makeApp ? (onCommit: Parameters<typeof simAppHandle>[3]) => o.makeApp!(i, identities, onCommit) : (onCommit: Parameters<typeof simAppHandle>[3]) => simAppHandle(genesis, txSeed, skew, onCommit);
+    const node = new SimNode({ index: i, identity: identities[i], makeApp, queue, outbox, observer, check: memo.check, consensus: simTimings.consensus, sync: simTimings.sync, statusIntervalMs: simTimings.statusIntervalMs });
     nodes.push(node);
     byId.set(node.id, node);
   }
@@ -105,6 +115,7 @@ export function runSchedule(o: ScheduleOptions): ScheduleResult {
   scheduleCrashes(prng, queue, honestNodes, o.crashes ?? prng.int(0, f), faultPhaseMs, faults);
   if (o.network !== false) scheduleNetworkFaults(prng, queue, network, nodes, faultPhaseMs, faults);
 
+  o.drive?.({ queue, prng: prng.fork(), nodes, faultPhaseMs });
   for (const n of nodes) queue.at(prng.int(0, 50), () => n.start());
   const eventsMax = 3_000_000;
   queue.run(faultPhaseMs, () => checker.violation !== undefined, eventsMax);
@@ -121,6 +132,7 @@ export function runSchedule(o: ScheduleOptions): ScheduleResult {
   const bound = livenessBoundMs(o.n);
   queue.run(healMs + bound, () => checker.violation !== undefined || checker.allReached(honest, target), eventsMax);
   const live = checker.allReached(honest, target);
+  o.cleanup?.();
   return {
     seed: o.seed,
     n: o.n,
