@@ -86,12 +86,17 @@ function contentFormatOf(m: CoapMessage): number | undefined {
   return o && optionUint(o.value);
 }
 
+/** IngestError and DeviceError: a refusal that knows its CoAP response code. */
+interface CoapRefusal extends MoteError {
+  readonly coapCode: string;
+  readonly retryAfterS?: number;
+}
+
+const isRefusal = (e: unknown): e is CoapRefusal => e instanceof MoteError && typeof (e as Partial<CoapRefusal>).coapCode === "string";
+
 /** Typed errors become their CoAP code; anything else is a gateway bug: 5.00, logged loudly. */
 function refusal(e: unknown, log: Logger, path: string): Answer {
-  if (e instanceof MoteError && "coapCode" in e) {
-    const retry = (e as { retryAfterS?: number }).retryAfterS;
-    return { ...diagnostic((e as unknown as { coapCode: string }).coapCode, `${e.code}: ${e.message}`), maxAgeS: retry };
-  }
+  if (isRefusal(e)) return { ...diagnostic(e.coapCode, `${e.code}: ${e.message}`), maxAgeS: e.retryAfterS };
   log.error({ err: e, path, code: "INTERNAL" }, "request handler failed");
   return diagnostic("5.00", "internal error");
 }

@@ -18,7 +18,7 @@ export class ReadingChart {
         scales: { x: { time: true } },
         legend: { show: true },
         axes: [
-          { stroke: "#64748b", grid: { stroke: "#eef2f6" }, ticks: { stroke: "#e2e8f0" } },
+          { stroke: "#64748b", grid: { stroke: "#eef2f6" }, ticks: { stroke: "#e2e8f0" }, values: (_u, vals) => vals.map((v) => new Date(v * 1000).toLocaleTimeString("en-GB", { hour12: false })) },
           { stroke: "#64748b", grid: { stroke: "#eef2f6" }, ticks: { stroke: "#e2e8f0" }, size: 56, values: (_u, vals) => vals.map((v) => `${+v.toFixed(2)}${unit ? " " + unit : ""}`) },
         ],
         series: [

@@ -29,12 +29,28 @@ export function mount(container, ...children) {
 
 export const short = (hex, n = 8) => (hex && hex.length > 2 * n + 1 ? `${hex.slice(0, n)}…${hex.slice(-4)}` : hex ?? "—");
 
-/** A hash with a copy button; the full value in the title. */
+const svgNs = "http://www.w3.org/2000/svg";
+
+/** Two overlapping rounded squares: drawn, not a font glyph (headless and minimal systems lack them). */
+function copyIcon() {
+  const svg = document.createElementNS(svgNs, "svg");
+  svg.setAttribute("viewBox", "0 0 16 16");
+  svg.setAttribute("width", "12");
+  svg.setAttribute("height", "12");
+  for (const [x, y] of [[5, 5], [2, 2]]) {
+    const r = document.createElementNS(svgNs, "rect");
+    for (const [k, v] of Object.entries({ x, y, width: 9, height: 9, rx: 2, fill: x === 5 ? "currentColor" : "none", "fill-opacity": x === 5 ? "0.15" : "0", stroke: "currentColor", "stroke-width": 1.4 })) r.setAttribute(k, String(v));
+    svg.append(r);
+  }
+  return svg;
+}
+
+/** A hash (shortened unless n is 0) with a copy button; the full value in the title. */
 export function hash(hex, { n = 8, href } = {}) {
   if (!hex) return h("span", { class: "muted" }, "—");
   const text = h(href ? "a" : "span", { class: "hash", title: hex, href }, n ? short(hex, n) : hex);
-  const copy = h("button", { class: "copy", type: "button", title: "Copy", onclick: () => navigator.clipboard?.writeText(hex) }, "⧉");
-  return h("span", { class: "nowrap" }, text, copy);
+  const copy = h("button", { class: "copy", type: "button", title: "Copy", "aria-label": "Copy", onclick: () => navigator.clipboard?.writeText(hex) }, copyIcon());
+  return h("span", { class: n ? "nowrap" : "wrap" }, text, copy);
 }
 
 export const fmtInt = (n) => (n === null || n === undefined ? "—" : Number(n).toLocaleString("en-US"));

@@ -81,7 +81,7 @@ export async function renderDevice(view, [id], _ctx) {
     h("div", { class: "page-title" }, h("h1", { class: "mono" }, id), statusPill(device.status, device.lastReading?.receivedAtMs)),
     h(
       "div",
-      { class: "grid two" },
+      { class: "grid wide-left" },
       h("div", { class: "grid" }, card(h("span", {}, "Readings "), h("span", { class: "nowrap" }, sensorTabs, " ", rangeTabs), chartBox), card("Latest readings", "finalized on chain", tableBox)),
       card("Device", "on-chain record", head),
     ),

@@ -73,7 +73,7 @@ export async function renderBlock(view, [id]) {
     h("div", { class: "page-title" }, h("h1", {}, `Block ${fmtInt(b.height)}`), h("span", { class: "sub" }, dateTime(b.timeMs)), nav),
     h(
       "div",
-      { class: "grid two" },
+      { class: "grid wide-left" },
       h(
         "div",
         { class: "grid" },

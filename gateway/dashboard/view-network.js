@@ -38,7 +38,7 @@ export function blockRow(b, isNew) {
     "tr",
     { class: isNew ? "new" : undefined, "data-height": b.height },
     h("td", {}, h("a", { href: `#/blocks/${b.height}` }, fmtInt(b.height))),
-    h("td", {}, hash(b.hash, { href: `#/blocks/${b.hash}` })),
+    h("td", {}, hash(b.hash, { href: `#/blocks/${b.hash}`, n: 6 })),
     h("td", { class: "muted", "data-time": b.timeMs }, ago(b.timeMs)),
     h("td", { class: "num" }, fmtInt(b.txs)),
     h("td", { class: "num" }, fmtInt(b.readings)),
@@ -51,7 +51,7 @@ export function deviceRows(devices) {
     h(
       "tr",
       { "data-device": d.id },
-      h("td", {}, h("a", { class: "mono", href: `#/devices/${d.id}`, title: d.id }, short(d.id, 10))),
+      h("td", {}, h("a", { class: "mono", href: `#/devices/${d.id}`, title: d.id }, short(d.id, 8))),
       h("td", {}, Object.entries(d.metadata).slice(0, 3).map(([k, v]) => h("span", { class: "chip", title: k }, v))),
       h("td", {}, statusPill(d.status, d.lastReading?.receivedAtMs)),
       h("td", { class: "muted", "data-time": d.lastReading?.receivedAtMs ?? "" }, ago(d.lastReading?.receivedAtMs)),
@@ -89,7 +89,7 @@ export async function renderNetwork(view, _params, ctx) {
       stat("Finalized height", fmtInt(hd.height), h("span", { "data-time": hd.timeMs }, ago(hd.timeMs)), "head-height"),
       stat("Finality latency", fmtMs(hd.finality.meanMs), `last ${fmtMs(hd.finality.lastMs)} · mean of ${hd.finality.blocks} blocks`, "finality"),
       stat("Consensus", hd.finality.mode === "solo" ? "Solo" : `PBFT r${hd.consensus.round}`, h("span", {}, "next proposer ", h("span", { class: "mono" }, short(v.nextProposer, 6))), "consensus"),
-      stat("Validators", `${v.validators.length}`, `quorum ${v.quorum} · epoch ${v.epoch} · next at ${fmtInt(v.nextEpochAtHeight)}`, "validators"),
+      stat("Validators", `${v.validators.length}`, `quorum ${v.quorum} · epoch ${v.epoch}`, "validators"),
       stat("Devices", `${reporting} / ${active}`, "reporting / active", "devices-count"),
     );
   };
@@ -106,10 +106,11 @@ export async function renderNetwork(view, _params, ctx) {
     view,
     h("div", { class: "page-title" }, h("h1", {}, "Network"), h("span", { class: "sub" }, `${head.chainId} · ${head.finality.mode === "solo" ? "single validator (development)" : "PBFT"}`)),
     statsEl,
+    card("Validators", `elected by stake-weighted votes · next election at block ${fmtInt(validators.nextEpochAtHeight)}`, validatorsBody),
     h(
       "div",
       { class: "grid two" },
-      h("div", { class: "grid" }, card("Validators", "elected by stake-weighted votes", validatorsBody), card("Devices", h("a", { href: "#/devices" }, "all devices →"), devicesBody)),
+      card("Devices", h("a", { href: "#/devices" }, "all devices →"), devicesBody),
       card("Latest blocks", "finalized, live", h("div", { class: "table-wrap" }, h("table", { "data-testid": "latest-blocks" }, h("thead", {}, h("tr", {}, blockHeaders.map((x) => h("th", { class: x.num ? "num" : undefined }, x.label ?? x)))), blocksBody))),
     ),
   );
