@@ -12,6 +12,7 @@
 //                                                   // a read: nothing changes until markIncluded
 //   … put them in a block, finalize it at `height` …
 //   store.markIncluded(readings.map((r) => r.id), height);
+//   store.markRejected(ids, code, message);          // the chain will never take these
 //
 //   The drain may run on any connection (this class, opened again on the same dataDir); WAL lets it
 //   read while ingest writes, and busy_timeout makes its markIncluded wait for an ingest commit.
@@ -20,8 +21,8 @@
 //   store.batchReadings(r.batchId) give the signed root and all leaves (readingProof in
 //   shared/attestation.ts with index r.leafIndex).
 //
-// markIncluded is idempotent; takeBatch after a crash returns the same readings again (the chain
-// dedupes by digest or by (deviceId, sequence), which is unique here).
+// markIncluded and markRejected are idempotent; takeBatch after a crash returns the same readings
+// again (the chain dedupes by digest or by (deviceId, sequence), which is unique here).
 import Database from "better-sqlite3";
 import { join } from "node:path";
 import { mkdirSync } from "node:fs";
@@ -44,6 +45,7 @@ export interface PendingReading extends AcceptedReading {
   batchId: number;
   leafIndex: number;
   includedHeight: number | null;
+  rejected: string | null;
 }
 
 export interface MisbehaviourDelta {
@@ -63,6 +65,7 @@ interface ReadingRow {
   batch_id: number;
   leaf_index: number;
   included_height: number | null;
+  rejected: string | null;
 }
 
 const schema = `
@@ -84,9 +87,10 @@ const schema = `
     batch_id INTEGER NOT NULL REFERENCES batches(id),
     leaf_index INTEGER NOT NULL,
     included_height INTEGER,            -- set by the chain when a finalized block holds it
+    rejected TEXT,                      -- set when the chain will never take it: "CODE: message"
     UNIQUE (device_id, seq)             -- one record per (device, sequence), whatever the retries
   ) STRICT;
-  CREATE INDEX IF NOT EXISTS readings_pending ON readings (id) WHERE included_height IS NULL;
+  CREATE INDEX IF NOT EXISTS readings_pending ON readings (id) WHERE included_height IS NULL AND rejected IS NULL;
   CREATE TABLE IF NOT EXISTS misbehaviour (
     device_id BLOB NOT NULL,
     code TEXT NOT NULL,
@@ -105,6 +109,7 @@ export class PendingStore {
   private readonly selectRecentSeqs: Database.Statement;
   private readonly selectPending: Database.Statement;
   private readonly updateIncluded: Database.Statement;
+  private readonly updateRejected: Database.Statement;
   readonly commitBatch: (readings: AcceptedReading[], attestation: BatchAttestation | undefined, counters: MisbehaviourDelta[]) => number | undefined;
 
   private constructor(readonly path: string) {
@@ -125,8 +130,9 @@ export class PendingStore {
     );
     this.selectBySeq = this.db.prepare("SELECT digest FROM readings WHERE device_id = ? AND seq = ?").pluck();
     this.selectRecentSeqs = this.db.prepare("SELECT seq FROM readings WHERE device_id = ? ORDER BY seq DESC LIMIT ?").pluck();
-    this.selectPending = this.db.prepare("SELECT * FROM readings WHERE included_height IS NULL ORDER BY id LIMIT ?");
+    this.selectPending = this.db.prepare("SELECT * FROM readings WHERE included_height IS NULL AND rejected IS NULL ORDER BY id LIMIT ?");
     this.updateIncluded = this.db.prepare("UPDATE readings SET included_height = ? WHERE id = ? AND included_height IS NULL");
+    this.updateRejected = this.db.prepare("UPDATE readings SET rejected = ? WHERE id = ? AND included_height IS NULL AND rejected IS NULL");
     this.commitBatch = this.db.transaction((readings: AcceptedReading[], attestation: BatchAttestation | undefined, counters: MisbehaviourDelta[]) => {
       for (const c of counters) this.upsertMisbehaviour.run(c.deviceId, c.code, c.count, c.lastAtMs);
       if (readings.length === 0) return undefined;
@@ -166,6 +172,17 @@ export class PendingStore {
     })();
   }
 
+  /**
+   * The chain will never take these readings (e.g. the device is not enrolled on chain): they
+   * leave the pending set but stay stored, with the reason, as evidence. Idempotent.
+   */
+  markRejected(ids: number[], code: string, message: string): void {
+    const reason = `${code}: ${message}`.slice(0, 500);
+    this.db.transaction(() => {
+      for (const id of ids) this.updateRejected.run(reason, id);
+    })();
+  }
+
   attestation(batchId: number): BatchAttestation | undefined {
     const bytes = this.db.prepare("SELECT attestation FROM batches WHERE id = ?").pluck().get(batchId) as Buffer | undefined;
     return bytes && decodeAttestation(new Uint8Array(bytes));
@@ -184,12 +201,12 @@ export class PendingStore {
 
   /** Readings waiting for the chain (uses the partial index, not a table scan). */
   pendingCount(): number {
-    return this.db.prepare("SELECT count(*) FROM readings WHERE included_height IS NULL").pluck().get() as number;
+    return this.db.prepare("SELECT count(*) FROM readings WHERE included_height IS NULL AND rejected IS NULL").pluck().get() as number;
   }
 
   counts(): { readings: number; pending: number; batches: number } {
     const readings = this.db.prepare("SELECT count(*) FROM readings").pluck().get() as number;
-    const pending = this.db.prepare("SELECT count(*) FROM readings WHERE included_height IS NULL").pluck().get() as number;
+    const pending = this.pendingCount();
     const batches = this.db.prepare("SELECT count(*) FROM batches").pluck().get() as number;
     return { readings, pending, batches };
   }
@@ -216,5 +233,6 @@ function toPending(r: ReadingRow): PendingReading {
     batchId: r.batch_id,
     leafIndex: r.leaf_index,
     includedHeight: r.included_height,
+    rejected: r.rejected,
   };
 }

@@ -41,6 +41,11 @@ describe("PendingStore drain", () => {
     expect(store.takeBatch(100).map((r) => r.sequence)).toEqual([4, 5, 6, 7]);
     expect(store.allReadings().filter((r) => r.includedHeight === 10)).toHaveLength(4);
     expect(store.pendingCount()).toBe(4);
+    const refused = store.takeBatch(1)[0];
+    store.markRejected([refused.id], "DEVICE_NOT_ENROLLED", "not enrolled on chain");
+    expect(store.takeBatch(100).map((r) => r.sequence)).toEqual([5, 6, 7]);
+    expect(store.allReadings().find((r) => r.id === refused.id)?.rejected).toBe("DEVICE_NOT_ENROLLED: not enrolled on chain");
+    expect(store.pendingCount()).toBe(3);
 
     // Proof of co-signature for one reading, from the stored attestation and leaves alone.
     const r = taken[3]; // the first reading of the second batch
