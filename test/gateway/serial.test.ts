@@ -102,3 +102,35 @@ describe("serial line, board emulator with the real firmware", () => {
     }
   });
 });
+
+describe("serial line that goes away", () => {
+  it("reopens the port when the line comes back and serves it again", async () => {
+    const dir = tempDir("mote-pty-");
+    const links: [string, string] = [`${dir.path}/gateway-tty`, `${dir.path}/device-tty`];
+    let pty = await openPtyPair(10_000, links);
+    const t = await startTestGateway({ udp: null, serial: [{ path: links[0] }] });
+    try {
+      await pty.close(); // the adapter is unplugged
+      for (let i = 0; i < 200 && t.gw.serialSockets[0].stats.reopens === 0; i++) {
+        if (i === 20) pty = await openPtyPair(10_000, links); // …and plugged in again
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(t.gw.serialSockets[0].stats.reopens).toBe(1);
+      const d = new TestDevice();
+      t.enroll(d);
+      const peer = new SerialPort({ path: links[1], baudRate: 115_200, autoOpen: false });
+      await new Promise<void>((r, j) => peer.open((e) => (e ? j(e) : r())));
+      const frames: Buffer[] = [];
+      const dec = new SlipDecoder(1280, (f) => frames.push(f));
+      peer.on("data", (c: Buffer) => dec.push(c));
+      peer.write(slipEncode(buildRequest({ method: "POST", path: "r", payload: d.reading(), contentFormat: contentFormat.coseSign1 })));
+      for (let i = 0; i < 200 && frames.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(codeOf(parseMessage(frames[0]).code)).toBe("2.01");
+      await new Promise<void>((r) => peer.close(() => r()));
+    } finally {
+      await t.stop();
+      await pty.close();
+      dir.remove();
+    }
+  });
+});

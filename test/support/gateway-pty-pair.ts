@@ -8,8 +8,10 @@ export interface PtyPair {
   close(): Promise<void>;
 }
 
-export function openPtyPair(timeoutMs = 10_000): Promise<PtyPair> {
-  const child: ChildProcess = spawn("socat", ["-d", "-d", "pty,raw,echo=0", "pty,raw,echo=0"], { stdio: ["ignore", "ignore", "pipe"] });
+/** `links` names stable symlinks to the two ends, so a restarted pair can appear at the same paths. */
+export function openPtyPair(timeoutMs = 10_000, links?: [string, string]): Promise<PtyPair> {
+  const end = (link?: string) => `pty,raw,echo=0${link ? `,link=${link}` : ""}`;
+  const child: ChildProcess = spawn("socat", ["-d", "-d", end(links?.[0]), end(links?.[1])], { stdio: ["ignore", "ignore", "pipe"] });
   return new Promise((resolve, reject) => {
     const paths: string[] = [];
     let err = "";
@@ -26,8 +28,8 @@ export function openPtyPair(timeoutMs = 10_000): Promise<PtyPair> {
       if (paths.length === 2 && /starting data transfer loop/.test(err)) {
         clearTimeout(timer);
         resolve({
-          a: paths[0],
-          b: paths[1],
+          a: links?.[0] ?? paths[0],
+          b: links?.[1] ?? paths[1],
           close: () =>
             new Promise<void>((r) => {
               if (child.exitCode !== null) return r();
