@@ -1,0 +1,129 @@
+// A reading's provenance (clause 8.7): the chain of custody from the device's signature to the
+// chain state, each link with the material to check it and the gateway's verdict.
+import { get } from "./api.js";
+import { card, dateTime, fmtInt, h, hash, kv, mount, pill, tick } from "./dom.js";
+
+function step(ok, title, why, body) {
+  return h(
+    "li",
+    { class: `step${ok ? "" : " fail"}`, "data-testid": "provenance-step", "data-ok": ok ? "true" : "false" },
+    h("span", { class: "mark" }, ok ? "✓" : "✗"),
+    card(h("span", {}, title, " ", h("span", { class: "why" }, why)), ok ? pill("good", "verified") : pill("bad", "failed"), h("div", { class: "card-body" }, body)),
+  );
+}
+
+function path(label, items) {
+  if (!items.length) return h("div", { class: "muted" }, `${label}: none (the tree has one leaf)`);
+  return h("details", {}, h("summary", {}, `${label} (${items.length} hashes)`), h("ol", {}, items.map((x) => h("li", {}, h("span", { class: "hash" }, x)))));
+}
+
+export async function renderProvenance(view, [deviceId, seq]) {
+  const p = await get(`/v1/devices/${deviceId}/readings/${seq}`);
+  const r = p.reading;
+  const values = r.records.map((x) => `${x.name} ${x.value ?? x.stringValue ?? x.boolValue ?? ""}${x.unit ? " " + x.unit : ""}`).join(", ");
+  const c = p.certificate;
+  const counted = c.signers.filter((s) => s.valid && s.inSet).length;
+  mount(
+    view,
+    h("div", { class: "crumbs" }, h("a", { href: "#/devices" }, "Devices"), " / ", h("a", { href: `#/devices/${deviceId}`, class: "mono" }, deviceId), " / reading"),
+    h("div", { class: "page-title" }, h("h1", {}, `Reading #${fmtInt(r.sequence)}`), h("span", { class: "sub" }, `${values} · received ${dateTime(r.receivedAtMs)}`)),
+    h(
+      "div",
+      { class: `verdict ${p.verified ? "good" : "bad"}`, "data-testid": "provenance-verdict", "data-verified": String(p.verified) },
+      h("span", { class: "icon" }, p.verified ? "✓" : "!"),
+      h(
+        "div",
+        {},
+        h("div", { class: "big" }, p.verified ? "Verified" : "Not verified"),
+        h(
+          "div",
+          {},
+          p.verified
+            ? `Signed by device ${deviceId.slice(0, 8)}…, co-signed by gateway ${p.gateway.id.slice(0, 8)}…, final in block ${fmtInt(r.height)} under a quorum of ${counted} validator signature(s), recorded in the state at height ${fmtInt(p.state.atHeight)}.`
+            : "At least one link below does not check; do not rely on this reading.",
+        ),
+      ),
+    ),
+    h(
+      "ol",
+      { class: "chain-steps" },
+      step(
+        p.device.valid,
+        "1 · Signed by the device",
+        "COSE_Sign1 with Ed25519 (RFC 9052 §4.4)",
+        kv([
+          ["Device", h("a", { href: `#/devices/${deviceId}`, class: "mono" }, deviceId)],
+          ["Public key (on chain)", hash(p.device.publicKey, { n: 0 })],
+          ["Sequence", `${fmtInt(r.sequence)} (signed: replays are refused)`],
+          ["Values", values],
+          ["Signature", hash(p.device.signature, { n: 0 })],
+          ["Signed bytes", hash(p.device.signedBytes, { n: 24 })],
+          ["COSE_Sign1", hash(r.cose, { n: 24 })],
+          ["Digest (SHA-256)", hash(r.digest, { n: 0 })],
+        ]),
+      ),
+      step(
+        p.gateway.valid,
+        "2 · Co-signed by the gateway",
+        "one signature over a Merkle root of the batch",
+        h(
+          "div",
+          {},
+          kv([
+            ["Gateway", hash(p.gateway.id, { n: 0 })],
+            ["Received at", dateTime(r.receivedAtMs)],
+            ["Batch", `${fmtInt(p.gateway.attestation.count)} readings, this one at leaf ${p.gateway.leafIndex}`],
+            ["Merkle root", hash(p.gateway.attestation.root, { n: 0 })],
+            ["Gateway signature", hash(p.gateway.attestation.signature, { n: 0 })],
+            ["Leaf", hash(p.gateway.leaf, { n: 0 })],
+          ]),
+          path("Audit path to the root", p.gateway.merklePath),
+        ),
+      ),
+      step(
+        p.block.txIncluded,
+        `3 · Included in block ${fmtInt(r.height)}`,
+        "the batch transaction is under the header's transactions root",
+        h(
+          "div",
+          {},
+          kv([
+            ["Block", h("a", { href: `#/blocks/${r.height}` }, `${fmtInt(r.height)} · ${dateTime(p.block.header.timeMs)}`)],
+            ["Block hash", hash(p.block.header.hash, { n: 0 })],
+            ["Transaction", h("span", {}, hash(p.block.txId, { href: `#/txs/${p.block.txId}`, n: 12 }), ` · index ${p.block.txIndex} of ${p.block.txCount}`)],
+            ["Transactions root", hash(p.block.header.txRoot, { n: 0 })],
+            ["Proposer", hash(p.block.header.proposer, { n: 0 })],
+          ]),
+          path("Audit path to the transactions root", p.block.txMerklePath),
+        ),
+      ),
+      step(
+        c.valid,
+        "4 · Finalized by the validators",
+        "a commit certificate: a quorum signed the block hash",
+        kv([
+          ["Quorum", c.quorum === null ? "the certifying set is no longer known here" : `${counted} valid of ${c.quorum} needed (set of ${c.setSize})`],
+          ["Round", fmtInt(c.round ?? 0)],
+          ["Signers", c.signers.map((s) => h("div", {}, tick(s.valid && s.inSet), " ", hash(s.validatorId, { n: 0 })))],
+          ["Carried by the next block", c.canonical === null ? "not yet (this is the head)" : c.canonical ? "yes, the same certificate" : "another valid quorum"],
+        ]),
+      ),
+      step(
+        p.state.valid,
+        "5 · Recorded in the chain state",
+        "sparse Merkle proof against the head's state root",
+        h(
+          "div",
+          {},
+          kv([
+            ["State key", h("span", { class: "mono" }, p.state.key)],
+            ["At height", fmtInt(p.state.atHeight)],
+            ["State root", hash(p.state.stateRoot, { n: 0 })],
+            ["Record", hash(p.state.value, { n: 24 })],
+          ]),
+          path("Sibling hashes", p.state.siblings),
+        ),
+      ),
+    ),
+  );
+}
