@@ -117,6 +117,7 @@ export function readingProvenance(chain: Chain, queries: ChainQueries, reader: B
       txId: hex(tx.id),
       txIndex: row.txIndex,
       txCount: block.txs.length,
+      txLeaf: hex(txLeaves[row.txIndex]),
       txMerklePath: txPath.map(hex),
       txIncluded,
     },

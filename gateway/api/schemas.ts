@@ -170,7 +170,7 @@ export const componentSchemas: Record<string, JsonSchema> = {
       merklePath: { type: "array", items: hexBytes(32) },
       valid: { type: "boolean" },
     }),
-    block: obj({ header: obj(header), txId: hexBytes(32), txIndex: int, txCount: int, txMerklePath: { type: "array", items: hexBytes(32) }, txIncluded: { type: "boolean" } }),
+    block: obj({ header: obj(header), txId: hexBytes(32), txIndex: int, txCount: int, txLeaf: hexBytes(32, "RFC 6962 leaf hash of the transaction bytes"), txMerklePath: { type: "array", items: hexBytes(32) }, txIncluded: { type: "boolean" } }),
     certificate: { allOf: [certificateCheck, obj({ canonical: nullable({ type: "boolean" }), decoded: certificate })] },
     state: obj({
       key: { type: "string" },

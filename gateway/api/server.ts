@@ -21,11 +21,7 @@ import { openApiDocument } from "./openapi.ts";
 import { apiDefaults, type ApiOptions } from "./options.ts";
 import { ChainQueries } from "./queries.ts";
 import { mountRoutes, type RouteSpec } from "./route-spec.ts";
-import { chainRoutes } from "./routes/chain.ts";
-import { deviceRoutes } from "./routes/devices.ts";
-import { systemRoutes } from "./routes/system.ts";
-import { txRoutes } from "./routes/txs.ts";
-import { validatorRoutes } from "./routes/validators.ts";
+import { apiRoutes } from "./routes/index.ts";
 import { SseHub } from "./sse.ts";
 import { dashboardRoutes, loadDashboardFiles } from "./static-files.ts";
 
@@ -102,12 +98,9 @@ export async function createApiServer(deps: ApiDeps, overrides: Partial<ApiOptio
     metrics.observeHttp(req.routeOptions.url ?? "unmatched", req.method, reply.statusCode, reply.elapsedTime / 1000);
   });
 
-  const specs: RouteSpec[] = [];
-  const openapi = () => document;
-  specs.push(...chainRoutes(ctx), ...txRoutes(ctx), ...validatorRoutes(ctx), ...deviceRoutes(ctx), ...systemRoutes(ctx, openapi));
+  const specs: RouteSpec[] = apiRoutes(ctx, () => document);
   const document = openApiDocument(specs);
-  specs.push(...dashboardRoutes(loadDashboardFiles()));
-  mountRoutes(app, specs);
+  mountRoutes(app, [...specs, ...dashboardRoutes(loadDashboardFiles())]);
   await app.ready();
   watcher.start();
 
