@@ -38,7 +38,7 @@ export interface ApiServer {
 
 /** Fastify's own refusals, as our codes. */
 function fastifyErrorBody(e: FastifyError): { status: number; code: string; message: string } {
-  if (e.validation) return { status: 400, code: "BAD_REQUEST", message: `${e.validationContext ?? "request"} ${e.message.replace(/^(querystring|params|body)\/?/, "")}`.trim() };
+  if (e.validation) return { status: 400, code: "BAD_REQUEST", message: `${e.message}; the parameters are documented in /openapi.json` };
   switch (e.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
       return { status: 413, code: "BODY_TOO_LARGE", message: `${e.message}; send at most the documented size` };
@@ -81,9 +81,12 @@ export async function createApiServer(deps: ApiDeps, overrides: Partial<ApiOptio
     bodyLimit: options.bodyBytesMax,
     requestTimeout: options.requestTimeoutMs,
     // Unknown query parameters and body fields are refused (a typo must not be silently ignored).
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true, allErrors: false } },
+    // Query strings are text, so scalars are coerced; arrays are never unwrapped into objects.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: false } },
   }) as unknown as FastifyInstance;
 
+  // JSON is the only request body: a text/plain body gets 415 rather than a confusing schema error.
+  app.removeContentTypeParser("text/plain");
   app.setErrorHandler((e: FastifyError | ApiError, req, reply) => {
     if (e instanceof ApiError) {
       if (e.retryAfterS !== undefined) reply.header("retry-after", String(e.retryAfterS));

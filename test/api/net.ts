@@ -12,6 +12,7 @@ import { Chain } from "../../gateway/chain/chain.ts";
 import type { GenesisFile } from "../../gateway/chain/genesis.ts";
 import { identityFromSeed, newIdentity, type Identity } from "../../gateway/chain/keyfile.ts";
 import { Mempool } from "../../gateway/chain/mempool.ts";
+import type { MempoolOptions } from "../../gateway/chain/options.ts";
 import { SoloProducer, type PendingReadingSource } from "../../gateway/chain/producer.ts";
 import type { PendingStore } from "../../gateway/ingest/pending-store.ts";
 import { ChainStore } from "../../gateway/storage/chain-store.ts";
@@ -47,6 +48,7 @@ export interface TestNetOptions {
   api?: Partial<ApiOptions>;
   /** Chain parameters for genesis (params.ts names). */
   params?: Record<string, number | string>;
+  mempool?: Partial<MempoolOptions>;
 }
 
 export interface TestNet {
@@ -98,7 +100,7 @@ export async function startTestNet(o: TestNetOptions = {}): Promise<TestNet> {
   };
   const store = ChainStore.open(join(dir.path, "chain"));
   const chain = Chain.open(store, genesis);
-  const mempool = new Mempool(chain);
+  const mempool = new Mempool(chain, o.mempool);
   const consensus = new SoloConsensusSource(chain, identity.id);
   const producer = new SoloProducer({
     chain,
