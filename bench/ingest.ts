@@ -10,7 +10,7 @@
 import { createSocket, type Socket } from "node:dgram";
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { Server as CoapServer } from "coap";
@@ -28,15 +28,28 @@ const arg = (name: string, dflt: number) => {
 };
 
 interface LoadResult {
+  /** CPU the server process used during the run (all its threads), per answered request. */
+  serverCpuUsPerRequest: number;
   seconds: number;
   answered: number;
   codes: Map<string, number>;
   latencyMs: number[];
 }
 
+/** Every request built before the clock starts: the load generator must be cheaper than the server. */
+function prebuild(payloads: Uint8Array[]): Buffer[] {
+  return payloads.map((payload, i) => buildRequest({ method: "POST", path: "r", payload, contentFormat: contentFormat.coseSign1 }, 0, Buffer.from([i >>> 24, (i >> 16) & 255, (i >> 8) & 255, i & 255])));
+}
+
 /** Closed-loop load: `window` requests outstanding, spread over several sockets (message ids ≤ 2^16 each). */
-async function load(port: number, payloads: Uint8Array[], seconds: number, window: number): Promise<LoadResult> {
-  const socketCount = Math.max(4, Math.ceil(payloads.length / 60_000));
+/** utime + stime of a process (all threads) in µs, from /proc (Linux; clock ticks of 10 ms). */
+function processCpuUs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100; // fields 14 and 15 of proc(5), CLK_TCK = 100
+}
+
+async function load(port: number, requests: Buffer[], seconds: number, window: number, serverPid: number): Promise<LoadResult> {
+  const socketCount = Math.max(4, Math.ceil(requests.length / 60_000));
   const sockets: Socket[] = [];
   for (let i = 0; i < socketCount; i++) {
     const s = createSocket({ type: "udp4", recvBufferSize: 4 << 20 });
@@ -51,11 +64,12 @@ async function load(port: number, payloads: Uint8Array[], seconds: number, windo
   let stopAt = 0;
   const mids = new Array<number>(socketCount).fill(0);
   const fire = () => {
-    if (performance.now() >= stopAt || next >= payloads.length) return;
+    if (performance.now() >= stopAt || next >= requests.length) return;
     const i = next++;
     const si = i % socketCount;
     const mid = mids[si]++ & 0xffff;
-    const bytes = buildRequest({ method: "POST", path: "r", payload: payloads[i], contentFormat: contentFormat.coseSign1 }, mid, Buffer.from([i >> 24, i >> 16, i >> 8, i]));
+    const bytes = requests[i];
+    bytes.writeUInt16BE(mid, 2);
     sentAt.set((si << 16) | mid, performance.now());
     sockets[si].send(bytes, port, "127.0.0.1");
   };
@@ -76,13 +90,15 @@ async function load(port: number, payloads: Uint8Array[], seconds: number, windo
       if (sentAt.size === 0) done();
     });
   });
+  const cpuStartUs = processCpuUs(serverPid);
   const start = performance.now();
   stopAt = start + seconds * 1000;
   for (let i = 0; i < window; i++) fire();
   await Promise.race([finished, new Promise((r) => setTimeout(r, seconds * 1000 + 5_000))]);
   const elapsed = (performance.now() - start) / 1000;
+  const serverCpuUsPerRequest = (processCpuUs(serverPid) - cpuStartUs) / Math.max(1, answered);
   for (const s of sockets) s.close();
-  return { seconds: elapsed, answered, codes, latencyMs };
+  return { serverCpuUsPerRequest, seconds: elapsed, answered, codes, latencyMs };
 }
 
 function startChild(args: string[]): Promise<{ child: ChildProcess; port: number }> {
@@ -119,7 +135,7 @@ function verifyRate(): number {
 }
 
 /** One gateway run, started as an operator would, on a fresh data directory. */
-async function gatewayRound(devices: TestDevice[], payloads: Uint8Array[], seconds: number, window: number): Promise<{ run: LoadResult; stored: { readings: number; batches: number } }> {
+async function gatewayRound(devices: TestDevice[], requests: Buffer[], seconds: number, window: number): Promise<{ run: LoadResult; stored: { readings: number; batches: number } }> {
   const dir = tempDir("mote-bench-");
   const owner = makeKey();
   const config = `${dir.path}/gateway.json`;
@@ -129,7 +145,7 @@ async function gatewayRound(devices: TestDevice[], payloads: Uint8Array[], secon
   const client = await TestCoapClient.open(gw.port);
   for (const d of devices) await client.request({ method: "POST", path: "e", payload: d.enrollment(owner), contentFormat: contentFormat.cbor });
   await client.close();
-  const run = await load(gw.port, payloads, seconds, window);
+  const run = await load(gw.port, requests, seconds, window, gw.child.pid!);
   await stop(gw.child);
   const store = PendingStore.open(`${dir.path}/gw`);
   const { readings, batches } = store.counts();
@@ -158,6 +174,7 @@ async function main(): Promise<void> {
   const payloads: Uint8Array[] = [];
   for (let s = 0; s < perDevice; s++) for (const d of devices) payloads.push(d.reading(20 + (s % 10), s));
 
+  const requests = prebuild(payloads);
   let verifiesPerS = 0;
   // Alternate the two servers and keep each one's best round: on a shared machine a neighbour's
   // burst then spoils one round, not the comparison.
@@ -169,24 +186,26 @@ async function main(): Promise<void> {
     verifiesPerS = Math.max(verifiesPerS, verifyRate());
     console.log(`round ${round + 1}/${rounds}: bare coap…`);
     const bare = await startChild([self, "--bare-server"]);
-    await load(bare.port, payloads.slice(0, 2000), 1, window); // warm-up
-    const b = await load(bare.port, payloads, seconds, window);
+    await load(bare.port, requests.slice(0, 2000), 1, window, bare.child.pid!); // warm-up
+    const b = await load(bare.port, requests, seconds, window, bare.child.pid!);
     await stop(bare.child);
     if (rate(b) > rate(bareRun)) bareRun = b;
     console.log(`round ${round + 1}/${rounds}: gateway…`);
-    const g = await gatewayRound(devices, payloads, seconds, window);
+    const g = await gatewayRound(devices, requests, seconds, window);
     if (rate(g.run, "2.01") > rate(gwRun, "2.01")) [gwRun, stored] = [g.run, g.stored];
   }
   const { readings, batches } = stored;
   const bareRate = rate(bareRun);
   const gwRate = rate(gwRun, "2.01");
-  const row = (what: string, rate: string, p50: string, p99: string, note: string) => console.log(`| ${what.padEnd(46)} | ${rate.padStart(12)} | ${p50.padStart(8)} | ${p99.padStart(8)} | ${note}`);
+  const row = (what: string, rate: string, cpu: string, p50: string, p99: string, note: string) =>
+    console.log(`| ${what.padEnd(46)} | ${rate.padStart(10)} | ${cpu.padStart(12)} | ${p50.padStart(7)} | ${p99.padStart(7)} | ${note}`);
   console.log(`\nmachine: ${cpus()[0].model}, ${cpus().length} cores, load average ${loadAtStart.toFixed(1)} at start; ${window} requests outstanding; best of ${rounds} rounds of ${seconds} s\n`);
-  row("measure", "per second", "p50 ms", "p99 ms", "note");
-  row("-".repeat(46), "-".repeat(12), "-".repeat(8), "-".repeat(8), "----");
-  row("node:crypto Ed25519 verify (one core)", verifiesPerS.toFixed(0), "", "", "ceiling for verification");
-  row("bare coap server, 2.01 and nothing else", bareRate.toFixed(0), pct(bareRun!.latencyMs, 50).toFixed(2), pct(bareRun!.latencyMs, 99).toFixed(2), "ceiling for the CoAP stack");
-  row("gateway: verified, co-signed, committed (FULL)", gwRate.toFixed(0), pct(gwRun!.latencyMs, 50).toFixed(2), pct(gwRun!.latencyMs, 99).toFixed(2), `${((100 * gwRate) / bareRate).toFixed(0)}% of bare coap; ${batches} batches (${(readings / batches).toFixed(1)} readings per signature and fsync)`);
+  row("measure", "per second", "server CPU µs", "p50 ms", "p99 ms", "note");
+  row("-".repeat(46), "-".repeat(10), "-".repeat(12), "-".repeat(7), "-".repeat(7), "----");
+  row("node:crypto Ed25519 verify, one core", verifiesPerS.toFixed(0), (1e6 / verifiesPerS).toFixed(0), "", "", "ceiling for verification");
+  row("bare coap server: 2.01, nothing else", bareRate.toFixed(0), bareRun!.serverCpuUsPerRequest.toFixed(0), pct(bareRun!.latencyMs, 50).toFixed(2), pct(bareRun!.latencyMs, 99).toFixed(2), "ceiling for the CoAP stack");
+  row("gateway: verified, co-signed, stored (FULL)", gwRate.toFixed(0), gwRun!.serverCpuUsPerRequest.toFixed(0), pct(gwRun!.latencyMs, 50).toFixed(2), pct(gwRun!.latencyMs, 99).toFixed(2), `${((100 * gwRate) / bareRate).toFixed(0)}% of bare coap; ${(readings / batches).toFixed(1)} readings per signature and fsync (${batches} batches)`);
+  console.log("\nserver CPU µs: CPU time of the server process (all threads) per answered request during the run.");
   const other = [...gwRun!.codes].filter(([c]) => c !== "2.01");
   if (other.length) console.log(`\nnon-2.01 answers: ${other.map(([c, n]) => `${c}×${n}`).join(", ")}`);
 }
@@ -201,6 +220,7 @@ if (process.argv.includes("--bare-server")) {
     const port = ((server as unknown as { _sock: Socket })._sock).address().port;
     console.log(JSON.stringify({ msg: "gateway listening", udp: { port } }));
   });
+  process.once("SIGTERM", () => process.exit(0)); // a clean exit, so --cpu-prof writes its profile
 } else {
   await main();
 }
