@@ -9,7 +9,8 @@
 //
 // Routes are described once (route-spec.ts) and both validated by fastify and documented in
 // /openapi.json. Every error leaves as { error: { code, message } }.
-import Fastify, { LogController, type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from "fastify";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pino } from "pino";
 import { GatewayMetrics } from "../metrics/gateway-metrics.ts";
@@ -44,6 +45,10 @@ function fastifyErrorBody(e: FastifyError): { status: number; code: string; mess
       return { status: 413, code: "BODY_TOO_LARGE", message: `${e.message}; send at most the documented size` };
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
       return { status: 415, code: "UNSUPPORTED_MEDIA_TYPE", message: "send the body as application/json" };
+    case "FST_ERR_MAX_PARAM_LENGTH":
+      return { status: 414, code: "URI_TOO_LONG", message: "a path segment is longer than any id this API takes" };
+    case "FST_ERR_BAD_URL":
+      return { status: 400, code: "BAD_URL", message: "the request path is not a valid URL (bad percent-encoding?)" };
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
       return { status: 400, code: "EMPTY_BODY", message: "the JSON body is empty" };
     case "FST_ERR_CTP_INVALID_JSON_BODY":
@@ -79,7 +84,15 @@ export async function createApiServer(deps: ApiDeps, overrides: Partial<ApiOptio
     // Per-request lines would drown the gateway's log; failures are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyBytesMax,
-    requestTimeout: options.requestTimeoutMs,
+    // Errors the router raises before any route (bad URL encoding, overlong path segments).
+    frameworkErrors: (e, _req, reply) => {
+      const r = fastifyErrorBody(e);
+      void (reply as FastifyReply).code(r.status).send(errorBody(r.code, r.message));
+    },
+    // A request must arrive whole within requestTimeoutMs (408 otherwise); Node checks every
+    // 30 s by default, which would let slow-loris connections linger: check every second.
+    serverFactory: (handler) =>
+      createServer({ requestTimeout: options.requestTimeoutMs, headersTimeout: Math.min(options.requestTimeoutMs, 60_000), connectionsCheckingInterval: 1000, keepAliveTimeout: 5000 }, handler),
     // Unknown query parameters and body fields are refused (a typo must not be silently ignored).
     // Query strings are text, so scalars are coerced; arrays are never unwrapped into objects.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: false } },

@@ -43,6 +43,8 @@ export interface TestNetOptions {
   boards?: number;
   /** Start the producer's timer (blockIntervalMs) and the API listener. */
   live?: boolean;
+  /** Start the API listener only (tests produce blocks by hand). */
+  listen?: boolean;
   blockIntervalMs?: number;
   emptyBlockIntervalMs?: number;
   api?: Partial<ApiOptions>;
@@ -113,10 +115,8 @@ export async function startTestNet(o: TestNetOptions = {}): Promise<TestNet> {
   });
   const api = await createApiServer({ chain, mempool, consensus, nodeId: identity.id, ingest: { snapshot: () => gateway.gw.snapshot(), pendingReadings: () => gateway.gw.store.counts().pending } }, o.api);
   let url = "";
-  if (o.live) {
-    url = (await api.listen({ host: "127.0.0.1", port: 0 })).url;
-    producer.start();
-  }
+  if (o.live || o.listen) url = (await api.listen({ host: "127.0.0.1", port: 0 })).url;
+  if (o.live) producer.start();
 
   const waitFor = async (predicate: () => boolean, timeoutMs = 20_000): Promise<void> => {
     const deadline = Date.now() + timeoutMs;
