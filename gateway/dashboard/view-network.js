@@ -46,13 +46,14 @@ export function blockRow(b, isNew) {
   );
 }
 
-export function deviceRows(devices) {
+/** `chips`: metadata values shown per device (the overview has room for one). */
+export function deviceRows(devices, chips = 3) {
   return devices.map((d) =>
     h(
       "tr",
       { "data-device": d.id },
       h("td", {}, h("a", { class: "mono", href: `#/devices/${d.id}`, title: d.id }, short(d.id, 8))),
-      h("td", {}, Object.entries(d.metadata).slice(0, 3).map(([k, v]) => h("span", { class: "chip", title: k }, v))),
+      h("td", {}, Object.entries(d.metadata).slice(0, chips).map(([k, v]) => h("span", { class: "chip", title: k }, v))),
       h("td", {}, statusPill(d.status, d.lastReading?.receivedAtMs)),
       h("td", { class: "muted", "data-time": d.lastReading?.receivedAtMs ?? "" }, ago(d.lastReading?.receivedAtMs)),
       h("td", { class: "num" }, d.lastSequence < 0 ? "—" : fmtInt(d.lastSequence)),
@@ -61,7 +62,7 @@ export function deviceRows(devices) {
   );
 }
 
-export const deviceHeaders = ["Device", "Metadata", "Status", "Last seen", { label: "Sequence", num: true }, { label: "Readings", num: true }];
+export const deviceHeaders = ["Device", "Metadata", "Status", "Last seen", { label: "Seq", num: true }, { label: "Readings", num: true }];
 const blockHeaders = ["Height", "Hash", "Time", { label: "Txs", num: true }, { label: "Readings", num: true }, "Proposer"];
 
 /** Re-renders every "x s ago" cell once a second. */
@@ -95,7 +96,7 @@ export async function renderNetwork(view, _params, ctx) {
   };
   const renderValidators = () =>
     mount(validatorsBody, table(["#", "Validator", { label: "Power", num: true }, { label: "Votes", num: true }, { label: "Self-stake", num: true }, { label: "Blocks", num: true }, "Endpoint", "Signed head"], validatorRows(state.validators)));
-  const renderDevices = () => mount(devicesBody, table(deviceHeaders, deviceRows(state.devices), "No devices enrolled"));
+  const renderDevices = () => mount(devicesBody, table(deviceHeaders, deviceRows(state.devices, 1), "No devices enrolled"));
 
   renderStats();
   renderValidators();
