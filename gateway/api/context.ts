@@ -23,6 +23,11 @@ export interface ApiDeps {
   chain: Chain;
   mempool: Mempool;
   consensus: ConsensusSource;
+  /**
+   * Admits a transaction (throws the mempool's TxRejected). Default: this gateway's mempool only;
+   * under PBFT pass ConsensusNode.submitTx, which also gossips it to the other validators.
+   */
+  submitTx?: (bytes: Uint8Array) => unknown;
   /** This gateway's validator / gateway id, shown by /v1/health. */
   nodeId?: Uint8Array;
   ingest?: IngestStatus;
@@ -37,6 +42,7 @@ export interface ApiContext {
   chain: Chain;
   mempool: Mempool;
   consensus: ConsensusSource;
+  submitTx: (bytes: Uint8Array) => unknown;
   nodeId: Uint8Array | undefined;
   ingest: IngestStatus | undefined;
   metrics: GatewayMetrics;

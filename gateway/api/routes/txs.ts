@@ -93,7 +93,7 @@ export function txRoutes(ctx: ApiContext): RouteSpec[] {
         const onChain = ctx.queries.tx(id);
         if (onChain) throw new ApiError(409, "TX_FINALIZED", `transaction ${toHex(id)} is already in block ${onChain.height}`);
         try {
-          ctx.mempool.add(bytes, ctx.clock());
+          ctx.submitTx(bytes);
         } catch (e) {
           if (!(e instanceof TxRejected)) throw e;
           const retry = busyCodes.has(e.code) ? Math.ceil(ctx.chain.params().blockIntervalMs / 1000) : undefined;
