@@ -2,8 +2,11 @@
 // slip.ts) in is a 'message' event, each `send` goes out as one frame. A serial line has one peer,
 // so the address is the port's path and the port number 0. If the port closes under us (a USB
 // adapter unplugged), it is reopened with a capped back-off; frames meanwhile are dropped, as a
-// radio would drop them, and the device's CoAP retransmission covers the gap.
+// radio would drop them, and the device's CoAP retransmission covers the gap. A hang-up is not
+// always reported on the open descriptor (a pty whose other end went away often is not), so a
+// watchdog also checks that the path still names the device that was opened.
 import { EventEmitter } from "node:events";
+import { stat, statSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { SerialPort } from "serialport";
 import type { Logger } from "pino";
@@ -17,6 +20,8 @@ export interface SerialSocketOptions {
   /** Bytes waiting to be written beyond which new frames are dropped. */
   writeQueueBytesMax: number;
   reopenDelayMsMax: number;
+  /** How often the watchdog checks that the path still names the opened device. */
+  watchdogMs?: number;
 }
 
 export interface SerialStats {
@@ -34,6 +39,9 @@ export class SerialSocket extends EventEmitter {
   private closed = false;
   private reopenTimer: NodeJS.Timeout | undefined;
   private reopenDelayMs = 100;
+  /** Device number the path resolved to when the port was opened. */
+  private openedRdev = -1;
+  private readonly watchdog: NodeJS.Timeout;
   private readonly counts = { framesOut: 0, framesDropped: 0, reopens: 0 };
 
   private constructor(
@@ -42,6 +50,20 @@ export class SerialSocket extends EventEmitter {
   ) {
     super();
     this.decoder = new SlipDecoder(options.frameBytesMax, (frame) => this.emit("message", frame, this.address()));
+    this.watchdog = setInterval(() => this.checkLine(), options.watchdogMs ?? 1_000);
+    this.watchdog.unref();
+  }
+
+  private checkLine(): void {
+    const port = this.port;
+    if (!port || this.closed) return;
+    stat(this.options.path, (err, st) => {
+      if (port !== this.port || (!err && st.rdev === this.openedRdev)) return;
+      // The line is gone (or replaced): drop the stale descriptor and go through the reopen path.
+      port.removeAllListeners("close");
+      port.close(() => {});
+      this.onClosed();
+    });
   }
 
   /** Opens the port; rejects if it cannot be opened at start (a wrong path is a config error). */
@@ -58,6 +80,11 @@ export class SerialSocket extends EventEmitter {
         if (err) return reject(err);
         this.port = port;
         this.reopenDelayMs = 100;
+        try {
+          this.openedRdev = statSync(this.options.path).rdev;
+        } catch {
+          this.openedRdev = -1; // vanished already: the watchdog reopens it
+        }
         port.on("data", (chunk: Buffer) => this.decoder.push(chunk));
         port.on("error", (e: Error) => this.log.warn({ err: e, path: this.options.path, code: "SERIAL_ERROR" }, "serial port error"));
         port.on("close", () => this.onClosed());
@@ -68,7 +95,7 @@ export class SerialSocket extends EventEmitter {
 
   private onClosed(): void {
     this.port = undefined;
-    if (this.closed) return;
+    if (this.closed || this.reopenTimer) return;
     this.log.warn({ path: this.options.path, code: "SERIAL_CLOSED" }, "serial port closed; reopening");
     this.scheduleReopen();
   }
@@ -113,6 +140,7 @@ export class SerialSocket extends EventEmitter {
 
   close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.watchdog);
     if (this.reopenTimer) clearTimeout(this.reopenTimer);
     const port = this.port;
     return new Promise((resolve) => (port?.isOpen ? port.close(() => resolve()) : resolve()));
