@@ -58,7 +58,7 @@ export class TxGossip {
 
   /** True when the transaction is new. */
   private markSeen(tx: Uint8Array): boolean {
-    const key = createHash("sha256").update(tx).digest("latin1");
+    const key = createHash("sha256").update(tx).digest("base64");
     if (this.seen.has(key)) return false;
     if (this.seen.size >= this.seenMax) this.seen.delete(this.seen.keys().next().value!);
     this.seen.set(key, true);

@@ -1,0 +1,225 @@
+// A gateway's consensus side as a running service: the Replica over the real chain (ChainAdapter),
+// the TCP mesh (gateway/p2p/network.ts), the consensus WAL file, timers, transaction gossip and,
+// when ingest is wired, the reading feed. This file is the only one with I/O; it delivers frames
+// and timers to the replica and carries out its actions in order (persist before sending).
+//
+//   const node = await startConsensusNode({ dataDir, identity, chain, mempool, listen: { host, port },
+//                                          peers: [{ host, port }], log, readings: ingest.store });
+//   node.submitTx(bytes);   // API transactions: admitted here, gossiped to the next proposers
+//   await node.close();
+import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+import { signEd25519, toHex } from "../../shared/ed25519.ts";
+import type { DecodedTx } from "../../shared/tx.ts";
+import type { Chain, ChainHead, PendingBlock } from "../chain/chain.ts";
+import type { Identity } from "../chain/keyfile.ts";
+import type { Mempool } from "../chain/mempool.ts";
+import type { PendingReadingSource } from "../chain/producer.ts";
+import { decodeEnvelope, encodeEnvelope, envelopeKind } from "../p2p/envelope.ts";
+import { TxGossip } from "../p2p/gossip.ts";
+import { P2pNetwork, type PeerAddress } from "../p2p/network.ts";
+import type { P2pOptions } from "../p2p/options.ts";
+import type { SyncOptions } from "../sync/options.ts";
+import { ChainAdapter } from "./chain-adapter.ts";
+import { ConsensusError } from "./errors.ts";
+import type { ConsensusOptions } from "./options.ts";
+import { ReadingFeed, readingFeedDefaults, type ReadingFeedOptions } from "./reading-feed.ts";
+import { Replica, type ReplicaAction, type ReplicaTimer } from "./replica.ts";
+import { decodeWal } from "./wal.ts";
+import { FileWalStore } from "./wal-file.ts";
+
+export interface ConsensusNodeConfig {
+  /** The gateway's data directory: consensus.wal is written here (chain.sqlite is the chain's). */
+  dataDir: string;
+  /** The gateway's validator key (gateway/chain/keyfile.ts). */
+  identity: Identity;
+  chain: Chain;
+  mempool: Mempool;
+  listen: { host: string; port: number };
+  /** Bootstrap addresses; validators' endpoints from the chain are dialled as well. */
+  peers: PeerAddress[];
+  log: Logger;
+  /** Ingest's pending store: accepted readings become batch transactions. */
+  readings?: PendingReadingSource;
+  readingFeed?: Partial<ReadingFeedOptions>;
+  consensus?: Partial<ConsensusOptions>;
+  sync?: Partial<SyncOptions>;
+  p2p?: Partial<P2pOptions>;
+  statusIntervalMs?: number;
+  /** Own pending transactions are gossiped again this often. */
+  regossipIntervalMs?: number;
+  /** Called for every decided height: by this node's consensus or by block sync. */
+  onDecided?: (height: number, via: "consensus" | "sync") => void;
+  /** Called after every finalized block (after the feed marked its readings). */
+  onFinalized?: (head: ChainHead, pending: PendingBlock) => void;
+  /** A broken invariant: default logs and rethrows, which ends the process (never sign on bad state). */
+  onFatal?: (e: unknown) => void;
+}
+
+export interface ConsensusNode {
+  readonly address: AddressInfo;
+  readonly replica: Replica;
+  readonly network: P2pNetwork;
+  /** Admits a transaction to the local mempool and gossips it. Throws the mempool's TxRejected. */
+  submitTx(bytes: Uint8Array): DecodedTx;
+  status(): { height: number; round: number; peers: string[]; validator: boolean; walWrites: number; decidedByConsensus: number; decidedBySync: number };
+  close(): Promise<void>;
+}
+
+export async function startConsensusNode(c: ConsensusNodeConfig): Promise<ConsensusNode> {
+  if (c.chain.chainId === "") throw new ConsensusError("NODE_CONFIG", "the chain has no id: open it from its genesis file first");
+  const log = c.log.child({ subsystem: "consensus", node: toHex(c.identity.id).slice(0, 8) });
+  const wal = new FileWalStore(c.dataDir);
+  const timers = new Map<ReplicaTimer, NodeJS.Timeout>();
+  let closed = false;
+  let feed: ReadingFeed | undefined;
+  const stats = { decidedByConsensus: 0, decidedBySync: 0 };
+  const adapter = new ChainAdapter(c.chain, c.mempool, {
+    onCommitted: (head, pending) => {
+      feed?.onCommitted(head, pending);
+      c.onFinalized?.(head, pending);
+    },
+  });
+  const signer = { id: c.identity.id, publicKey: c.identity.publicKey, sign: (m: Uint8Array) => signEd25519(c.identity.key, m) };
+  const replica = new Replica({ app: adapter, signer, log, consensus: c.consensus, sync: c.sync, statusIntervalMs: c.statusIntervalMs });
+  const fatal = (e: unknown) => {
+    log.fatal({ err: (e as Error).message, stack: (e as Error).stack }, "consensus invariant broken; stopping");
+    if (c.onFatal) c.onFatal(e);
+    else setImmediate(() => {
+      throw e;
+    });
+  };
+  const run = (actions: ReplicaAction[]) => {
+    for (const a of actions) {
+      if (closed) return;
+      switch (a.kind) {
+        case "persist":
+          wal.save(a.bytes);
+          break;
+        case "broadcast":
+          network.broadcast(a.bytes);
+          break;
+        case "send":
+          network.send(a.to, a.bytes);
+          break;
+        case "timer":
+          arm(a.timer, a.atMs, a.height, a.round);
+          break;
+        case "decided":
+          log.debug({ height: a.height, round: a.round, via: a.via }, "decided");
+          stats[a.via === "sync" ? "decidedBySync" : "decidedByConsensus"]++;
+          c.onDecided?.(a.height, a.via);
+          break;
+        case "evidence":
+          log.warn({ height: a.evidence.height, round: a.evidence.round, kind: a.evidence.kind, validator: toHex(a.evidence.publicKey) }, "double signature evidence pooled");
+          break;
+      }
+    }
+  };
+  const guarded = (fn: () => ReplicaAction[]) => {
+    if (closed) return;
+    try {
+      run(fn());
+    } catch (e) {
+      fatal(e);
+    }
+  };
+  const arm = (timer: ReplicaTimer, atMs: number, height: number, round: number) => {
+    clearTimeout(timers.get(timer));
+    const t = setTimeout(() => guarded(() => replica.timer(timer, height, round, Date.now())), Math.max(0, atMs - Date.now()));
+    timers.set(timer, t);
+  };
+  const gossip = new TxGossip(
+    {
+      selfId: toHex(c.identity.id),
+      upcomingProposers: (count) => {
+        const v = replica.core.validators;
+        const h = replica.core.height;
+        return Array.from({ length: Math.min(count, v.n) }, (_, i) => v.idHex[v.proposer(h + i, 0)]);
+      },
+      send: (peer, tx) => network.send(peer, encodeEnvelope({ kind: "tx", bytes: tx })),
+      admit: (tx) => {
+        try {
+          c.mempool.add(tx, Date.now());
+          return true;
+        } catch {
+          return false;
+        }
+      },
+    },
+    c.p2p?.gossipSeenMax ?? 100_000,
+    c.p2p?.gossipProposersAhead ?? 3,
+  );
+  const network: P2pNetwork = new P2pNetwork(
+    { chainId: c.chain.chainId, publicKey: c.identity.publicKey, privateKey: c.identity.key },
+    {
+      peerUp: (id) => guarded(() => replica.peerConnected(id, Date.now())),
+      peerDown: (id) => replica.peerDisconnected(id),
+      frame: (id, bytes) => {
+        // [kind, body] starts 0x82 <kind>: transactions go to gossip, the rest to the replica.
+        if (bytes[0] === 0x82 && bytes[1] === envelopeKind.tx) return gossipFrame(id, bytes);
+        guarded(() => replica.receive(id, bytes, Date.now()));
+      },
+    },
+    log,
+    c.p2p,
+  );
+  const gossipFrame = (id: string, bytes: Uint8Array) => {
+    try {
+      const e = decodeEnvelope(bytes, network.options.frameBytesMax);
+      if (e.kind === "tx") gossip.fromPeer(id, e.bytes);
+    } catch (err) {
+      log.debug({ peer: id, err: (err as Error).message }, "tx frame dropped");
+    }
+  };
+  const address = await network.listen(c.listen.host, c.listen.port);
+  for (const p of c.peers) network.dial(p);
+  dialValidators(c.chain, network, c.identity);
+  if (c.readings) feed = new ReadingFeed(c.chain, c.mempool, c.identity, c.readings, (tx) => gossip.local(tx), log, { ...readingFeedDefaults, ...c.readingFeed });
+  const saved = wal.load();
+  guarded(() => replica.start(Date.now(), saved ? decodeWal(saved, c.consensus?.blockBytesMax ?? 8 << 20) : undefined));
+  const interval = Math.max(50, Math.floor(c.chain.params().blockIntervalMs / 2));
+  const ticker = setInterval(() => {
+    try {
+      feed?.tick(Date.now());
+    } catch (e) {
+      log.error({ err: (e as Error).message }, "reading feed failed; retrying next tick");
+    }
+  }, interval);
+  const own = toHex(c.identity.id);
+  const regossip = setInterval(() => {
+    gossip.resend(c.mempool.take(256).filter((tx) => toHex(tx.authorId) === own).map((tx) => tx.bytes));
+    dialValidators(c.chain, network, c.identity);
+  }, c.regossipIntervalMs ?? 2000);
+  log.info({ address, peers: c.peers, height: c.chain.head().height + 1 }, "consensus node started");
+  return {
+    address,
+    replica,
+    network,
+    submitTx(bytes) {
+      const tx = c.mempool.add(bytes, Date.now());
+      gossip.local(bytes);
+      return tx;
+    },
+    status: () => ({ height: replica.core.height, round: replica.core.round, peers: network.connectedPeers(), validator: replica.core.validators.indexOf(own) >= 0, walWrites: wal.writes, ...stats }),
+    async close() {
+      closed = true;
+      clearInterval(ticker);
+      clearInterval(regossip);
+      for (const t of timers.values()) clearTimeout(t);
+      await network.close();
+      log.info({ height: c.chain.head().height }, "consensus node stopped");
+    },
+  };
+}
+
+/** Dials the endpoints the chain lists for the current validators ("host:port"), other than ours. */
+function dialValidators(chain: Chain, network: P2pNetwork, me: Identity): void {
+  const state = chain.state();
+  for (const v of chain.validators().validators) {
+    if (Buffer.compare(v.id, me.id) === 0) continue;
+    const endpoint = state.candidate(v.id)?.endpoint;
+    const m = endpoint ? /^(.+):(\d{1,5})$/.exec(endpoint) : null;
+    if (m) network.dial({ host: m[1], port: Number(m[2]) });
+  }
+}
