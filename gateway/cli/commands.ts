@@ -2,7 +2,10 @@
 // import and one line: `mote gateway …` today, `mote chain …`, `mote device …` and others later.
 import type { Command } from "commander";
 import { registerGatewayCommands } from "./gateway-command.ts";
+import { registerNetCommands } from "./net-command.ts";
+import { registerChainCommands } from "./chain-commands.ts";
+import { registerDeviceCommands } from "./device-commands.ts";
 
 export type RegisterCommands = (program: Command) => void;
 
-export const commandGroups: RegisterCommands[] = [registerGatewayCommands];
+export const commandGroups: RegisterCommands[] = [registerNetCommands, registerGatewayCommands, registerDeviceCommands, registerChainCommands];

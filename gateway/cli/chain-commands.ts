@@ -1,0 +1,122 @@
+// Chain commands over a gateway's API: status, blocks, readings, staking, voting, raw transactions.
+import type { Command } from "commander";
+import { readFileSync } from "node:fs";
+import { fromHex } from "../../shared/ed25519.ts";
+import { MoteError } from "../../shared/errors.ts";
+import { ApiClient, defaultApiUrl } from "./api-client.ts";
+import { ago, printFields, printJson, printTable } from "./output.ts";
+import { submitTx, waitFinalized } from "./tx-author.ts";
+
+interface Common {
+  api: string;
+  json?: boolean;
+}
+
+export const apiOption = ["--api <url>", "the gateway API (or MOTE_API)", defaultApiUrl] as const;
+
+function idArg(hex: string, bytes: number, what: string): Uint8Array {
+  if (!new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(hex)) throw new MoteError("BAD_ARGUMENT", `"${hex}" is not a ${what}: give its ${bytes * 2} hex digits`);
+  return fromHex(hex.toLowerCase());
+}
+
+function amountArg(s: string): bigint {
+  if (!/^[1-9][0-9]*$/.test(s)) throw new MoteError("BAD_ARGUMENT", `"${s}" is not an amount: give a positive whole number`);
+  return BigInt(s);
+}
+
+async function report(api: ApiClient, o: { wait?: boolean }, sent: { id: string; kind: string; nonce: number }): Promise<void> {
+  console.log(`${sent.kind} transaction ${sent.id} submitted (nonce ${sent.nonce})`);
+  if (o.wait !== false) console.log(`finalized in block ${await waitFinalized(api, sent.id)}`);
+}
+
+export function registerChainCommands(program: Command): void {
+  program
+    .command("status")
+    .description("the gateway's view of the chain: head, finality, consensus, validators")
+    .option(...apiOption)
+    .option("--json", "print JSON")
+    .action(async (o: Common) => {
+      const api = new ApiClient(o.api);
+      const [head, validators, health] = await Promise.all([api.get("v1/head"), api.get("v1/validators"), api.get("v1/health").catch((e) => ({ status: "unhealthy", reason: e.message }))]);
+      if (o.json) return printJson({ head, validators, health });
+      printFields({
+        chain: head.chainId,
+        height: `${head.height} (${ago(head.timeMs)})`,
+        finalized: head.finalizedHeight,
+        finality: `${head.finality.mode}, last ${head.finality.lastMs ?? "-"} ms, mean ${head.finality.meanMs ?? "-"} ms`,
+        "state root": head.stateRoot,
+        epoch: `${validators.epoch} (next at block ${validators.nextEpochAtHeight})`,
+        health: health.status ?? "ok",
+      });
+      printTable(["validator", "power", "votes", "self-stake", "blocks", "endpoint"], validators.validators.map((v: any) => [v.id, v.power, v.votes, v.selfStake, v.blocksProduced, v.endpoint]));
+    });
+
+  const block = program.command("block").description("finalized blocks");
+  block
+    .command("show <heightOrHash>")
+    .description("a block's header, certificate and transactions")
+    .option(...apiOption)
+    .option("--json", "print JSON")
+    .action(async (id: string, o: Common) => {
+      const b = await new ApiClient(o.api).get(`v1/blocks/${encodeURIComponent(id)}`);
+      if (o.json) return printJson(b);
+      printFields({ height: b.height, hash: b.hash, previous: b.previousHash, time: new Date(b.timeMs).toISOString(), proposer: b.proposer, "state root": b.stateRoot, "tx root": b.txRoot, transactions: b.txs?.length ?? b.txCount });
+      if (b.txs?.length) printTable(["tx", "kind", "author", "readings"], b.txs.map((t: any) => [t.id, t.kind, t.author, t.readings ?? "-"]));
+    });
+
+  const reading = program.command("reading").description("finalized device readings");
+  reading
+    .command("list <deviceId>")
+    .description("a device's readings in a time range, oldest first")
+    .option(...apiOption)
+    .option("--since <iso|ms>", "from this time (default: 1 hour ago)")
+    .option("--until <iso|ms>", "up to this time (default: now)")
+    .option("--limit <n>", "at most this many", "50")
+    .option("--json", "print JSON")
+    .action(async (deviceId: string, o: Common & { since?: string; until?: string; limit: string }) => {
+      idArg(deviceId, 16, "device id");
+      const time = (s: string | undefined, d: number) => (s === undefined ? d : /^\d+$/.test(s) ? Number(s) : Date.parse(s));
+      const from = time(o.since, Date.now() - 3_600_000);
+      const to = time(o.until, Date.now());
+      if (!Number.isFinite(from) || !Number.isFinite(to)) throw new MoteError("BAD_ARGUMENT", "--since/--until take an ISO date or Unix milliseconds");
+      const page = await new ApiClient(o.api).get(`v1/devices/${deviceId}/readings?from=${from}&to=${to}&limit=${Number(o.limit)}`);
+      if (o.json) return printJson(page);
+      printTable(["seq", "received", "block", "gateway", "values"], page.readings.map((r: any) => [r.sequence, new Date(r.receivedAtMs).toISOString(), r.height, r.gatewayId, r.records.map((x: any) => `${x.name}=${x.value ?? x.stringValue ?? x.boolValue}${x.unit ? ` ${x.unit}` : ""}`).join(", ")]));
+      if (page.next) console.log(`more: --since ${page.next}`);
+    });
+
+  program
+    .command("stake <amount>")
+    .description("bond tokens from the key's balance as stake (weighs its votes for validators)")
+    .requiredOption("--key <file>", "the account's key file")
+    .option(...apiOption)
+    .option("--no-wait", "do not wait for finality")
+    .action(async (amount: string, o: Common & { key: string; wait?: boolean }) => {
+      const api = new ApiClient(o.api);
+      await report(api, o, await submitTx(api, o.key, { kind: "stake", amount: amountArg(amount) }));
+    });
+
+  program
+    .command("vote <candidateIds...>")
+    .description("vote, with the key's stake, for delegate candidates (replaces its previous vote)")
+    .requiredOption("--key <file>", "the account's key file")
+    .option(...apiOption)
+    .option("--no-wait", "do not wait for finality")
+    .action(async (ids: string[], o: Common & { key: string; wait?: boolean }) => {
+      const candidates = ids.map((h) => idArg(h, 16, "candidate id")).sort(Buffer.compare);
+      const api = new ApiClient(o.api);
+      await report(api, o, await submitTx(api, o.key, { kind: "vote", candidates }));
+    });
+
+  const tx = program.command("tx").description("raw transactions");
+  tx.command("send <file>")
+    .description("submit a signed transaction (shared/tx.ts encoding) from a binary file, or hex with --hex")
+    .option("--hex", "the file holds hex text")
+    .option(...apiOption)
+    .action(async (file: string, o: Common & { hex?: boolean }) => {
+      const raw = readFileSync(file);
+      const hex = o.hex ? raw.toString("utf8").trim() : raw.toString("hex");
+      const accepted = await new ApiClient(o.api).post("v1/txs", { tx: hex, encoding: "hex" });
+      console.log(`transaction ${accepted.id} accepted into the mempool`);
+    });
+}
