@@ -35,6 +35,15 @@ export function verifyEd25519(key: KeyObject, message: Uint8Array, signature: Ui
   return verify(null, message, key, signature);
 }
 
+/**
+ * The same rule as verifyEd25519, on libuv's thread pool: node:crypto's verify with a callback runs
+ * OpenSSL off the event loop, so a gateway verifies on every core while its main thread parses CoAP.
+ */
+export function verifyEd25519Async(key: KeyObject, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  if (signature.length !== 64) return Promise.resolve(false);
+  return new Promise((resolve) => verify(null, message, key, signature, (err, ok) => resolve(!err && ok)));
+}
+
 /** Bounded cache of parsed public keys, keyed by their raw bytes. */
 export class PublicKeyCache {
   private readonly keys = new Map<string, KeyObject>();

@@ -7,7 +7,7 @@
 // gets the same 2.01 again, never a second record; if it is still being committed, the duplicate
 // waits for that same commit. Everything else raises IngestError with its CoAP code.
 import type { Logger } from "pino";
-import { PublicKeyCache, toHex } from "../../shared/ed25519.ts";
+import { PublicKeyCache, toHex, verifyEd25519Async } from "../../shared/ed25519.ts";
 import { ReadingError } from "../../shared/errors.ts";
 import { decodeReading, readingBytesMax, readingDigest, sigStructure, type SignedReading } from "../../shared/reading.ts";
 import type { DeviceRegistry } from "../devices/registry.ts";
@@ -20,7 +20,6 @@ import type { IngestOptions } from "./options.ts";
 import type { PendingStore } from "./pending-store.ts";
 import { TokenBucket } from "./rate-limit.ts";
 import { ReplayWindow } from "./replay-window.ts";
-import { verifyEd25519Async } from "./verify-async.ts";
 
 export type IngestOutcome = { kind: "accepted" | "duplicate"; deviceId: Uint8Array; sequence: number; batchId: number };
 

@@ -22,7 +22,9 @@ const coapMessage = fc.record({
   withOption: fc.boolean(),
 });
 
-function encodeCoap(m: fc.RecordValue<any>): Uint8Array {
+type CoapFields = { type: string; code: string; messageId: number; token: Uint8Array; payload: Uint8Array; withOption: boolean };
+
+function encodeCoap(m: CoapFields): Uint8Array {
   const flags = { confirmable: m.type === "confirmable", reset: m.type === "reset", ack: m.type === "ack" };
   const empty = m.code === "0.00";
   return new Uint8Array(

@@ -62,7 +62,7 @@ describe("firmware.wasm", () => {
     expect(shape.text).not.toMatch(/\bmemory\.grow\b/);
     // Not even memory.size: WAMR treats a module that reads its size as one that may grow.
     expect(shape.text).not.toMatch(/\bmemory\.size\b/);
-    const module = new WebAssembly.Module(bytes);
+    const module = new WebAssembly.Module(new Uint8Array(bytes));
     expect(WebAssembly.Module.imports(module).some((i) => i.kind === "memory")).toBe(false);
   });
 

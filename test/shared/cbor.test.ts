@@ -32,7 +32,7 @@ describe("RFC 8949 Appendix A", () => {
   });
 });
 
-const cborValue: fc.Arbitrary<CborValue> = fc.letrec((tie) => ({
+const cborValue = fc.letrec<{ value: CborValue }>((tie) => ({
   value: fc.oneof(
     { depthSize: "small" },
     fc.integer(),
