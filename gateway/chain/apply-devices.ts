@@ -27,6 +27,7 @@ export function applyEnroll(state: State, tx: DecodedTx, body: Body<"enrollDevic
     enrolledHeight: ctx.height,
     readings: 0,
     evidence: 0,
+    logFrontier: [],
   });
 }
 

@@ -16,6 +16,7 @@ import { decodeReading, readingDigest, verifyReading, type SignedReading } from 
 import type { DecodedTx, TxBody } from "../../shared/tx.ts";
 import type { IndexedReading, TxContext } from "./context.ts";
 import { reject } from "./errors.ts";
+import { logAppend, readingLeafData, type LogNode } from "./device-log.ts";
 import { deviceStatus, type Device } from "./records.ts";
 import type { State } from "./state.ts";
 
@@ -73,7 +74,6 @@ export function checkReadingBatch(state: State, tx: DecodedTx, body: BatchBody, 
     }
     if (receivedAtMs > horizonMs) reject("READING_FROM_FUTURE", `reading ${i}: received at ${receivedAtMs} ms, after the block time ${ctx.timeMs} ms plus drift`, i);
     entry.device.lastSequence = reading.sequence;
-    entry.device.readings += 1;
     readings.push({ reading, digest: readingDigest(bytes), receivedAtMs });
   }
   if (!ctx.signaturesVerified(tx)) verifyBatchSignatures(tx, body, readings, devices, ctx);
@@ -90,14 +90,20 @@ function verifyBatchSignatures(tx: DecodedTx, body: BatchBody, readings: Checked
   });
 }
 
-/** Applies a checked batch: one state record per reading, devices' last sequences advanced. */
-export function applyReadingBatch(state: State, tx: DecodedTx, body: BatchBody, ctx: TxContext): IndexedReading[] {
+/** Applies a checked batch: each reading appended to its device's log, last sequences advanced. */
+export function applyReadingBatch(state: State, tx: DecodedTx, body: BatchBody, ctx: TxContext): { readings: IndexedReading[]; logNodes: LogNode[] } {
   const checked = checkReadingBatch(state, tx, body, ctx);
-  const out: IndexedReading[] = [];
+  const readings: IndexedReading[] = [];
+  const logNodes: LogNode[] = [];
   checked.readings.forEach((r, position) => {
-    state.setReading(r.reading.deviceId, r.reading.sequence, { digest: r.digest, height: ctx.height, gatewayId: tx.authorId, receivedAtMs: r.receivedAtMs });
-    out.push({ deviceId: r.reading.deviceId, sequence: r.reading.sequence, digest: r.digest, receivedAtMs: r.receivedAtMs, position });
+    const { device } = checked.devices.get(toHex(r.reading.deviceId))!;
+    const record = { sequence: r.reading.sequence, digest: r.digest, height: ctx.height, gatewayId: tx.authorId, receivedAtMs: r.receivedAtMs };
+    const appended = logAppend(r.reading.deviceId, device.logFrontier, device.readings, readingLeafData(record));
+    device.logFrontier = appended.frontier;
+    device.readings += 1;
+    logNodes.push(...appended.nodes);
+    readings.push({ deviceId: r.reading.deviceId, sequence: r.reading.sequence, digest: r.digest, receivedAtMs: r.receivedAtMs, position });
   });
   for (const { id, device } of checked.devices.values()) state.setDevice(id, device);
-  return out;
+  return { readings, logNodes };
 }

@@ -6,6 +6,7 @@ import { applyEnroll, applyReport, applyRevoke } from "./apply-devices.ts";
 import { applyReadingBatch } from "./apply-readings.ts";
 import { applyParamVote, applyRegisterCandidate, applyStake, applyTransfer, applyUnstake, applyVote } from "./apply-staking.ts";
 import type { IndexedReading, TxContext, TxEffects } from "./context.ts";
+import type { LogNode } from "./device-log.ts";
 import { reject } from "./errors.ts";
 import type { ChainParams } from "./params.ts";
 import type { State } from "./state.ts";
@@ -40,6 +41,7 @@ export function applyTx(state: State, tx: DecodedTx, ctx: TxContext): TxEffects 
   author.balance -= tx.fee;
   fork.setAccount(tx.authorId, author);
   let readings: IndexedReading[] = [];
+  let logNodes: LogNode[] = [];
   const body = tx.body;
   switch (body.kind) {
     case "transfer":
@@ -64,7 +66,7 @@ export function applyTx(state: State, tx: DecodedTx, ctx: TxContext): TxEffects 
       applyRevoke(fork, tx, body);
       break;
     case "readingBatch":
-      readings = applyReadingBatch(fork, tx, body, ctx);
+      ({ readings, logNodes } = applyReadingBatch(fork, tx, body, ctx));
       break;
     case "reportDevice":
       applyReport(fork, tx, body, ctx);
@@ -76,5 +78,5 @@ export function applyTx(state: State, tx: DecodedTx, ctx: TxContext): TxEffects 
       return reject("TX_UNKNOWN_TYPE", `transaction kind ${(body as { kind: string }).kind} has no transition`);
   }
   state.merge(fork);
-  return { fee: tx.fee, readings };
+  return { fee: tx.fee, readings, logNodes };
 }

@@ -79,7 +79,7 @@ export class Chain {
     if (!stored) {
       const header = encodeHeader(g.header);
       const body = encodeBody({ txs: [], lastCommit: null });
-      store.commitBlock({ height: 0, hash, previousHash: g.header.previousHash, timeMs: g.header.timeMs, header, body, certificate: null, stateRoot: g.header.stateRoot, stateWrites: g.stateWrites, nodeWrites: g.nodeWrites, index: { txs: [], readings: [] } });
+      store.commitBlock({ height: 0, hash, previousHash: g.header.previousHash, timeMs: g.header.timeMs, header, body, certificate: null, stateRoot: g.header.stateRoot, stateWrites: g.stateWrites, nodeWrites: g.nodeWrites, logNodes: [], index: { txs: [], readings: [] } });
     } else if (Buffer.compare(stored.hash, hash) !== 0) {
       throw new BlockError("GENESIS_MISMATCH", `${store.path} holds chain ${toHex(stored.hash)} but this genesis file gives ${toHex(hash)}; use the network's genesis file or another data directory`);
     }
@@ -194,6 +194,7 @@ export class Chain {
       stateRoot: h.stateRoot,
       stateWrites: e.stateWrites,
       nodeWrites: e.nodeWrites,
+      logNodes: e.logNodes,
       index: indexRows(e.txs, e.readings),
     });
     this.headCache = this.readHead();

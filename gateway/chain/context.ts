@@ -5,6 +5,7 @@ import type { KeyObject } from "node:crypto";
 import { toHex } from "../../shared/ed25519.ts";
 import type { DecodedTx } from "../../shared/tx.ts";
 import { PublicKeyCache } from "../../shared/ed25519.ts";
+import type { LogNode } from "./device-log.ts";
 import type { ChainParams } from "./params.ts";
 import type { ValidatorSet } from "./records.ts";
 
@@ -48,6 +49,8 @@ export interface IndexedReading {
 export interface TxEffects {
   fee: bigint;
   readings: IndexedReading[];
+  /** Device log nodes its readings appended (stored with the block, outside the state tree). */
+  logNodes: LogNode[];
 }
 
 /** Cache key of a verified transaction: its id and its signature determine its bytes exactly. */

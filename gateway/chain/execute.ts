@@ -15,6 +15,7 @@ import { applyTx } from "./apply-tx.ts";
 import { blockVersion, txRootOf, type BlockHeader } from "./block.ts";
 import { certificateHash } from "./certificate.ts";
 import type { IndexedReading, KeyCache, TxContext } from "./context.ts";
+import type { LogNode } from "./device-log.ts";
 import { endEpoch, isEpochEnd, payProposer, releaseUnbonding } from "./dpos.ts";
 import { BlockError, TxRejected } from "./errors.ts";
 import { keyHash, valueHash } from "./keys.ts";
@@ -44,6 +45,8 @@ export interface Execution {
   readings: IndexedReading[][];
   stateWrites: StateWrites;
   nodeWrites: SmtWrites;
+  /** Device log nodes appended by the block's readings. */
+  logNodes: LogNode[];
   /** The set in force for the next block, and the parameters after this one. */
   validators: ValidatorSet;
   params: ChainParams;
@@ -68,6 +71,7 @@ export function executeBlock(store: StateReader & SmtNodeReader, input: Executio
   const txs: DecodedTx[] = [];
   const readings: IndexedReading[][] = [];
   const rejected: Execution["rejected"] = [];
+  const logNodes: LogNode[] = [];
   let fees = 0n;
   let bytes = 0;
   for (const [i, tx] of input.txs.entries()) {
@@ -81,6 +85,7 @@ export function executeBlock(store: StateReader & SmtNodeReader, input: Executio
       bytes += tx.bytes.length;
       txs.push(tx);
       readings.push(effects.readings);
+      for (const n of effects.logNodes) logNodes.push(n);
     } catch (e) {
       if (!(e instanceof TxRejected)) throw e;
       if (input.mode === "validate") throw new BlockError("BLOCK_TX_INVALID", `block ${input.height}, transaction ${i}: ${e.code}: ${e.message}`);
@@ -106,5 +111,5 @@ export function executeBlock(store: StateReader & SmtNodeReader, input: Executio
     stateRoot: root,
     lastCommitHash: certificateHash(input.lastCommit),
   };
-  return { header, txs, rejected, readings, stateWrites, nodeWrites, validators: next, params: new State(state.overlay).params() };
+  return { header, txs, rejected, readings, stateWrites, nodeWrites, logNodes, validators: next, params: new State(state.overlay).params() };
 }

@@ -111,7 +111,7 @@ function buildState(state: State, g: GenesisFile): void {
     const id = deviceIdFromPublicKey(publicKey);
     if (state.device(id)) fail(`devices[${i}] appears twice`);
     const metadata = new Map(Object.entries(d.metadata ?? {}).map(([k, v]) => [k, String(v)]));
-    state.setDevice(id, { owner: hexBytes(d.owner, 16, `devices[${i}].owner`), publicKey, status: deviceStatus.active, lastSequence: -1, metadata, ttlDays: d.ttlDays ?? 0, enrolledHeight: 0, readings: 0, evidence: 0 });
+    state.setDevice(id, { owner: hexBytes(d.owner, 16, `devices[${i}].owner`), publicKey, status: deviceStatus.active, lastSequence: -1, metadata, ttlDays: d.ttlDays ?? 0, enrolledHeight: 0, readings: 0, evidence: 0, logFrontier: [] });
   });
   const validators = electValidators(state, params, 0);
   if (validators.length === 0) fail("no candidate is electable: give at least one candidate stake and votes");

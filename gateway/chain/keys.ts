@@ -20,7 +20,6 @@ export const stateKey = {
   account: (id: Uint8Array) => `account/${toHex(id)}`,
   candidate: (id: Uint8Array) => `candidate/${toHex(id)}`,
   device: (id: Uint8Array) => `device/${toHex(id)}`,
-  reading: (deviceId: Uint8Array, sequence: number) => `reading/${toHex(deviceId)}/${sequence}`,
   /** Stakes that unbond at the start of block `height`. */
   unbonding: (height: number) => `unbonding/${height}`,
   evidence: (deviceId: Uint8Array, index: number) => `evidence/${toHex(deviceId)}/${index}`,

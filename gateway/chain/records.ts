@@ -40,12 +40,16 @@ export interface Device {
   /** Data policy: days a reading's payload is kept before it may be pruned (0 = forever). */
   ttlDays: number;
   enrolledHeight: number;
+  /** Readings on chain: the size of the device's log (device-log.ts). */
   readings: number;
   evidence: number;
+  /** Roots of the perfect subtrees of the device's reading log, largest first (device-log.ts). */
+  logFrontier: Uint8Array[];
 }
 
-/** The chain's record of one reading; the payload itself stays in the block body. */
+/** The chain's record of one reading (a leaf of its device's log); the payload stays in the block body. */
 export interface ReadingRecord {
+  sequence: number;
   digest: Uint8Array; // SHA-256 of the COSE_Sign1
   height: number;
   gatewayId: Uint8Array;
@@ -122,9 +126,9 @@ export const candidateCodec = {
 };
 
 export const deviceCodec = {
-  to: (d: Device): CborValue => [d.owner, d.publicKey, d.status, d.lastSequence, new Map<CborValue, CborValue>(d.metadata), d.ttlDays, d.enrolledHeight, d.readings, d.evidence],
+  to: (d: Device): CborValue => [d.owner, d.publicKey, d.status, d.lastSequence, new Map<CborValue, CborValue>(d.metadata), d.ttlDays, d.enrolledHeight, d.readings, d.evidence, d.logFrontier],
   from: (v: CborValue): Device => {
-    const [owner, publicKey, status, last, metadata, ttl, enrolled, readings, evidence] = arr(v, 9, "device");
+    const [owner, publicKey, status, last, metadata, ttl, enrolled, readings, evidence, frontier] = arr(v, 10, "device");
     invariant(metadata instanceof Map, "device metadata must be a map");
     const s = int(status);
     invariant(s === 1 || s === 2 || s === 3, "device status out of range");
@@ -138,15 +142,8 @@ export const deviceCodec = {
       enrolledHeight: int(enrolled),
       readings: int(readings),
       evidence: int(evidence),
+      logFrontier: list(frontier).map(bytes),
     };
-  },
-};
-
-export const readingCodec = {
-  to: (r: ReadingRecord): CborValue => [r.digest, r.height, r.gatewayId, r.receivedAtMs],
-  from: (v: CborValue): ReadingRecord => {
-    const [digest, height, gatewayId, receivedAtMs] = arr(v, 4, "reading");
-    return { digest: bytes(digest), height: int(height), gatewayId: bytes(gatewayId), receivedAtMs: int(receivedAtMs) };
   },
 };
 

@@ -16,7 +16,6 @@ import {
   evidenceCodec,
   governanceCodec,
   idListCodec,
-  readingCodec,
   unbondingCodec,
   validatorSetCodec,
   type Account,
@@ -24,7 +23,6 @@ import {
   type Device,
   type EvidenceRecord,
   type GovernanceVote,
-  type ReadingRecord,
   type ValidatorSet,
 } from "./records.ts";
 import { paramsFromCbor, paramsToCbor, type ChainParams } from "./params.ts";
@@ -110,15 +108,6 @@ export class State {
   }
   setDevice(id: Uint8Array, d: Device): void {
     this.write(stateKey.device(id), deviceCodec.to(d));
-  }
-
-  reading(deviceId: Uint8Array, sequence: number): ReadingRecord | undefined {
-    return this.read(stateKey.reading(deviceId, sequence), readingCodec.from);
-  }
-  setReading(deviceId: Uint8Array, sequence: number, r: ReadingRecord): void {
-    const key = stateKey.reading(deviceId, sequence);
-    invariant(this.overlay.get(key) === undefined, `reading ${key} is already on chain`);
-    this.write(key, readingCodec.to(r));
   }
 
   evidence(deviceId: Uint8Array, index: number): EvidenceRecord | undefined {

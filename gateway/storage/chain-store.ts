@@ -30,6 +30,8 @@ export interface BlockCommit extends StoredBlock {
   stateWrites: Map<string, Uint8Array | null>;
   /** Sparse Merkle node writes keyed by latin1 position ids (gateway/chain/smt.ts). */
   nodeWrites: Map<string, Uint8Array | null>;
+  /** Device log appends (gateway/chain/device-log.ts). */
+  logNodes: { deviceId: Uint8Array; level: number; index: number; hash: Uint8Array }[];
   index: IndexRows;
 }
 
@@ -57,6 +59,8 @@ export class ChainStore {
       getNode: db.prepare<[Buffer], { body: Buffer }>("SELECT body FROM smt_nodes WHERE id = ?"),
       putNode: db.prepare("INSERT INTO smt_nodes (id, body) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body"),
       delNode: db.prepare("DELETE FROM smt_nodes WHERE id = ?"),
+      putLog: db.prepare("INSERT INTO device_log (device, level, idx, hash) VALUES (?, ?, ?, ?)"),
+      getLog: db.prepare<[Uint8Array, number, number], { hash: Buffer }>("SELECT hash FROM device_log WHERE device = ? AND level = ? AND idx = ?"),
       tip: db.prepare<[], { height: number; hash: Buffer }>("SELECT height, hash FROM blocks ORDER BY height DESC LIMIT 1"),
       block: db.prepare<[number], { height: number; hash: Buffer; previous_hash: Buffer; time_ms: number; header: Buffer; body: Buffer; certificate: Buffer | null }>(
         "SELECT height, hash, previous_hash, time_ms, header, body, certificate FROM blocks WHERE height = ?",
@@ -128,6 +132,12 @@ export class ChainStore {
     return body ?? undefined;
   }
 
+  /** A stored node of a device's reading log (proofs only; execution needs just the frontier). */
+  logNode(deviceId: Uint8Array, level: number, index: number): Uint8Array | undefined {
+    const r = this.q.getLog.get(deviceId, level, index);
+    return r ? u8(r.hash) : undefined;
+  }
+
   // ---- blocks --------------------------------------------------------------------------------
 
   tip(): { height: number; hash: Uint8Array } | undefined {
@@ -166,6 +176,7 @@ export class ChainStore {
         if (body === null) this.q.delNode.run(idBlob);
         else this.q.putNode.run(idBlob, body);
       }
+      for (const n of c.logNodes) this.q.putLog.run(n.deviceId, n.level, n.index, n.hash);
       this.indexWriter.write(c.height, c.index);
       this.q.putMeta.run("state_root", c.stateRoot);
       this.q.putMeta.run("index_height", Buffer.from(String(c.height)));

@@ -48,6 +48,10 @@ export class IndexWriter {
       ),
       txById: db.prepare<[Buffer], { height: number; idx: number; kind: number }>("SELECT height, idx, kind FROM txs WHERE id = ?"),
       readingCount: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM readings"),
+      readingRank: db.prepare<[Buffer, number], { n: number }>("SELECT count(*) AS n FROM readings WHERE device = ? AND seq < ?"),
+      reading: db.prepare<[Buffer, number], RawReading>("SELECT * FROM readings WHERE device = ? AND seq = ?"),
+      readingBelow: db.prepare<[Buffer, number], RawReading>("SELECT * FROM readings WHERE device = ? AND seq < ? ORDER BY seq DESC LIMIT 1"),
+      readingAbove: db.prepare<[Buffer, number], RawReading>("SELECT * FROM readings WHERE device = ? AND seq > ? ORDER BY seq LIMIT 1"),
     };
   }
 
@@ -76,6 +80,24 @@ export class IndexWriter {
 
   txById(id: Uint8Array): { height: number; idx: number; kind: number } | undefined {
     return this.q.txById.get(Buffer.from(id));
+  }
+
+  /** A device's reading by sequence, with its position in the device's log (readings below it). */
+  reading(deviceId: Uint8Array, sequence: number): (ReadingRow & { logIndex: number }) | undefined {
+    const r = this.q.reading.get(Buffer.from(deviceId), sequence);
+    return r ? { ...toRow(r), logIndex: this.q.readingRank.get(Buffer.from(deviceId), sequence)!.n } : undefined;
+  }
+
+  /** The device's readings just below and just above `sequence`, with their log positions. */
+  readingNeighbours(deviceId: Uint8Array, sequence: number): { below?: ReadingRow & { logIndex: number }; above?: ReadingRow & { logIndex: number } } {
+    const d = Buffer.from(deviceId);
+    const below = this.q.readingBelow.get(d, sequence);
+    const above = this.q.readingAbove.get(d, sequence);
+    const rank = this.q.readingRank.get(d, sequence)!.n; // readings below `sequence`
+    return {
+      below: below ? { ...toRow(below), logIndex: rank - 1 } : undefined,
+      above: above ? { ...toRow(above), logIndex: rank } : undefined,
+    };
   }
 
   readingCount(): number {

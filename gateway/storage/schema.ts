@@ -1,4 +1,4 @@
-// The chain database's schema. Consensus data (blocks, state, sparse Merkle nodes) and derived
+// The chain database's schema. Consensus data (blocks, state, sparse Merkle nodes, device logs) and derived
 // indexes (transactions and readings, by block, account, device and time) live in one file and
 // change in one SQLite transaction per block. `schema_version` in meta lets later releases
 // migrate in place; `index_height` says up to which block the derived indexes are complete, so
@@ -29,6 +29,16 @@ CREATE TABLE IF NOT EXISTS state (
 CREATE TABLE IF NOT EXISTS smt_nodes (
   id BLOB PRIMARY KEY,
   body BLOB NOT NULL
+) WITHOUT ROWID;
+
+-- Each device's reading log (gateway/chain/device-log.ts): perfect subtree roots by level and
+-- index. Appends land next to the device's previous entries, not at random positions.
+CREATE TABLE IF NOT EXISTS device_log (
+  device BLOB NOT NULL,
+  level INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  PRIMARY KEY (device, level, idx)
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS txs (

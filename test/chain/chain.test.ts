@@ -8,6 +8,7 @@ import { Chain } from "../../gateway/chain/chain.ts";
 import { stateKey } from "../../gateway/chain/keys.ts";
 import { SoloProducer } from "../../gateway/chain/producer.ts";
 import { verifyStateProof } from "../../gateway/chain/proof.ts";
+import { proveReading, verifyReadingAbsent, verifyReadingPresent } from "../../gateway/chain/reading-proof.ts";
 import { submitReadingBatch } from "../../gateway/chain/reading-batch.ts";
 import { verifyChain } from "../../gateway/chain/recover.ts";
 import { ChainStore } from "../../gateway/storage/chain-store.ts";
@@ -49,11 +50,17 @@ describe("chain service", () => {
 
     // Proofs against the header: inclusion of a device, a reading; absence of an unknown key.
     const head = chain.head().header;
-    for (const key of [stateKey.device(f.devices[0].id), stateKey.reading(f.devices[3].id, 2), stateKey.account(bob.id), stateKey.device(new Uint8Array(16))]) {
+    for (const key of [stateKey.device(f.devices[0].id), stateKey.account(bob.id), stateKey.device(new Uint8Array(16))]) {
       const p = chain.prove(key);
       expect(verifyStateProof(head, key, p.value, p.proof)).toBe(true);
       expect(verifyStateProof(head, key, p.value ? undefined : new Uint8Array([1]), p.proof)).toBe(false);
     }
+    // A reading: its device's record in the state tree, then the reading in the device's log.
+    const present = proveReading(chain, f.devices[3].id, 2);
+    expect(verifyReadingPresent(head, f.devices[3].id, 2, present)?.digest).toEqual(store.indexes.reading(f.devices[3].id, 2)!.digest);
+    expect(verifyReadingPresent(head, f.devices[3].id, 1, present)).toBeUndefined();
+    expect(verifyReadingAbsent(head, f.devices[3].id, 2, present)).toBe(false);
+    expect(verifyReadingAbsent(head, f.devices[3].id, 9, proveReading(chain, f.devices[3].id, 9))).toBe(true);
 
     // Another node replays the same blocks through validate and ends on the same roots.
     const replica = openChain(f);

@@ -1,10 +1,12 @@
 // Invariants that hold after every block whatever transactions came in whatever order:
 // total supply conserved, no negative amounts, candidate backing equals its voters' stakes,
-// unbonding totals match their entries, and every reading on chain is counted once per device
-// with a sequence at or below the device's last.
+// unbonding totals match their entries, and every reading on chain is counted once per device,
+// in its device's log, with sequences increasing up to the device's last.
 import { decode } from "../../shared/cbor.ts";
 import { toHex } from "../../shared/ed25519.ts";
-import { accountCodec, candidateCodec, deviceCodec, readingCodec, unbondingCodec } from "../../gateway/chain/records.ts";
+import { leafHash, merkleRoot } from "../../shared/merkle.ts";
+import { logRoot, readingLeafData } from "../../gateway/chain/device-log.ts";
+import { accountCodec, candidateCodec, deviceCodec, unbondingCodec } from "../../gateway/chain/records.ts";
 import type { GenesisFile } from "../../gateway/chain/genesis.ts";
 import type { ChainStore } from "../../gateway/storage/chain-store.ts";
 
@@ -38,20 +40,20 @@ export function checkInvariants(store: ChainStore, supply: bigint): { readings: 
     for (const [id, amount] of unbondingCodec.from(decode(value, limits))) entries.set(toHex(id), (entries.get(toHex(id)) ?? 0n) + amount);
   }
   for (const [id, u] of unbondingByAccount) if ((entries.get(id) ?? 0n) !== u) fail(`account ${id} unbonding ${u} differs from its entries`);
-  const perDevice = new Map<string, number[]>();
   let readings = 0;
-  for (const [key, value] of store.stateEntries("reading/")) {
-    const [, device, seq] = key.split("/");
-    readingCodec.from(decode(value, limits));
-    perDevice.set(device, [...(perDevice.get(device) ?? []), Number(seq)]);
-    readings++;
-  }
   for (const [key, value] of store.stateEntries("device/")) {
     const d = deviceCodec.from(decode(value, limits));
-    const seqs = perDevice.get(key.slice("device/".length)) ?? [];
-    if (seqs.length !== d.readings) fail(`${key} counts ${d.readings} readings, the state holds ${seqs.length}`);
-    if (seqs.some((s) => s > d.lastSequence)) fail(`${key} has a reading above its last sequence`);
+    // The readings index (primary key device+seq: a sequence can be there once) in sequence order
+    // must rebuild exactly the device's log root.
+    const rows = store.indexes.readingsByDevice(fromHexId(key)).sort((a, b) => a.sequence - b.sequence);
+    if (rows.length !== d.readings) fail(`${key} counts ${d.readings} readings, the index holds ${rows.length}`);
+    if (rows.length && rows[rows.length - 1].sequence !== d.lastSequence) fail(`${key} last sequence ${d.lastSequence} is not its last reading's`);
+    const leaves = rows.map((r) => leafHash(readingLeafData({ sequence: r.sequence, digest: r.digest, height: r.height, gatewayId: r.gatewayId, receivedAtMs: r.receivedAtMs })));
+    if (toHex(merkleRoot(leaves)) !== toHex(logRoot(d.logFrontier))) fail(`${key} log root does not match its readings`);
+    readings += rows.length;
   }
-  if (store.indexes.readingCount() !== readings) fail(`readings index holds ${store.indexes.readingCount()} rows, the state ${readings}`);
+  if (store.indexes.readingCount() !== readings) fail(`readings index holds ${store.indexes.readingCount()} rows, the devices count ${readings}`);
   return { readings };
 }
+
+const fromHexId = (key: string): Uint8Array => new Uint8Array(Buffer.from(key.slice(key.indexOf("/") + 1), "hex"));
