@@ -38,6 +38,8 @@ export function simChainGenesis(chainId: string, identities: SimIdentity[], setS
 export class RealChainNode implements AppHandle {
   private store: ChainStore | undefined;
   chain: Chain | undefined;
+  /** The validator set in force after each height (0: genesis), as this node's chain reported it. */
+  readonly sets = new Map<number, ReturnType<Chain["validators"]>>();
   private adapter: ChainAdapter | undefined;
   private mempool: Mempool | undefined;
 
@@ -63,9 +65,15 @@ export class RealChainNode implements AppHandle {
     // NORMAL: survives a killed process (what a simulated crash is), not a power cut; FULL would fsync per block.
     this.store = ChainStore.open(this.dir, { synchronous: "NORMAL", nodeCacheMax: 10_000, stateCacheMax: 10_000, pageCacheKiB: 2048 });
     const chain = (this.chain = Chain.open(this.store, this.genesis));
+    if (chain.head().height === 0) this.sets.set(0, chain.validators());
     this.mempool = new Mempool(chain);
     // The root the checker compares is read back from this node's own stored tree.
-    this.adapter = new ChainAdapter(chain, this.mempool, { onCommitted: (head) => this.onCommit(head.height, head.hash, smtRoot(this.store!)) });
+    this.adapter = new ChainAdapter(chain, this.mempool, {
+      onCommitted: (head) => {
+        this.sets.set(head.height, chain.validators());
+        this.onCommit(head.height, head.hash, smtRoot(this.store!));
+      },
+    });
   }
 
   close(): void {
