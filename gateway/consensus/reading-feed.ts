@@ -13,6 +13,7 @@ import type { Identity } from "../chain/keyfile.ts";
 import type { Mempool } from "../chain/mempool.ts";
 import type { PendingReadingSource } from "../chain/producer.ts";
 import { submitReadingBatch } from "../chain/reading-batch.ts";
+import { IndexWriter } from "../storage/index-writer.ts";
 
 export interface ReadingFeedOptions {
   /** Readings per batch transaction (≤ the chain's batchReadingsMax). */
@@ -45,6 +46,8 @@ export function ingestReadingSource(store: IngestPendingStore): PendingReadingSo
 
 export class ReadingFeed {
   private readonly inFlight = new Map<string, { ids: Id[]; sinceHeight: number }>();
+  /** The chain's readings index (read only): where a reading already on chain was recorded. */
+  private readonly index: IndexWriter;
   readonly stats = { batches: 0, readingsSubmitted: 0, readingsIncluded: 0, readingsRejected: 0, expired: 0 };
 
   constructor(
@@ -55,7 +58,9 @@ export class ReadingFeed {
     private readonly gossip: (tx: Uint8Array) => void,
     private readonly log: Logger,
     private readonly options: ReadingFeedOptions = readingFeedDefaults,
-  ) {}
+  ) {
+    this.index = new IndexWriter(chain.store.db);
+  }
 
   /** Moves leased readings into batch transactions. */
   tick(nowMs: number): void {
@@ -112,7 +117,7 @@ export class ReadingFeed {
   private markIfOnChain(item: { id: Id; bytes: Uint8Array }): boolean {
     try {
       const r = decodeReading(item.bytes);
-      const record = this.chain.state().reading(r.deviceId, r.sequence);
+      const record = this.index.reading(r.deviceId, r.sequence);
       if (!record || Buffer.compare(record.digest, readingDigest(item.bytes)) !== 0) return false;
       this.source.markIncluded([item.id], record.height);
       this.stats.readingsIncluded++;
