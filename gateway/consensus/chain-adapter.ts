@@ -20,6 +20,12 @@ import type { ValidatorSetInfo } from "./validators.ts";
 export interface ChainAdapterOptions {
   /** Pending blocks kept for the undecided height (proposals of several rounds). */
   pendingMax?: number;
+  /**
+   * Bytes of transactions this node puts in a block it proposes (≤ the chain's blockBytesMax): what
+   * every validator must re-execute within a round timeout, so a backlog in the mempool becomes
+   * several timely blocks instead of one that times out round after round.
+   */
+  proposalBytesMax?: number;
   /** Called after each commit, with what the block carried (ingest's markIncluded hooks here). */
   onCommitted?: (head: ChainHead, pending: PendingBlock) => void;
 }
@@ -60,7 +66,8 @@ export class ChainAdapter implements ConsensusApp {
     const params = this.chain.params();
     // Block times strictly increase even if this node's clock lags the parent's proposer.
     const timeMs = Math.max(args.timeMs, head.header.timeMs + 1);
-    const { pending } = this.chain.build({ timeMs, proposer: args.proposer, txs: this.mempool.take(params.blockTxsMax, params.blockBytesMax) });
+    const bytesMax = Math.min(params.blockBytesMax, this.options.proposalBytesMax ?? 1 << 20);
+    const { pending } = this.chain.build({ timeMs, proposer: args.proposer, txs: this.mempool.take(params.blockTxsMax, bytesMax) });
     // Consensus evidence waits for the chain's validator-evidence transaction (see report); it stays pooled.
     this.keep(pending);
     const block = encodeBlock(pending.block);

@@ -59,6 +59,8 @@ export class PbftCore {
   private out: CoreAction[] = [];
   private dirty = false;
   private nowMs = 0;
+  /** Timeout doublings carried across heights while heights need round changes (options.timeoutCarryMax). */
+  private timeoutCarry = 0;
   private readonly future = new Map<number, { from: string; message: ConsensusMessage }[]>();
   private readonly chainId: string;
   private readonly selfHex: string | undefined;
@@ -144,7 +146,7 @@ export class PbftCore {
   private armRound(): void {
     const hs = this.hs;
     const interval = this.cfg.app.blockIntervalMs();
-    this.arm("round", hs.roundStartedMs + roundTimeoutMs(this.cfg.options, hs.round, interval));
+    this.arm("round", hs.roundStartedMs + roundTimeoutMs(this.cfg.options, hs.round, interval, this.timeoutCarry));
     if (hs.round === 0 && this.isProposer(0) && !hs.sentIn(0).proposal) this.arm("propose", hs.roundStartedMs + interval);
     if (hs.round > 0) this.maybeProposeJustified();
   }
@@ -295,6 +297,7 @@ export class PbftCore {
     const tip = this.cfg.app.tip();
     assert(tip.height === hs.height && Buffer.compare(tip.hash, blockHash) === 0, `app did not commit ${hs.height}/${toHex(blockHash)}`);
     hs.decided = true;
+    this.timeoutCarry = round > 0 ? Math.min(this.cfg.options.timeoutCarryMax, this.timeoutCarry + 1) : Math.max(0, this.timeoutCarry - 1);
     this.cfg.log.info({ height: hs.height, round, block: toHex(blockHash) }, "finalized");
     this.out.push({ kind: "decided", height: hs.height, round, blockHash });
     this.enterHeight();

@@ -23,6 +23,12 @@ export interface ConsensusOptions {
   blockBytesMax: number;
   /** Evidence held until proposed in a block. */
   evidencePoolMax: number;
+  /**
+   * Heights that needed a round change carry a longer timeout into the next height (one doubling
+   * per such height, up to this many); each height decided in round 0 takes one back. Without it a
+   * network too slow for the base timeout fails round 0 of every height.
+   */
+  timeoutCarryMax: number;
 }
 
 export const consensusDefaults: ConsensusOptions = {
@@ -36,10 +42,14 @@ export const consensusDefaults: ConsensusOptions = {
   knownBlocksMax: 16,
   blockBytesMax: 8 << 20,
   evidencePoolMax: 256,
+  timeoutCarryMax: 4,
 };
 
-/** Round r's timeout: base·2^r, capped; round 0 first waits for the proposer's block interval. */
-export function roundTimeoutMs(o: ConsensusOptions, round: number, blockIntervalMs: number): number {
-  const grown = Math.min(o.roundTimeoutMaxMs, o.roundTimeoutBaseMs * 2 ** Math.min(round, 30));
+/**
+ * Round r's timeout: base·2^(r + carry), capped; round 0 first waits for the proposer's block
+ * interval. `carry` is the slowness carried over from previous heights (timeoutCarryMax).
+ */
+export function roundTimeoutMs(o: ConsensusOptions, round: number, blockIntervalMs: number, carry = 0): number {
+  const grown = Math.min(o.roundTimeoutMaxMs, o.roundTimeoutBaseMs * 2 ** Math.min(round + carry, 30));
   return round === 0 ? blockIntervalMs + grown : grown;
 }

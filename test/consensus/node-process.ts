@@ -31,6 +31,8 @@ interface Args {
   trustedOwner?: string;
   logLevel?: LevelWithSilent;
   consensus?: Record<string, number>;
+  /** Each finalized event also lists the readings the block carried ([deviceHex, sequence]...), for bench:net. */
+  reportReadings?: boolean;
 }
 
 const args = JSON.parse(process.argv[2]) as Args;
@@ -65,7 +67,14 @@ const node = await startConsensusNode({
   readings: ingest ? ingestReadingSource(ingest.store) : undefined,
   consensus: args.consensus,
   onDecided: (height, via) => via === "sync" && emit({ event: "synced", height }),
-  onFinalized: (head) => emit({ event: "finalized", height: head.height, hash: toHex(head.hash), stateRoot: toHex(head.header.stateRoot) }),
+  onFinalized: (head, pending) =>
+    emit({
+      event: "finalized",
+      height: head.height,
+      hash: toHex(head.hash),
+      stateRoot: toHex(head.header.stateRoot),
+      ...(args.reportReadings ? { readings: pending.execution.readings.flat().map((r) => [toHex(r.deviceId), r.sequence]) } : {}),
+    }),
 });
 
 createInterface({ input: process.stdin }).on("line", (line) => {

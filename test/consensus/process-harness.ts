@@ -16,6 +16,7 @@ export interface NodeArgs {
   trustedOwner?: string;
   logLevel?: string;
   consensus?: Record<string, number>;
+  reportReadings?: boolean;
 }
 
 export interface Finalized {
@@ -28,6 +29,8 @@ export class NodeProcess {
   child: ChildProcess | undefined;
   /** Every block this node reported, across restarts (height → block). */
   readonly finalized = new Map<number, Finalized>();
+  /** Called with every event as it arrives (bench:net times finality here). */
+  onRawEvent: ((e: Record<string, unknown>) => void) | undefined;
   private waiters: { test: (e: Record<string, unknown>) => boolean; resolve: (e: Record<string, unknown>) => void }[] = [];
   stderr = "";
   restarts = 0;
@@ -46,14 +49,14 @@ export class NodeProcess {
   }
 
   async start(timeoutMs = 30_000): Promise<void> {
-    const child = spawn(process.execPath, ["--import", "tsx", script, JSON.stringify(this.args)], { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...(process.env.HARNESS_NODE_ARGS?.split(" ") ?? []), "--import", "tsx", script, JSON.stringify(this.args)], { stdio: ["pipe", "pipe", "pipe"] });
     this.child = child;
     this.exited = new Promise((r) => child.once("exit", () => r()));
     child.once("exit", () => {
       if (this.child === child) this.child = undefined;
     });
     let partial = "";
-    child.stderr!.on("data", (c: Buffer) => (this.stderr = (this.stderr + c.toString()).slice(-20_000)));
+    child.stderr!.on("data", (c: Buffer) => (this.stderr = (this.stderr + c.toString()).slice(-Number(process.env.HARNESS_STDERR_BYTES ?? 20_000))));
     child.stdout!.on("data", (chunk: Buffer) => {
       partial += chunk.toString();
       const lines = partial.split("\n");
@@ -64,7 +67,7 @@ export class NodeProcess {
   }
 
   private onEvent(e: Record<string, unknown>): void {
-    if (process.env.HARNESS_DEBUG) console.error("EV", this.args.p2pPort, JSON.stringify(e).slice(0, 80));
+    this.onRawEvent?.(e);
     if (e.event === "synced") this.synced++;
     if (e.event === "finalized") this.finalized.set(e.height as number, { height: e.height as number, hash: e.hash as string, stateRoot: e.stateRoot as string });
     const ready = this.waiters.filter((w) => w.test(e));
