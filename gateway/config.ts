@@ -10,7 +10,13 @@
 //     "enrollment": { "trustedOwners": ["<64 hex digits>"], "open": false },
 //     "ingest": { "rateReadingsPerS": 10, "rateBurst": 20, … },   // gateway/ingest/options.ts
 //     "coap": { "piggybackReplyMs": 500, … },
-//     "statsIntervalMs": 60000
+//     "statsIntervalMs": 60000,
+//     "network": {                                          // null: ingest only, no chain
+//       "genesis": "net/genesis.json", "key": "net/gateway-1.key.json",
+//       "consensus": "pbft",                                // or "solo" (single validator)
+//       "p2p": { "host": "127.0.0.1", "port": 7401 }, "peers": ["127.0.0.1:7402"]
+//     },
+//     "api": { "host": "127.0.0.1", "port": 8080 }          // HTTP API, dashboard, /metrics; needs network
 //   }
 import { readFileSync } from "node:fs";
 import type { LevelWithSilent } from "pino";
@@ -22,6 +28,16 @@ export class ConfigError extends MoteError {}
 export interface SerialConfig {
   path: string;
   baudRate: number;
+}
+
+export interface NetworkConfig {
+  genesis: string;
+  /** The gateway's key file: its validator, account and co-signing identity. */
+  key: string;
+  consensus: "pbft" | "solo";
+  p2p: { host: string; port: number };
+  /** Bootstrap peers as host:port; validators' registered endpoints are dialled as well. */
+  peers: string[];
 }
 
 export interface GatewayConfig {
@@ -39,6 +55,10 @@ export interface GatewayConfig {
   };
   /** How often counters are logged (0: never). */
   statsIntervalMs: number;
+  /** The chain this gateway runs with the others (null: ingest only; readings wait in the pending store). */
+  network: NetworkConfig | null;
+  /** HTTP API, dashboard and /metrics (null: none). Needs `network`. */
+  api: { host: string; port: number } | null;
 }
 
 export const defaultCoapPort = 5683; // RFC 7252 §6.1
@@ -54,6 +74,8 @@ export function defaultConfig(): GatewayConfig {
     // 500 ms: well inside the device's ACK_TIMEOUT (2 s), so a slow commit never causes a retransmission.
     coap: { piggybackReplyMs: 500, udpReceiveBufferBytes: 4 << 20, serialFrameBytesMax: 1280, serialWriteQueueBytesMax: 64 << 10 },
     statsIntervalMs: 60_000,
+    network: null,
+    api: null,
   };
 }
 
@@ -132,7 +154,39 @@ export function mergeConfig(base: GatewayConfig, raw: Json): GatewayConfig {
   if (o.ingest !== undefined) c.ingest = mergeInts(c.ingest, object(o.ingest, "ingest"), "ingest");
   if (o.coap !== undefined) c.coap = mergeInts(c.coap, object(o.coap, "coap"), "coap");
   if (o.statsIntervalMs !== undefined) c.statsIntervalMs = int(o.statsIntervalMs, "statsIntervalMs", 0, 86_400_000);
+  if (o.network === null) c.network = null;
+  else if (o.network !== undefined) c.network = mergeNetwork(c.network, object(o.network, "network"));
+  if (o.api === null) c.api = null;
+  else if (o.api !== undefined) c.api = hostPort(o.api, "api", c.api ?? { host: "127.0.0.1", port: 8080 });
   return validate(c);
+}
+
+function hostPort(v: Json, key: string, base: { host: string; port: number }): { host: string; port: number } {
+  const o = object(v, key);
+  onlyKeys(o, { host: 0, port: 0 }, key);
+  return { host: o.host === undefined ? base.host : str(o.host, `${key}.host`), port: o.port === undefined ? base.port : int(o.port, `${key}.port`, 0, 65535) };
+}
+
+function mergeNetwork(base: NetworkConfig | null, o: Record<string, Json>): NetworkConfig {
+  onlyKeys(o, { genesis: 0, key: 0, consensus: 0, p2p: 0, peers: 0 }, "network");
+  const n: NetworkConfig = base ? structuredClone(base) : { genesis: "", key: "", consensus: "pbft", p2p: { host: "127.0.0.1", port: 7401 }, peers: [] };
+  if (o.genesis !== undefined) n.genesis = str(o.genesis, "network.genesis");
+  if (o.key !== undefined) n.key = str(o.key, "network.key");
+  if (o.consensus !== undefined) {
+    if (o.consensus !== "pbft" && o.consensus !== "solo") fail("network.consensus", 'must be "pbft" or "solo"');
+    n.consensus = o.consensus;
+  }
+  if (o.p2p !== undefined) n.p2p = hostPort(o.p2p, "network.p2p", n.p2p);
+  if (o.peers !== undefined) {
+    if (!Array.isArray(o.peers)) fail("network.peers", 'must be an array of "host:port"');
+    n.peers = o.peers.map((p, i) => {
+      if (typeof p !== "string" || !/^[^\s:]+:\d{1,5}$/.test(p)) fail(`network.peers[${i}]`, 'must be "host:port"');
+      return p;
+    });
+  }
+  if (!n.genesis) fail("network.genesis", "the network's genesis file is required");
+  if (!n.key) fail("network.key", "this gateway's key file is required");
+  return n;
 }
 
 function mergeInts<T extends object>(base: T, o: Record<string, Json>, key: string): T {
@@ -151,6 +205,7 @@ function validate(c: GatewayConfig): GatewayConfig {
   if (i.devicesCachedMax < 1) fail("ingest.devicesCachedMax", "must be at least 1");
   if (i.countersFlushMs < 10) fail("ingest.countersFlushMs", "must be at least 10");
   if (!c.udp && c.serial.length === 0) fail("udp", "the gateway needs UDP or at least one serial port to listen on");
+  if (c.api && !c.network) fail("api", "the API serves the chain: configure network too (or set api to null)");
   return c;
 }
 

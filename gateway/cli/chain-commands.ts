@@ -60,7 +60,7 @@ export function registerChainCommands(program: Command): void {
     .action(async (id: string, o: Common) => {
       const b = await new ApiClient(o.api).get(`v1/blocks/${encodeURIComponent(id)}`);
       if (o.json) return printJson(b);
-      printFields({ height: b.height, hash: b.hash, previous: b.previousHash, time: new Date(b.timeMs).toISOString(), proposer: b.proposer, "state root": b.stateRoot, "tx root": b.txRoot, transactions: b.txs?.length ?? b.txCount });
+      printFields({ height: b.height, hash: b.hash, previous: b.previousHash, time: new Date(b.timeMs).toISOString(), proposer: b.proposer, "state root": b.stateRoot, "tx root": b.txRoot, transactions: b.txCount, readings: b.readings, certificate: b.certificate ? "present" : "none" });
       if (b.txs?.length) printTable(["tx", "kind", "author", "readings"], b.txs.map((t: any) => [t.id, t.kind, t.author, t.readings ?? "-"]));
     });
 
@@ -72,17 +72,18 @@ export function registerChainCommands(program: Command): void {
     .option("--since <iso|ms>", "from this time (default: 1 hour ago)")
     .option("--until <iso|ms>", "up to this time (default: now)")
     .option("--limit <n>", "at most this many", "50")
+    .option("--cursor <cursor>", "continue after a previous page (its `next`)")
     .option("--json", "print JSON")
-    .action(async (deviceId: string, o: Common & { since?: string; until?: string; limit: string }) => {
+    .action(async (deviceId: string, o: Common & { since?: string; until?: string; limit: string; cursor?: string }) => {
       idArg(deviceId, 16, "device id");
       const time = (s: string | undefined, d: number) => (s === undefined ? d : /^\d+$/.test(s) ? Number(s) : Date.parse(s));
       const from = time(o.since, Date.now() - 3_600_000);
       const to = time(o.until, Date.now());
       if (!Number.isFinite(from) || !Number.isFinite(to)) throw new MoteError("BAD_ARGUMENT", "--since/--until take an ISO date or Unix milliseconds");
-      const page = await new ApiClient(o.api).get(`v1/devices/${deviceId}/readings?from=${from}&to=${to}&limit=${Number(o.limit)}`);
+      const page = await new ApiClient(o.api).get(`v1/devices/${deviceId}/readings?from=${from}&to=${to}&limit=${Number(o.limit)}${o.cursor ? `&cursor=${encodeURIComponent(o.cursor)}` : ""}`);
       if (o.json) return printJson(page);
-      printTable(["seq", "received", "block", "gateway", "values"], page.readings.map((r: any) => [r.sequence, new Date(r.receivedAtMs).toISOString(), r.height, r.gatewayId, r.records.map((x: any) => `${x.name}=${x.value ?? x.stringValue ?? x.boolValue}${x.unit ? ` ${x.unit}` : ""}`).join(", ")]));
-      if (page.next) console.log(`more: --since ${page.next}`);
+      printTable(["seq", "received", "block", "gateway", "values"], page.items.map((r: any) => [r.sequence, new Date(r.receivedAtMs).toISOString(), r.height, r.gatewayId, r.records.map((x: any) => `${x.name}=${x.value ?? x.stringValue ?? x.boolValue}${x.unit ? ` ${x.unit}` : ""}`).join(", ")]));
+      if (page.next) console.log(`more: --cursor ${page.next}`);
     });
 
   program

@@ -79,7 +79,7 @@ export function registerDeviceCommands(program: Command): void {
     .action(async (o: { api: string; json?: boolean }) => {
       const page = await new ApiClient(o.api).get("v1/devices?limit=200");
       if (o.json) return printJson(page);
-      printTable(["device", "status", "owner", "last seq", "readings", "last reading"], page.devices.map((d: any) => [d.id, d.status, d.owner, d.lastSequence, d.readings, d.lastReading ? ago(d.lastReading.receivedAtMs) : "-"]));
+      printTable(["device", "status", "owner", "last seq", "readings", "last reading"], page.items.map((d: any) => [d.id, d.status, d.owner, d.lastSequence, d.readings, d.lastReading ? ago(d.lastReading.receivedAtMs) : "-"]));
     });
 
   device

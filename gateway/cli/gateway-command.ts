@@ -1,7 +1,8 @@
-// `mote gateway start`: runs an ingest gateway from a config file and flags, until SIGINT/SIGTERM.
+// `mote gateway start`: runs a gateway from a config file and flags, until SIGINT/SIGTERM: ingest
+// alone, or with --genesis/--key the whole node (chain, consensus, API; gateway/node/).
 import type { Command } from "commander";
 import { defaultConfig, loadConfigFile, mergeConfig, type GatewayConfig } from "../config.ts";
-import { IngestGateway } from "../ingest/ingest-gateway.ts";
+import { GatewayNode } from "../node/gateway-node.ts";
 import { createLogger } from "../log.ts";
 import { registerDevicesCommands } from "./devices-command.ts";
 
@@ -16,6 +17,15 @@ export interface StartFlags {
   logLevel?: string;
   trustOwner?: string[];
   openEnrollment?: boolean;
+  genesis?: string;
+  key?: string;
+  consensus?: string;
+  p2pHost?: string;
+  p2pPort?: string;
+  peer?: string[];
+  apiHost?: string;
+  apiPort?: string;
+  api?: boolean;
 }
 
 /** Defaults, then the config file, then flags: the later wins. */
@@ -29,6 +39,19 @@ export function configFromFlags(flags: StartFlags): GatewayConfig {
   if (flags.serial) o.serial = [...config.serial, ...flags.serial.map((path) => ({ path, baudRate: Number(flags.baudRate ?? 115_200) }))];
   if (flags.logLevel) o.log = { level: flags.logLevel };
   if (flags.trustOwner || flags.openEnrollment) o.enrollment = { trustedOwners: [...config.enrollment.trustedOwners, ...(flags.trustOwner ?? [])], open: flags.openEnrollment ?? config.enrollment.open };
+  if (flags.genesis || flags.key || flags.consensus || flags.p2pHost || flags.p2pPort || flags.peer) {
+    const n = config.network;
+    o.network = {
+      ...(flags.genesis || !n ? { genesis: flags.genesis ?? "" } : {}),
+      ...(flags.key || !n ? { key: flags.key ?? "" } : {}),
+      ...(flags.consensus ? { consensus: flags.consensus } : {}),
+      ...(flags.p2pHost || flags.p2pPort ? { p2p: { host: flags.p2pHost ?? n?.p2p.host ?? "127.0.0.1", port: Number(flags.p2pPort ?? n?.p2p.port ?? 7401) } } : {}),
+      ...(flags.peer ? { peers: [...(n?.peers ?? []), ...flags.peer] } : {}),
+    };
+  }
+  if (flags.api === false) o.api = null;
+  else if (flags.apiHost || flags.apiPort) o.api = { host: flags.apiHost ?? config.api?.host ?? "127.0.0.1", port: Number(flags.apiPort ?? config.api?.port ?? 8080) };
+  else if (!config.api && (flags.genesis || config.network)) o.api = { host: "127.0.0.1", port: 8080 };
   return mergeConfig(config, o);
 }
 
@@ -38,7 +61,7 @@ export function registerGatewayCommands(program: Command): void {
   const gateway = program.command("gateway").description("run and inspect a gateway");
   gateway
     .command("start")
-    .description("start a gateway: CoAP on UDP and serial ports, verifying, co-signing and storing device readings")
+    .description("start a gateway: CoAP on UDP and serial ports verifying and co-signing device readings; with --genesis and --key also the chain, consensus and the HTTP API")
     .option("--config <file>", "JSON config file (see gateway/config.ts)")
     .option("--data-dir <dir>", "where the gateway keeps its key and databases")
     .option("--udp-host <host>", "UDP address to bind")
@@ -49,10 +72,20 @@ export function registerGatewayCommands(program: Command): void {
     .option("--trust-owner <hex>", "owner public key whose enrollments are accepted (repeatable)", collect)
     .option("--open-enrollment", "accept enrollments from any owner (development only)")
     .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent")
+    .option("--genesis <file>", "run the chain of this genesis file (mote net init writes one)")
+    .option("--key <file>", "this gateway's key file (its validator and co-signing identity)")
+    .option("--consensus <mode>", "pbft (with the other validators) or solo (single validator, development)")
+    .option("--p2p-host <host>", "address for consensus peers (default 127.0.0.1)")
+    .option("--p2p-port <port>", "port for consensus peers (default 7401)")
+    .option("--peer <host:port>", "a peer gateway to dial (repeatable)", collect)
+    .option("--api-host <host>", "HTTP API address (default 127.0.0.1)")
+    .option("--api-port <port>", "HTTP API, dashboard and /metrics port (default 8080)")
+    .option("--no-api", "do not serve the HTTP API")
     .action(async (flags: StartFlags) => {
       const config = configFromFlags(flags);
       const log = createLogger({ level: config.log.level });
-      const gw = await IngestGateway.start(config, log);
+      const gw = await GatewayNode.start(config, log);
+      if (gw.apiUrl) console.error(`gateway API ${gw.apiUrl}  dashboard ${gw.apiUrl}/dashboard/`);
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           log.info({ signal }, "stopping");

@@ -44,10 +44,15 @@ export class IngestGateway {
     private readonly unlock: () => void,
   ) {}
 
-  static async start(config: GatewayConfig, log: Logger): Promise<IngestGateway> {
+  /**
+   * Starts listening. A chain-running gateway passes its validator identity (so its co-signatures
+   * name the account that submits the batches) and the chain's device registry; a stand-alone
+   * gateway keeps its own key file and SQLite registry in the data directory.
+   */
+  static async start(config: GatewayConfig, log: Logger, parts: { identity?: GatewayIdentity; registry?: DeviceRegistry } = {}): Promise<IngestGateway> {
     const unlock = lockDataDir(config.dataDir);
-    const identity = loadOrCreateIdentity(config.dataDir);
-    const registry = SqliteDeviceRegistry.open(config.dataDir);
+    const identity = parts.identity ?? loadOrCreateIdentity(config.dataDir);
+    const registry = parts.registry ?? SqliteDeviceRegistry.open(config.dataDir);
     const store = PendingStore.open(config.dataDir);
     const keys = new PublicKeyCache();
     const misbehaviour = new MisbehaviourCounters();

@@ -1,0 +1,126 @@
+// The local network `npm start` runs: n gateway processes as PBFT validators on loopback, a fleet
+// of board emulators running the real firmware.wasm (over UDP, and one over a pseudo-terminal
+// serial line when socat is available), enrolled on chain by the network's device owner.
+// Everything lives under one directory, reused on the next start.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { initLocalNetwork } from "../chain/local-network.ts";
+import { readKeyFile } from "../chain/keyfile.ts";
+import { Board } from "../../hardware/emulator/board.ts";
+import { Fleet, type FleetMember } from "../../hardware/emulator/fleet.ts";
+import { GatewayProcess } from "./processes.ts";
+import { enrollFleet } from "./enroll.ts";
+
+export interface DevnetOptions {
+  dir: string;
+  fresh: boolean;
+  gateways: number;
+  devices: number;
+  serialDevice: boolean;
+  readingIntervalMs: number;
+  basePorts: { udp: number; p2p: number; api: number };
+  progress: (line: string) => void;
+}
+
+export class Devnet {
+  private constructor(
+    readonly options: DevnetOptions,
+    readonly gateways: GatewayProcess[],
+    readonly fleet: Fleet,
+    private readonly socat: ChildProcess | undefined,
+  ) {}
+
+  static async start(o: DevnetOptions): Promise<Devnet> {
+    const netDir = join(o.dir, "net");
+    if (o.fresh) rmSync(o.dir, { recursive: true, force: true });
+    mkdirSync(o.dir, { recursive: true });
+    if (!existsSync(join(netDir, "genesis.json"))) {
+      initLocalNetwork({ dir: netDir, gateways: o.gateways, devicesOwner: true, basePort: o.basePorts.p2p });
+      o.progress(`[1/5] created network: ${o.gateways} validators (${netDir})`);
+    } else o.progress(`[1/5] reusing network in ${netDir} (--fresh to start over)`);
+
+    const serial = o.serialDevice ? await openPtyPair(o.progress) : undefined;
+    const gateways: GatewayProcess[] = [];
+    const cleanup = async () => {
+      await Promise.all(gateways.map((g) => g.stop()));
+      serial?.child.kill();
+    };
+    try {
+      for (let i = 1; i <= o.gateways; i++) {
+        gateways.push(
+          GatewayProcess.spawn({
+            index: i,
+            dataDir: join(o.dir, `gateway-${i}`),
+            logPath: join(o.dir, `gateway-${i}.log`),
+            genesisPath: join(netDir, "genesis.json"),
+            keyPath: join(netDir, `gateway-${i}.key.json`),
+            udpPort: o.basePorts.udp + i,
+            p2pPort: o.basePorts.p2p + i,
+            apiPort: o.basePorts.api + i - 1,
+            peers: Array.from({ length: o.gateways }, (_, j) => o.basePorts.p2p + j + 1).filter((p) => p !== o.basePorts.p2p + i),
+            serialPath: i === 1 ? serial?.gatewayEnd : undefined,
+          }),
+        );
+      }
+      let up = 0;
+      await Promise.all(gateways.map((g) => g.ready(60_000).then(() => o.progress(`[2/5] gateway ${g.spec.index} up (${++up}/${o.gateways}) API ${g.apiUrl}`))));
+
+      const members = await bootBoards(o, gateways, serial?.boardEnd);
+      o.progress(`[3/5] ${members.length} boards booted with the real firmware`);
+      const owner = readKeyFile(join(netDir, "owner.key.json"));
+      const added = await enrollFleet(gateways[0].apiUrl, owner, members.map((m) => ({ publicKey: m.board.publicKey, deviceId: m.board.deviceId, label: m.label })), 120_000, (n, total) => o.progress(`[4/5] devices enrolled on chain: ${n}/${total}`));
+      o.progress(`[4/5] ${added} new enrollments finalized`);
+      const fleet = new Fleet(members);
+      fleet.start(o.readingIntervalMs);
+      o.progress(`[5/5] devices sending a reading every ${o.readingIntervalMs / 1000} s`);
+      return new Devnet(o, gateways, fleet, serial?.child);
+    } catch (e) {
+      await cleanup();
+      throw e;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.fleet.stop();
+    await Promise.all(this.gateways.map((g) => g.stop()));
+    this.socat?.kill();
+  }
+}
+
+async function bootBoards(o: DevnetOptions, gateways: GatewayProcess[], serialPath: string | undefined): Promise<FleetMember[]> {
+  const members: FleetMember[] = [];
+  for (let k = 0; k < o.devices; k++) {
+    const g = gateways[k % gateways.length];
+    const board = await Board.boot({ dataDir: join(o.dir, "devices", `udp-${k + 1}`), link: { kind: "udp", host: "127.0.0.1", port: g.spec.udpPort } });
+    members.push({ board, sensor: k % 6, label: `mote-${String(k + 1).padStart(2, "0")}` });
+  }
+  if (serialPath) {
+    const board = await Board.boot({ dataDir: join(o.dir, "devices", "serial-1"), link: { kind: "serial", path: serialPath } });
+    members.push({ board, sensor: 0, label: "mote-serial" });
+  }
+  return members;
+}
+
+/** socat's pty pair: the board on one end, gateway 1's serial port on the other. */
+async function openPtyPair(progress: (line: string) => void): Promise<{ child: ChildProcess; boardEnd: string; gatewayEnd: string } | undefined> {
+  if (spawnSync("socat", ["-V"], { stdio: "ignore" }).error) {
+    progress("      no serial device: socat is not installed (apt-get install socat)");
+    return undefined;
+  }
+  const child = spawn("socat", ["-d", "-d", "pty,raw,echo=0", "pty,raw,echo=0"], { stdio: ["ignore", "ignore", "pipe"] });
+  const paths: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("socat did not open a pty pair within 5 s")), 5_000);
+    let text = "";
+    child.stderr!.on("data", (b: Buffer) => {
+      text += b.toString();
+      for (const m of text.matchAll(/PTY is (\S+)/g)) if (!paths.includes(m[1])) paths.push(m[1]);
+      if (paths.length === 2 && /starting data transfer loop/.test(text)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  return { child, boardEnd: paths[0], gatewayEnd: paths[1] };
+}

@@ -1,0 +1,133 @@
+// One gateway process, assembled: CoAP ingest (UDP and serial) verifying and co-signing readings,
+// the chain on its SQLite file, consensus (PBFT with the other validators, or solo for
+// development) turning accepted readings into finalized blocks, and the HTTP API with the
+// dashboard and /metrics. `mote gateway start` runs this; without a `network` section in the
+// config only ingest runs and readings wait in the pending store.
+//
+// Start order follows the data: chain first (everything reads it), then ingest (it needs the
+// chain's registry), then consensus (it drains ingest), then the API (it shows all three).
+// Shutdown is the reverse, so nothing is still writing when its store closes.
+import type { Logger } from "pino";
+import { toHex } from "../../shared/ed25519.ts";
+import { Chain } from "../chain/chain.ts";
+import { readGenesisFile } from "../chain/genesis.ts";
+import { readKeyFile, type Identity } from "../chain/keyfile.ts";
+import { Mempool } from "../chain/mempool.ts";
+import { SoloProducer } from "../chain/producer.ts";
+import { ChainStore } from "../storage/chain-store.ts";
+import { startConsensusNode, type ConsensusNode } from "../consensus/node.ts";
+import { ingestReadingSource } from "../consensus/reading-feed.ts";
+import type { GatewayConfig, NetworkConfig } from "../config.ts";
+import { IngestGateway } from "../ingest/ingest-gateway.ts";
+import { createApiServer, PbftConsensusSource, SoloConsensusSource, type ApiServer } from "../api/index.ts";
+import { ChainDeviceRegistry } from "./chain-registry.ts";
+
+export interface ChainParts {
+  identity: Identity;
+  store: ChainStore;
+  chain: Chain;
+  mempool: Mempool;
+  consensus: ConsensusNode | undefined;
+  producer: SoloProducer | undefined;
+}
+
+export class GatewayNode {
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    readonly config: GatewayConfig,
+    readonly log: Logger,
+    readonly ingest: IngestGateway,
+    readonly chainParts: ChainParts | undefined,
+    readonly api: ApiServer | undefined,
+    readonly apiUrl: string | undefined,
+  ) {}
+
+  static async start(config: GatewayConfig, log: Logger): Promise<GatewayNode> {
+    if (!config.network) return new GatewayNode(config, log, await IngestGateway.start(config, log), undefined, undefined, undefined);
+    const network = config.network;
+    const identity = readKeyFile(network.key);
+    const store = ChainStore.open(config.dataDir);
+    const cleanup: (() => Promise<void> | void)[] = [() => store.close()];
+    try {
+      const chain = Chain.open(store, readGenesisFile(network.genesis));
+      const mempool = new Mempool(chain);
+      const ingest = await IngestGateway.start(config, log, {
+        identity: { privateKey: identity.key, publicKey: identity.publicKey, gatewayId: identity.id },
+        registry: new ChainDeviceRegistry(chain),
+      });
+      cleanup.unshift(() => ingest.close());
+      const parts: ChainParts = { identity, store, chain, mempool, consensus: undefined, producer: undefined };
+      const { source, submitTx } = await startConsensus(network, config, log, parts, ingest);
+      cleanup.unshift(() => parts.producer?.stop(), () => parts.consensus?.close());
+      let api: ApiServer | undefined;
+      let apiUrl: string | undefined;
+      if (config.api) {
+        api = await createApiServer({
+          chain,
+          mempool,
+          consensus: source,
+          submitTx,
+          nodeId: identity.id,
+          ingest: { snapshot: () => ingest.snapshot() as unknown as Record<string, number>, pendingReadings: () => ingest.store.pendingCount() },
+          log: log.child({ subsystem: "api" }),
+        });
+        cleanup.unshift(() => api!.close());
+        apiUrl = (await api.listen(config.api)).url;
+      }
+      log.info({ gatewayId: toHex(identity.id), chain: chain.chainId, height: chain.head().height, consensus: network.consensus, api: apiUrl }, "gateway node started");
+      return new GatewayNode(config, log, ingest, parts, api, apiUrl);
+    } catch (e) {
+      for (const c of cleanup) await c();
+      throw e;
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.api?.close();
+      this.chainParts?.producer?.stop();
+      await this.chainParts?.consensus?.close();
+      await this.ingest.close();
+      this.chainParts?.store.close();
+      this.log.info("gateway node stopped");
+    })();
+    return this.closing;
+  }
+}
+
+async function startConsensus(network: NetworkConfig, config: GatewayConfig, log: Logger, parts: ChainParts, ingest: IngestGateway) {
+  const readings = ingestReadingSource(ingest.store);
+  if (network.consensus === "solo") {
+    const source = new SoloConsensusSource(parts.chain, parts.identity.id);
+    parts.producer = new SoloProducer({
+      chain: parts.chain,
+      mempool: parts.mempool,
+      identity: parts.identity,
+      clock: Date.now,
+      source: readings,
+      onBlock: (b) => source.finalized(b.head.height),
+      onError: (e) => log.error({ err: e }, "block production failed"),
+    });
+    parts.producer.start();
+    return { source, submitTx: undefined };
+  }
+  let source: PbftConsensusSource | undefined;
+  const node = await startConsensusNode({
+    dataDir: config.dataDir,
+    identity: parts.identity,
+    chain: parts.chain,
+    mempool: parts.mempool,
+    listen: network.p2p,
+    peers: network.peers.map((p) => {
+      const i = p.lastIndexOf(":");
+      return { host: p.slice(0, i), port: Number(p.slice(i + 1)) };
+    }),
+    log,
+    readings,
+    onDecided: (height) => source?.finalized(height),
+  });
+  parts.consensus = node;
+  source = new PbftConsensusSource(node, parts.chain);
+  return { source, submitTx: (bytes: Uint8Array) => node.submitTx(bytes) };
+}
