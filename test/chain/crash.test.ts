@@ -21,10 +21,16 @@ const writer = fileURLToPath(new URL("./crash-writer.ts", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "mote-crash-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs the writer for `killAfterMs`, then SIGKILL. Returns the blocks it acknowledged. */
-function runAndKill(killAfterMs: number): Promise<{ acked: Map<number, string>; killedInCommit: boolean }> {
+/**
+ * Runs the writer and kills it with SIGKILL `delayMs` after it starts (`from: "spawn"`, so the kill
+ * can land in start-up or recovery) or after it opened the database (`from: "open"`, so it lands
+ * while blocks are written, however slow start-up is on a loaded machine). Returns the blocks it
+ * acknowledged and whether the kill landed inside a commit.
+ */
+function runAndKill(from: "spawn" | "open" | "mid-commit", delayMs: number): Promise<{ acked: Map<number, string>; killedInCommit: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", writer, dir], { stdio: ["ignore", "pipe", "pipe"] });
+    const args = ["--import", "tsx", writer, dir, ...(from === "mid-commit" ? [String(delayMs)] : [])];
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
     const acked = new Map<number, string>();
     let out = "";
     let stderr = "";
@@ -36,11 +42,12 @@ function runAndKill(killAfterMs: number): Promise<{ acked: Map<number, string>; 
       for (const line of lines) {
         const [what, height, hash] = line.split(" ");
         last = what;
+        if (what === "opened" && from === "open") timer = setTimeout(() => child.kill("SIGKILL"), delayMs);
         if (what === "committed") acked.set(Number(height), hash);
       }
     });
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+    let timer = from === "spawn" ? setTimeout(() => child.kill("SIGKILL"), delayMs) : undefined;
     child.on("error", reject);
     child.on("exit", (code, signal) => {
       clearTimeout(timer);
@@ -59,8 +66,11 @@ describe("crash safety", () => {
     let killsWhileWriting = 0;
     let killsInsideCommit = 0;
     for (let run = 0; run < 50; run++) {
-      // Kill points spread from process start-up (open, recovery) through steady writing.
-      const { acked, killedInCommit } = await runAndKill(150 + Math.floor(next() * 1200));
+      // One run in five is killed during start-up (open, recovery), one in five kills itself in
+      // the middle of a block's SQLite transaction, the others are killed while writing.
+      const r = next();
+      const from = r < 0.2 ? "spawn" : r < 0.4 ? "mid-commit" : "open";
+      const { acked, killedInCommit } = await runAndKill(from, Math.floor(next() * (from === "spawn" ? 700 : from === "mid-commit" ? 3000 : 600)));
       if (acked.size > 0) killsWhileWriting++;
       if (killedInCommit) killsInsideCommit++;
       for (const [h, hash] of acked) everAcked.set(h, hash);
@@ -84,8 +94,8 @@ describe("crash safety", () => {
       store.close();
     }
     console.log(`crash test: ${killsWhileWriting}/50 kills while writing, ${killsInsideCommit} inside a block's SQLite commit; ${replica.chain.head().height} blocks replayed`);
-    expect(killsWhileWriting, "most kills landed while blocks were being written").toBeGreaterThanOrEqual(30);
-    expect(killsInsideCommit, "some kills landed inside a commit").toBeGreaterThan(0);
+    expect(killsWhileWriting, "most kills landed while blocks were being written").toBeGreaterThanOrEqual(20);
+    expect(killsInsideCommit, "kills landed inside commits").toBeGreaterThanOrEqual(5);
     expect(replica.chain.head().height).toBeGreaterThan(100);
   }, 240_000);
 });
