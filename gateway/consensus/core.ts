@@ -13,46 +13,20 @@
 //   f+1 round changes above its round pull it forward (so rounds resynchronise after a partition).
 // Every action list puts "persist" before the messages it protects (wal.ts).
 import type { KeyObject } from "node:crypto";
-import type { Logger } from "pino";
-import type { SignatureCheck } from "../../shared/consensus-certificate.ts";
 import { roundChangeSigningBytes, voteSigningBytes, type ConsensusMessage, type Proposal, type RoundChange, type Vote } from "../../shared/consensus-messages.ts";
 import { toHex } from "../../shared/ed25519.ts";
-import type { ConsensusApp } from "./app.ts";
 import { assert } from "./errors.ts";
-import { makeEvidence, type ConsensusEvidence } from "./evidence.ts";
+import { makeEvidence } from "./evidence.ts";
 import { encodeMessage, HeightState } from "./height-state.ts";
 import { buildJustification, justificationProblem, preparedClaimValid, roundChangeSignatureValid } from "./justify.ts";
-import { roundTimeoutMs, type ConsensusOptions } from "./options.ts";
+import { roundTimeoutMs } from "./options.ts";
+import type { CoreAction, CoreConfig, TimerName } from "./core-types.ts";
+import { FutureBuffer } from "./future-buffer.ts";
 import { ConsensusValidators } from "./validators.ts";
 import type { WalRecord } from "./wal.ts";
+import { roundToJoin } from "./votes.ts";
 
-export interface Signer {
-  readonly id: Uint8Array;
-  readonly publicKey: Uint8Array;
-  sign(message: Uint8Array): Uint8Array;
-}
-
-export type TimerName = "propose" | "round" | "resend";
-
-export type CoreAction =
-  | { kind: "persist"; record: WalRecord }
-  | { kind: "broadcast"; bytes: Uint8Array; message?: ConsensusMessage }
-  | { kind: "timer"; timer: TimerName; atMs: number; height: number; round: number }
-  | { kind: "decided"; height: number; round: number; blockHash: Uint8Array }
-  | { kind: "needBlock"; height: number; blockHash: Uint8Array }
-  | { kind: "evidence"; evidence: ConsensusEvidence }
-  | { kind: "peerBehind"; peer: string; height: number }
-  | { kind: "peerAhead"; peer: string; height: number };
-
-export interface CoreConfig {
-  app: ConsensusApp;
-  /** Null for a node that follows consensus without voting. */
-  signer: Signer | null;
-  check: SignatureCheck;
-  options: ConsensusOptions;
-  log: Logger;
-  pendingEvidence: () => readonly ConsensusEvidence[];
-}
+export type { CoreAction, CoreConfig, Signer, TimerName } from "./core-types.ts";
 
 export class PbftCore {
   private hs!: HeightState;
@@ -61,13 +35,14 @@ export class PbftCore {
   private nowMs = 0;
   /** Timeout doublings carried across heights while heights need round changes (options.timeoutCarryMax). */
   private timeoutCarry = 0;
-  private readonly future = new Map<number, { from: string; message: ConsensusMessage }[]>();
+  private readonly future: FutureBuffer;
   private readonly chainId: string;
   private readonly selfHex: string | undefined;
 
   constructor(private readonly cfg: CoreConfig) {
     this.chainId = cfg.app.chainId;
     this.selfHex = cfg.signer ? toHex(cfg.signer.id) : undefined;
+    this.future = new FutureBuffer(cfg.options.futureHeightsMax, cfg.options.futureMessagesPerHeightMax);
   }
 
   get height(): number {
@@ -97,7 +72,10 @@ export class PbftCore {
     this.nowMs = nowMs;
     const h = this.hs.height;
     if (message.height < h) this.out.push({ kind: "peerBehind", peer: from, height: message.height });
-    else if (message.height > h) this.buffer(from, message);
+    else if (message.height > h) {
+      this.out.push({ kind: "peerAhead", peer: from, height: message.height });
+      this.future.add(message, h);
+    }
     else this.dispatch(message);
     return this.flush();
   }
@@ -125,22 +103,31 @@ export class PbftCore {
     const self = this.selfHex === undefined ? -1 : validators.indexOf(this.selfHex);
     this.hs = new HeightState(height, validators, self, this.nowMs, this.cfg.options);
     if (restored && restored.height === height) this.hs.restore(restored, (b) => this.cfg.app.blockHash(b));
-    for (const k of this.future.keys()) if (k < height) this.future.delete(k);
     this.cfg.log.debug({ height, round: this.hs.round, self, n: validators.n, epoch: validators.set.epoch }, "height started");
     this.armRound();
     this.arm("resend", this.nowMs + this.cfg.options.resendIntervalMs);
-    const buffered = this.future.get(height) ?? [];
-    this.future.delete(height);
-    for (const { message } of buffered) if (this.hs.height === height && !this.hs.decided) this.dispatch(message);
+    for (const message of this.future.take(height)) if (this.hs.height === height && !this.hs.decided) this.dispatch(message);
   }
 
-  private enterRound(round: number): void {
+  /** `justified`: entered on a proposal that carries a quorum of round changes for `round`. */
+  private enterRound(round: number, justified = false): void {
     assert(round > this.hs.round, `round ${round} does not move forward from ${this.hs.round}`);
     this.hs.round = round;
     this.hs.roundStartedMs = this.nowMs;
+    this.hs.quorumInRound = justified;
     this.hs.prune();
     this.dirty = true; // the round is part of the record: never go back to vote in an older one
     this.armRound();
+    this.noteRoundQuorum();
+  }
+
+  /** The round really starts when a quorum is in it: the timer restarts then, for everyone alike. */
+  private noteRoundQuorum(): void {
+    const hs = this.hs;
+    if (hs.quorumInRound || hs.votes.roundChangesFor(hs.round).length < hs.validators.quorum) return;
+    hs.quorumInRound = true;
+    hs.roundStartedMs = this.nowMs;
+    this.arm("round", this.nowMs + roundTimeoutMs(this.cfg.options, hs.round, this.cfg.app.blockIntervalMs(), this.timeoutCarry));
   }
 
   private armRound(): void {
@@ -195,7 +182,7 @@ export class PbftCore {
     if (p.round < hs.round) return this.retryPendingDecision(); // too late to vote; its block may still be decided
     const problem = justificationProblem({ chainId: this.chainId, height: hs.height, validators: hs.validators, check: this.cfg.check }, p.round, p.blockHash, p.justification);
     if (problem) return this.drop(p, "PBFT_BAD_JUSTIFICATION", problem);
-    if (p.round > hs.round) this.enterRound(p.round); // justified: a quorum already moved there
+    if (p.round > hs.round) this.enterRound(p.round, true); // justified: a quorum already moved there
     // A re-proposed block keeps the header of the round that first proposed it, proposer included;
     // a quorum prepared it, so the honest among them checked that proposer then.
     const proposer = p.justification?.prepared ? null : hs.validators.ids[p.validator];
@@ -325,6 +312,7 @@ export class PbftCore {
     const rc: RoundChange = { type: "roundChange", ...unsigned, validator: hs.self, signature, preparedCertificate: p?.certificate ?? null, preparedBlock: p?.block ?? null };
     hs.votes.addRoundChange(rc);
     hs.sentIn(hs.round).roundChange = this.broadcast(rc);
+    this.noteRoundQuorum();
     this.cfg.log.debug({ height: hs.height, round: hs.round, preparedRound: unsigned.preparedRound }, "round change");
   }
 
@@ -339,12 +327,13 @@ export class PbftCore {
       if (!hash || Buffer.compare(hash, rc.preparedHash!) !== 0) return this.drop(rc, "PBFT_BLOCK_HASH");
     }
     if (!hs.votes.addRoundChange(rc)) return;
+    if (rc.round === hs.round) this.noteRoundQuorum();
     if (rc.preparedBlock) hs.rememberBlock(rc.preparedHash!, rc.preparedBlock);
     this.retryPendingDecision();
     if (hs.decided) return;
     // f+1 validators beyond our round include an honest one: join the lowest round they all passed.
-    const ahead = [...hs.votes.highestRoundChanges().values()].filter((r) => r > hs.round).sort((a, b) => b - a);
-    if (ahead.length >= hs.validators.weakQuorum) this.roundChange(ahead[hs.validators.weakQuorum - 1]);
+    const join = roundToJoin(hs.votes.highestRoundChanges(), hs.round, hs.validators.weakQuorum);
+    if (join !== undefined) this.roundChange(join);
     else if (rc.round === hs.round) this.maybeProposeJustified();
   }
 
@@ -359,13 +348,7 @@ export class PbftCore {
 
   /** Own messages again: a lossy link or a peer that restarted must still reach a quorum. */
   private resend(): void {
-    const hs = this.hs;
-    for (const [round, s] of hs.sent) {
-      const current = round === hs.round;
-      for (const bytes of current ? [s.proposal, s.prepare, s.commit, s.roundChange] : [s.commit]) {
-        if (bytes) this.out.push({ kind: "broadcast", bytes });
-      }
-    }
+    for (const bytes of this.hs.resendable()) this.out.push({ kind: "broadcast", bytes });
   }
 
   private evidence(kind: "proposal" | Vote["type"], round: number, validator: number, a: { blockHash: Uint8Array; signature: Uint8Array }, b: { blockHash: Uint8Array; signature: Uint8Array }): void {
@@ -373,15 +356,6 @@ export class PbftCore {
     const evidence = makeEvidence({ height: hs.height, round, kind, publicKey: hs.validators.set.validators[validator].publicKey, a: { blockHash: a.blockHash, signature: a.signature }, b: { blockHash: b.blockHash, signature: b.signature } });
     this.cfg.log.warn({ height: hs.height, round, kind, validator: hs.validators.idHex[validator] }, "double signature: evidence recorded");
     this.out.push({ kind: "evidence", evidence });
-  }
-
-  private buffer(from: string, message: ConsensusMessage): void {
-    const h = message.height;
-    this.out.push({ kind: "peerAhead", peer: from, height: h });
-    if (h > this.hs.height + this.cfg.options.futureHeightsMax) return;
-    let list = this.future.get(h);
-    if (!list) this.future.set(h, (list = []));
-    if (list.length < this.cfg.options.futureMessagesPerHeightMax) list.push({ from, message });
   }
 
   private flush(): CoreAction[] {

@@ -20,6 +20,12 @@ export interface SentRound {
 export class HeightState {
   round = 0;
   roundStartedMs: number;
+  /**
+   * A quorum has been seen in the current round (round 0: by definition). When it forms, the round
+   * timer restarts (PBFT §4.5.2 starts the view-change timer on 2f+1 VIEW-CHANGEs), so the nodes
+   * of that quorum time the round from about the same moment.
+   */
+  quorumInRound = true;
   readonly votes: VoteBook;
   /** The first correctly signed proposal seen per round (a second, different one is evidence). */
   readonly seenProposals = new Map<number, Proposal>();
@@ -80,6 +86,16 @@ export class HeightState {
     }
   }
 
+  /** What this node re-sends: everything it signed in the current round, and its commits of other rounds. */
+  resendable(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (const [round, s] of this.sent) {
+      const all = round === this.round ? [s.proposal, s.prepare, s.commit, s.roundChange] : [s.commit];
+      for (const m of all) if (m) out.push(m);
+    }
+    return out;
+  }
+
   record(): WalRecord {
     const sent: Uint8Array[] = [];
     for (const [, s] of [...this.sent].sort((a, b) => a[0] - b[0])) {
@@ -92,6 +108,7 @@ export class HeightState {
   restore(r: WalRecord, blockHash: (block: Uint8Array) => Uint8Array | undefined): void {
     assert(r.height === this.height, `restoring height ${r.height} into ${this.height}`);
     this.round = r.round;
+    this.quorumInRound = r.round === 0;
     this.prepared = r.prepared;
     if (r.prepared) this.rememberBlock(r.prepared.blockHash, r.prepared.block);
     for (const bytes of r.sent) {

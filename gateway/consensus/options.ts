@@ -5,8 +5,14 @@
 export interface ConsensusOptions {
   /** Round timeout before doubling; round 0 also waits the block interval first. */
   roundTimeoutBaseMs: number;
-  /** Growing timeouts stop growing here, so a long outage does not leave rounds hours long. */
+  /** Doubling stops here, so a long outage does not leave rounds hours long... */
   roundTimeoutMaxMs: number;
+  /**
+   * ...but rounds keep growing by this much each: a node that runs ahead of the others by more than
+   * a round's length would otherwise never meet them in one round (equal capped rounds keep the
+   * lag), and the others, one round behind in shorter rounds, gain this much per round.
+   */
+  roundTimeoutStepMs: number;
   /** Own messages of the current round are sent again this often: links lose messages on reconnect. */
   resendIntervalMs: number;
   /** Rounds ahead of ours whose messages are held (further ones are dropped). */
@@ -34,6 +40,7 @@ export interface ConsensusOptions {
 export const consensusDefaults: ConsensusOptions = {
   roundTimeoutBaseMs: 1000,
   roundTimeoutMaxMs: 30_000,
+  roundTimeoutStepMs: 500,
   resendIntervalMs: 1000,
   roundsAheadMax: 64,
   roundsKeptMax: 64,
@@ -46,10 +53,10 @@ export const consensusDefaults: ConsensusOptions = {
 };
 
 /**
- * Round r's timeout: base·2^(r + carry), capped; round 0 first waits for the proposer's block
+ * Round r's timeout: min(base·2^(r + carry), max) + r·step; round 0 first waits for the proposer's block
  * interval. `carry` is the slowness carried over from previous heights (timeoutCarryMax).
  */
 export function roundTimeoutMs(o: ConsensusOptions, round: number, blockIntervalMs: number, carry = 0): number {
-  const grown = Math.min(o.roundTimeoutMaxMs, o.roundTimeoutBaseMs * 2 ** Math.min(round + carry, 30));
+  const grown = Math.min(o.roundTimeoutMaxMs, o.roundTimeoutBaseMs * 2 ** Math.min(round + carry, 30)) + round * o.roundTimeoutStepMs;
   return round === 0 ? blockIntervalMs + grown : grown;
 }

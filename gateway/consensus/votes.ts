@@ -101,3 +101,12 @@ export class VoteBook {
     }
   }
 }
+
+/**
+ * The f+1 rule: when at least `weakQuorum` validators have sent round changes beyond `current`, an
+ * honest one is among them, so join the highest round that many of them reached.
+ */
+export function roundToJoin(highest: Map<number, number>, current: number, weakQuorum: number): number | undefined {
+  const ahead = [...highest.values()].filter((r) => r > current).sort((a, b) => b - a);
+  return ahead.length >= weakQuorum ? ahead[weakQuorum - 1] : undefined;
+}

@@ -53,20 +53,26 @@ export interface ScheduleResult {
 /** Simulation timings (virtual ms): short, so a schedule covers many heights and rounds. */
 export const simTimings = {
   blockIntervalMs: 50,
-  consensus: { roundTimeoutBaseMs: 200, roundTimeoutMaxMs: 1600, resendIntervalMs: 250 },
+  consensus: { roundTimeoutBaseMs: 200, roundTimeoutMaxMs: 1600, roundTimeoutStepMs: 100, resendIntervalMs: 250 },
   sync: { requestTimeoutMs: 500, peerBackoffMs: 500, peerBackoffMaxMs: 4000 },
   statusIntervalMs: 250,
 };
 
+/** Rounds a fault phase can reach: its longest length over the shortest round. */
+export const faultPhaseMaxMs = 4000;
+
 /**
  * The liveness bound after the heal: a status round and a sync request to catch up, then rounds
  * resynchronise (resends and the f+1 rule) and, at worst, f faulty proposers in a row each cost a
- * maximal round timeout before an honest one's block is decided; twice, for two new heights.
+ * longest round (capped doubling plus the per-round step for every round the fault phase can have
+ * reached) before an honest one's block is decided; twice, for two new heights.
  */
 export function livenessBoundMs(n: number): number {
   const t = simTimings;
   const f = faultsTolerated(n);
-  return 2 * t.statusIntervalMs + 2 * t.sync.requestTimeoutMs + 2 * (f + 2) * (t.consensus.roundTimeoutMaxMs + t.blockIntervalMs);
+  const roundsMax = faultPhaseMaxMs / t.consensus.roundTimeoutBaseMs;
+  const roundMs = t.consensus.roundTimeoutMaxMs + roundsMax * t.consensus.roundTimeoutStepMs + t.blockIntervalMs;
+  return 2 * t.statusIntervalMs + 2 * t.sync.requestTimeoutMs + 2 * (f + 2) * roundMs;
 }
 
 const linkProfiles: LinkFaults[] = [
@@ -110,7 +116,7 @@ export function runSchedule(o: ScheduleOptions): ScheduleResult {
   const faults: string[] = [];
   assignByzantine(o, prng, nodes, byzantine, honest, world, faults);
 
-  const faultPhaseMs = prng.int(1500, 4000);
+  const faultPhaseMs = prng.int(1500, faultPhaseMaxMs);
   const honestNodes = nodes.filter((n) => honest.has(n.id));
   scheduleCrashes(prng, queue, honestNodes, o.crashes ?? prng.int(0, f), faultPhaseMs, faults);
   if (o.network !== false) scheduleNetworkFaults(prng, queue, network, nodes, faultPhaseMs, faults);
