@@ -18,9 +18,9 @@ import { submitReadingBatch, type ReadingRefusal } from "./reading-batch.ts";
 /** What the ingest pipeline's pending store offers (gateway/ingest). */
 export interface PendingReadingSource {
   /**
-   * Up to `max` accepted readings not yet on chain, oldest first, not handed out before (a lease):
-   * each one comes back through markIncluded or markRejected. (Readings still in flight are
-   * filtered here too, should a store hand them out twice.)
+   * Up to `max` accepted readings not yet on chain, oldest first. Readings handed out before and
+   * not yet resolved may come again (gateway/ingest's store does so, to survive crashes); the
+   * producer skips those it carries. Each one comes back through markIncluded or markRejected.
    */
   takeBatch(max: number): ({ id: number | string } & AttachedReading)[];
   /** The readings are in the committed block at `height`. */
@@ -68,8 +68,9 @@ export class SoloProducer {
     if (!source) return;
     const max = Math.min(this.options.ingestBatchMax, this.deps.chain.params().batchReadingsMax);
     for (let i = 0; i < this.options.ingestBatchesPerBlock; i++) {
+      // In-flight readings are the oldest pending ones: ask for that many more, skip them.
       const carried = new Set([...this.inFlight.values()].flat());
-      const items = source.takeBatch(max).filter((r) => !carried.has(r.id));
+      const items = source.takeBatch(max + carried.size).filter((r) => !carried.has(r.id)).slice(0, max);
       if (items.length === 0) return;
       const s = submitReadingBatch(this.deps.mempool, this.deps.identity, items, nowMs);
       if (s.tx) this.inFlight.set(toHex(s.tx.id), s.included.map((k) => items[k].id));

@@ -69,6 +69,19 @@ describe("single-validator producer", () => {
     expect(chain.head().height).toBeGreaterThanOrEqual(3);
   });
 
+  it("fills a block with several batches from a store that hands out unresolved readings again", () => {
+    const f = makeFixture({ label: "several", devices: 2 });
+    const { chain, mempool } = openChain(f);
+    const now = f.genesis.genesisTimeMs + 500;
+    const source = new FakePending();
+    for (let seq = 0; seq < 10; seq++) for (const [d, device] of f.devices.entries()) source.items.push({ id: seq * 2 + d, bytes: deviceReading(device, seq), receivedAtMs: now });
+    const producer = new SoloProducer({ chain, mempool, identity: f.gateways[0], clock: () => now, source, options: { ingestBatchMax: 4, ingestBatchesPerBlock: 3 } });
+    const b = producer.produce();
+    expect(b.txs).toBe(3);
+    expect(b.readings).toBe(12);
+    expect(source.included.size).toBe(12);
+  });
+
   it("refuses to run when this gateway is not the only validator", () => {
     const f = makeFixture({ label: "many", gateways: 3 });
     const { chain, mempool } = openChain(f);
