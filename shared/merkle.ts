@@ -10,7 +10,8 @@ export function leafHash(data: Uint8Array): Uint8Array {
   return new Uint8Array(createHash("sha256").update(leafPrefix).update(data).digest());
 }
 
-function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+/** RFC 6962 §2.1 interior node: H(0x01 || left || right). */
+export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   return new Uint8Array(createHash("sha256").update(nodePrefix).update(left).update(right).digest());
 }
 

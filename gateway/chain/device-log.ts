@@ -12,8 +12,7 @@
 //
 //   leaf data = cbor([sequence, digest, height, gatewayId, receivedAtMs])
 import { encode } from "../../shared/cbor.ts";
-import { sha256 } from "../../shared/ed25519.ts";
-import { emptyRoot, leafHash } from "../../shared/merkle.ts";
+import { emptyRoot, leafHash, nodeHash } from "../../shared/merkle.ts";
 import { invariant } from "./errors.ts";
 import type { ReadingRecord } from "./records.ts";
 
@@ -29,14 +28,6 @@ export interface LogNodeReader {
   logNode(deviceId: Uint8Array, level: number, index: number): Uint8Array | undefined;
 }
 
-/** RFC 6962 §2.1 interior node. */
-export function logNodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  const b = new Uint8Array(65);
-  b[0] = 1;
-  b.set(left, 1);
-  b.set(right, 33);
-  return sha256(b);
-}
 
 export function readingLeafData(r: ReadingRecord): Uint8Array {
   return encode([r.sequence, r.digest, r.height, r.gatewayId, r.receivedAtMs]);
@@ -52,7 +43,7 @@ export function logAppend(deviceId: Uint8Array, frontier: Uint8Array[], size: nu
   let hash = leafHash(data);
   const nodes: LogNode[] = [{ deviceId, level: 0, index: size, hash }];
   for (let level = 0; Math.floor(size / 2 ** level) % 2 === 1; level++) {
-    hash = logNodeHash(peaks.pop()!, hash);
+    hash = nodeHash(peaks.pop()!, hash);
     nodes.push({ deviceId, level: level + 1, index: Math.floor(size / 2 ** (level + 1)), hash });
   }
   peaks.push(hash);
@@ -69,7 +60,7 @@ function popcount(n: number): number {
 export function logRoot(frontier: Uint8Array[]): Uint8Array {
   if (frontier.length === 0) return emptyRoot;
   let root = frontier[frontier.length - 1];
-  for (let i = frontier.length - 2; i >= 0; i--) root = logNodeHash(frontier[i], root);
+  for (let i = frontier.length - 2; i >= 0; i--) root = nodeHash(frontier[i], root);
   return root;
 }
 
@@ -89,7 +80,7 @@ function rangeHash(reader: LogNodeReader, deviceId: Uint8Array, from: number, to
     return h;
   }
   const k = largestPowerOfTwoBelow(n);
-  return logNodeHash(rangeHash(reader, deviceId, from, from + k), rangeHash(reader, deviceId, from + k, to));
+  return nodeHash(rangeHash(reader, deviceId, from, from + k), rangeHash(reader, deviceId, from + k, to));
 }
 
 /** Audit path of leaf `index` in a log of `size` leaves, bottom-up (RFC 6962 §2.1.1 PATH). */

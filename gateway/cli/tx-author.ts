@@ -11,7 +11,8 @@ export interface Submitted {
   nonce: number;
 }
 
-export async function submitTx(api: ApiClient, keyPath: string, body: TxBody, fee = 0n): Promise<Submitted> {
+/** `fee` must reach the chain's txFee parameter (1 in a `mote net init` genesis); the API says so if not. */
+export async function submitTx(api: ApiClient, keyPath: string, body: TxBody, fee = 1n): Promise<Submitted> {
   const who = readKeyFile(keyPath);
   const [head, account] = await Promise.all([api.get("v1/head"), api.get(`v1/accounts/${toHex(who.id)}`)]);
   const bytes = signTx(who.key, head.chainId, { version: txVersion, author: who.publicKey, nonce: account.nextNonce, fee, body });

@@ -28,7 +28,7 @@ export async function enrollFleet(apiUrl: string, owner: Identity, targets: Enro
         version: txVersion,
         author: owner.publicKey,
         nonce: nonce++,
-        fee: 0n,
+        fee: 1n, // the genesis txFee (chain params); enrollments carry no readings
         body: { kind: "enrollDevice", devicePublicKey: t.publicKey, metadata: new Map([["name", t.label]]), ttlDays: 0 },
       });
       const res = await fetch(`${apiUrl}/v1/txs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ tx: Buffer.from(tx).toString("hex"), encoding: "hex" }) });
