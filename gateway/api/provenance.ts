@@ -6,8 +6,11 @@
 //               this reading's leaf under that root (shared/attestation.ts, RFC 6962 §2.1.1)
 //   block       holds the batch transaction: an audit path from the transaction to the header's txRoot
 //   certificate a quorum of the validators that certified that block signed its hash
-//   state       the chain state at the head records the reading's digest: a sparse Merkle proof
-//               against the head's state root
+//   state       the chain state at the head commits to the reading, in two steps
+//               (gateway/chain/reading-proof.ts): the device's record is under the head's state
+//               root (sparse Merkle proof); the record's log frontier gives the root of the
+//               device's RFC 6962 reading log, and an audit path puts the reading's log leaf,
+//               cbor([sequence, digest, height, gatewayId, receivedAtMs]), under that root
 import { attestedLeaf, readingProof, verifyReadingProof, type AttestedReading } from "../../shared/attestation.ts";
 import { decode } from "../../shared/cbor.ts";
 import { verifyEd25519 } from "../../shared/ed25519.ts";
@@ -16,14 +19,16 @@ import { readingDigest, sigStructure, verifyReading } from "../../shared/reading
 import type { BlockHeader } from "../chain/block.ts";
 import { commitMessage, decodeCertificate } from "../chain/certificate.ts";
 import type { Chain } from "../chain/chain.ts";
+import { logRoot, readingLeafData } from "../chain/device-log.ts";
 import { quorumOf } from "../chain/dpos.ts";
 import { validatorSetHash } from "../chain/execute.ts";
 import { stateKey } from "../chain/keys.ts";
 import { verifyStateProof } from "../chain/proof.ts";
-import { readingCodec, type ValidatorSet } from "../chain/records.ts";
+import { proveReading, verifyReadingPresent } from "../chain/reading-proof.ts";
+import { deviceCodec, type Device, type ReadingRecord, type ValidatorSet } from "../chain/records.ts";
 import type { BlockReader } from "./block-reader.ts";
 import { notFound } from "./errors.ts";
-import type { ChainQueries } from "./queries.ts";
+import type { ChainQueries, ReadingIndexRow } from "./queries.ts";
 import { certificateView, headerView, hex, readingView } from "./views.ts";
 
 /** Which set certified a block: its header names the set's hash; the chain keeps the last two. */
@@ -59,6 +64,71 @@ export function certificateCheck(chain: Chain, header: BlockHeader, hash: Uint8A
   return { present: true as const, valid: matches && quorum !== null && counted >= quorum, round: cert.round, signers, quorum, setSize: set?.validators.length ?? null };
 }
 
+function decodeDevice(value: Uint8Array | undefined): Device | undefined {
+  if (!value) return undefined;
+  try {
+    return deviceCodec.from(decode(value));
+  } catch {
+    return undefined;
+  }
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
+
+/**
+ * The state link, in the chain's two steps against the head's state root: the device's record
+ * (state proof), then the reading's entry in the device's log (audit path to the root of the
+ * record's frontier). `valid` is the chain's own verifier (verifyReadingPresent) and the entry being
+ * this reading: the indexed row's sequence, digest, height, gateway and receipt time, and the
+ * digest of the COSE bytes served.
+ */
+function readingState(chain: Chain, deviceId: Uint8Array, sequence: number, row: ReadingIndexRow, coseDigest: Uint8Array) {
+  const proof = proveReading(chain, deviceId, sequence);
+  const head = chain.head();
+  if (proof.height !== head.height) throw new Error(`reading proof at height ${proof.height} but the head is ${head.height}`);
+  const key = stateKey.device(deviceId);
+  const record = decodeDevice(proof.device.value);
+  const deviceValid = proof.device.value !== undefined && record !== undefined && verifyStateProof(head.header, key, proof.device.value, proof.device.proof);
+
+  const entry = proof.entries.length === 1 && proof.entries[0].reading.sequence === sequence ? proof.entries[0] : undefined;
+  let log = null;
+  let matches = false;
+  if (entry && record) {
+    const r: ReadingRecord = entry.reading;
+    const leafData = readingLeafData(r);
+    const leaf = leafHash(leafData);
+    const root = logRoot(record.logFrontier);
+    matches = r.sequence === row.sequence && sameBytes(r.digest, row.digest) && r.height === row.height && sameBytes(r.gatewayId, row.gatewayId) && r.receivedAtMs === row.receivedAtMs && sameBytes(r.digest, coseDigest);
+    log = {
+      record: { sequence: r.sequence, digest: hex(r.digest), height: r.height, gatewayId: hex(r.gatewayId), receivedAtMs: r.receivedAtMs },
+      leafData: hex(leafData),
+      leaf: hex(leaf),
+      index: entry.index,
+      size: record.readings,
+      auditPath: entry.path.map(hex),
+      frontier: record.logFrontier.map(hex),
+      root: hex(root),
+      matchesReading: matches,
+      valid: verifyInclusion(leaf, entry.index, record.readings, entry.path, root),
+    };
+  }
+  const present = verifyReadingPresent(head.header, deviceId, sequence, proof) !== undefined;
+
+  return {
+    atHeight: head.height,
+    stateRoot: hex(head.header.stateRoot),
+    device: {
+      key,
+      value: proof.device.value ? hex(proof.device.value) : null,
+      siblings: proof.device.proof.siblings.map(hex),
+      terminal: proof.device.proof.terminal ? { keyHash: hex(proof.device.proof.terminal.keyHash), valueHash: hex(proof.device.proof.terminal.valueHash) } : null,
+      valid: deviceValid,
+    },
+    log,
+    valid: present && matches,
+  };
+}
+
 export function readingProvenance(chain: Chain, queries: ChainQueries, reader: BlockReader, deviceId: Uint8Array, sequence: number) {
   const row = queries.reading(deviceId, sequence);
   if (!row) throw notFound("READING_NOT_FOUND", `device ${hex(deviceId)} has no finalized reading with sequence ${sequence}; it may still be pending, or never received`);
@@ -86,12 +156,7 @@ export function readingProvenance(chain: Chain, queries: ChainQueries, reader: B
   const next = reader.block(row.height + 1);
   const canonical = next?.lastCommit ? Buffer.compare(next.lastCommit, block.certificate ?? new Uint8Array()) === 0 : null;
 
-  const key = stateKey.reading(deviceId, sequence);
-  const proof = chain.prove(key);
-  const head = chain.head();
-  const stateValid = verifyStateProof(head.header, key, proof.value, proof.proof);
-  const record = proof.value ? readingCodec.from(decode(proof.value)) : undefined;
-  const recordMatches = record !== undefined && Buffer.compare(record.digest, row.digest) === 0 && record.height === row.height;
+  const stateLink = readingState(chain, deviceId, sequence, row, readingDigest(attached.bytes));
 
   return {
     reading: { ...readingView(row, reading), cose: hex(attached.bytes) },
@@ -122,15 +187,7 @@ export function readingProvenance(chain: Chain, queries: ChainQueries, reader: B
       txIncluded,
     },
     certificate: { ...certificate, canonical, decoded: certificateView(block.certificate) },
-    state: {
-      key,
-      atHeight: head.height,
-      stateRoot: hex(head.header.stateRoot),
-      value: proof.value ? hex(proof.value) : null,
-      siblings: proof.proof.siblings.map(hex),
-      terminal: proof.proof.terminal ? { keyHash: hex(proof.proof.terminal.keyHash), valueHash: hex(proof.proof.terminal.valueHash) } : null,
-      valid: stateValid && recordMatches,
-    },
-    verified: deviceSignatureValid && coSignatureValid && txIncluded && certificate.valid && stateValid && recordMatches,
+    state: stateLink,
+    verified: deviceSignatureValid && coSignatureValid && txIncluded && certificate.valid && stateLink.valid,
   };
 }

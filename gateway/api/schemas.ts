@@ -172,15 +172,39 @@ export const componentSchemas: Record<string, JsonSchema> = {
     }),
     block: obj({ header: obj(header), txId: hexBytes(32), txIndex: int, txCount: int, txLeaf: hexBytes(32, "RFC 6962 leaf hash of the transaction bytes"), txMerklePath: { type: "array", items: hexBytes(32) }, txIncluded: { type: "boolean" } }),
     certificate: { allOf: [certificateCheck, obj({ canonical: nullable({ type: "boolean" }), decoded: certificate })] },
-    state: obj({
-      key: { type: "string" },
-      atHeight: int,
-      stateRoot: hexBytes(32),
-      value: nullable(hexAny),
-      siblings: { type: "array", items: hexBytes(32) },
-      terminal: nullable(obj({ keyHash: hexBytes(32), valueHash: hexBytes(32) })),
-      valid: { type: "boolean" },
-    }),
+    state: {
+      ...obj({
+        atHeight: int,
+        stateRoot: hexBytes(32, "the head's state root, against which both steps are proven"),
+        device: {
+          ...obj({
+            key: { type: "string", description: "state key of the device record: device/<id hex>" },
+            value: nullable({ ...hexAny, description: "the device record, CBOR (gateway/chain/records.ts deviceCodec); elements 7 (readings: the log size) and 9 (the log frontier), 0-based, of its array" }),
+            siblings: { type: "array", items: hexBytes(32), description: "sparse Merkle sibling hashes, root level first" },
+            terminal: nullable(obj({ keyHash: hexBytes(32), valueHash: hexBytes(32) })),
+            valid: { type: "boolean", description: "the record is under the state root" },
+          }),
+          description: "step 1: the device's record in the state tree",
+        },
+        log: nullable({
+          ...obj({
+            record: obj({ sequence: int, digest: hexBytes(32), height: int, gatewayId: hexBytes(16), receivedAtMs: timeMs }),
+            leafData: { ...hexAny, description: "cbor([sequence, digest, height, gatewayId, receivedAtMs]) of the record" },
+            leaf: hexBytes(32, "RFC 6962 leaf hash: SHA-256(0x00 || leafData)"),
+            index: { ...int, description: "0-based position of the reading in the device's log" },
+            size: { ...int, description: "leaves in the device's log: the record's reading count" },
+            auditPath: { type: "array", items: hexBytes(32), description: "RFC 9162 §2.1.3 inclusion proof, bottom-up" },
+            frontier: { type: "array", items: hexBytes(32), description: "the record's log frontier: roots of the log's perfect subtrees, largest first" },
+            root: hexBytes(32, "the log's root from the frontier: H(0x01 || p1 || H(0x01 || p2 || ... pk))"),
+            matchesReading: { type: "boolean", description: "the record's sequence, digest, height, gateway and receipt time are this reading's" },
+            valid: { type: "boolean", description: "the audit path puts the leaf at index under the root" },
+          }),
+          description: "step 2: the reading's entry in the device's log (null if the chain has none)",
+        }),
+        valid: { type: "boolean", description: "both steps verify (gateway/chain/reading-proof.ts verifyReadingPresent) and the entry is this reading" },
+      }),
+      description: "the chain state at the head commits to the reading through its device's record and reading log",
+    },
     verified: { type: "boolean", description: "every link verified" },
   }),
   Health: obj({

@@ -1,5 +1,7 @@
 // A reading's provenance (clause 8.7): the chain of custody from the device's signature to the
-// chain state, each link with the material to check it and the gateway's verdict.
+// chain state, each link with the material to check it and the gateway's verdict. The state link
+// has two steps (gateway/chain/reading-proof.ts): the device's record under the head's state root,
+// then the reading in the device's append-only log, whose root the record's frontier gives.
 import { get } from "./api.js";
 import { card, dateTime, fmtInt, h, hash, kv, mount, pill, tick } from "./dom.js";
 
@@ -23,6 +25,8 @@ export async function renderProvenance(view, [deviceId, seq]) {
   const values = r.records.map((x) => `${x.name} ${x.value ?? x.stringValue ?? x.boolValue ?? ""}${x.unit ? " " + x.unit : ""}`).join(", ");
   const c = p.certificate;
   const counted = c.signers.filter((s) => s.valid && s.inSet).length;
+  const st = p.state;
+  const log = st.log;
   mount(
     view,
     h("div", { class: "crumbs" }, h("a", { href: "#/devices" }, "Devices"), " / ", h("a", { href: `#/devices/${deviceId}`, class: "mono" }, deviceId), " / reading"),
@@ -39,7 +43,7 @@ export async function renderProvenance(view, [deviceId, seq]) {
           "div",
           {},
           p.verified
-            ? `Signed by device ${deviceId.slice(0, 8)}…, co-signed by gateway ${p.gateway.id.slice(0, 8)}…, final in block ${fmtInt(r.height)} under a quorum of ${counted} validator signature(s), recorded in the state at height ${fmtInt(p.state.atHeight)}.`
+            ? `Signed by device ${deviceId.slice(0, 8)}…, co-signed by gateway ${p.gateway.id.slice(0, 8)}…, final in block ${fmtInt(r.height)} under a quorum of ${counted} validator signature(s), leaf ${fmtInt(log.index)} (from 0) of ${fmtInt(log.size)} in the device's reading log under the state root at height ${fmtInt(st.atHeight)}.`
             : "At least one link below does not check; do not rely on this reading.",
         ),
       ),
@@ -109,20 +113,44 @@ export async function renderProvenance(view, [deviceId, seq]) {
         ]),
       ),
       step(
-        p.state.valid,
-        "5 · Recorded in the chain state",
-        "sparse Merkle proof against the head's state root",
+        st.device.valid,
+        "5 · Device record in the chain state",
+        "sparse Merkle proof of the device's record against the head's state root",
         h(
           "div",
           {},
           kv([
-            ["State key", h("span", { class: "mono" }, p.state.key)],
-            ["At height", fmtInt(p.state.atHeight)],
-            ["State root", hash(p.state.stateRoot, { n: 0 })],
-            ["Record", hash(p.state.value, { n: 24 })],
+            ["State key", h("span", { class: "mono" }, st.device.key)],
+            ["At height", fmtInt(st.atHeight)],
+            ["State root", hash(st.stateRoot, { n: 0 })],
+            ["Device record", hash(st.device.value, { n: 24 })],
+            ["Reading log", log ? `${fmtInt(log.size)} readings, frontier of ${log.frontier.length} subtree root(s)` : "—"],
           ]),
-          path("Sibling hashes", p.state.siblings),
+          log ? path("Log frontier (largest subtree first)", log.frontier) : null,
+          path("Sibling hashes to the state root", st.device.siblings),
         ),
+      ),
+      step(
+        Boolean(log && log.valid && log.matchesReading),
+        "6 · Reading in the device's log",
+        "RFC 6962 audit path from the reading's leaf to the log root of the record's frontier",
+        log
+          ? h(
+              "div",
+              {},
+              kv([
+                ["Position", `leaf ${fmtInt(log.index)} (from 0) of ${fmtInt(log.size)}`],
+                ["Log root (from the frontier)", hash(log.root, { n: 0 })],
+                ["Entry", `sequence ${fmtInt(log.record.sequence)} · block ${fmtInt(log.record.height)} · received ${dateTime(log.record.receivedAtMs)}`],
+                ["Entry digest", hash(log.record.digest, { n: 0 })],
+                ["Entry gateway", hash(log.record.gatewayId, { n: 0 })],
+                ["Is this reading", h("span", {}, tick(log.matchesReading), log.matchesReading ? " digest, block, gateway and time match" : " the entry differs from this reading")],
+                ["Leaf data (CBOR)", hash(log.leafData, { n: 24 })],
+                ["Leaf hash", hash(log.leaf, { n: 0 })],
+              ]),
+              path("Audit path to the log root", log.auditPath),
+            )
+          : h("div", { class: "muted" }, "The chain has no log entry for this reading."),
       ),
     ),
   );

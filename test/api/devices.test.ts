@@ -1,17 +1,19 @@
 // Devices, readings by time range and a reading's provenance, over real firmware boards whose
 // readings went through UDP, ingest, the solo producer and SQLite. The provenance is checked
 // twice: by the gateway (its `valid` flags) and here, independently, with @noble/curves and the
-// Merkle and state-proof verifiers, from nothing but the response and the validator keys.
+// Merkle and state-proof verifiers, from nothing but the response and the validator keys; the
+// state link in its two steps: the device record under the state root, the reading in its log.
 import { ed25519 as noble } from "@noble/curves/ed25519.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { attestedLeaf } from "../../shared/attestation.ts";
-import { encode } from "../../shared/cbor.ts";
+import { decode, encode, type CborValue } from "../../shared/cbor.ts";
 import { fromHex, sha256, toHex } from "../../shared/ed25519.ts";
-import { verifyInclusion } from "../../shared/merkle.ts";
+import { leafHash, verifyInclusion } from "../../shared/merkle.ts";
 import { decodeReading, sigStructure } from "../../shared/reading.ts";
 import { encodeHeader } from "../../gateway/chain/block.ts";
 import { commitMessage } from "../../gateway/chain/certificate.ts";
 import { verifyStateProof } from "../../gateway/chain/proof.ts";
+import { verifyReadingPresent } from "../../gateway/chain/reading-proof.ts";
 import { client, expectError } from "./http.ts";
 import { startTestNet, type TestNet } from "./net.ts";
 
@@ -114,7 +116,7 @@ describe("readings", () => {
 });
 
 describe("provenance", () => {
-  it("links a reading to its device signature, gateway co-signature, block, certificate and state, each checkable by the client", async () => {
+  it("links a reading to its device signature, gateway co-signature, block, certificate and state (device record, then its reading log), each checkable by the client", async () => {
     const b = net.boards[1];
     const r = await api.get(`/v1/devices/${b.deviceIdHex}/readings/3`);
     expect(r.status).toBe(200);
@@ -156,12 +158,77 @@ describe("provenance", () => {
     });
     expect(good.length).toBeGreaterThanOrEqual(p.certificate.quorum);
 
-    // State: the reading's record is under the head's state root, which /v1/head reports.
+    // State, step 1: the device's record is under the head's state root, which /v1/head reports.
     const head = (await api.get("/v1/head")).json;
-    expect(p.state.stateRoot).toBe(head.stateRoot);
-    const proof = { siblings: p.state.siblings.map(fromHex), terminal: p.state.terminal && { keyHash: fromHex(p.state.terminal.keyHash), valueHash: fromHex(p.state.terminal.valueHash) } };
-    expect(verifyStateProof({ stateRoot: fromHex(p.state.stateRoot) }, p.state.key, fromHex(p.state.value), proof)).toBe(true);
-    expect(verifyStateProof({ stateRoot: fromHex(p.state.stateRoot) }, p.state.key, sha256(cose), proof)).toBe(false);
+    const st = p.state;
+    expect(st.stateRoot).toBe(head.stateRoot);
+    expect(st.atHeight).toBe(head.height);
+    expect([st.device.valid, st.log.valid, st.log.matchesReading]).toEqual([true, true, true]);
+    const stateRoot = { stateRoot: fromHex(st.stateRoot) };
+    expect(st.device.key).toBe(`device/${b.deviceIdHex}`);
+    const smt = { siblings: st.device.siblings.map(fromHex), terminal: st.device.terminal && { keyHash: fromHex(st.device.terminal.keyHash), valueHash: fromHex(st.device.terminal.valueHash) } };
+    const recordBytes = fromHex(st.device.value);
+    expect(verifyStateProof(stateRoot, st.device.key, recordBytes, smt)).toBe(true);
+    // The record (deviceCodec's array, decoded by hand): its key, reading count (the log size) and
+    // log frontier (the roots of the log's perfect subtrees, largest first).
+    const fields = decode(recordBytes) as CborValue[];
+    expect(fields).toHaveLength(10);
+    expect(toHex(fields[1] as Uint8Array)).toBe(toHex(b.publicKey));
+    const size = fields[7] as number;
+    const frontier = fields[9] as Uint8Array[];
+    expect(size).toBe(6); // board 1 sent six readings
+    expect(st.log.size).toBe(size);
+    expect(frontier.map(toHex)).toEqual(st.log.frontier);
+    expect(frontier).toHaveLength([...size.toString(2)].filter((c) => c === "1").length);
+    const node = (l: Uint8Array, r: Uint8Array) => sha256(Uint8Array.of(1, ...l, ...r));
+    const logRoot = frontier.reduceRight((acc: Uint8Array | undefined, peak) => (acc ? node(peak, acc) : peak), undefined)!;
+    expect(toHex(logRoot)).toBe(st.log.root);
+
+    // State, step 2: the reading's leaf, rebuilt from the record and this reading, is in that log.
+    const rec = st.log.record;
+    expect(rec).toEqual({ sequence: 3, digest: p.reading.digest, height: p.reading.height, gatewayId: p.reading.gatewayId, receivedAtMs: p.reading.receivedAtMs });
+    const leafData = encode([rec.sequence, fromHex(rec.digest), rec.height, fromHex(rec.gatewayId), rec.receivedAtMs]);
+    expect(toHex(leafData)).toBe(st.log.leafData);
+    const logLeaf = leafHash(leafData);
+    expect(toHex(logLeaf)).toBe(st.log.leaf);
+    expect(st.log.index).toBe(3); // sequences 0..5 in order, none missing
+    const auditPath = st.log.auditPath.map(fromHex);
+    expect(verifyInclusion(logLeaf, st.log.index, size, auditPath, logRoot)).toBe(true);
+
+    // Tampering fails: another value for the record, another digest in the leaf, another position.
+    expect(verifyStateProof(stateRoot, st.device.key, sha256(cose), smt)).toBe(false);
+    const forged = recordBytes.slice();
+    forged[forged.length - 1] ^= 1; // a bit of the last frontier peak
+    expect(verifyStateProof(stateRoot, st.device.key, forged, smt)).toBe(false);
+    const otherDigest = sha256(Uint8Array.of(...cose, 0));
+    expect(verifyInclusion(leafHash(encode([rec.sequence, otherDigest, rec.height, fromHex(rec.gatewayId), rec.receivedAtMs])), st.log.index, size, auditPath, logRoot)).toBe(false);
+    expect(verifyInclusion(leafHash(encode([rec.sequence, fromHex(rec.digest), rec.height, fromHex(rec.gatewayId), rec.receivedAtMs + 1])), st.log.index, size, auditPath, logRoot)).toBe(false);
+    expect(verifyInclusion(logLeaf, st.log.index + 1, size, auditPath, logRoot)).toBe(false);
+
+    // The chain's own two-step verifier agrees, and refuses the tampered reading too.
+    const proof = {
+      height: st.atHeight,
+      device: { value: recordBytes, proof: smt },
+      entries: [{ reading: { ...rec, digest: fromHex(rec.digest), gatewayId: fromHex(rec.gatewayId) }, index: st.log.index, path: auditPath }],
+    };
+    expect(verifyReadingPresent(stateRoot, b.deviceId, 3, proof)).toBeDefined();
+    expect(verifyReadingPresent(stateRoot, b.deviceId, 2, proof)).toBeUndefined();
+    expect(verifyReadingPresent(stateRoot, b.deviceId, 3, { ...proof, entries: [{ ...proof.entries[0], reading: { ...proof.entries[0].reading, digest: otherDigest } }] })).toBeUndefined();
+  });
+
+  it("puts every reading of a device in its log, in sequence order, under the root of the record's frontier", async () => {
+    const b = net.boards[0]; // seven readings: a log whose size is not a power of two
+    const roots = new Set<string>();
+    for (let seq = 0; seq <= 6; seq++) {
+      const st = (await api.get(`/v1/devices/${b.deviceIdHex}/readings/${seq}`)).json.state;
+      expect(st.valid).toBe(true);
+      expect([st.log.index, st.log.size, st.log.frontier.length]).toEqual([seq, 7, 3]);
+      const rec = st.log.record;
+      const leaf = leafHash(encode([rec.sequence, fromHex(rec.digest), rec.height, fromHex(rec.gatewayId), rec.receivedAtMs]));
+      expect(verifyInclusion(leaf, seq, 7, st.log.auditPath.map(fromHex), fromHex(st.log.root))).toBe(true);
+      roots.add(st.log.root);
+    }
+    expect(roots.size).toBe(1);
   });
 
   it("answers 404 for readings that are not finalized and 400 for malformed sequences", async () => {

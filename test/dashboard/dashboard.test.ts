@@ -1,7 +1,7 @@
 // The dashboard in a real browser: Debian's Chromium driven by playwright-core opens it on a live
 // one-gateway network (firmware boards → UDP → ingest → solo producer → SQLite chain → API), sees
 // blocks advance, sees a device's chart gain points as the device reports, opens a reading's
-// provenance and finds it verified. Screenshots go to test-output/ (and docs/dashboard.png).
+// provenance and finds it verified (the state link in two steps: device record, reading log). Screenshots go to test-output/ (and docs/dashboard.png).
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -93,8 +93,13 @@ describe.skipIf(!existsSync(chromiumPath))("dashboard in Chromium", () => {
     await verdict.waitFor();
     expect(await verdict.getAttribute("data-verified")).toBe("true");
     const steps = page.getByTestId("provenance-step");
-    expect(await steps.count()).toBe(5);
+    expect(await steps.count()).toBe(6);
     for (const ok of await steps.evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.ok))) expect(ok).toBe("true");
+    // The state link in its two steps: the device's record under the state root, then the reading in its log.
+    expect(await steps.nth(4).textContent()).toContain("Device record in the chain state");
+    expect(await steps.nth(4).textContent()).toContain("device/");
+    expect(await steps.nth(5).textContent()).toContain("Reading in the device's log");
+    expect(await steps.nth(5).textContent()).toContain("Log root (from the frontier)");
     await page.screenshot({ path: join(outDir, "dashboard-provenance.png"), fullPage: true });
   });
 

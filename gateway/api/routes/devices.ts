@@ -99,8 +99,9 @@ export function deviceRoutes(ctx: ApiContext): RouteSpec[] {
       url: "/v1/devices/:id/readings/:seq",
       operationId: "getReadingProvenance",
       tag: "devices",
-      summary: "One finalized reading with its provenance: device signature, gateway co-signature and Merkle proof, block, certificate, state proof",
-      description: "Each link carries the material to check it independently (keys, signatures, signed bytes, audit paths, header) and this gateway's verdict (`valid`); `verified` is true when every link holds.",
+      summary: "One finalized reading with its provenance: device signature, gateway co-signature and Merkle proof, block, certificate, and the two-step state proof (device record, then the device's reading log)",
+      description:
+        "Each link carries the material to check it independently (keys, signatures, signed bytes, audit paths, header) and this gateway's verdict (`valid`); `verified` is true when every link holds. The state link has two steps against the head's state root: `state.device` proves the device's record (a sparse Merkle proof of `device/<id>`); the record's log frontier gives the root of the device's RFC 6962 reading log, and `state.log` carries the reading's leaf and its audit path to that root.",
       params: { type: "object", required: ["id", "seq"], properties: { id: deviceIdParams.properties.id, seq: { type: "integer", minimum: 0, maximum: sequenceMax } } },
       responses: { 200: { description: "the reading and its provenance", schema: ref("Provenance") }, 400: errorResponse("bad id or sequence"), 404: errorResponse("no such finalized reading") },
       handler: (req: { params: { id: string; seq: number } }) => {
