@@ -3,6 +3,7 @@
 import type { Command } from "commander";
 import { defaultConfig, loadConfigFile, mergeConfig, type GatewayConfig } from "../config.ts";
 import { GatewayNode } from "../node/gateway-node.ts";
+import { configFromEnv } from "../config-env.ts";
 import { createLogger } from "../log.ts";
 import { registerDevicesCommands } from "./devices-command.ts";
 
@@ -28,10 +29,12 @@ export interface StartFlags {
   api?: boolean;
 }
 
-/** Defaults, then the config file, then flags: the later wins. */
-export function configFromFlags(flags: StartFlags): GatewayConfig {
+/** Defaults, then the config file, then MOTE_* environment variables, then flags: the later wins. */
+export function configFromFlags(flags: StartFlags, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   let config = defaultConfig();
   if (flags.config) config = mergeConfig(config, loadConfigFile(flags.config));
+  const fromEnv = configFromEnv(env, config);
+  if (Object.keys(fromEnv).length > 0) config = mergeConfig(config, fromEnv);
   const o: Record<string, unknown> = {};
   if (flags.dataDir) o.dataDir = flags.dataDir;
   if (!flags.udp) o.udp = null;
