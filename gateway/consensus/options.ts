@@ -40,7 +40,7 @@ export interface ConsensusOptions {
 export const consensusDefaults: ConsensusOptions = {
   roundTimeoutBaseMs: 1000,
   roundTimeoutMaxMs: 30_000,
-  roundTimeoutStepMs: 500,
+  roundTimeoutStepMs: 7_500,
   resendIntervalMs: 1000,
   roundsAheadMax: 64,
   roundsKeptMax: 64,
@@ -53,10 +53,14 @@ export const consensusDefaults: ConsensusOptions = {
 };
 
 /**
- * Round r's timeout: min(base·2^(r + carry), max) + r·step; round 0 first waits for the proposer's block
+ * Round r's timeout: min(base·2^(r + carry), max), plus step per round past the cap; round 0 first waits for the proposer's block
  * interval. `carry` is the slowness carried over from previous heights (timeoutCarryMax).
  */
 export function roundTimeoutMs(o: ConsensusOptions, round: number, blockIntervalMs: number, carry = 0): number {
-  const grown = Math.min(o.roundTimeoutMaxMs, o.roundTimeoutBaseMs * 2 ** Math.min(round + carry, 30)) + round * o.roundTimeoutStepMs;
+  const doubled = o.roundTimeoutBaseMs * 2 ** Math.min(round + carry, 30);
+  // Past the cap, linear growth: each round a quarter-cap longer (with the defaults), so a lag of
+  // a whole round between two groups of nodes closes within a few rounds.
+  const roundsPastCap = Math.max(0, round - Math.ceil(Math.log2(o.roundTimeoutMaxMs / o.roundTimeoutBaseMs)));
+  const grown = Math.min(o.roundTimeoutMaxMs, doubled) + roundsPastCap * o.roundTimeoutStepMs;
   return round === 0 ? blockIntervalMs + grown : grown;
 }

@@ -6,6 +6,7 @@
 //
 //   npx tsx test/consensus/sim/cli.ts --n 4 --seed 1234
 import { faultsTolerated } from "../../../shared/consensus-certificate.ts";
+import { consensusDefaults, roundTimeoutMs } from "../../../gateway/consensus/options.ts";
 import { byzantineKinds, makeBehaviour, SplitBrain, type ByzantineKind, type World } from "./byzantine.ts";
 import { SafetyChecker } from "./checker.ts";
 import { EventQueue } from "./events.ts";
@@ -53,26 +54,36 @@ export interface ScheduleResult {
 /** Simulation timings (virtual ms): short, so a schedule covers many heights and rounds. */
 export const simTimings = {
   blockIntervalMs: 50,
-  consensus: { roundTimeoutBaseMs: 200, roundTimeoutMaxMs: 1600, roundTimeoutStepMs: 100, resendIntervalMs: 250 },
+  consensus: { roundTimeoutBaseMs: 200, roundTimeoutMaxMs: 1600, roundTimeoutStepMs: 400, resendIntervalMs: 250 },
   sync: { requestTimeoutMs: 500, peerBackoffMs: 500, peerBackoffMaxMs: 4000 },
   statusIntervalMs: 250,
 };
 
-/** Rounds a fault phase can reach: its longest length over the shortest round. */
+/** The fault phase lasts at most this long. */
 export const faultPhaseMaxMs = 4000;
 
+const options = { ...consensusDefaults, ...simTimings.consensus };
+
+/** Rounds one height can go through in `ms` (each round lasts at least its timeout). */
+function roundsWithin(ms: number): number {
+  let r = 0;
+  for (let spent = 0; spent <= ms; r++) spent += roundTimeoutMs(options, r, simTimings.blockIntervalMs);
+  return r;
+}
+
 /**
- * The liveness bound after the heal: a status round and a sync request to catch up, then rounds
- * resynchronise (resends and the f+1 rule) and, at worst, f faulty proposers in a row each cost a
- * longest round (capped doubling plus the per-round step for every round the fault phase can have
- * reached) before an honest one's block is decided; twice, for two new heights.
+ * The liveness bound after the heal. Nodes left the fault phase in rounds up to R (the rounds one
+ * height can pass in the phase); within a status interval and a sync request every node is at the
+ * finalized tip; rounds then resynchronise (resends, the f+1 rule, the quorum-restarted timer,
+ * linear growth past the cap) and at worst f faulty proposers in a row cost a round each, twice
+ * (two new heights). Bound: 2·status + 2·sync timeout + every round timeout from 0 to R + 2(f+2).
  */
 export function livenessBoundMs(n: number): number {
   const t = simTimings;
   const f = faultsTolerated(n);
-  const roundsMax = faultPhaseMaxMs / t.consensus.roundTimeoutBaseMs;
-  const roundMs = t.consensus.roundTimeoutMaxMs + roundsMax * t.consensus.roundTimeoutStepMs + t.blockIntervalMs;
-  return 2 * t.statusIntervalMs + 2 * t.sync.requestTimeoutMs + 2 * (f + 2) * roundMs;
+  let rounds = 0;
+  for (let r = 0; r <= roundsWithin(faultPhaseMaxMs) + 2 * (f + 2); r++) rounds += roundTimeoutMs(options, r, t.blockIntervalMs);
+  return 2 * t.statusIntervalMs + 2 * t.sync.requestTimeoutMs + rounds;
 }
 
 const linkProfiles: LinkFaults[] = [
