@@ -109,6 +109,41 @@ export function registerChainCommands(program: Command): void {
       await report(api, o, await submitTx(api, o.key, { kind: "vote", candidates }));
     });
 
+  program
+    .command("unstake <amount>")
+    .description("start unbonding stake (it returns to the balance after the unbonding period)")
+    .requiredOption("--key <file>", "the account's key file")
+    .option(...apiOption)
+    .option("--no-wait", "do not wait for finality")
+    .action(async (amount: string, o: Common & { key: string; wait?: boolean }) => {
+      const api = new ApiClient(o.api);
+      await report(api, o, await submitTx(api, o.key, { kind: "unstake", amount: amountArg(amount) }));
+    });
+
+  program
+    .command("transfer <toAccountId> <amount>")
+    .description("send tokens from the key's account to another account")
+    .requiredOption("--key <file>", "the sender's key file")
+    .option(...apiOption)
+    .option("--no-wait", "do not wait for finality")
+    .action(async (to: string, amount: string, o: Common & { key: string; wait?: boolean }) => {
+      const api = new ApiClient(o.api);
+      await report(api, o, await submitTx(api, o.key, { kind: "transfer", to: idArg(to, 16, "account id"), amount: amountArg(amount) }));
+    });
+
+  const candidate = program.command("candidate").description("delegate candidates (gateways that may be elected validators)");
+  candidate
+    .command("register <endpoint>")
+    .description("register the key's gateway as a delegate candidate reachable by peers at host:port")
+    .requiredOption("--key <file>", "the gateway's key file")
+    .option(...apiOption)
+    .option("--no-wait", "do not wait for finality")
+    .action(async (endpoint: string, o: Common & { key: string; wait?: boolean }) => {
+      if (!/^[^\s:]+:\d{1,5}$/.test(endpoint)) throw new MoteError("BAD_ARGUMENT", `"${endpoint}" is not host:port (the address other gateways dial for consensus)`);
+      const api = new ApiClient(o.api);
+      await report(api, o, await submitTx(api, o.key, { kind: "registerCandidate", endpoint }));
+    });
+
   const tx = program.command("tx").description("raw transactions");
   tx.command("send <file>")
     .description("submit a signed transaction (shared/tx.ts encoding) from a binary file, or hex with --hex")

@@ -5,7 +5,8 @@ import { registerGatewayCommands } from "./gateway-command.ts";
 import { registerNetCommands } from "./net-command.ts";
 import { registerChainCommands } from "./chain-commands.ts";
 import { registerDeviceCommands } from "./device-commands.ts";
+import { registerKeyCommands } from "./key-command.ts";
 
 export type RegisterCommands = (program: Command) => void;
 
-export const commandGroups: RegisterCommands[] = [registerNetCommands, registerGatewayCommands, registerDeviceCommands, registerChainCommands];
+export const commandGroups: RegisterCommands[] = [registerNetCommands, registerKeyCommands, registerGatewayCommands, registerDeviceCommands, registerChainCommands];

@@ -7,6 +7,8 @@ import { Firmware } from "../../hardware/emulator/firmware.ts";
 import { SlotStore } from "../../hardware/emulator/slot-store.ts";
 import { RealClock } from "../../hardware/emulator/clock.ts";
 import { ApiClient } from "./api-client.ts";
+import { Board, type BoardLink } from "../../hardware/emulator/board.ts";
+import { Fleet } from "../../hardware/emulator/fleet.ts";
 import { apiOption } from "./chain-commands.ts";
 import { ago, printFields, printJson, printTable } from "./output.ts";
 import { submitTx, waitFinalized } from "./tx-author.ts";
@@ -41,6 +43,35 @@ export function registerDeviceCommands(program: Command): void {
       const { publicKey, deviceId } = fw.identity();
       printFields({ "device id": toHex(deviceId), "public key": toHex(publicKey), flash: o.flash });
       console.log("enroll it with: mote device enroll <public key> --key <owner key file>");
+    });
+
+  device
+    .command("run")
+    .description("run a board emulator with the real firmware on a flash directory, sending a reading every interval until Ctrl-C")
+    .requiredOption("--flash <dir>", "the board's flash directory (its identity lives there)")
+    .option("--gateway <host:port>", "a gateway's CoAP address over UDP", "127.0.0.1:5683")
+    .option("--serial <path>", "send over this serial port (SLIP) instead of UDP")
+    .option("--sensor <n>", "catalog sensor 0-5: temp, hum, pres, batt, lux, co2", "0")
+    .option("--interval <s>", "seconds between readings", "5")
+    .option("--count <n>", "stop after this many readings")
+    .action(async (o: { flash: string; gateway: string; serial?: string; sensor: string; interval: string; count?: string }) => {
+      const [host, port] = [o.gateway.slice(0, o.gateway.lastIndexOf(":")), Number(o.gateway.slice(o.gateway.lastIndexOf(":") + 1))];
+      const link: BoardLink = o.serial ? { kind: "serial", path: o.serial } : { kind: "udp", host, port };
+      const board = await Board.boot({ dataDir: o.flash, link, log: (level, m) => level >= 2 && console.error(`firmware: ${m}`) });
+      console.log(`device ${board.deviceIdHex} sending to ${o.serial ?? o.gateway}`);
+      const fleet = new Fleet([{ board, sensor: Number(o.sensor), label: "cli" }]);
+      fleet.start(Number(o.interval) * 1000);
+      const report = setInterval(() => {
+        const t = fleet.totals();
+        console.log(`signed ${t.signed}, acknowledged ${t.acked}, refused ${t.rejected}, next sequence ${board.stat("sequenceNext")}`);
+        if (o.count && t.acked + t.rejected >= Number(o.count)) void stop();
+      }, Number(o.interval) * 1000);
+      const stop = async () => {
+        clearInterval(report);
+        await fleet.stop();
+        process.exit(0);
+      };
+      process.once("SIGINT", () => void stop());
     });
 
   device

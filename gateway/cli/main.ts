@@ -3,6 +3,12 @@ import { Command } from "commander";
 import { MoteError } from "../../shared/errors.ts";
 import { commandGroups } from "./commands.ts";
 
+// Piped into `head` and the like: a closed stdout ends the command quietly, as other tools do.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(0);
+  throw e;
+});
+
 const program = new Command("mote").description("Moteledger: trusted sensor data from constrained devices").showHelpAfterError();
 for (const register of commandGroups) register(program);
 

@@ -24,7 +24,8 @@ export function simulatedValue(sensor: number, t: number, k: number): number {
   const day = Math.sin((2 * Math.PI * (t / 86_400_000 + k / 7)) % (2 * Math.PI));
   const minute = Math.sin(t / 60_000 + k);
   const noise = () => (Math.random() - 0.5) * 2;
-  const round = (v: number, step: number) => Math.round(v / step) * step;
+  // Quantised like a sensor's ADC, and printed without binary-fraction noise (22.45, not 22.4500…03).
+  const round = (v: number, step: number) => Number((Math.round(v / step) * step).toFixed(Math.max(0, -Math.floor(Math.log10(step)))));
   switch (sensor) {
     case 0: return round(19 + 4 * day + 0.8 * minute + 0.2 * noise(), 0.05); // °C
     case 1: return round(45 - 10 * day + 2 * minute + noise(), 0.1); // %RH
