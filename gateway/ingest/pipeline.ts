@@ -18,7 +18,7 @@ import { LruMap } from "./lru.ts";
 import type { MisbehaviourCounters } from "./misbehaviour.ts";
 import type { IngestOptions } from "./options.ts";
 import type { PendingStore } from "./pending-store.ts";
-import { TokenBucket } from "./rate-limit.ts";
+import { TokenBucket } from "../token-bucket.ts";
 import { ReplayWindow } from "./replay-window.ts";
 
 export type IngestOutcome = { kind: "accepted" | "duplicate"; deviceId: Uint8Array; sequence: number; batchId: number };
@@ -75,7 +75,7 @@ export class IngestPipeline {
       const key = `${toHex(reading.deviceId)}/${reading.sequence}`;
       const inflight = this.inflight.get(key);
       if (inflight || verdict !== "new") return await this.repeat(reading, digest, inflight, verdict === "stale");
-      const retryAfterS = state.bucket.take(this.nowMs());
+      const retryAfterS = state.bucket.take(this.nowMs()) ? 0 : state.bucket.retryAfterS();
       if (retryAfterS > 0) throw new IngestError("RATE_LIMITED", `over ${this.deps.options.rateReadingsPerS} readings/s; retry in ${retryAfterS} s`, retryAfterS);
       const committed = this.deps.commits.submit({ deviceId: reading.deviceId, sequence: reading.sequence, digest, cose: bytes, receivedAtMs: Date.now() });
       this.inflight.set(key, { digest, committed });

@@ -10,7 +10,7 @@ import { P2pError } from "./errors.ts";
 import { encodeFrame, FrameDecoder } from "./frame.ts";
 import { decodeHello, encodeAuth, encodeHello, nonceBytes, verifyAuth, type HandshakeSide, type Hello, type Role } from "./handshake.ts";
 import type { P2pOptions } from "./options.ts";
-import { TokenBucket } from "./rate-limit.ts";
+import { TokenBucket } from "../token-bucket.ts";
 
 export interface LocalIdentity {
   chainId: string;
@@ -131,7 +131,7 @@ export class PeerConnection {
     const now = this.nowMs();
     this.stats.framesIn++;
     this.stats.bytesIn += frame.length;
-    if (!this.frames.take(1, now) || !this.bytes.take(frame.length, now)) {
+    if (!this.frames.take(now) || !this.bytes.take(now, frame.length)) {
       this.stats.dropped++;
       if (++this.dropsInRow > this.options.rateDropsBeforeCloseMax) this.close(new P2pError("P2P_RATE_LIMITED", `peer ${this.id} exceeded ${this.options.rateFramesPerS} frames/s or ${this.options.rateBytesPerS} bytes/s for ${this.dropsInRow} frames`));
       return;

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { parse as coapPacketParse } from "coap-packet";
 import { SlipDecoder as LibSlipDecoder, SlipEncoder as LibSlipEncoder } from "@serialport/parser-slip-encoder";
 import { ReplayWindow } from "../../gateway/ingest/replay-window.ts";
-import { TokenBucket } from "../../gateway/ingest/rate-limit.ts";
+import { TokenBucket } from "../../gateway/token-bucket.ts";
 import { SlipDecoder, slipEncode, SLIP_END, SLIP_ESC } from "../../gateway/coap/slip.ts";
 import { encodeMessage, parseMessage, CoapFormatError } from "../../gateway/coap/message.ts";
 import { defaultConfig, mergeConfig, ConfigError } from "../../gateway/config.ts";
@@ -42,10 +42,13 @@ describe("ReplayWindow (RFC 8613 §7.4.1 shape)", () => {
 describe("TokenBucket", () => {
   it("grants the burst, then refills at the rate, and says when to retry", () => {
     const b = new TokenBucket(2, 3, 0);
-    expect([b.take(0), b.take(0), b.take(0)]).toEqual([0, 0, 0]);
-    expect(b.take(0)).toBe(1);
-    expect(b.take(499)).toBe(1);
-    expect(b.take(500)).toBe(0); // 2 per second: one token after 500 ms
+    expect([b.take(0), b.take(0), b.take(0)]).toEqual([true, true, true]);
+    expect([b.take(0), b.retryAfterS()]).toEqual([false, 1]);
+    expect(b.take(499)).toBe(false);
+    expect(b.take(500)).toBe(true); // 2 per second: one token after 500 ms
+    expect(b.take(500, 2)).toBe(false); // a refused take takes nothing
+    expect(b.retryAfterS(3)).toBe(2);
+    expect(b.take(2000, 3)).toBe(true);
   });
 });
 
