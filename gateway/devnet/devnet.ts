@@ -2,13 +2,13 @@
 // of board emulators running the real firmware.wasm (over UDP, and one over a pseudo-terminal
 // serial line when socat is available), enrolled on chain by the network's device owner.
 // Everything lives under one directory, reused on the next start.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { initLocalNetwork } from "../chain/local-network.ts";
 import { readKeyFile } from "../chain/keyfile.ts";
 import { Board } from "../../hardware/emulator/board.ts";
 import { Fleet, type FleetMember } from "../../hardware/emulator/fleet.ts";
+import { openPtyPair, socatAvailable, type PtyPair } from "../../hardware/emulator/pty-pair.ts";
 import { GatewayProcess } from "./processes.ts";
 import { enrollFleet } from "./enroll.ts";
 
@@ -28,7 +28,7 @@ export class Devnet {
     readonly options: DevnetOptions,
     readonly gateways: GatewayProcess[],
     readonly fleet: Fleet,
-    private readonly socat: ChildProcess | undefined,
+    private readonly serialLine: PtyPair | undefined,
   ) {}
 
   static async start(o: DevnetOptions): Promise<Devnet> {
@@ -40,11 +40,11 @@ export class Devnet {
       o.progress(`[1/5] created network: ${o.gateways} validators (${netDir})`);
     } else o.progress(`[1/5] reusing network in ${netDir} (--fresh to start over)`);
 
-    const serial = o.serialDevice ? await openPtyPair(o.progress) : undefined;
+    const serial = o.serialDevice ? await openSerialLine(o.progress) : undefined;
     const gateways: GatewayProcess[] = [];
     const cleanup = async () => {
       await Promise.all(gateways.map((g) => g.stop()));
-      serial?.child.kill();
+      await serial?.close();
     };
     try {
       for (let i = 1; i <= o.gateways; i++) {
@@ -59,14 +59,14 @@ export class Devnet {
             p2pPort: o.basePorts.p2p + i,
             apiPort: o.basePorts.api + i - 1,
             peers: Array.from({ length: o.gateways }, (_, j) => o.basePorts.p2p + j + 1).filter((p) => p !== o.basePorts.p2p + i),
-            serialPath: i === 1 ? serial?.gatewayEnd : undefined,
+            serialPath: i === 1 ? serial?.b : undefined,
           }),
         );
       }
       let up = 0;
       await Promise.all(gateways.map((g) => g.ready(60_000).then(() => o.progress(`[2/5] gateway ${g.spec.index} up (${++up}/${o.gateways}) API ${g.apiUrl}`))));
 
-      const members = await bootBoards(o, gateways, serial?.boardEnd);
+      const members = await bootBoards(o, gateways, serial?.a);
       o.progress(`[3/5] ${members.length} boards booted with the real firmware`);
       const owner = readKeyFile(join(netDir, "owner.key.json"));
       const added = await enrollFleet(gateways[0].apiUrl, owner, members.map((m) => ({ publicKey: m.board.publicKey, deviceId: m.board.deviceId, label: m.label })), 120_000, (n, total) => o.progress(`[4/5] devices enrolled on chain: ${n}/${total}`));
@@ -74,7 +74,7 @@ export class Devnet {
       const fleet = new Fleet(members);
       fleet.start(o.readingIntervalMs);
       o.progress(`[5/5] devices sending a reading every ${o.readingIntervalMs / 1000} s`);
-      return new Devnet(o, gateways, fleet, serial?.child);
+      return new Devnet(o, gateways, fleet, serial);
     } catch (e) {
       await cleanup();
       throw e;
@@ -84,7 +84,7 @@ export class Devnet {
   async stop(): Promise<void> {
     await this.fleet.stop();
     await Promise.all(this.gateways.map((g) => g.stop()));
-    this.socat?.kill();
+    await this.serialLine?.close();
   }
 }
 
@@ -103,24 +103,8 @@ async function bootBoards(o: DevnetOptions, gateways: GatewayProcess[], serialPa
 }
 
 /** socat's pty pair: the board on one end, gateway 1's serial port on the other. */
-async function openPtyPair(progress: (line: string) => void): Promise<{ child: ChildProcess; boardEnd: string; gatewayEnd: string } | undefined> {
-  if (spawnSync("socat", ["-V"], { stdio: "ignore" }).error) {
-    progress("      no serial device: socat is not installed (apt-get install socat)");
-    return undefined;
-  }
-  const child = spawn("socat", ["-d", "-d", "pty,raw,echo=0", "pty,raw,echo=0"], { stdio: ["ignore", "ignore", "pipe"] });
-  const paths: string[] = [];
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("socat did not open a pty pair within 5 s")), 5_000);
-    let text = "";
-    child.stderr!.on("data", (b: Buffer) => {
-      text += b.toString();
-      for (const m of text.matchAll(/PTY is (\S+)/g)) if (!paths.includes(m[1])) paths.push(m[1]);
-      if (paths.length === 2 && /starting data transfer loop/.test(text)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  return { child, boardEnd: paths[0], gatewayEnd: paths[1] };
+async function openSerialLine(progress: (line: string) => void): Promise<PtyPair | undefined> {
+  if (socatAvailable()) return openPtyPair();
+  progress("      no serial device: socat is not installed (apt-get install socat)");
+  return undefined;
 }

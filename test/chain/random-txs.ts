@@ -10,17 +10,8 @@ import type { Identity } from "../../gateway/chain/keyfile.ts";
 import { deviceStatus } from "../../gateway/chain/records.ts";
 import { batchBody, deviceReading, seedIdentity, signed, type Fixture } from "./fixture.ts";
 
-/** mulberry32: small, fast, good enough to drive tests; never used for keys. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from "../support/prng.ts";
+import { rng } from "../support/prng.ts";
 
 const kinds = [
   ["transfer", 22],

@@ -8,7 +8,7 @@ import { parse as parseCoap, generate as generateCoap } from "coap-packet";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openPtyPair } from "../support/pty.ts";
+import { openPtyPair } from "../../hardware/emulator/pty-pair.ts";
 import { Board } from "../../hardware/emulator/board.ts";
 import { decodeReading, verifyReading } from "../../shared/reading.ts";
 import { publicKeyObject } from "../../shared/ed25519.ts";

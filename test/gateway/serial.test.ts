@@ -13,7 +13,7 @@ import { parseMessage } from "../../gateway/coap/message.ts";
 import { Board } from "../../hardware/emulator/board.ts";
 import { buildRequest, codeOf } from "../support/gateway-coap-client.ts";
 import { startTestGateway, tempDir, TestDevice, type TestGateway } from "../support/gateway-fixtures.ts";
-import { openPtyPair, type PtyPair } from "../support/gateway-pty-pair.ts";
+import { openPtyPair, type PtyPair } from "../../hardware/emulator/pty-pair.ts";
 
 describe("serial line, hand-driven peer", () => {
   let pty: PtyPair;

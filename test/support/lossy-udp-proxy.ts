@@ -2,24 +2,13 @@
 // seeded generator (reproducible). Devices send to the proxy's port and hear answers from that same
 // port; each device gets its own upstream socket, so the gateway sees one address per device.
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
+import { rng } from "./prng.ts";
 
 export interface LossyProxyStats {
   upstream: number; // device → gateway datagrams seen
   downstream: number; // gateway → device
   droppedUp: number;
   droppedDown: number;
-}
-
-/** mulberry32: a small seeded PRNG, good enough for loss decisions. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 export class LossyUdpProxy {
@@ -34,7 +23,7 @@ export class LossyUdpProxy {
     public lossRate: number,
     seed: number,
   ) {
-    this.random = prng(seed);
+    this.random = rng(seed);
     front.on("message", (msg, rinfo) => this.fromDevice(msg, rinfo));
   }
 

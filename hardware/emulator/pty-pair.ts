@@ -1,6 +1,12 @@
-// A real serial line for tests: two pseudo-terminals joined by socat (raw, no echo). Whatever is
-// written to one end comes out of the other, through the kernel's tty layer like a UART's bytes.
-import { spawn, type ChildProcess } from "node:child_process";
+// A serial cable made of two pseudo-terminals joined by socat (raw, no echo): whatever is written
+// to one end comes out of the other through the kernel's tty layer, like a UART's bytes. The board
+// emulator sits on one end and a gateway's serial port on the other (npm start, tests).
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+
+/** True if socat (Debian package socat) can be run. */
+export function socatAvailable(): boolean {
+  return !spawnSync("socat", ["-V"], { stdio: "ignore" }).error;
+}
 
 export interface PtyPair {
   a: string;

@@ -1,0 +1,12 @@
+// mulberry32: a small, fast seeded PRNG for tests (loss decisions, random transaction streams),
+// so a failing run reproduces from its seed. Never used for keys.
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
