@@ -4,6 +4,7 @@
 // into the SQLite histogram (metrics).
 import type Database from "better-sqlite3";
 import type { ChainStore } from "../storage/chain-store.ts";
+import type { ReadingRow } from "../storage/index-writer.ts";
 
 export interface BlockRow {
   height: number;
@@ -16,16 +17,8 @@ export interface BlockRow {
   readings: number;
 }
 
-export interface ReadingIndexRow {
-  deviceId: Uint8Array;
-  sequence: number;
-  receivedAtMs: number;
-  height: number;
-  txIndex: number;
-  position: number;
-  gatewayId: Uint8Array;
-  digest: Uint8Array;
-}
+/** A row of the chain's readings index, as the storage layer defines it. */
+export type ReadingIndexRow = ReadingRow;
 
 export interface TxRow {
   id: Uint8Array;
