@@ -48,7 +48,7 @@ test("a validator restarted from its WAL re-sends its prepare and never signs a 
   const restarted = core(voter);
   restarted.start(200, record);
   const resent = sent(restarted.timer("resend", 1, 0, 1300));
-  expect(resent.some((m) => m.type === "prepare" && Buffer.compare((m as { blockHash: Uint8Array }).blockHash, prepare.blockHash) === 0)).toBe(true);
+  expect(resent.some((m) => m.type === "prepare" && Buffer.compare((m as { blockHash: Uint8Array }).blockHash, (prepare as { blockHash: Uint8Array }).blockHash) === 0)).toBe(true);
   const other = simAppHandle(genesis, 99, 0, () => undefined).app.propose({ height: 1, round: 0, proposer: ids[proposer].id, timeMs: 150, evidence: [] });
   const forged: Proposal = { ...proposal, block: other.block, blockHash: other.hash, signature: ids[proposer].sign(voteSigningBytes("core-test", "proposal", 1, 0, other.hash)) };
   const after = sent(restarted.receive(toHex(ids[proposer].id), forged, 1400));
