@@ -50,7 +50,7 @@ afterAll(async () => {
   await net?.close();
 });
 
-describe.skipIf(!existsSync(chromiumPath))("dashboard in Chromium", () => {
+describe("dashboard in Chromium", () => {
   it("shows blocks advancing on the network page", async () => {
     await page.goto(`${net.url}/dashboard/`);
     const height = page.getByTestId("head-height");
