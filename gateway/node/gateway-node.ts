@@ -19,7 +19,7 @@ import { startConsensusNode, type ConsensusNode } from "../consensus/node.ts";
 import { ingestReadingSource } from "../consensus/reading-feed.ts";
 import type { GatewayConfig, NetworkConfig } from "../config.ts";
 import { IngestGateway } from "../ingest/ingest-gateway.ts";
-import { createApiServer, PbftConsensusSource, SoloConsensusSource, type ApiServer } from "../api/index.ts";
+import { createApiServer, GatewayMetrics, PbftConsensusSource, SoloConsensusSource, type ApiServer } from "../api/index.ts";
 import { ChainDeviceRegistry } from "./chain-registry.ts";
 
 export interface ChainParts {
@@ -63,13 +63,17 @@ export class GatewayNode {
       let api: ApiServer | undefined;
       let apiUrl: string | undefined;
       if (config.api) {
+        const ingestStatus = { snapshot: () => ingest.snapshot() as unknown as Record<string, number>, pendingReadings: () => ingest.store.pendingCount() };
+        const metrics = new GatewayMetrics({ mempool, chain, consensus: source, ingest: ingestStatus });
+        store.timed = (operation, fn) => metrics.timeSqlite(operation, fn);
         api = await createApiServer({
+          metrics,
           chain,
           mempool,
           consensus: source,
           submitTx,
           nodeId: identity.id,
-          ingest: { snapshot: () => ingest.snapshot() as unknown as Record<string, number>, pendingReadings: () => ingest.store.pendingCount() },
+          ingest: ingestStatus,
           log: log.child({ subsystem: "api" }),
         });
         cleanup.unshift(() => api!.close());

@@ -82,6 +82,9 @@ describe("npm start", () => {
     expect(await mote("device", "show", device.id)).toContain(device.publicKey);
     const provenance = await json(`/v1/devices/${device.id}/readings/${page.items[0].sequence}`);
     expect(provenance.verified).toBe(true);
+    // Operations: Prometheus metrics include the block commits' SQLite timings.
+    const metrics = await (await fetch(`${api}/metrics`)).text();
+    expect(metrics).toMatch(/query="commit_block"/);
   }, 60_000);
 
   it("stops cleanly on Ctrl-C", async () => {
