@@ -13,6 +13,8 @@
 //   9 reportDevice       [device id, 1, [bstr COSE_Sign1, bstr COSE_Sign1]]   equivocation: same seq, two readings
 //                        [device id, 2, [badSignatures, replays, floods]]     what a gateway observed
 //  10 paramVote          [name (text), value]                  a validator's vote for a parameter value
+//  11 validatorEvidence  [bstr evidence]                       a validator's double signature (gateway/consensus/evidence.ts
+//                                                              encodeEvidence, at most validatorEvidenceBytesMax bytes)
 import { encode, type CborValue } from "./cbor.ts";
 import { batchReadingsMax, decodeAttestation, encodeAttestation, type BatchAttestation } from "./attestation.ts";
 import { MoteError } from "./errors.ts";
@@ -32,6 +34,7 @@ export const txKinds = {
   readingBatch: 8,
   reportDevice: 9,
   paramVote: 10,
+  validatorEvidence: 11,
 } as const;
 export type TxKind = keyof typeof txKinds;
 
@@ -42,6 +45,11 @@ export const metadataEntriesMax = 16;
 export const metadataKeyBytesMax = 32;
 export const metadataValueBytesMax = 128;
 export const paramNameBytesMax = 32;
+/**
+ * Encoded consensus evidence: an array of 8 with two u64s, a type, a 32-byte key, two 32-byte
+ * hashes and two 64-byte signatures is at most 254 bytes. Its structure is the chain's to check.
+ */
+export const validatorEvidenceBytesMax = 256;
 /** u64: amounts are CBOR unsigned integers and never exceed 64 bits. */
 export const amountMax = 2n ** 64n - 1n;
 
@@ -64,7 +72,8 @@ export type TxBody =
   | { kind: "revokeDevice"; deviceId: Uint8Array }
   | { kind: "readingBatch"; attestation: BatchAttestation; readings: AttachedReading[] }
   | ({ kind: "reportDevice"; deviceId: Uint8Array } & DeviceReport)
-  | { kind: "paramVote"; name: string; value: bigint };
+  | { kind: "paramVote"; name: string; value: bigint }
+  | { kind: "validatorEvidence"; evidence: Uint8Array };
 
 export function txTypeOfKind(kind: TxKind): number {
   return txKinds[kind];
@@ -189,6 +198,13 @@ export function bodyFromCbor(kind: TxKind, v: CborValue): TxBody {
       const [name, value] = fields(v, 2, kind);
       return { kind, name: boundedText(name, paramNameBytesMax, "parameter name"), value: uint64(value, "parameter value") };
     }
+    case "validatorEvidence": {
+      const [evidence] = fields(v, 1, kind);
+      if (!(evidence instanceof Uint8Array) || evidence.length === 0 || evidence.length > validatorEvidenceBytesMax) {
+        fail(`validator evidence must be a byte string of 1 to ${validatorEvidenceBytesMax} bytes`);
+      }
+      return { kind, evidence };
+    }
   }
 }
 
@@ -213,6 +229,8 @@ export function bodyToCbor(b: TxBody): CborValue {
       return b.evidence === "equivocation" ? [b.deviceId, 1, [b.first, b.second]] : [b.deviceId, 2, [b.badSignatures, b.replays, b.floods]];
     case "paramVote":
       return [b.name, b.value];
+    case "validatorEvidence":
+      return [b.evidence];
   }
 }
 

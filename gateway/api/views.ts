@@ -126,6 +126,8 @@ function bodyView(b: TxBody, readingsListedMax: number) {
         : { deviceId: hex(b.deviceId), evidence: b.evidence, badSignatures: b.badSignatures, replays: b.replays, floods: b.floods };
     case "paramVote":
       return { name: b.name, value: b.value.toString() };
+    case "validatorEvidence":
+      return { evidence: hex(b.evidence) };
   }
 }
 

@@ -3,6 +3,7 @@
 // unmerged, so a rejected transaction changes nothing, not even its author's nonce.
 import { verifyTxSignature, type DecodedTx, type TxBody } from "../../shared/tx.ts";
 import { applyEnroll, applyReport, applyRevoke } from "./apply-devices.ts";
+import { applyValidatorEvidence } from "./apply-evidence.ts";
 import { applyReadingBatch } from "./apply-readings.ts";
 import { applyParamVote, applyRegisterCandidate, applyStake, applyTransfer, applyUnstake, applyVote } from "./apply-staking.ts";
 import type { IndexedReading, TxContext, TxEffects } from "./context.ts";
@@ -73,6 +74,9 @@ export function applyTx(state: State, tx: DecodedTx, ctx: TxContext): TxEffects 
       break;
     case "paramVote":
       applyParamVote(fork, tx, body, ctx);
+      break;
+    case "validatorEvidence":
+      applyValidatorEvidence(fork, body, ctx);
       break;
     default:
       return reject("TX_UNKNOWN_TYPE", `transaction kind ${(body as { kind: string }).kind} has no transition`);

@@ -69,6 +69,11 @@ export const txRejectCodes = [
   "READING_SEQUENCE_REPLAY",
   "READING_FROM_FUTURE",
   "EVIDENCE_INVALID",
+  // validator evidence (consensus double signatures)
+  "VALIDATOR_EVIDENCE_MALFORMED",
+  "VALIDATOR_EVIDENCE_INVALID",
+  "VALIDATOR_EVIDENCE_NOT_VALIDATOR",
+  "VALIDATOR_EVIDENCE_DUPLICATE",
   // governance
   "NOT_VALIDATOR",
   "PARAM_UNKNOWN",

@@ -23,6 +23,8 @@ export const stateKey = {
   /** Stakes that unbond at the start of block `height`. */
   unbonding: (height: number) => `unbonding/${height}`,
   evidence: (deviceId: Uint8Array, index: number) => `evidence/${toHex(deviceId)}/${index}`,
+  /** A validator's double signature at (height, round) already on chain (apply-evidence.ts). */
+  validatorEvidence: (validatorId: Uint8Array, height: number, round: number) => `validator-evidence/${toHex(validatorId)}/${height}/${round}`,
 } as const;
 
 /** Position of a key in the sparse Merkle tree. */

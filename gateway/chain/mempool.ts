@@ -11,6 +11,7 @@
 import { toHex } from "../../shared/ed25519.ts";
 import { decodeTx, TxError, type DecodedTx } from "../../shared/tx.ts";
 import { checkReadingBatch } from "./apply-readings.ts";
+import { checkValidatorEvidence } from "./apply-evidence.ts";
 import { applyTx, checkEnvelope } from "./apply-tx.ts";
 import type { Chain } from "./chain.ts";
 import { verifiedKey, type TxContext } from "./context.ts";
@@ -113,6 +114,9 @@ export class Mempool {
     if (tx.body.kind === "readingBatch") {
       const checked = checkReadingBatch(state, tx, tx.body, { ...ctx, signaturesVerified: () => false }, { pendingSequence: (hex) => this.devicePending.get(hex) });
       for (const [hex, { device }] of checked.devices) sequences.set(hex, device.lastSequence);
+    } else if (tx.body.kind === "validatorEvidence") {
+      // Evidence that cannot apply is refused with its reason whatever the author has pending.
+      checkValidatorEvidence(state, tx.body.evidence, ctx.chainId, ctx.validators);
     } else if (pendingFromAuthor === 0) {
       // The author's first pending transaction applies to the committed state exactly as it will
       // in the next block: a trial run gives the precise reason now (signatures already checked).

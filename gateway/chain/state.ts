@@ -117,6 +117,17 @@ export class State {
     this.write(stateKey.evidence(deviceId, index), evidenceCodec.to(e));
   }
 
+  /** The block height at which evidence against `validatorId` for (height, round) was applied. */
+  validatorEvidenceHeight(validatorId: Uint8Array, height: number, round: number): number | undefined {
+    return this.read(stateKey.validatorEvidence(validatorId, height, round), (v) => {
+      invariant(typeof v === "number", "validator evidence marker is not a height");
+      return v;
+    });
+  }
+  setValidatorEvidenceHeight(validatorId: Uint8Array, height: number, round: number, appliedAt: number): void {
+    this.write(stateKey.validatorEvidence(validatorId, height, round), appliedAt);
+  }
+
   unbonding(height: number): [Uint8Array, bigint][] {
     return this.read(stateKey.unbonding(height), unbondingCodec.from) ?? [];
   }

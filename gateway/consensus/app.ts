@@ -26,6 +26,11 @@ export interface ProposeArgs {
 
 export interface ConsensusApp {
   readonly chainId: string;
+  /**
+   * True when the chain already holds this evidence or would refuse it: the evidence pool drops it
+   * after each decision. Optional; without it evidence leaves the pool only by age.
+   */
+  evidenceSettled?(e: ConsensusEvidence): boolean;
   /** Last committed block (height 0: genesis). */
   tip(): BlockRef;
   /** The validators deciding `height`; consensus asks only for tip()+1. */

@@ -75,6 +75,7 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
   let feed: ReadingFeed | undefined;
   const stats = { decidedByConsensus: 0, decidedBySync: 0 };
   const adapter = new ChainAdapter(c.chain, c.mempool, {
+    identity: c.identity,
     onCommitted: (head, pending) => {
       feed?.onCommitted(head, pending);
       c.onFinalized?.(head, pending);

@@ -185,7 +185,7 @@ export class Replica {
           break;
         case "decided": {
           const age = this.cfg.evidenceAgeMaxHeights ?? 1000;
-          this.evidence.remove((e) => e.height + age < a.height);
+          this.evidence.remove((e) => e.height + age < a.height || this.cfg.app.evidenceSettled?.(e) === true);
           this.out.push({ ...a, via: "consensus" });
           break;
         }
