@@ -13,6 +13,7 @@ import { decodeBlock, encodeBlock, headerHash } from "../../../gateway/chain/blo
 import { Chain } from "../../../gateway/chain/chain.ts";
 import { TxRejected } from "../../../gateway/chain/errors.ts";
 import type { GenesisFile } from "../../../gateway/chain/genesis.ts";
+import type { Identity } from "../../../gateway/chain/keyfile.ts";
 import { Mempool } from "../../../gateway/chain/mempool.ts";
 import { smtRoot } from "../../../gateway/chain/smt.ts";
 import { ChainStore } from "../../../gateway/storage/chain-store.ts";
@@ -47,6 +48,8 @@ export class RealChainNode implements AppHandle {
     readonly dir: string,
     readonly genesis: GenesisFile,
     private readonly onCommit: (height: number, hash: Uint8Array, root: Uint8Array) => void,
+    /** When set, the node's proposals carry its pooled evidence as transactions it signs. */
+    private readonly identity?: Identity,
   ) {}
 
   get app(): SimAppLike {
@@ -69,6 +72,7 @@ export class RealChainNode implements AppHandle {
     this.mempool = new Mempool(chain);
     // The root the checker compares is read back from this node's own stored tree.
     this.adapter = new ChainAdapter(chain, this.mempool, {
+      identity: this.identity,
       onCommitted: (head) => {
         this.sets.set(head.height, chain.validators());
         this.onCommit(head.height, head.hash, smtRoot(this.store!));
@@ -95,7 +99,7 @@ export class RealChainNode implements AppHandle {
 }
 
 /** Per-schedule factory; `cleanup` removes the databases. */
-export function realChainFactory(root: string, chainId: string, setSize: number, epochBlocks: number) {
+export function realChainFactory(root: string, chainId: string, setSize: number, epochBlocks: number, o: { evidence?: boolean } = {}) {
   rmSync(root, { recursive: true, force: true });
   mkdirSync(root, { recursive: true });
   const nodes: RealChainNode[] = [];
@@ -104,7 +108,9 @@ export function realChainFactory(root: string, chainId: string, setSize: number,
     nodes,
     makeApp(i: number, identities: SimIdentity[], onCommit: (height: number, hash: Uint8Array, root: Uint8Array) => void): AppHandle {
       genesis ??= simChainGenesis(chainId, identities, setSize, epochBlocks);
-      const node = new RealChainNode(join(root, `node-${i}`), genesis, onCommit);
+      const me = identities[i];
+      const identity = o.evidence ? { seed: me.seed, publicKey: me.publicKey, id: me.id, key: me.privateKey } : undefined;
+      const node = new RealChainNode(join(root, `node-${i}`), genesis, onCommit, identity);
       nodes[i] = node;
       return node;
     },
