@@ -10,10 +10,10 @@
 // source observes them (at each snapshot and each finalization), so a round that came and went
 // between two observations is missed: exact counts and per-validator votes need PbftCore to
 // expose them (then fill `votes` and `roundChangesTotal` from there).
-import type { ConsensusSnapshot, ConsensusSource } from "./consensus-source.ts";
+import type { ConsensusSnapshot, ConsensusSource, ConsensusVote } from "./consensus-source.ts";
 
 export interface PbftNodeStatus {
-  status(): { height: number; round: number; peers: readonly string[]; decidedByConsensus: number; decidedBySync: number };
+  status(): { height: number; round: number; peers: readonly string[]; decidedByConsensus: number; decidedBySync: number; votes?: ConsensusVote[] };
 }
 
 export interface PbftChainView {
@@ -53,7 +53,7 @@ export class PbftConsensusSource implements ConsensusSource {
       height: s.height,
       round: s.round,
       proposer,
-      votes: [],
+      votes: s.votes ?? [],
       roundChangesTotal: this.roundChanges,
       decidedTotal: s.decidedByConsensus + s.decidedBySync,
       peersConnected: s.peers.length,

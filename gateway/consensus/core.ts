@@ -54,6 +54,11 @@ export class PbftCore {
   get validators(): ConsensusValidators {
     return this.hs.validators;
   }
+  /** Who has prepared and committed at the height and round in progress (operators' view). */
+  votesInProgress(): { validatorId: Uint8Array; prepare: boolean; commit: boolean }[] {
+    const { votes, validators, round } = this.hs;
+    return validators.ids.map((validatorId, i) => ({ validatorId, prepare: votes.has("prepare", round, i), commit: votes.has("commit", round, i) }));
+  }
 
   start(nowMs: number, restored?: WalRecord): CoreAction[] {
     this.nowMs = nowMs;

@@ -62,7 +62,7 @@ export interface ConsensusNode {
   readonly network: P2pNetwork;
   /** Admits a transaction to the local mempool and gossips it. Throws the mempool's TxRejected. */
   submitTx(bytes: Uint8Array): DecodedTx;
-  status(): { height: number; round: number; peers: string[]; validator: boolean; walWrites: number; decidedByConsensus: number; decidedBySync: number };
+  status(): { height: number; round: number; peers: string[]; validator: boolean; walWrites: number; decidedByConsensus: number; decidedBySync: number; votes: { validatorId: Uint8Array; prepare: boolean; commit: boolean }[] };
   close(): Promise<void>;
 }
 
@@ -202,7 +202,7 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
       gossip.local(bytes);
       return tx;
     },
-    status: () => ({ height: replica.core.height, round: replica.core.round, peers: network.connectedPeers(), validator: replica.core.validators.indexOf(own) >= 0, walWrites: wal.writes, ...stats }),
+    status: () => ({ height: replica.core.height, round: replica.core.round, peers: network.connectedPeers(), validator: replica.core.validators.indexOf(own) >= 0, walWrites: wal.writes, ...stats, votes: replica.core.votesInProgress() }),
     async close() {
       closed = true;
       clearInterval(ticker);

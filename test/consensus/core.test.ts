@@ -43,6 +43,10 @@ test("a validator restarted from its WAL re-sends its prepare and never signs a 
   expect(first[0].kind).toBe("persist"); // the vote is on disk before it is sent
   const prepare = sent(first).find((m) => m.type === "prepare")!;
   const record: WalRecord = persisted(first).at(-1)!;
+  // The operators' view of the round in progress shows this validator's own prepare, no commit yet.
+  const ownVote = v.votesInProgress().find((x) => Buffer.compare(x.validatorId, ids[voter].id) === 0)!;
+  expect([ownVote.prepare, ownVote.commit]).toEqual([true, false]);
+  expect(v.votesInProgress()).toHaveLength(4);
 
   // Crash and restart from the record; the proposer equivocates with another block for round 0.
   const restarted = core(voter);

@@ -67,6 +67,12 @@ describe("npm start", () => {
     const head = await json("/v1/head");
     expect(head.finality.mode).toBe("pbft");
     expect((await json("/v1/validators")).validators).toHaveLength(4);
+    // PBFT's view in progress: per validator, its prepare/commit at the height being decided and
+    // whether it signed the head's certificate (a quorum of 3 of 4 at least).
+    const consensus = await json("/v1/consensus");
+    expect(consensus.mode).toBe("pbft");
+    expect(consensus.validators).toHaveLength(4);
+    expect(consensus.validators.filter((v: any) => v.signedHead).length).toBeGreaterThanOrEqual(3);
   }, 120_000);
 
   it("serves a device's readings through the API and the CLI alike", async () => {
