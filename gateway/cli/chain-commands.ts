@@ -6,6 +6,7 @@ import { MoteError } from "../../shared/errors.ts";
 import { ApiClient, defaultApiUrl } from "./api-client.ts";
 import { ago, printFields, printJson, printTable } from "./output.ts";
 import { submitTx, waitFinalized } from "./tx-author.ts";
+import type { TxBody } from "../../shared/tx.ts";
 
 interface Common {
   api: string;
@@ -27,6 +28,22 @@ function amountArg(s: string): bigint {
 async function report(api: ApiClient, o: { wait?: boolean }, sent: { id: string; kind: string; nonce: number }): Promise<void> {
   console.log(`${sent.kind} transaction ${sent.id} submitted (nonce ${sent.nonce})`);
   if (o.wait !== false) console.log(`finalized in block ${await waitFinalized(api, sent.id)}`);
+}
+
+/** A command that signs `body(args)` with --key, submits it, and waits for finality unless --no-wait. */
+function txCommand(parent: Command, usage: string, description: string, body: (...args: string[]) => TxBody): void {
+  parent
+    .command(usage)
+    .description(description)
+    .requiredOption("--key <file>", "the signing account's key file")
+    .option(...apiOption)
+    .option("--no-wait", "do not wait for finality")
+    .action(async (...args: unknown[]) => {
+      const positional = args.slice(0, -2) as string[];
+      const o = args.at(-2) as Common & { key: string; wait?: boolean };
+      const api = new ApiClient(o.api);
+      await report(api, o, await submitTx(api, o.key, body(...positional)));
+    });
 }
 
 export function registerChainCommands(program: Command): void {
@@ -86,63 +103,19 @@ export function registerChainCommands(program: Command): void {
       if (page.next) console.log(`more: --cursor ${page.next}`);
     });
 
-  program
-    .command("stake <amount>")
-    .description("bond tokens from the key's balance as stake (weighs its votes for validators)")
-    .requiredOption("--key <file>", "the account's key file")
-    .option(...apiOption)
-    .option("--no-wait", "do not wait for finality")
-    .action(async (amount: string, o: Common & { key: string; wait?: boolean }) => {
-      const api = new ApiClient(o.api);
-      await report(api, o, await submitTx(api, o.key, { kind: "stake", amount: amountArg(amount) }));
-    });
-
-  program
-    .command("vote <candidateIds...>")
-    .description("vote, with the key's stake, for delegate candidates (replaces its previous vote)")
-    .requiredOption("--key <file>", "the account's key file")
-    .option(...apiOption)
-    .option("--no-wait", "do not wait for finality")
-    .action(async (ids: string[], o: Common & { key: string; wait?: boolean }) => {
-      const candidates = ids.map((h) => idArg(h, 16, "candidate id")).sort(Buffer.compare);
-      const api = new ApiClient(o.api);
-      await report(api, o, await submitTx(api, o.key, { kind: "vote", candidates }));
-    });
-
-  program
-    .command("unstake <amount>")
-    .description("start unbonding stake (it returns to the balance after the unbonding period)")
-    .requiredOption("--key <file>", "the account's key file")
-    .option(...apiOption)
-    .option("--no-wait", "do not wait for finality")
-    .action(async (amount: string, o: Common & { key: string; wait?: boolean }) => {
-      const api = new ApiClient(o.api);
-      await report(api, o, await submitTx(api, o.key, { kind: "unstake", amount: amountArg(amount) }));
-    });
-
-  program
-    .command("transfer <toAccountId> <amount>")
-    .description("send tokens from the key's account to another account")
-    .requiredOption("--key <file>", "the sender's key file")
-    .option(...apiOption)
-    .option("--no-wait", "do not wait for finality")
-    .action(async (to: string, amount: string, o: Common & { key: string; wait?: boolean }) => {
-      const api = new ApiClient(o.api);
-      await report(api, o, await submitTx(api, o.key, { kind: "transfer", to: idArg(to, 16, "account id"), amount: amountArg(amount) }));
-    });
-
+  // Signed transactions from a key file: one line each, what differs is the body.
+  txCommand(program, "stake <amount>", "bond tokens from the key's balance as stake (weighs its votes for validators)", (amount) => ({ kind: "stake", amount: amountArg(amount) }));
+  txCommand(program, "unstake <amount>", "start unbonding stake (it returns to the balance after the unbonding period)", (amount) => ({ kind: "unstake", amount: amountArg(amount) }));
+  txCommand(program, "vote <candidateIds...>", "vote, with the key's stake, for delegate candidates (replaces its previous vote)", (ids) => ({
+    kind: "vote",
+    candidates: (ids as unknown as string[]).map((h) => idArg(h, 16, "candidate id")).sort(Buffer.compare),
+  }));
+  txCommand(program, "transfer <toAccountId> <amount>", "send tokens from the key's account to another account", (to, amount) => ({ kind: "transfer", to: idArg(to, 16, "account id"), amount: amountArg(amount) }));
   const candidate = program.command("candidate").description("delegate candidates (gateways that may be elected validators)");
-  candidate
-    .command("register <endpoint>")
-    .description("register the key's gateway as a delegate candidate reachable by peers at host:port")
-    .requiredOption("--key <file>", "the gateway's key file")
-    .option(...apiOption)
-    .option("--no-wait", "do not wait for finality")
-    .action(async (endpoint: string, o: Common & { key: string; wait?: boolean }) => {
-      if (!/^[^\s:]+:\d{1,5}$/.test(endpoint)) throw new MoteError("BAD_ARGUMENT", `"${endpoint}" is not host:port (the address other gateways dial for consensus)`);
-      const api = new ApiClient(o.api);
-      await report(api, o, await submitTx(api, o.key, { kind: "registerCandidate", endpoint }));
-    });
+  txCommand(candidate, "register <endpoint>", "register the key's gateway as a delegate candidate reachable by peers at host:port", (endpoint) => {
+    if (!/^[^\s:]+:\d{1,5}$/.test(endpoint)) throw new MoteError("BAD_ARGUMENT", `"${endpoint}" is not host:port (the address other gateways dial for consensus)`);
+    return { kind: "registerCandidate", endpoint };
+  });
 
   const tx = program.command("tx").description("raw transactions");
   tx.command("send <file>")

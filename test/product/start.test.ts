@@ -15,6 +15,7 @@ const api = "http://127.0.0.1:18080";
 const devices = 4; // over UDP, plus one over the serial line
 let start: ChildProcess;
 let output = "";
+let dir = "";
 
 async function json(path: string): Promise<any> {
   const res = await fetch(`${api}${path}`, { signal: AbortSignal.timeout(5_000) });
@@ -22,13 +23,15 @@ async function json(path: string): Promise<any> {
   return res.json();
 }
 
+/** Runs the CLI against this network's first gateway (or offline, for commands that need no API). */
 async function mote(...args: string[]): Promise<string> {
-  const { stdout } = await promisify(execFile)(process.execPath, [join(root, "bin", "mote.js"), ...args, "--api", api], { timeout: 30_000 });
+  const offline = args[0] === "key";
+  const { stdout } = await promisify(execFile)(process.execPath, [join(root, "bin", "mote.js"), ...args, ...(offline ? [] : ["--api", api])], { timeout: 30_000 });
   return stdout;
 }
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), "mote-start-"));
+  dir = mkdtempSync(join(tmpdir(), "mote-start-"));
   start = spawn(process.execPath, ["--import", "tsx", join(root, "scripts", "start.ts"), "--dir", dir, "--fresh", "--devices", String(devices), "--interval", "1", "--duration", "240", "--udp-port", "15700", "--p2p-port", "17400", "--api-port", "18080"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
   start.stdout!.on("data", (b) => (output += b));
   start.stderr!.on("data", (b) => (output += b));
@@ -91,6 +94,16 @@ describe("npm start", () => {
     // Operations: Prometheus metrics include the block commits' SQLite timings.
     const metrics = await (await fetch(`${api}/metrics`)).text();
     expect(metrics).toMatch(/query="commit_block"/);
+  }, 60_000);
+
+  it("moves tokens and stake with signed transactions from the CLI", async () => {
+    const key = join(dir, "alice.key.json");
+    const alice = /id\s+([0-9a-f]{32})/.exec(await mote("key", "new", "--out", key))![1];
+    expect(await mote("transfer", alice, "500", "--key", join(dir, "net", "owner.key.json"))).toMatch(/finalized in block \d+/);
+    expect(await mote("stake", "200", "--key", key)).toMatch(/finalized in block \d+/);
+    const account = await json(`/v1/accounts/${alice}`);
+    expect([account.staked, account.nextNonce]).toEqual(["200", 1]);
+    expect(BigInt(account.balance)).toBeLessThan(300n); // 500 - 200 staked - the fee
   }, 60_000);
 
   it("stops cleanly on Ctrl-C", async () => {
