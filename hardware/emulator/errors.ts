@@ -8,7 +8,7 @@ export const firmwareErrors: Record<number, { name: string; action: string }> = 
   [-4]: { name: "E_IDENTITY_CORRUPT", action: "slot 0 is not a valid identity; re-provision the device (this makes a new device id)" },
   [-5]: { name: "E_BUSY", action: "the outbox is full; wait for readings to be acknowledged" },
   [-6]: { name: "E_BAD_ARGUMENT", action: "check the sensor index (0-5), the link (0 radio, 1 serial) and that the value is finite" },
-  [-7]: { name: "E_LINK", action: "the link is down; the message stays queued" },
+  [-7]: { name: "E_LINK", action: "reserved: not returned by v1 firmware" },
   [-8]: { name: "E_MALFORMED", action: "the received bytes were not CoAP" },
   [-9]: { name: "E_SEQUENCE_CORRUPT", action: "slot 1 (sequence counter) is missing or corrupt for an existing identity; re-provision the device" },
 };
