@@ -20,24 +20,13 @@ import { defaultConfig, mergeConfig } from "../../gateway/config.ts";
 import { IngestGateway } from "../../gateway/ingest/ingest-gateway.ts";
 import { createLogger } from "../../gateway/log.ts";
 import type { LevelWithSilent } from "pino";
+import type { NodeArgs } from "./process-harness.ts";
 
-interface Args {
-  dataDir: string;
-  genesisPath: string;
-  keyPath: string;
-  p2pPort: number;
-  peers: number[];
-  udpPort?: number;
-  trustedOwner?: string;
-  logLevel?: LevelWithSilent;
-  consensus?: Record<string, number>;
-  /** Each finalized event also lists the readings the block carried ([deviceHex, sequence]...), for bench:net. */
-  reportReadings?: boolean;
-}
+type Args = NodeArgs;
 
 const args = JSON.parse(process.argv[2]) as Args;
 const emit = (event: Record<string, unknown>) => process.stdout.write(JSON.stringify(event) + "\n");
-const log = createLogger({ level: args.logLevel ?? "warn", destination: 2 });
+const log = createLogger({ level: (args.logLevel ?? "warn") as LevelWithSilent, destination: 2 });
 
 const store = ChainStore.open(args.dataDir);
 const chain = Chain.open(store, readGenesisFile(args.genesisPath));

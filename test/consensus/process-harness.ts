@@ -16,6 +16,7 @@ export interface NodeArgs {
   trustedOwner?: string;
   logLevel?: string;
   consensus?: Record<string, number>;
+  /** Each finalized event also lists the readings the block carried ([deviceHex, sequence]...), for bench:net. */
   reportReadings?: boolean;
 }
 
