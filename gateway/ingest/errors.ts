@@ -17,6 +17,7 @@ export const ingestCodes = {
   RATE_LIMITED: "4.29",
   STORE_FAILED: "5.03", // could not commit: the device keeps the reading and retries
   OVERLOADED: "5.03", // commit queue full: back-pressure, the device retries after Max-Age
+  BACKLOG_FULL: "5.03", // too many acknowledged readings wait for the chain: keep it, retry after Max-Age
 } as const;
 
 export type IngestCode = keyof typeof ingestCodes;

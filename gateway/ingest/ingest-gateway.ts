@@ -14,6 +14,7 @@ import type { GatewayConfig } from "../config.ts";
 import { EnrollmentService } from "../devices/enrollment.ts";
 import type { DeviceRegistry } from "../devices/registry.ts";
 import { SqliteDeviceRegistry } from "../devices/sqlite-registry.ts";
+import { Backlog, backlogReasons, type BacklogStatus, type ChainProgress } from "./backlog.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
 import { loadOrCreateIdentity, type GatewayIdentity } from "./gateway-identity.ts";
 import { GroupCommit } from "./group-commit.ts";
@@ -41,6 +42,7 @@ export class IngestGateway {
     readonly pipeline: IngestPipeline,
     readonly enrollment: EnrollmentService,
     readonly endpoint: CoapEndpoint,
+    readonly backlog: Backlog,
     private readonly unlock: () => void,
   ) {}
 
@@ -59,7 +61,8 @@ export class IngestGateway {
     // The main thread's store connection only reads (replay checks); the worker writes.
     const writer = await WorkerCommitWriter.start(config.dataDir);
     const commits = new GroupCommit(writer, identity, misbehaviour, config.ingest, log);
-    const pipeline = new IngestPipeline({ registry, store, commits, misbehaviour, keys, options: config.ingest, log });
+    const backlog = new Backlog(store, config.ingest);
+    const pipeline = new IngestPipeline({ registry, store, commits, misbehaviour, keys, options: config.ingest, log, backlog });
     const enrollment = new EnrollmentService(registry, { trustedOwners: config.enrollment.trustedOwners.map(fromHex), open: config.enrollment.open }, keys);
     let gw: IngestGateway | undefined;
     const handler = createRequestHandler({ pipeline, enrollment, log, health: () => gw!.health() });
@@ -68,7 +71,7 @@ export class IngestGateway {
       { limits: { payloadBytesMax: Math.max(readingBytesMax, enrollmentBytesMax) }, piggybackReplyMs: config.coap.piggybackReplyMs, udpReceiveBufferBytes: config.coap.udpReceiveBufferBytes },
       log,
     );
-    gw = new IngestGateway(config, log, identity, registry, store, commits, writer, pipeline, enrollment, endpoint, unlock);
+    gw = new IngestGateway(config, log, identity, registry, store, commits, writer, pipeline, enrollment, endpoint, backlog, unlock);
     try {
       await gw.listen();
     } catch (e) {
@@ -107,6 +110,7 @@ export class IngestGateway {
       commitFailures: this.commits.stats.commitFailures,
       largestBatch: this.commits.stats.largestBatch,
       commitQueue: this.commits.queued,
+      readingsPending: this.backlog.pending(),
       coapPassed: this.endpoint.stats.passed,
       coapAnsweredByAdmission: this.endpoint.stats.answeredHere,
       coapDropped: this.endpoint.stats.dropped,
@@ -118,18 +122,34 @@ export class IngestGateway {
     return out;
   }
 
+  /** Acknowledged readings waiting for the chain: count, limit, age of the oldest. */
+  backlogStatus(): BacklogStatus {
+    return this.backlog.status();
+  }
+
+  /** Why readings are not getting to the chain ("CODE: explanation"); `chain` adds the stall rule. */
+  healthReasons(chain?: ChainProgress): string[] {
+    return backlogReasons(this.backlog.status(), this.config.ingest, chain);
+  }
+
+  /** GET /h: "degraded" with reasons when the backlog is full or old (an ingest-only gateway has no chain to judge). */
   health(): Map<string, CborValue> {
+    const b = this.backlog.status();
+    const reasons = backlogReasons(b, this.config.ingest);
     return new Map<string, CborValue>([
-      ["status", "ok"],
+      ["status", reasons.length ? "degraded" : "ok"],
+      ["reasons", reasons],
       ["gatewayId", this.identity.gatewayId],
       ["uptimeS", Math.floor((Date.now() - this.startedMs) / 1000)],
       ["accepted", this.pipeline.counters.accepted],
-      ["pending", this.store.pendingCount()],
+      ["pending", b.pending],
+      ["backlogLimit", b.limit],
+      ["oldestPendingAgeMs", b.oldestPendingAgeMs],
     ]);
   }
 
   metrics() {
-    return metricsRegistry(() => this.snapshot());
+    return metricsRegistry(() => ({ ...this.snapshot(), oldestPendingAgeMs: this.backlog.status().oldestPendingAgeMs ?? 0 }));
   }
 
   /** Stops intake, commits and answers what is in flight, then closes the stores. Idempotent. */
@@ -142,10 +162,11 @@ export class IngestGateway {
       await new Promise((r) => setImmediate(r));
       await this.endpoint.close();
       await Promise.all(this.serialSockets.map((s) => s.close()));
+      const counters = this.snapshot(); // while the store is open: it counts the backlog
       this.store.close();
       this.registry.close();
       this.unlock();
-      this.log.info({ counters: this.snapshot() }, "gateway stopped");
+      this.log.info({ counters }, "gateway stopped");
     })();
     return this.closing;
   }

@@ -16,6 +16,19 @@ export interface IngestOptions {
   devicesCachedMax: number;
   /** How often misbehaviour counters are flushed when no reading carries them to disk. */
   countersFlushMs: number;
+  /**
+   * Durable backlog: acknowledged readings no finalized block holds yet (PendingStore.pendingCount)
+   * at which new readings get 5.03 BACKLOG_FULL with Max-Age instead of 2.01 (backlog.ts).
+   */
+  backlogReadingsMax: number;
+  /** Max-Age of that 5.03: seconds a device keeps the reading before it tries again. */
+  backlogRetryAfterS: number;
+  /** The backlog is counted in SQLite at most this often; readings acknowledged meanwhile are added. */
+  backlogRefreshMs: number;
+  /** Health turns "degraded" when the oldest pending reading is older than this. */
+  pendingAgeMsMax: number;
+  /** …or when readings wait and no block was finalized for this many block intervals (chain stalled). */
+  chainStallBlockIntervals: number;
 }
 
 export const ingestDefaults: IngestOptions = {
@@ -27,4 +40,11 @@ export const ingestDefaults: IngestOptions = {
   queueReadingsMax: 16_384,
   devicesCachedMax: 100_000,
   countersFlushMs: 1_000,
+  // A few minutes of a 1,000-device fleet at one reading every 5 s: room for a view change or a
+  // restarted validator, well short of what would make the pending store slow to drain.
+  backlogReadingsMax: 50_000,
+  backlogRetryAfterS: 30,
+  backlogRefreshMs: 250,
+  pendingAgeMsMax: 120_000,
+  chainStallBlockIntervals: 10,
 };

@@ -204,6 +204,15 @@ export class PendingStore {
     return this.db.prepare("SELECT count(*) FROM readings WHERE included_height IS NULL AND rejected IS NULL").pluck().get() as number;
   }
 
+  /**
+   * When the oldest reading still waiting for the chain was received (gateway clock, Unix ms), or
+   * undefined when none waits. Readings get their ids in acceptance order, so the first row of the
+   * partial index is the oldest: one index step, not a scan.
+   */
+  oldestPendingReceivedAtMs(): number | undefined {
+    return this.db.prepare("SELECT received_at_ms FROM readings WHERE included_height IS NULL AND rejected IS NULL ORDER BY id LIMIT 1").pluck().get() as number | undefined;
+  }
+
   counts(): { readings: number; pending: number; batches: number } {
     const readings = this.db.prepare("SELECT count(*) FROM readings").pluck().get() as number;
     const pending = this.pendingCount();

@@ -1,7 +1,7 @@
 // The ingest pipeline, transport-free: bytes of a COSE_Sign1 reading in, an outcome out.
 //
 //   decode → look up device → verify Ed25519 (node:crypto, cached keys) → replay window →
-//   rate limit → co-sign and commit (group-commit.ts) → "accepted"
+//   durable backlog (backlog.ts) → rate limit → co-sign and commit (group-commit.ts) → "accepted"
 //
 // A retransmitted or re-sent reading whose exact bytes were already accepted is "duplicate" and
 // gets the same 2.01 again, never a second record; if it is still being committed, the duplicate
@@ -13,6 +13,7 @@ import { decodeReading, readingBytesMax, readingDigest, sigStructure, type Signe
 import type { DeviceRegistry } from "../devices/registry.ts";
 import { LogThrottle } from "../log.ts";
 import { IngestError, misbehaviourCodes, type IngestCode } from "./errors.ts";
+import type { Backlog } from "./backlog.ts";
 import type { GroupCommit } from "./group-commit.ts";
 import { LruMap } from "./lru.ts";
 import type { MisbehaviourCounters } from "./misbehaviour.ts";
@@ -47,6 +48,8 @@ export interface PipelineDeps {
   keys: PublicKeyCache;
   options: IngestOptions;
   log: Logger;
+  /** Refuses new readings with 5.03 while too many acknowledged ones wait for the chain. */
+  backlog?: Backlog;
   nowMs?: () => number;
 }
 
@@ -75,6 +78,8 @@ export class IngestPipeline {
       const key = `${toHex(reading.deviceId)}/${reading.sequence}`;
       const inflight = this.inflight.get(key);
       if (inflight || verdict !== "new") return await this.repeat(reading, digest, inflight, verdict === "stale");
+      // Before the rate bucket: a reading refused for the chain's sake costs the device no token.
+      if (this.deps.backlog?.full(this.inflight.size)) throw this.deps.backlog.refusal();
       const retryAfterS = state.bucket.take(this.nowMs()) ? 0 : state.bucket.retryAfterS();
       if (retryAfterS > 0) throw new IngestError("RATE_LIMITED", `over ${this.deps.options.rateReadingsPerS} readings/s; retry in ${retryAfterS} s`, retryAfterS);
       const committed = this.deps.commits.submit({ deviceId: reading.deviceId, sequence: reading.sequence, digest, cose: bytes, receivedAtMs: Date.now() });
@@ -83,6 +88,7 @@ export class IngestPipeline {
       try {
         batchId = await committed;
         state.window.mark(reading.sequence);
+        this.deps.backlog?.added();
       } finally {
         this.inflight.delete(key);
       }

@@ -20,7 +20,11 @@ export interface MetricsSources {
   chain?: { head(): { height: number } };
   consensus?: ConsensusCounters;
   /** Flat counters of the ingest gateway (IngestGateway.snapshot()): readingsAccepted, rejected<CODE>... */
-  ingest?: { snapshot(): Record<string, number> };
+  ingest?: {
+    snapshot(): Record<string, number>;
+    /** Acknowledged readings not yet on chain, and the age of the oldest (IngestGateway.backlogStatus()). */
+    backlog?(): { pending: number; oldestPendingAgeMs: number | null };
+  };
   /** Collect Node's process metrics (CPU, heap, event-loop lag). Off in tests that build many registries. */
   processMetrics?: boolean;
 }
@@ -94,6 +98,11 @@ export class GatewayMetrics {
       return out;
     });
     mirroredCounter(r, `${prefix}reading_verify_failures_total`, "Readings whose device signature did not verify (ingest BAD_SIGNATURE)", [], () => (ingest ? (ingest.snapshot()[`${rejectedPrefix}BAD_SIGNATURE`] ?? 0) : undefined));
+    gauge(r, `${prefix}readings_pending`, "Readings acknowledged by this gateway (2.01) and not yet in a finalized block: its durable backlog", () => ingest?.backlog?.().pending);
+    gauge(r, `${prefix}readings_pending_oldest_age_seconds`, "Age of the oldest reading still waiting for the chain (0 when none waits)", () => {
+      const b = ingest?.backlog?.();
+      return b && (b.oldestPendingAgeMs ?? 0) / 1000;
+    });
     this.readingsFinalized = new Counter({ name: `${prefix}readings_finalized_total`, help: "Readings in blocks finalized since this process started: readings out", registers: [r] });
     gauge(r, `${prefix}mempool_transactions`, "Transactions waiting in the mempool", () => sources.mempool?.size);
     gauge(r, `${prefix}mempool_bytes`, "Bytes of transactions waiting in the mempool", () => sources.mempool?.sizeBytes);

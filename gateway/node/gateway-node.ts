@@ -19,6 +19,7 @@ import { startConsensusNode, type ConsensusNode } from "../consensus/node.ts";
 import { ingestReadingSource } from "../consensus/reading-feed.ts";
 import type { GatewayConfig, NetworkConfig } from "../config.ts";
 import { IngestGateway } from "../ingest/ingest-gateway.ts";
+import type { ChainProgress } from "../ingest/backlog.ts";
 import { createApiServer, GatewayMetrics, PbftConsensusSource, SoloConsensusSource, type ApiServer } from "../api/index.ts";
 import { ChainDeviceRegistry } from "./chain-registry.ts";
 
@@ -63,7 +64,13 @@ export class GatewayNode {
       let api: ApiServer | undefined;
       let apiUrl: string | undefined;
       if (config.api) {
-        const ingestStatus = { snapshot: () => ingest.snapshot() as unknown as Record<string, number>, pendingReadings: () => ingest.store.pendingCount() };
+        const ingestStatus = {
+          snapshot: () => ingest.snapshot() as unknown as Record<string, number>,
+          pendingReadings: () => ingest.backlog.pending(),
+          // Read by /v1/health and /metrics: the acknowledged-but-not-on-chain backlog (ingest/backlog.ts).
+          backlog: () => ingest.backlogStatus(),
+          healthReasons: (chain: ChainProgress) => ingest.healthReasons(chain),
+        };
         const metrics = new GatewayMetrics({ mempool, chain, consensus: source, ingest: ingestStatus });
         store.timed = (operation, fn) => metrics.timeSqlite(operation, fn);
         api = await createApiServer({

@@ -4,6 +4,18 @@ import type { ApiContext } from "../context.ts";
 import { errorResponse, ref, type RouteSpec } from "../route-spec.ts";
 import { hex } from "../views.ts";
 
+/**
+ * What health asks the ingest gateway beyond ApiContext's IngestStatus (GatewayNode passes
+ * IngestGateway.healthReasons): why acknowledged readings are not reaching the chain (backlog full,
+ * oldest pending too old, chain stalled while readings wait; gateway/ingest/backlog.ts).
+ */
+interface IngestHealth {
+  healthReasons(chain: { headAgeMs: number; blockIntervalMs: number }): string[];
+}
+
+const ingestHealth = (ingest: unknown): IngestHealth | undefined =>
+  typeof (ingest as Partial<IngestHealth> | undefined)?.healthReasons === "function" ? (ingest as IngestHealth) : undefined;
+
 export function healthView(ctx: ApiContext) {
   const head = ctx.chain.head();
   const c = ctx.consensus.snapshot();
@@ -11,6 +23,7 @@ export function healthView(ctx: ApiContext) {
   const headAgeMs = Math.max(0, nowMs - head.header.timeMs);
   const reasons: string[] = [];
   if (headAgeMs > ctx.options.headStaleMs) reasons.push(`HEAD_STALE: no block finalized for ${Math.round(headAgeMs / 1000)} s`);
+  reasons.push(...(ingestHealth(ctx.ingest)?.healthReasons({ headAgeMs, blockIntervalMs: ctx.chain.params().blockIntervalMs }) ?? []));
   return {
     status: reasons.length ? ("degraded" as const) : ("ok" as const),
     reasons,
@@ -33,7 +46,7 @@ export function systemRoutes(ctx: ApiContext, openapi: () => object): RouteSpec[
       url: "/v1/health",
       operationId: "getHealth",
       tag: "operations",
-      summary: "Liveness and readiness: 200 when the head advances, 503 (with reasons) when it is stale",
+      summary: "Liveness and readiness: 200 when the head advances and readings reach the chain, 503 (with reasons) when the head is stale, the chain stalls while readings wait, or the backlog of acknowledged readings is full or old",
       responses: { 200: { description: "healthy", schema: ref("Health") }, 503: { description: "degraded: see reasons", schema: ref("Health") } },
       handler: (_req, reply) => {
         const h = healthView(ctx);
