@@ -6,7 +6,10 @@
 // unrecognized critical options get 4.02 (§5.4.1); methods we do not serve 4.05 (§5.8);
 // Proxy-Uri/Proxy-Scheme 5.05 (§5.7.2). Block1 gets 4.13 with Size1 (RFC 7959 §2.9.3): a reading
 // must fit one message. Elective options we do not use are removed (§5.4.1 lets us ignore them).
-import { codeString, CoapFormatError, encodeMessage, isCritical, option, parseMessage, resetFor, responseFor, uintValue, TYPE_ACK, TYPE_CON, TYPE_RST, type CoapMessage } from "./message.ts";
+// An Empty ACK or RST is never answered (§4.2, §4.3): it only settles or cancels an exchange. Every
+// answer made here obeys amplification.ts: no larger than the request, or a short diagnostic.
+import { fitResponse } from "./amplification.ts";
+import { codeByte, codeString, CoapFormatError, encodeMessage, isCritical, option, parseMessage, resetFor, responseFor, uintValue, TYPE_ACK, TYPE_CON, TYPE_RST, type CoapMessage, type CoapOption } from "./message.ts";
 
 export type Admission =
   | { action: "pass"; bytes: Buffer; message: CoapMessage }
@@ -50,11 +53,9 @@ export function admit(datagram: Uint8Array, limits: AdmissionLimits): Admission 
 }
 
 function admitRequest(m: CoapMessage, datagram: Uint8Array, limits: AdmissionLimits): Admission {
-  const refuse = (code: string, why: string, options = [] as CoapMessage["options"]): Admission =>
+  const refuse = (code: string, why: string, options = [] as CoapOption[]): Admission =>
     // §5.4.1: a NON with a bad critical option is rejected silently; a CON gets the answer.
-    m.type === TYPE_CON || code === "4.05" || code === "4.13"
-      ? { action: "reply", bytes: responseFor(m, code, text(why), options), reason: why }
-      : { action: "drop", reason: why };
+    m.type === TYPE_CON || code === "4.05" || code === "4.13" ? answer(m, datagram.length, code, why, options) : { action: "drop", reason: why };
   if (m.code !== GET && m.code !== POST) return refuse("4.05", `method ${codeString(m.code)} not allowed: use GET or POST`);
   for (const o of m.options) {
     if (o.number === option.proxyUri || o.number === option.proxyScheme) return refuse("5.05", "not a proxy");
@@ -67,4 +68,12 @@ function admitRequest(m: CoapMessage, datagram: Uint8Array, limits: AdmissionLim
   if (m.options.every((o) => passedOptions.has(o.number))) return { action: "pass", bytes: Buffer.from(datagram), message: m };
   const kept = { ...m, options: m.options.filter((o) => passedOptions.has(o.number)) };
   return { action: "pass", bytes: encodeMessage(kept), message: kept };
+}
+
+/** An error response built here, its diagnostic fitted to the request (amplification.ts). */
+function answer(m: CoapMessage, requestBytes: number, code: string, why: string, options: CoapOption[]): Admission {
+  const bytesWithoutPayload = responseFor(m, code, Buffer.alloc(0), options).length;
+  const payload = fitResponse({ type: m.type, bytes: requestBytes }, { code: codeByte(code), bytesWithoutPayload, payload: text(why) });
+  if (!payload) return { action: "drop", reason: `${why} (answer to a NON larger than the request)` };
+  return { action: "reply", bytes: responseFor(m, code, Buffer.from(payload), options), reason: why };
 }

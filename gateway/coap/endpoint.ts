@@ -1,6 +1,7 @@
 // One CoAP endpoint per transport, all sharing one request handler: a `coap` server bound to a UDP
 // socket, and one per serial port fed through SerialSocket (SLIP). In front of each, admission.ts
-// sees the raw message first, so the `coap` package only ever handles well-formed GET/POST requests.
+// sees the raw message first, so the `coap` package only ever handles well-formed GET/POST requests
+// and the Empty ACK/RST that settle or cancel our separate responses, which are never answered.
 //
 // The `coap` server de-duplicates confirmable requests by message id (RFC 7252 §4.5) and answers
 // a retransmission from its response cache, on UDP; on serial (not a dgram socket for it) the
@@ -45,7 +46,7 @@ class AdmittingServer extends CoapServer {
       const a = admit(msg, this.limits);
       if (a.action === "pass") {
         this.stats.passed++;
-        const remote: AdmittedRemote = { ...rsinfo, coap: a.message, transport: this.transport };
+        const remote: AdmittedRemote = { ...rsinfo, coap: a.message, transport: this.transport, datagramBytes: msg.length };
         return inner(a.bytes, remote);
       }
       this.log.debug({ remote: `${rsinfo.address}:${rsinfo.port}`, reason: a.reason, action: a.action }, "message not passed to handlers");
@@ -77,7 +78,13 @@ export class CoapEndpoint {
 
   private server(transport: Transport, sender: () => Sender): CoapServer {
     const server = new AdmittingServer({ piggybackReplyMs: this.options.piggybackReplyMs }, transport, sender, this.options.limits, this.stats, this.log);
-    server.on("request", this.handler);
+    server.on("request", (req: IncomingMessage, res: OutgoingMessage) => {
+      // An Empty RST that matches no exchange of ours falls through the `coap` server (1.5.0) to
+      // 'request': its test `packet.ack ?? packet.reset` is false for a RST. An Empty message is
+      // never a request and is never answered (RFC 7252 §4.2, §4.3): it only cancels an exchange.
+      if ((req.rsinfo as AdmittedRemote).coap.code === 0) return;
+      this.handler(req, res);
+    });
     // A socket error (e.g. ICMP unreachable surfacing on send) must never crash the gateway.
     server.on("error", (err: Error) => this.log.warn({ err, transport, code: "TRANSPORT_ERROR" }, "transport error"));
     this.servers.push(server);

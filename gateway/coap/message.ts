@@ -1,7 +1,8 @@
 // Strict CoAP message parsing (RFC 7252 §3) in front of the `coap` package, whose parser is lenient
-// (it reads past the end of a truncated option, accepts reserved token lengths and an empty payload
-// after the marker). Everything that fails here is a message format error: per §4.2/§4.3 a
-// confirmable one is rejected with a Reset, anything else is silently dropped. Pure, no I/O.
+// (it reads past the end of a truncated option, accepts reserved token lengths, an empty payload
+// after the marker and option numbers past 65,535). Everything that fails here is a message format
+// error: per §4.2/§4.3 a confirmable one is rejected with a Reset, anything else is silently
+// dropped. Pure, no I/O.
 import { randomInt } from "node:crypto";
 
 export const TYPE_CON = 0;
@@ -30,6 +31,9 @@ export const option = {
   noResponse: 258,
 } as const;
 
+/** §3.1, §12.2: an option number is a 16-bit unsigned integer (2^16 - 1). */
+export const optionNumberMax = 65_535;
+
 export interface CoapOption {
   number: number;
   value: Buffer;
@@ -49,6 +53,12 @@ export class CoapFormatError extends Error {}
 
 /** "c.dd" notation of a code byte (§5.9). */
 export const codeString = (code: number): string => `${code >> 5}.${String(code & 31).padStart(2, "0")}`;
+
+/** The code byte of "c.dd" notation (§3: class in the top 3 bits, detail in the low 5). */
+export function codeByte(code: string): number {
+  const [cls, detail] = code.split(".").map(Number);
+  return (cls << 5) | detail;
+}
 
 /** Parses one message or throws CoapFormatError. */
 export function parseMessage(buf: Uint8Array): CoapMessage {
@@ -82,6 +92,9 @@ export function parseMessage(buf: Uint8Array): CoapMessage {
     const [length, afterLength] = extended(b, afterDelta, head & 15);
     if (afterLength + length > b.length) throw new CoapFormatError("option value runs past the end");
     number += delta;
+    // §3.1: deltas with the 2-byte extension (up to 65,804 each) can sum past the 16-bit option
+    // number space; such a message has no meaning, so it is a message format error like the rest.
+    if (number > optionNumberMax) throw new CoapFormatError(`option number ${number} above ${optionNumberMax}`);
     options.push({ number, value: b.subarray(afterLength, afterLength + length) });
     i = afterLength + length;
   }
@@ -126,10 +139,9 @@ export function resetFor(messageId: number): Buffer {
  */
 export function responseFor(request: CoapMessage, code: string, payload: Buffer, options: CoapOption[] = []): Buffer {
   const con = request.type === TYPE_CON;
-  const [cls, detail] = code.split(".").map(Number);
   return encodeMessage({
     type: con ? TYPE_ACK : TYPE_NON,
-    code: (cls << 5) | detail,
+    code: codeByte(code),
     messageId: con ? request.messageId : randomInt(0x10000),
     token: request.token,
     options,

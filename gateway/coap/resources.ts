@@ -7,6 +7,8 @@
 //   GET  /h  → 2.05, CBOR map: liveness and counters
 //
 // Refusals carry the code of the typed error and its message as diagnostic payload (RFC 7252 §5.5.2).
+// Every answer is measured against its request first (amplification.ts): one larger than the request
+// gets a short diagnostic, or, to a NON, is not sent at all.
 import type { AddressInfo } from "node:net";
 import type { IncomingMessage, OutgoingMessage } from "coap";
 import type { Logger } from "pino";
@@ -15,12 +17,15 @@ import { contentFormat, uriPath } from "../../shared/constants.ts";
 import { MoteError } from "../../shared/errors.ts";
 import type { EnrollmentService } from "../devices/enrollment.ts";
 import type { IngestPipeline } from "../ingest/pipeline.ts";
-import { optionUint, option, uintValue, type CoapMessage } from "./message.ts";
+import { fitResponse } from "./amplification.ts";
+import { codeByte, encodeMessage, optionUint, option, uintValue, TYPE_ACK, type CoapMessage, type CoapOption } from "./message.ts";
 
 /** rsinfo as the endpoint hands it to the `coap` server: the address plus our strict parse. */
 export interface AdmittedRemote extends AddressInfo {
   coap: CoapMessage;
   transport: "udp" | "serial";
+  /** The request's size as received, before admission dropped any option: answers are measured against it. */
+  datagramBytes: number;
 }
 
 export interface ResourceDeps {
@@ -56,11 +61,11 @@ export function createRequestHandler(deps: ResourceDeps): (req: IncomingMessage,
     const route = routes[path];
     const handler = route?.[m.code === 1 ? "GET" : "POST"];
     const answer = !route ? diagnostic("4.04", `no resource /${path.slice(0, 32)}`) : !handler ? diagnostic("4.05", `method not allowed on /${path}`) : undefined;
-    if (answer) return send(res, answer);
+    if (answer) return send(res, answer, remote);
     Promise.resolve()
       .then(() => handler!(m, source))
       .catch((e: unknown) => refusal(e, deps.log, path))
-      .then((a) => send(res, a))
+      .then((a) => send(res, a, remote))
       // The socket may be gone (shutdown): nothing left to tell this requester.
       .catch((e: unknown) => deps.log.debug({ err: e, path }, "could not send response"));
   };
@@ -101,10 +106,19 @@ function refusal(e: unknown, log: Logger, path: string): Answer {
   return diagnostic("5.00", "internal error");
 }
 
-function send(res: OutgoingMessage, a: Answer): void {
+function send(res: OutgoingMessage, a: Answer, request: AdmittedRemote): void {
+  const options: CoapOption[] = [];
+  if (a.contentFormat !== undefined) options.push({ number: option.contentFormat, value: uintValue(a.contentFormat) });
+  // RFC 8516 §3 (4.29) and RFC 7252 §5.9.3.4 (5.03): Max-Age says when to try again.
+  if (a.maxAgeS !== undefined) options.push({ number: option.maxAge, value: uintValue(a.maxAgeS) });
+  const code = codeByte(a.code);
+  // The `coap` server encodes the same header, token and options; the type and message id do not change the size.
+  const bytesWithoutPayload = encodeMessage({ type: TYPE_ACK, code, messageId: 0, token: request.coap.token, options, payload: Buffer.alloc(0) }).length;
+  const payload = fitResponse({ type: request.coap.type, bytes: request.datagramBytes }, { code, bytesWithoutPayload, payload: a.payload ?? new Uint8Array(0) });
+  // A NON whose answer would outweigh it goes unanswered; for a NON the `coap` response holds no timer.
+  if (!payload) return;
   res.code = a.code;
   if (a.contentFormat !== undefined) res.setOption("Content-Format", uintValue(a.contentFormat));
-  // RFC 8516 §3 (4.29) and RFC 7252 §5.9.3.4 (5.03): Max-Age says when to try again.
   if (a.maxAgeS !== undefined) res.setOption("Max-Age", uintValue(a.maxAgeS));
-  res.end(a.payload && a.payload.length > 0 ? Buffer.from(a.payload) : undefined);
+  res.end(payload.length > 0 ? Buffer.from(payload) : undefined);
 }
