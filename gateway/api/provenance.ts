@@ -11,6 +11,12 @@
 //               root (sparse Merkle proof); the record's log frontier gives the root of the
 //               device's RFC 6962 reading log, and an audit path puts the reading's log leaf,
 //               cbor([sequence, digest, height, gatewayId, receivedAtMs]), under that root
+//   epochs      the walk a light client needs to trust the block's set and the head from genesis
+//               alone (gateway/consensus/light-client.ts): one transition per epoch, its last
+//               header, that header's certificate and the set it announces (hashed by the client to
+//               the header's nextValidatorSetHash); then the head and the block, each with its
+//               certificate. The chain keeps every epoch's set (state `validators/epoch/<n>`), so a
+//               reading from any epoch checks, not only from the last two.
 import { attestedLeaf, readingProof, verifyReadingProof, type AttestedReading } from "../../shared/attestation.ts";
 import { decode } from "../../shared/cbor.ts";
 import { verifyEd25519 } from "../../shared/ed25519.ts";
@@ -20,8 +26,11 @@ import type { BlockHeader } from "../chain/block.ts";
 import { commitMessage, decodeCertificate } from "../chain/certificate.ts";
 import type { Chain } from "../chain/chain.ts";
 import { logRoot, readingLeafData } from "../chain/device-log.ts";
-import { quorumOf } from "../chain/dpos.ts";
+import { epochOfHeight, quorumOf } from "../chain/dpos.ts";
 import { validatorSetHash } from "../chain/execute.ts";
+import { decodeHeader } from "../chain/block.ts";
+import { encodeValidatorSet } from "../chain/state.ts";
+import { decodeCertifiedHeader, decodeEpochTransition, LightClient, LightClientError, walkEpochs } from "../consensus/light-client.ts";
 import { stateKey } from "../chain/keys.ts";
 import { verifyStateProof } from "../chain/proof.ts";
 import { proveReading, verifyReadingPresent } from "../chain/reading-proof.ts";
@@ -31,13 +40,11 @@ import { notFound } from "./errors.ts";
 import type { ChainQueries, ReadingIndexRow } from "./queries.ts";
 import { certificateView, headerView, hex, readingView } from "./views.ts";
 
-/** Which set certified a block: its header names the set's hash; the chain keeps the last two. */
+/** Which set certified a block: the set of its epoch (the chain keeps every one), if it hashes to the header's. */
 function certifyingSet(chain: Chain, header: BlockHeader): ValidatorSet | undefined {
   const state = chain.state();
-  for (const set of [state.validators(), state.previousValidators()]) {
-    if (set && Buffer.compare(validatorSetHash(set), header.validatorSetHash) === 0) return set;
-  }
-  return undefined;
+  const set = state.epochValidators(epochOfHeight(header.height, state.params().epochBlocks));
+  return set && Buffer.compare(validatorSetHash(set), header.validatorSetHash) === 0 ? set : undefined;
 }
 
 /** Checks each signature of a stored certificate and whether they make a quorum of the block's set. */
@@ -53,10 +60,11 @@ export function certificateCheck(chain: Chain, header: BlockHeader, hash: Uint8A
   const message = commitMessage(chain.chainId, cert.height, cert.round, cert.blockHash);
   const set = certifyingSet(chain, header);
   const signers = cert.signatures.map((s) => {
-    const candidate = state.candidate(s.validatorId);
-    const valid = candidate !== undefined && verifyEd25519(chain.keys.get(candidate.publicKey), message, s.signature);
-    const inSet = set?.validators.some((v) => Buffer.compare(v.id, s.validatorId) === 0) ?? false;
-    return { validatorId: hex(s.validatorId), valid, inSet };
+    // The key the set held when it certified; a candidate's current key only for outsiders.
+    const member = set?.validators.find((v) => Buffer.compare(v.id, s.validatorId) === 0);
+    const publicKey = member?.publicKey ?? state.candidate(s.validatorId)?.publicKey;
+    const valid = publicKey !== undefined && verifyEd25519(chain.keys.get(publicKey), message, s.signature);
+    return { validatorId: hex(s.validatorId), valid, inSet: member !== undefined };
   });
   const quorum = set ? quorumOf(set.validators.length) : null;
   const counted = signers.filter((s) => s.valid && s.inSet).length;
@@ -157,6 +165,7 @@ export function readingProvenance(chain: Chain, queries: ChainQueries, reader: B
   const canonical = next?.lastCommit ? Buffer.compare(next.lastCommit, block.certificate ?? new Uint8Array()) === 0 : null;
 
   const stateLink = readingState(chain, deviceId, sequence, row, readingDigest(attached.bytes));
+  const epochs = epochWalk(chain, row.height);
 
   return {
     reading: { ...readingView(row, reading), cose: hex(attached.bytes) },
@@ -188,6 +197,108 @@ export function readingProvenance(chain: Chain, queries: ChainQueries, reader: B
     },
     certificate: { ...certificate, canonical, decoded: certificateView(block.certificate) },
     state: stateLink,
-    verified: deviceSignatureValid && coSignatureValid && txIncluded && certificate.valid && stateLink.valid,
+    epochs,
+    verified: deviceSignatureValid && coSignatureValid && txIncluded && certificate.valid && stateLink.valid && epochs.valid !== false,
+  };
+}
+
+/** A chain whose history lacks a set or block (one made before sets were archived per epoch). */
+export class EpochHistoryMissing extends Error {}
+
+/** Transitions served inline with a provenance; a longer history is paged through /v1/epochs. */
+export const epochWalkInlineMax = 64;
+/** Transitions per page of /v1/epochs. */
+export const epochPageMax = 256;
+
+/**
+ * The hand-over at the end of each epoch in [fromEpoch, toEpoch): the epoch's last header (stored
+ * bytes), its certificate, and the set it announces, which the chain archived (or holds as the
+ * current set). A light client checks each against the previous one (walkEpochs); nothing here is
+ * trusted.
+ */
+export function epochTransitions(chain: Chain, fromEpoch: number, toEpoch: number) {
+  const state = chain.state();
+  const epochBlocks = state.params().epochBlocks;
+  const out = [];
+  for (let epoch = fromEpoch; epoch < toEpoch; epoch++) {
+    const height = (epoch + 1) * epochBlocks;
+    const stored = chain.store.block(height);
+    const nextSet = state.epochValidators(epoch + 1);
+    if (!stored || !nextSet) throw new EpochHistoryMissing(`epoch ${epoch} ended at height ${height}, but this chain lacks ${stored ? `the set of epoch ${epoch + 1}` : "that block"}`);
+    const setBytes = encodeValidatorSet(nextSet);
+    out.push({ epoch, height, header: hex(stored.header), certificate: stored.certificate ? hex(stored.certificate) : null, nextSet: hex(setBytes), nextSetHash: hex(validatorSetHash(nextSet)) });
+  }
+  return out;
+}
+
+type Transition = ReturnType<typeof epochTransitions>[number];
+type Certified = { height: number; header: string; certificate: string | null };
+
+function storedCertified(chain: Chain, height: number): Certified {
+  const b = chain.store.block(height);
+  if (!b) throw new Error(`block ${height} is missing from the store`);
+  return { height, header: hex(b.header), certificate: b.certificate ? hex(b.certificate) : null };
+}
+
+/**
+ * This gateway runs the light client itself over what it serves, from its block 0 and the set of
+ * epoch 0: the same check a client makes with its genesis file. Callers skip it while a
+ * certificate is missing.
+ */
+function checkWalk(chain: Chain, transitions: Transition[], head: Certified, block: Certified): { valid: boolean; problem: string | null } {
+  const genesisSet = chain.state().epochValidators(0);
+  if (!genesisSet) throw new Error("the chain has no set for epoch 0");
+  const bytes = (s: string) => Buffer.from(s, "hex");
+  try {
+    const lc = new LightClient(decodeHeader(chain.store.block(0)!.header), genesisSet);
+    walkEpochs(lc, transitions.map((t) => decodeEpochTransition({ header: bytes(t.header), certificate: bytes(t.certificate ?? ""), nextSet: bytes(t.nextSet) })));
+    const certified = (c: Certified) => decodeCertifiedHeader({ header: bytes(c.header), certificate: bytes(c.certificate ?? "") });
+    const h = certified(head);
+    if (head.height > lc.height) lc.verify(h.header, h.certificate);
+    const b = certified(block);
+    lc.checkCertified(b.header, b.certificate);
+    return { valid: true, problem: null };
+  } catch (e) {
+    if (e instanceof LightClientError) return { valid: false, problem: `${e.code}: ${e.message}` };
+    throw e;
+  }
+}
+
+/**
+ * What a light client needs to trust the reading's block and the head (whose state root the state
+ * link is proven against) from genesis alone, bounded: at most epochWalkInlineMax transitions
+ * inline; when the history is longer, `complete` is false and `/v1/epochs?from=<next>` pages on.
+ */
+export function epochWalk(chain: Chain, blockHeight: number) {
+  const head = chain.head();
+  const epochBlocks = chain.params().epochBlocks;
+  const headEpoch = epochOfHeight(head.height, epochBlocks);
+  const count = Math.min(headEpoch, epochWalkInlineMax);
+  let transitions: Transition[] = [];
+  let missing: string | null = null;
+  try {
+    transitions = epochTransitions(chain, 0, count);
+  } catch (e) {
+    if (!(e instanceof EpochHistoryMissing)) throw e;
+    missing = e.message;
+  }
+  const headCertified = storedCertified(chain, head.height);
+  const block = storedCertified(chain, blockHeight);
+  const complete = missing === null && count === headEpoch;
+  const certified = headCertified.certificate !== null && block.certificate !== null && transitions.every((t) => t.certificate !== null);
+  const check = complete && certified ? checkWalk(chain, transitions, headCertified, block) : { valid: null, problem: missing ?? (complete ? "a certificate is not stored yet" : "more transitions than served inline") };
+  return {
+    epochBlocks,
+    blockEpoch: epochOfHeight(blockHeight, epochBlocks),
+    headEpoch,
+    genesisHash: hex(chain.store.block(0)!.hash),
+    transitions,
+    complete,
+    next: complete || missing !== null ? null : `/v1/epochs?from=${count}`,
+    head: headCertified,
+    block,
+    /** This gateway's light-client check of exactly this material from its genesis; null when it could not run. */
+    valid: check.valid as boolean | null,
+    problem: check.problem,
   };
 }

@@ -9,7 +9,11 @@
 //   - electable: a registered candidate whose own account has staked ≥ candidateStakeMin, with
 //     votes > 0, and not jailed (jailedUntilEpoch ≤ e+1);
 //   - order: votes descending, then candidate id ascending (bytewise); the first K are elected;
-//   - if nobody is electable the current set continues (the chain never stops for want of validators).
+//   - if nobody is electable the current set continues (the chain never stops for want of validators);
+//   - the outgoing set is archived under `validators/epoch/<e>` for good, so every epoch's set stays
+//     provable against later state roots (provenance and light clients check old certificates with it).
+//     A set's hash (headers' validatorSetHash) covers its epoch number: the same members in two epochs
+//     are two sets, and a certificate of one epoch's set never vouches for a header of another epoch.
 // Governance votes of the outgoing set are settled at the same boundary, before the election.
 import { invariant } from "./errors.ts";
 import { governableParams, withParam, type ChainParams } from "./params.ts";
@@ -87,6 +91,7 @@ export function endEpoch(state: State, height: number): ValidatorSet {
   const elected = electValidators(state, params, epoch);
   const next: ValidatorSet = { epoch, validators: elected.length > 0 ? elected : current.validators };
   state.setPreviousValidators(current);
+  state.setEpochValidators(current);
   state.setValidators(next);
   return next;
 }

@@ -15,6 +15,12 @@ export const stateKey = {
   validators: () => "validators",
   /** The set that was in force before the last epoch boundary: it certifies the boundary block. */
   previousValidators: () => "validators/previous",
+  /**
+   * The set of a past epoch, written when that epoch ends (dpos.ts endEpoch) and kept for good:
+   * the chain's history of sets, each provable against any later state root, so a reading's
+   * certificate from any epoch can still be checked (the current set is `validators`).
+   */
+  epochValidators: (epoch: number) => `validators/epoch/${epoch}`,
   /** Registered candidate ids, ascending: elections iterate this list, never the whole state. */
   candidates: () => "candidates",
   account: (id: Uint8Array) => `account/${toHex(id)}`,

@@ -153,6 +153,23 @@ export class State {
     this.write(stateKey.previousValidators(), validatorSetCodec.to(s));
   }
 
+  /**
+   * The set that certified the blocks of `epoch`: the current set, or one archived at its epoch's
+   * end. Undefined for an epoch that has not started.
+   */
+  epochValidators(epoch: number): ValidatorSet | undefined {
+    const current = this.validators();
+    if (current.epoch === epoch) return current;
+    if (epoch > current.epoch) return undefined;
+    const set = this.read(stateKey.epochValidators(epoch), validatorSetCodec.from);
+    invariant(set === undefined || set.epoch === epoch, `validators/epoch/${epoch} holds the set of epoch ${set?.epoch}`);
+    return set;
+  }
+  setEpochValidators(s: ValidatorSet): void {
+    invariant(s.validators.length > 0, "a validator set is never empty");
+    this.write(stateKey.epochValidators(s.epoch), validatorSetCodec.to(s));
+  }
+
   params(): ChainParams {
     const p = this.read(stateKey.params(), paramsFromCbor);
     invariant(p !== undefined, "state has no parameters (was genesis applied?)");

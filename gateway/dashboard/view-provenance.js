@@ -2,6 +2,8 @@
 // chain state, each link with the material to check it and the gateway's verdict. The state link
 // has two steps (gateway/chain/reading-proof.ts): the device's record under the head's state root,
 // then the reading in the device's append-only log, whose root the record's frontier gives.
+// The certificate step also shows the walk from genesis to the block's validator set and the head
+// (one hand-over per epoch), so a reading from any epoch, however old, is checked the same way.
 import { get } from "./api.js";
 import { card, dateTime, fmtInt, h, hash, kv, mount, pill, tick } from "./dom.js";
 
@@ -11,6 +13,33 @@ function step(ok, title, why, body) {
     { class: `step${ok ? "" : " fail"}`, "data-testid": "provenance-step", "data-ok": ok ? "true" : "false" },
     h("span", { class: "mark" }, ok ? "✓" : "✗"),
     card(h("span", {}, title, " ", h("span", { class: "why" }, why)), ok ? pill("good", "verified") : pill("bad", "failed"), h("div", { class: "card-body" }, body)),
+  );
+}
+
+/** The light client's walk: genesis, then each epoch's last header announcing the next set. */
+function epochWalk(e) {
+  if (!e) return h("div", { class: "muted" }, "no epoch walk served");
+  const status = e.valid === true ? "checked from genesis" : e.valid === false ? `fails: ${e.problem}` : `not checked: ${e.problem}`;
+  return h(
+    "div",
+    { "data-testid": "epoch-walk", "data-valid": String(e.valid), "data-transitions": String(e.transitions.length) },
+    kv([
+      ["Block's epoch", `${fmtInt(e.blockEpoch)} (epochs of ${fmtInt(e.epochBlocks)} blocks; the head is in epoch ${fmtInt(e.headEpoch)})`],
+      ["From genesis", h("span", {}, tick(e.valid === true), ` ${fmtInt(e.transitions.length)} set hand-over(s) to the head's epoch, each certified by the set before it: ${status}`)],
+      ["Genesis", hash(e.genesisHash, { n: 12 })],
+    ]),
+    e.transitions.length
+      ? h(
+          "details",
+          {},
+          h("summary", {}, `Hand-overs (${e.transitions.length}${e.complete ? "" : ", more via " + e.next})`),
+          h(
+            "ol",
+            { start: "0" },
+            e.transitions.map((t) => h("li", {}, `epoch ${fmtInt(t.epoch)} ends at block ${fmtInt(t.height)}, certified${t.certificate ? "" : " (certificate missing)"}; next set `, hash(t.nextSetHash, { n: 12 }))),
+          ),
+        )
+      : null,
   );
 }
 
@@ -27,6 +56,7 @@ export async function renderProvenance(view, [deviceId, seq]) {
   const counted = c.signers.filter((s) => s.valid && s.inSet).length;
   const st = p.state;
   const log = st.log;
+  const walkOk = !p.epochs || p.epochs.valid !== false;
   mount(
     view,
     h("div", { class: "crumbs" }, h("a", { href: "#/devices" }, "Devices"), " / ", h("a", { href: `#/devices/${deviceId}`, class: "mono" }, deviceId), " / reading"),
@@ -43,7 +73,7 @@ export async function renderProvenance(view, [deviceId, seq]) {
           "div",
           {},
           p.verified
-            ? `Signed by device ${deviceId.slice(0, 8)}…, co-signed by gateway ${p.gateway.id.slice(0, 8)}…, final in block ${fmtInt(r.height)} under a quorum of ${counted} validator signature(s), leaf ${fmtInt(log.index)} (from 0) of ${fmtInt(log.size)} in the device's reading log under the state root at height ${fmtInt(st.atHeight)}.`
+            ? `Signed by device ${deviceId.slice(0, 8)}…, co-signed by gateway ${p.gateway.id.slice(0, 8)}…, final in block ${fmtInt(r.height)} (epoch ${fmtInt(p.epochs?.blockEpoch ?? 0)}) under a quorum of ${counted} validator signature(s), leaf ${fmtInt(log.index)} (from 0) of ${fmtInt(log.size)} in the device's reading log under the state root at height ${fmtInt(st.atHeight)}.`
             : "At least one link below does not check; do not rely on this reading.",
         ),
       ),
@@ -102,15 +132,20 @@ export async function renderProvenance(view, [deviceId, seq]) {
         ),
       ),
       step(
-        c.valid,
+        c.valid && walkOk,
         "4 · Finalized by the validators",
-        "a commit certificate: a quorum signed the block hash",
-        kv([
-          ["Quorum", c.quorum === null ? "the certifying set is no longer known here" : `${counted} valid of ${c.quorum} needed (set of ${c.setSize})`],
-          ["Round", fmtInt(c.round ?? 0)],
-          ["Signers", c.signers.map((s) => h("div", {}, tick(s.valid && s.inSet), " ", hash(s.validatorId, { n: 0 })))],
-          ["Carried by the next block", c.canonical === null ? "not yet (this is the head)" : c.canonical ? "yes, the same certificate" : "another valid quorum"],
-        ]),
+        "a commit certificate: a quorum of the block's epoch's set signed the block hash; that set and the head's are reached from genesis",
+        h(
+          "div",
+          {},
+          kv([
+            ["Quorum", c.quorum === null ? "the certifying set is not known to this gateway" : `${counted} valid of ${c.quorum} needed (set of ${c.setSize})`],
+            ["Round", fmtInt(c.round ?? 0)],
+            ["Signers", c.signers.map((s) => h("div", {}, tick(s.valid && s.inSet), " ", hash(s.validatorId, { n: 0 })))],
+            ["Carried by the next block", c.canonical === null ? "not yet (this is the head)" : c.canonical ? "yes, the same certificate" : "another valid quorum"],
+          ]),
+          epochWalk(p.epochs),
+        ),
       ),
       step(
         st.device.valid,
