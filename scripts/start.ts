@@ -1,7 +1,17 @@
 // npm start: a local Moteledger network on this machine (gateway/devnet/devnet.ts). Prints where
-// the dashboard and the API are, shows devices' progress, and stops cleanly on Ctrl-C.
+// the dashboard and the API are, shows progress (per gateway: up or down, head advancing or
+// stalled, backlog), and stops cleanly on Ctrl-C, SIGTERM or SIGHUP.
+//
+// Nothing outlives it: npm's shell may die without passing SIGTERM on, so this script also stops
+// when its parent or an ancestor in its process group (npm, its shell, tsx) is gone; gateways watch this script the same way (exit-with-parent.mjs), and a
+// guardian process (guardian.mjs) ends whatever is left (socat) if this script is killed with -9.
+// A second start on the same --dir refuses (devnet.lock).
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { Command } from "commander";
 import { Devnet } from "../gateway/devnet/devnet.ts";
+import { exitGraceMs, exitWithAncestors, groupAncestors } from "../gateway/devnet/exit-with-parent.mjs";
+import type { GatewayStatus } from "../gateway/devnet/processes.ts";
 
 const o = new Command("npm start")
   .description("run a local network: PBFT gateways, simulated devices with the real firmware, the dashboard")
@@ -21,7 +31,37 @@ const o = new Command("npm start")
 const started = Date.now();
 const say = (line: string) => console.log(`${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s  ${line}`);
 
-const devnet = await Devnet.start({
+// Watchers first, before any child exists.
+const guardian = spawn(process.execPath, [fileURLToPath(new URL("../gateway/devnet/guardian.mjs", import.meta.url)), String(process.pid)], { stdio: "ignore" });
+guardian.unref();
+const starting = new AbortController();
+let devnet: Devnet | undefined;
+let stopping = false;
+async function stop(why: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  clearInterval(report);
+  say(`stopping (${why})…`);
+  // A stop that hangs still ends: the gateways and the guardian finish the job once we are gone.
+  setTimeout(() => {
+    say(`still stopping after ${exitGraceMs / 1000} s: exiting`);
+    process.exit(1);
+  }, exitGraceMs).unref();
+  if (!devnet) {
+    starting.abort(new Error(why)); // Devnet.start stops what it started and rejects
+    return;
+  }
+  await devnet.stop();
+  say("stopped");
+  process.exit(0);
+}
+const signalNames: Record<string, string> = { SIGINT: "Ctrl-C", SIGTERM: "SIGTERM", SIGHUP: "SIGHUP" };
+for (const [sig, why] of Object.entries(signalNames)) process.on(sig, () => void stop(why));
+const ancestors = groupAncestors();
+exitWithAncestors(ancestors, () => void stop(`parent process exited (${ancestors.map((a) => a.pid).join(", ")})`));
+let report: NodeJS.Timeout | undefined;
+
+devnet = await Devnet.start({
   dir: o.dir,
   fresh: Boolean(o.fresh),
   gateways: Number(o.gateways),
@@ -30,8 +70,10 @@ const devnet = await Devnet.start({
   readingIntervalMs: Number(o.interval) * 1000,
   basePorts: { udp: Number(o.udpPort), p2p: Number(o.p2pPort), api: Number(o.apiPort) },
   progress: say,
+  signal: starting.signal,
 }).catch((e: Error) => {
-  console.error(`npm start: ${e.message}`);
+  if (stopping) say("stopped during start");
+  else console.error(`npm start: ${e.message}`);
   process.exit(1);
 });
 
@@ -44,22 +86,29 @@ console.log(`
   Ctrl-C to stop
 `);
 
-const report = setInterval(async () => {
-  const t = devnet.fleet.totals();
-  const head = await fetch(`${first.apiUrl}/v1/head`).then((r) => r.json()).catch(() => undefined);
-  say(`height ${head?.height ?? "?"}  readings signed ${t.signed}, acknowledged ${t.acked}, refused ${t.rejected}${t.busy ? `, skipped (outbox full) ${t.busy}` : ""}`);
+const lastHeight = new Map<number, number>();
+report = setInterval(async () => {
+  const t = devnet!.fleet.totals();
+  const gateways = await devnet!.status();
+  if (stopping) return;
+  const refused = new Map<string, number>();
+  for (const g of gateways) for (const [code, n] of Object.entries(g.refused ?? {})) refused.set(code, (refused.get(code) ?? 0) + n);
+  const refusedTotal = [...refused.values()].reduce((a, b) => a + b, 0);
+  const byCode = [...refused].map(([code, n]) => `${code} ${n}`).join(", ");
+  const height = Math.max(...gateways.map((g) => g.height ?? 0));
+  say(`height ${height}  readings signed ${t.signed}, acknowledged ${t.acked}, refused ${refusedTotal}${byCode ? ` (${byCode})` : ""}${t.busy ? `, skipped (outbox full) ${t.busy}` : ""}`);
+  say(`gateways  ${gateways.map((g) => gatewayLine(g, lastHeight)).join("  |  ")}`);
 }, 10_000);
 
-let stopping = false;
-async function stop(why: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  clearInterval(report);
-  say(`stopping (${why})…`);
-  await devnet.stop();
-  say("stopped");
-  process.exit(0);
+/** "1 up h42 +10 pending 3", "3 DOWN (code 1)", "4 up h40 STALLED pending 120 BACKLOG_FULL". */
+function gatewayLine(g: GatewayStatus, last: Map<number, number>): string {
+  if (g.state === "down") return `${g.index} DOWN (${g.exit})`;
+  if (g.state === "unreachable") return `${g.index} UNREACHABLE`;
+  const before = last.get(g.index);
+  last.set(g.index, g.height!);
+  const advance = before === undefined ? "" : g.height! > before ? ` +${g.height! - before}` : " STALLED";
+  const codes = (g.reasons ?? []).map((r) => r.split(":")[0]);
+  return `${g.index} up h${g.height}${advance} pending ${g.pendingReadings ?? "?"}${codes.length ? ` ${codes.join(" ")}` : ""}`;
 }
-process.once("SIGINT", () => void stop("Ctrl-C"));
-process.once("SIGTERM", () => void stop("SIGTERM"));
+
 if (o.duration) setTimeout(() => void stop(`--duration ${o.duration}`), Number(o.duration) * 1000);

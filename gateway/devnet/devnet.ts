@@ -1,15 +1,18 @@
 // The local network `npm start` runs: n gateway processes as PBFT validators on loopback, a fleet
 // of board emulators running the real firmware.wasm (over UDP, and one over a pseudo-terminal
 // serial line when socat is available), enrolled on chain by the network's device owner.
-// Everything lives under one directory, reused on the next start.
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+// Everything lives under one directory, reused on the next start, and locked while a network
+// runs there (devnet.lock, holding the pid of its npm start): a second start refuses.
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { MoteError } from "../../shared/errors.ts";
+import { lockPidFile } from "../ingest/data-dir-lock.ts";
 import { initLocalNetwork } from "../chain/local-network.ts";
 import { readKeyFile } from "../chain/keyfile.ts";
 import { Board } from "../../hardware/emulator/board.ts";
 import { Fleet, type FleetMember } from "../../hardware/emulator/fleet.ts";
 import { openPtyPair, socatAvailable, type PtyPair } from "../../hardware/emulator/pty-pair.ts";
-import { GatewayProcess } from "./processes.ts";
+import { GatewayProcess, type GatewayStatus } from "./processes.ts";
 import { enrollFleet } from "./enroll.ts";
 
 export interface DevnetOptions {
@@ -21,6 +24,20 @@ export interface DevnetOptions {
   readingIntervalMs: number;
   basePorts: { udp: number; p2p: number; api: number };
   progress: (line: string) => void;
+  /** Aborts a start in progress (a signal arrived): what was started is stopped, start rejects. */
+  signal?: AbortSignal;
+}
+
+export const devnetLockFile = "devnet.lock";
+
+/** Takes `dir`'s devnet lock for this process; a live holder makes it throw DEVNET_RUNNING. */
+export function lockDevnetDir(dir: string): () => void {
+  mkdirSync(dir, { recursive: true });
+  return lockPidFile(join(dir, devnetLockFile), (pid) =>
+    pid === undefined
+      ? new MoteError("DEVNET_RUNNING", `another npm start is starting in ${dir}; wait for it or use --dir <another directory>`)
+      : new MoteError("DEVNET_RUNNING", `a network is already running in ${dir} (npm start, pid ${pid}); stop it first (kill ${pid}) or use --dir <another directory>`),
+  );
 }
 
 export class Devnet {
@@ -29,12 +46,23 @@ export class Devnet {
     readonly gateways: GatewayProcess[],
     readonly fleet: Fleet,
     private readonly serialLine: PtyPair | undefined,
+    private readonly unlock: () => void,
   ) {}
 
   static async start(o: DevnetOptions): Promise<Devnet> {
     const netDir = join(o.dir, "net");
-    if (o.fresh) rmSync(o.dir, { recursive: true, force: true });
-    mkdirSync(o.dir, { recursive: true });
+    // The lock first: a second start must neither delete (--fresh) nor reuse a running network's files.
+    const unlock = lockDevnetDir(o.dir);
+    try {
+      if (o.fresh) for (const name of readdirSync(o.dir)) if (name !== devnetLockFile) rmSync(join(o.dir, name), { recursive: true, force: true });
+      return await Devnet.startLocked(o, netDir, unlock);
+    } catch (e) {
+      unlock();
+      throw e;
+    }
+  }
+
+  private static async startLocked(o: DevnetOptions, netDir: string, unlock: () => void): Promise<Devnet> {
     if (!existsSync(join(netDir, "genesis.json"))) {
       initLocalNetwork({ dir: netDir, gateways: o.gateways, devicesOwner: true, basePort: o.basePorts.p2p });
       o.progress(`[1/5] created network: ${o.gateways} validators (${netDir})`);
@@ -64,27 +92,35 @@ export class Devnet {
         );
       }
       let up = 0;
-      await Promise.all(gateways.map((g) => g.ready(60_000).then(() => o.progress(`[2/5] gateway ${g.spec.index} up (${++up}/${o.gateways}) API ${g.apiUrl}`))));
+      await Promise.all(gateways.map((g) => g.ready(60_000, o.signal).then(() => o.progress(`[2/5] gateway ${g.spec.index} up (${++up}/${o.gateways}) API ${g.apiUrl}`))));
 
+      o.signal?.throwIfAborted();
       const members = await bootBoards(o, gateways, serial?.a);
       o.progress(`[3/5] ${members.length} boards booted with the real firmware`);
       const owner = readKeyFile(join(netDir, "owner.key.json"));
       const added = await enrollFleet(gateways[0].apiUrl, owner, members.map((m) => ({ publicKey: m.board.publicKey, deviceId: m.board.deviceId, label: m.label })), 120_000, (n, total) => o.progress(`[4/5] devices enrolled on chain: ${n}/${total}`));
       o.progress(`[4/5] ${added} new enrollments finalized`);
+      o.signal?.throwIfAborted();
       const fleet = new Fleet(members);
       fleet.start(o.readingIntervalMs);
       o.progress(`[5/5] devices sending a reading every ${o.readingIntervalMs / 1000} s`);
-      return new Devnet(o, gateways, fleet, serial);
+      return new Devnet(o, gateways, fleet, serial, unlock);
     } catch (e) {
       await cleanup();
       throw e;
     }
   }
 
+  /** Every gateway: up (head, backlog, refusals) or down. */
+  status(): Promise<GatewayStatus[]> {
+    return Promise.all(this.gateways.map((g) => g.status()));
+  }
+
   async stop(): Promise<void> {
     await this.fleet.stop();
     await Promise.all(this.gateways.map((g) => g.stop()));
     await this.serialLine?.close();
+    this.unlock();
   }
 }
 

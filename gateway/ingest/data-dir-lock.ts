@@ -18,7 +18,18 @@ function alive(pid: number): boolean {
 
 export function lockDataDir(dataDir: string): () => void {
   mkdirSync(dataDir, { recursive: true });
-  const path = join(dataDir, lockFile);
+  return lockPidFile(join(dataDir, lockFile), (pid) =>
+    pid === undefined
+      ? new MoteError("DATA_DIR_LOCKED", `cannot lock ${join(dataDir, lockFile)}; another gateway is starting there`)
+      : new MoteError("DATA_DIR_LOCKED", `${dataDir} is used by gateway process ${pid}; stop it or choose another --data-dir`),
+  );
+}
+
+/**
+ * Takes the lock file `path` for this process (it holds our pid) and returns its release. A lock
+ * held by a live process throws `refused(pid)`; one left by a dead process is taken over.
+ */
+export function lockPidFile(path: string, refused: (pid: number | undefined) => Error): () => void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(path, String(process.pid), { flag: "wx" });
@@ -32,11 +43,9 @@ export function lockDataDir(dataDir: string): () => void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       const pid = Number(readFileSync(path, "utf8").trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-        throw new MoteError("DATA_DIR_LOCKED", `${dataDir} is used by gateway process ${pid}; stop it or choose another --data-dir`);
-      }
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) throw refused(pid);
       unlinkSync(path); // stale: its owner died
     }
   }
-  throw new MoteError("DATA_DIR_LOCKED", `cannot lock ${path}; another gateway is starting there`);
+  throw refused(undefined);
 }

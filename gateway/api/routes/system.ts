@@ -46,7 +46,7 @@ export function systemRoutes(ctx: ApiContext, openapi: () => object): RouteSpec[
       url: "/v1/health",
       operationId: "getHealth",
       tag: "operations",
-      summary: "Liveness and readiness: 200 when the head advances and readings reach the chain, 503 (with reasons) when the head is stale, the chain stalls while readings wait, or the backlog of acknowledged readings is full or old",
+      summary: "Liveness and readiness: 200 when the head advances, 503 (with reasons) when it is stale",
       responses: { 200: { description: "healthy", schema: ref("Health") }, 503: { description: "degraded: see reasons", schema: ref("Health") } },
       handler: (_req, reply) => {
         const h = healthView(ctx);
