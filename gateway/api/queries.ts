@@ -29,7 +29,7 @@ export interface TxRow {
 }
 
 type RawBlock = { height: number; hash: Buffer; time_ms: number; header: Buffer; body_bytes: number; has_cert: number; txs: number; readings: number };
-type RawReading = { device: Buffer; seq: number; received_ms: number; height: number; tx_idx: number; pos: number; gateway: Buffer; digest: Buffer };
+type RawReading = { device: Buffer; seq: number; received_ms: number; height: number; tx_idx: number; pos: number; gateway: Buffer; digest: Buffer; log_idx: number };
 type RawTx = { id: Buffer; height: number; idx: number; kind: number; author: Buffer };
 
 const u8 = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
@@ -48,6 +48,7 @@ const toReading = (r: RawReading): ReadingIndexRow => ({
   position: r.pos,
   gatewayId: u8(r.gateway),
   digest: u8(r.digest),
+  logIndex: r.log_idx,
 });
 const toTx = (r: RawTx): TxRow => ({ id: u8(r.id), height: r.height, index: r.idx, kind: r.kind, author: u8(r.author) });
 

@@ -9,6 +9,7 @@ import type { DecodedTx, TxBody } from "../../shared/tx.ts";
 import type { TxContext } from "./context.ts";
 import { reject } from "./errors.ts";
 import { evidencePerDeviceMax } from "./options.ts";
+import { emptyWindow } from "./sequence-window.ts";
 import { deviceStatus, type Device } from "./records.ts";
 import type { State } from "./state.ts";
 
@@ -28,6 +29,8 @@ export function applyEnroll(state: State, tx: DecodedTx, body: Body<"enrollDevic
     readings: 0,
     evidence: 0,
     logFrontier: [],
+    window: emptyWindow(),
+    statusSinceMs: 0,
   });
 }
 
@@ -38,9 +41,11 @@ function ownedDevice(state: State, tx: DecodedTx, deviceId: Uint8Array): Device 
   return d;
 }
 
-export function applyRevoke(state: State, tx: DecodedTx, body: Body<"revokeDevice">): void {
+export function applyRevoke(state: State, tx: DecodedTx, body: Body<"revokeDevice">, ctx: TxContext): void {
   const d = ownedDevice(state, tx, body.deviceId);
   if (d.status === deviceStatus.revoked) reject("DEVICE_NOT_ACTIVE", `device ${toHex(body.deviceId)} is already revoked`);
+  // Readings its gateways received before this block still land (apply-readings.ts).
+  if (d.status === deviceStatus.active) d.statusSinceMs = ctx.timeMs;
   d.status = deviceStatus.revoked;
   state.setDevice(body.deviceId, d);
 }
@@ -69,6 +74,7 @@ export function applyReport(state: State, tx: DecodedTx, body: Body<"reportDevic
   if (!device) reject("DEVICE_UNKNOWN", `device ${toHex(body.deviceId)} is not enrolled`);
   if (body.evidence === "equivocation") {
     checkEquivocation(device, body.deviceId, body, ctx);
+    if (device.status === deviceStatus.active) device.statusSinceMs = ctx.timeMs;
     device.status = deviceStatus.quarantined;
   } else if (!state.candidate(tx.authorId)) {
     reject("GATEWAY_NOT_REGISTERED", "only a registered gateway may report what it observed of a device");

@@ -1,109 +1,152 @@
 // The reading batch: a gateway's co-signed batch of device readings (shared/attestation.ts) and
-// the chain's main traffic. One check serves the mempool and the state machine:
+// the chain's main traffic. One check serves the mempool and the state machine.
 //
+// The batch as a whole (a failure rejects the transaction; an honest gateway never meets one):
 //   1. size: 1..batchReadingsMax readings;
-//   2. the author is a registered gateway (delegate candidate) and the attestation names it;
-//   3. each reading decodes (shared/reading.ts), its device is enrolled and active, its sequence
-//      is strictly above the device's last on chain (and above earlier ones in this batch or, in
-//      the mempool, in pending batches), and it was not received in the block's future;
-//   4. signatures, unless this node already verified them: the gateway's over the Merkle root of
-//      (digest, receivedAtMs) leaves, then each device's COSE_Sign1.
-// The batch applies whole or not at all: a bad reading makes the gateway's whole batch invalid,
-// since the gateway signed for all of it.
+//   2. the author is a registered gateway, the attestation names it and counts the readings;
+//   3. the gateway's signature over the Merkle root of (digest, receivedAtMs) leaves.
+// Each reading on its own, with an outcome in the block's results (reading-outcome.ts), so one
+// reading never sinks a batch and a batch never wedges its gateway's nonces:
+//   decodes; device enrolled; device active, or left the active status after the gateway received
+//   the reading; not received in the block's future; device signature; then the device's sequence
+//   window (sequence-window.ts): a new sequence is recorded (appended to the device's log), the
+//   same reading again is a duplicate (no-op), another reading under a recorded sequence is
+//   equivocation: proof of a cloned or stolen key, so the device is quarantined with the evidence.
 import { verifyBatch } from "../../shared/attestation.ts";
 import { toHex } from "../../shared/ed25519.ts";
 import { decodeReading, readingDigest, verifyReading, type SignedReading } from "../../shared/reading.ts";
 import type { DecodedTx, TxBody } from "../../shared/tx.ts";
 import type { IndexedReading, TxContext } from "./context.ts";
-import { reject } from "./errors.ts";
 import { logAppend, readingLeafData, type LogNode } from "./device-log.ts";
+import { reject } from "./errors.ts";
+import { evidencePerDeviceMax } from "./options.ts";
+import { readingOutcome, type ReadingOutcome } from "./reading-outcome.ts";
 import { deviceStatus, type Device } from "./records.ts";
+import { windowRecord, windowVerdict } from "./sequence-window.ts";
 import type { State } from "./state.ts";
 
 type BatchBody = Extract<TxBody, { kind: "readingBatch" }>;
 
+/** Evidence kind of an equivocation the chain saw itself: detail [recorded digest, second reading]. */
+export const evidenceKindBatchEquivocation = 3;
+
 export interface CheckedReading {
-  reading: SignedReading;
+  outcome: ReadingOutcome;
   digest: Uint8Array;
   receivedAtMs: number;
+  /** Set when the reading decoded. */
+  reading?: SignedReading;
+  /** For equivocation: the digest of the reading already recorded under this sequence. */
+  recordedDigest?: Uint8Array;
 }
 
 export interface CheckedBatch {
   readings: CheckedReading[];
   /** Devices touched, by hex id, with their records as they will be after the batch. */
   devices: Map<string, { id: Uint8Array; device: Device }>;
+  /** False when some device signature failed: the mempool must not cache the batch as verified. */
+  signaturesValid: boolean;
 }
 
-export interface BatchCheckOptions {
-  /** The mempool's highest pending sequence per device (hex id), above the chain's. */
-  pendingSequence?: (deviceHex: string) => number | undefined;
-}
-
-export function checkReadingBatch(state: State, tx: DecodedTx, body: BatchBody, ctx: TxContext, options: BatchCheckOptions = {}): CheckedBatch {
+function batchChecks(state: State, tx: DecodedTx, body: BatchBody, ctx: TxContext, digests: Uint8Array[]): void {
   const n = body.readings.length;
-  if (n > ctx.params.batchReadingsMax) reject("BATCH_TOO_LARGE", `batch has ${n} readings; the chain accepts at most ${ctx.params.batchReadingsMax} per batch`);
-  const gateway = state.candidate(tx.authorId);
-  if (!gateway) reject("GATEWAY_NOT_REGISTERED", `gateway ${toHex(tx.authorId)} is not a registered gateway; register it as a candidate first`);
+  if (n === 0 || n > ctx.params.batchReadingsMax) reject("BATCH_TOO_LARGE", `batch has ${n} readings; the chain accepts 1 to ${ctx.params.batchReadingsMax} per batch`);
+  if (!state.candidate(tx.authorId)) reject("GATEWAY_NOT_REGISTERED", `gateway ${toHex(tx.authorId)} is not a registered gateway; register it as a candidate first`);
   if (Buffer.compare(body.attestation.gatewayId, tx.authorId) !== 0 || body.attestation.count !== n) {
     reject("BATCH_BAD_ATTESTATION", "attestation must name the transaction's author and count exactly the readings carried");
   }
+  const leaves = body.readings.map((r, i) => ({ digest: digests[i], receivedAtMs: r.receivedAtMs }));
+  if (!ctx.signaturesVerified(tx) && !verifyBatch(body.attestation, ctx.keys.get(tx.author), leaves)) {
+    reject("BATCH_BAD_ATTESTATION", "the gateway's signature does not cover these readings (Merkle root or signature mismatch)");
+  }
+}
+
+/** Checks a batch against `state` and gives each reading its outcome; applies nothing. */
+export function checkReadingBatch(state: State, tx: DecodedTx, body: BatchBody, ctx: TxContext): CheckedBatch {
+  const digests = body.readings.map((r) => readingDigest(r.bytes));
+  batchChecks(state, tx, body, ctx, digests);
   const devices = new Map<string, { id: Uint8Array; device: Device }>();
-  const readings: CheckedReading[] = [];
+  const inBatch = new Map<string, Uint8Array>();
   const horizonMs = ctx.timeMs + ctx.params.blockTimeDriftMaxMs;
-  for (let i = 0; i < n; i++) {
-    const { bytes, receivedAtMs } = body.readings[i];
+  let signaturesValid = true;
+  const readings = body.readings.map(({ bytes, receivedAtMs }, i): CheckedReading => {
+    const digest = digests[i];
     let reading: SignedReading;
     try {
       reading = decodeReading(bytes);
-    } catch (e) {
-      return reject("READING_MALFORMED", `reading ${i}: ${(e as Error).message}`, i);
+    } catch {
+      return { outcome: readingOutcome.malformed, digest, receivedAtMs };
     }
     const hex = toHex(reading.deviceId);
     let entry = devices.get(hex);
     if (!entry) {
       const device = state.device(reading.deviceId);
-      if (!device) reject("DEVICE_UNKNOWN", `reading ${i}: device ${hex} is not enrolled; its owner must enroll it first`, i);
+      if (!device) return { outcome: readingOutcome.deviceUnknown, digest, receivedAtMs, reading };
       entry = { id: reading.deviceId, device };
       devices.set(hex, entry);
-      const pending = options.pendingSequence?.(hex);
-      if (pending !== undefined && pending > device.lastSequence) device.lastSequence = pending;
     }
-    if (entry.device.status !== deviceStatus.active) reject("DEVICE_NOT_ACTIVE", `reading ${i}: device ${hex} is revoked or quarantined`, i);
-    if (reading.sequence <= entry.device.lastSequence) {
-      reject("READING_SEQUENCE_REPLAY", `reading ${i}: device ${hex} sequence ${reading.sequence} is not above ${entry.device.lastSequence}, already on chain or pending`, i);
+    const { device } = entry;
+    const outcome = (o: ReadingOutcome): CheckedReading => ({ outcome: o, digest, receivedAtMs, reading });
+    if (device.status !== deviceStatus.active && receivedAtMs >= device.statusSinceMs) return outcome(readingOutcome.deviceNotActive);
+    if (receivedAtMs > horizonMs) return outcome(readingOutcome.fromFuture);
+    if (!ctx.signaturesVerified(tx) && !verifyReading(reading, ctx.keys.get(device.publicKey))) {
+      signaturesValid = false;
+      return outcome(readingOutcome.badSignature);
     }
-    if (receivedAtMs > horizonMs) reject("READING_FROM_FUTURE", `reading ${i}: received at ${receivedAtMs} ms, after the block time ${ctx.timeMs} ms plus drift`, i);
-    entry.device.lastSequence = reading.sequence;
-    readings.push({ reading, digest: readingDigest(bytes), receivedAtMs });
-  }
-  if (!ctx.signaturesVerified(tx)) verifyBatchSignatures(tx, body, readings, devices, ctx);
-  return { readings, devices };
-}
-
-function verifyBatchSignatures(tx: DecodedTx, body: BatchBody, readings: CheckedReading[], devices: CheckedBatch["devices"], ctx: TxContext): void {
-  if (!verifyBatch(body.attestation, ctx.keys.get(tx.author), readings)) {
-    reject("BATCH_BAD_ATTESTATION", "the gateway's signature does not cover these readings (Merkle root or signature mismatch)");
-  }
-  readings.forEach((r, i) => {
-    const { device } = devices.get(toHex(r.reading.deviceId))!;
-    if (!verifyReading(r.reading, ctx.keys.get(device.publicKey))) reject("READING_BAD_SIGNATURE", `reading ${i}: the device's signature does not verify`, i);
+    const w = { last: device.lastSequence, window: device.window };
+    const verdict = windowVerdict(w, reading.sequence);
+    if (verdict === "stale") return outcome(readingOutcome.stale);
+    const key = `${hex}/${reading.sequence}`;
+    if (verdict === "recorded" || inBatch.has(key)) {
+      const prior = inBatch.get(key) ?? ctx.recorded.digest(reading.deviceId, reading.sequence);
+      if (prior && Buffer.compare(prior, digest) === 0) return outcome(readingOutcome.duplicate);
+      return { ...outcome(readingOutcome.equivocation), recordedDigest: prior };
+    }
+    inBatch.set(key, digest);
+    windowRecord(w, reading.sequence);
+    device.lastSequence = w.last;
+    return outcome(readingOutcome.recorded);
   });
+  return { readings, devices, signaturesValid };
 }
 
-/** Applies a checked batch: each reading appended to its device's log, last sequences advanced. */
-export function applyReadingBatch(state: State, tx: DecodedTx, body: BatchBody, ctx: TxContext): { readings: IndexedReading[]; logNodes: LogNode[] } {
+/**
+ * Applies a batch: recorded readings appended to their devices' logs, equivocating devices
+ * quarantined with the evidence. Returns the per-reading outcomes for the block's results.
+ */
+export function applyReadingBatch(state: State, tx: DecodedTx, body: BatchBody, ctx: TxContext): { readings: IndexedReading[]; logNodes: LogNode[]; outcomes: ReadingOutcome[] } {
   const checked = checkReadingBatch(state, tx, body, ctx);
   const readings: IndexedReading[] = [];
   const logNodes: LogNode[] = [];
   checked.readings.forEach((r, position) => {
-    const { device } = checked.devices.get(toHex(r.reading.deviceId))!;
-    const record = { sequence: r.reading.sequence, digest: r.digest, height: ctx.height, gatewayId: tx.authorId, receivedAtMs: r.receivedAtMs };
-    const appended = logAppend(r.reading.deviceId, device.logFrontier, device.readings, readingLeafData(record));
-    device.logFrontier = appended.frontier;
-    device.readings += 1;
-    logNodes.push(...appended.nodes);
-    readings.push({ deviceId: r.reading.deviceId, sequence: r.reading.sequence, digest: r.digest, receivedAtMs: r.receivedAtMs, position });
+    if (!r.reading) return;
+    const entry = checked.devices.get(toHex(r.reading.deviceId));
+    if (!entry) return;
+    const { device } = entry;
+    if (r.outcome === readingOutcome.recorded) {
+      const record = { sequence: r.reading.sequence, digest: r.digest, height: ctx.height, gatewayId: tx.authorId, receivedAtMs: r.receivedAtMs };
+      const logIndex = device.readings;
+      const appended = logAppend(r.reading.deviceId, device.logFrontier, logIndex, readingLeafData(record));
+      device.logFrontier = appended.frontier;
+      device.readings += 1;
+      logNodes.push(...appended.nodes);
+      readings.push({ deviceId: r.reading.deviceId, sequence: r.reading.sequence, digest: r.digest, receivedAtMs: r.receivedAtMs, position, logIndex });
+    } else if (r.outcome === readingOutcome.equivocation) {
+      quarantineForEquivocation(state, tx, entry.id, device, r.recordedDigest, body.readings[position].bytes, ctx);
+    }
   });
   for (const { id, device } of checked.devices.values()) state.setDevice(id, device);
-  return { readings, logNodes };
+  for (const r of readings) ctx.recorded.note(r.deviceId, r.sequence, r.digest);
+  return { readings, logNodes, outcomes: checked.readings.map((r) => r.outcome) };
+}
+
+function quarantineForEquivocation(state: State, tx: DecodedTx, id: Uint8Array, device: Device, prior: Uint8Array | undefined, bytes: Uint8Array, ctx: TxContext): void {
+  if (device.status === deviceStatus.active) {
+    device.status = deviceStatus.quarantined;
+    device.statusSinceMs = ctx.timeMs;
+  }
+  if (device.evidence < evidencePerDeviceMax) {
+    state.setEvidence(id, device.evidence, { kind: evidenceKindBatchEquivocation, reporter: tx.authorId, height: ctx.height, detail: [prior ?? new Uint8Array(32), bytes] });
+  }
+  device.evidence += 1;
 }

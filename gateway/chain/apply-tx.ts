@@ -1,6 +1,12 @@
 // One transaction, applied to a fork of the block's state: the envelope checks every kind shares
 // (signature, nonce, fee), then the kind's own transition. Any TxRejected leaves the fork
 // unmerged, so a rejected transaction changes nothing, not even its author's nonce.
+//
+// Except where a body's failure depends on the state at the time (not on its bytes) and the
+// transaction is one a node signs on its own (reading batches, validator evidence): there the
+// envelope applies (fee paid, nonce used) and the failure is the transaction's result. Otherwise a
+// batch or evidence overtaken by events (a device revoked, evidence another validator submitted
+// first) would hold its nonce for ever and wedge every later transaction of that node.
 import { verifyTxSignature, type DecodedTx, type TxBody } from "../../shared/tx.ts";
 import { applyEnroll, applyReport, applyRevoke } from "./apply-devices.ts";
 import { applyValidatorEvidence } from "./apply-evidence.ts";
@@ -8,8 +14,9 @@ import { applyReadingBatch } from "./apply-readings.ts";
 import { applyParamVote, applyRegisterCandidate, applyStake, applyTransfer, applyUnstake, applyVote } from "./apply-staking.ts";
 import type { IndexedReading, TxContext, TxEffects } from "./context.ts";
 import type { LogNode } from "./device-log.ts";
-import { reject } from "./errors.ts";
+import { reject, TxRejected } from "./errors.ts";
 import type { ChainParams } from "./params.ts";
+import { appliedResult, type TxResult } from "./reading-outcome.ts";
 import type { State } from "./state.ts";
 
 /** The least fee a transaction must offer: a base fee, plus a per-reading fee for batches. */
@@ -43,6 +50,7 @@ export function applyTx(state: State, tx: DecodedTx, ctx: TxContext): TxEffects 
   fork.setAccount(tx.authorId, author);
   let readings: IndexedReading[] = [];
   let logNodes: LogNode[] = [];
+  let result: TxResult = appliedResult;
   const body = tx.body;
   switch (body.kind) {
     case "transfer":
@@ -64,11 +72,14 @@ export function applyTx(state: State, tx: DecodedTx, ctx: TxContext): TxEffects 
       applyEnroll(fork, tx, body, ctx);
       break;
     case "revokeDevice":
-      applyRevoke(fork, tx, body);
+      applyRevoke(fork, tx, body, ctx);
       break;
-    case "readingBatch":
-      ({ readings, logNodes } = applyReadingBatch(fork, tx, body, ctx));
+    case "readingBatch": {
+      const applied = applyReadingBatch(fork, tx, body, ctx);
+      ({ readings, logNodes } = applied);
+      result = { failure: null, readings: applied.outcomes };
       break;
+    }
     case "reportDevice":
       applyReport(fork, tx, body, ctx);
       break;
@@ -76,11 +87,27 @@ export function applyTx(state: State, tx: DecodedTx, ctx: TxContext): TxEffects 
       applyParamVote(fork, tx, body, ctx);
       break;
     case "validatorEvidence":
-      applyValidatorEvidence(fork, body, ctx);
+      result = { failure: softFailure(fork, (sub) => applyValidatorEvidence(sub, body, ctx), evidenceSoftCodes), readings: [] };
       break;
     default:
       return reject("TX_UNKNOWN_TYPE", `transaction kind ${(body as { kind: string }).kind} has no transition`);
   }
   state.merge(fork);
-  return { fee: tx.fee, readings, logNodes };
+  return { fee: tx.fee, readings, logNodes, result };
+}
+
+/** Evidence rejections that depend on the state, not on the evidence: already applied, no longer a validator. */
+const evidenceSoftCodes = new Set<string>(["VALIDATOR_EVIDENCE_DUPLICATE", "VALIDATOR_EVIDENCE_NOT_VALIDATOR"]);
+
+/** Runs `apply` on a fork of `state`; merges it on success, returns the code of a soft failure. */
+function softFailure(state: State, apply: (s: State) => void, soft: Set<string>): string | null {
+  const sub = state.fork();
+  try {
+    apply(sub);
+  } catch (e) {
+    if (e instanceof TxRejected && soft.has(e.code)) return e.code;
+    throw e;
+  }
+  state.merge(sub);
+  return null;
 }

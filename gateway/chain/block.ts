@@ -7,20 +7,23 @@
 // is the chain's canonical one, so a light client checks the whole chain from certified headers.
 //
 //   header = cbor([version, chainId, height, previousHash, timeMs, proposer (16),
-//                  validatorSetHash, nextValidatorSetHash, txRoot, stateRoot, lastCommitHash])
+//                  validatorSetHash, nextValidatorSetHash, txRoot, stateRoot, lastCommitHash,
+//                  resultsRoot])
 //   block  = cbor([header, [bstr tx...], bstr lastCommit / null])
 //
 // validatorSetHash: SHA-256 of the set that must certify this block; nextValidatorSetHash: of the
 // set after it (they differ only at an epoch's last block), so a light client that trusts one
 // header's set learns the next one from a certified header. txRoot: RFC 6962 Merkle root
 // (shared/merkle.ts) over the transaction bytes. stateRoot: the sparse Merkle root after the block.
+// resultsRoot (version 2): RFC 6962 root over the transactions' results (reading-outcome.ts), so
+// what became of each reading of a batch is provable against the header like the batch itself.
 import { decode, encode, type CborValue } from "../../shared/cbor.ts";
 import { sha256 } from "../../shared/ed25519.ts";
 import { leafHash, merkleRoot } from "../../shared/merkle.ts";
 import { txBytesMax } from "../../shared/tx.ts";
 import { BlockError } from "./errors.ts";
 
-export const blockVersion = 1;
+export const blockVersion = 2;
 /** Wire caps, above any parameter value (params.ts blockTxsMax, blockBytesMax). */
 export const blockTxsWireMax = 100_000;
 export const blockBytesWireMax = 64 << 20;
@@ -38,6 +41,8 @@ export interface BlockHeader {
   stateRoot: Uint8Array;
   /** Hash of the certificate that finalized the previous block (zero when there is none). */
   lastCommitHash: Uint8Array;
+  /** RFC 6962 root over the encoded results of the block's transactions (reading-outcome.ts). */
+  resultsRoot: Uint8Array;
 }
 
 export interface Block {
@@ -54,7 +59,7 @@ function fail(message: string): never {
 }
 
 export function headerToCbor(h: BlockHeader): CborValue {
-  return [h.version, h.chainId, h.height, h.previousHash, h.timeMs, h.proposer, h.validatorSetHash, h.nextValidatorSetHash, h.txRoot, h.stateRoot, h.lastCommitHash];
+  return [h.version, h.chainId, h.height, h.previousHash, h.timeMs, h.proposer, h.validatorSetHash, h.nextValidatorSetHash, h.txRoot, h.stateRoot, h.lastCommitHash, h.resultsRoot];
 }
 
 export function encodeHeader(h: BlockHeader): Uint8Array {
@@ -79,8 +84,8 @@ const uint = (v: CborValue, what: string): number => {
 };
 
 export function headerFromCbor(v: CborValue): BlockHeader {
-  if (!Array.isArray(v) || v.length !== 11) fail("header must be an array of 11");
-  const [version, chainId, height, previousHash, timeMs, proposer, vsh, nvsh, txRoot, stateRoot, lch] = v;
+  if (!Array.isArray(v) || v.length !== 12) fail("header must be an array of 12");
+  const [version, chainId, height, previousHash, timeMs, proposer, vsh, nvsh, txRoot, stateRoot, lch, resultsRoot] = v;
   if (version !== blockVersion) fail(`block version ${String(version)} is not supported`);
   if (typeof chainId !== "string" || chainId.length > 64) fail("chain id must be text of at most 64 characters");
   if (!(proposer instanceof Uint8Array) || proposer.length !== 16) fail("proposer must be a 16-byte id");
@@ -96,6 +101,7 @@ export function headerFromCbor(v: CborValue): BlockHeader {
     txRoot: h32(txRoot, "transactions root"),
     stateRoot: h32(stateRoot, "state root"),
     lastCommitHash: h32(lch, "last commit hash"),
+    resultsRoot: h32(resultsRoot, "results root"),
   };
 }
 

@@ -20,6 +20,7 @@ import { genesisBlock, type GenesisFile } from "./genesis.ts";
 import { indexRows } from "./index-rows.ts";
 import { keyHash, valueHash } from "./keys.ts";
 import type { ChainParams } from "./params.ts";
+import { encodeBlockResults } from "./reading-outcome.ts";
 import type { ValidatorSet } from "./records.ts";
 import { recoverOnOpen } from "./recover.ts";
 import { smtProve, type SmtProof } from "./smt-proof.ts";
@@ -79,7 +80,7 @@ export class Chain {
     if (!stored) {
       const header = encodeHeader(g.header);
       const body = encodeBody({ txs: [], lastCommit: null });
-      store.commitBlock({ height: 0, hash, previousHash: g.header.previousHash, timeMs: g.header.timeMs, header, body, certificate: null, stateRoot: g.header.stateRoot, stateWrites: g.stateWrites, nodeWrites: g.nodeWrites, logNodes: [], index: { txs: [], readings: [] } });
+      store.commitBlock({ height: 0, hash, previousHash: g.header.previousHash, timeMs: g.header.timeMs, header, body, certificate: null, results: encodeBlockResults([]), stateRoot: g.header.stateRoot, stateWrites: g.stateWrites, nodeWrites: g.nodeWrites, logNodes: [], index: { txs: [], readings: [] } });
     } else if (Buffer.compare(stored.hash, hash) !== 0) {
       throw new BlockError("GENESIS_MISMATCH", `${store.path} holds chain ${toHex(stored.hash)} but this genesis file gives ${toHex(hash)}; use the network's genesis file or another data directory`);
     }
@@ -191,6 +192,7 @@ export class Chain {
       header: encodeHeader(h),
       body: encodeBody(p.block),
       certificate,
+      results: encodeBlockResults(e.results),
       stateRoot: h.stateRoot,
       stateWrites: e.stateWrites,
       nodeWrites: e.nodeWrites,

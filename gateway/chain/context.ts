@@ -7,6 +7,7 @@ import type { DecodedTx } from "../../shared/tx.ts";
 import { PublicKeyCache } from "../../shared/ed25519.ts";
 import type { LogNode } from "./device-log.ts";
 import type { ChainParams } from "./params.ts";
+import type { TxResult } from "./reading-outcome.ts";
 import type { ValidatorSet } from "./records.ts";
 
 export interface TxContext {
@@ -27,6 +28,24 @@ export interface TxContext {
    * alone: a proposer could otherwise pair a known id with a forged signature.
    */
   signaturesVerified(tx: DecodedTx): boolean;
+  /** Readings on chain by (device, sequence): the store's, plus those of this block so far. */
+  recorded: RecordedReadings;
+}
+
+/** Where the reading rule learns the digest of a recorded sequence (duplicate or equivocation). */
+export class RecordedReadings {
+  private readonly inBlock = new Map<string, Uint8Array>();
+
+  constructor(private readonly stored: (deviceId: Uint8Array, sequence: number) => Uint8Array | undefined) {}
+
+  digest(deviceId: Uint8Array, sequence: number): Uint8Array | undefined {
+    return this.inBlock.get(`${toHex(deviceId)}/${sequence}`) ?? this.stored(deviceId, sequence);
+  }
+
+  /** A reading this block recorded (called once its transaction applied). */
+  note(deviceId: Uint8Array, sequence: number, digest: Uint8Array): void {
+    this.inBlock.set(`${toHex(deviceId)}/${sequence}`, digest);
+  }
 }
 
 export interface KeyCache {
@@ -43,6 +62,8 @@ export interface IndexedReading {
   receivedAtMs: number;
   /** Position of the reading inside its batch transaction. */
   position: number;
+  /** Position of the reading in its device's log (device-log.ts): arrival order on chain. */
+  logIndex: number;
 }
 
 /** What applying one transaction produced beside its state writes. */
@@ -51,6 +72,8 @@ export interface TxEffects {
   readings: IndexedReading[];
   /** Device log nodes its readings appended (stored with the block, outside the state tree). */
   logNodes: LogNode[];
+  /** The transaction's result (reading-outcome.ts), committed to by the header's resultsRoot. */
+  result: TxResult;
 }
 
 /** Cache key of a verified transaction: its id and its signature determine its bytes exactly. */

@@ -1,7 +1,8 @@
 // Block execution: the state transition as a pure function of (state before, block inputs).
 //
 //   begin:  stakes whose unbonding ends at this height return to balances
-//   txs:    each applied whole or rejected whole (apply-tx.ts)
+//   txs:    each applied or rejected whole (apply-tx.ts); an applied one has a result
+//           (reading-outcome.ts: each reading's outcome, or a body's soft failure)
 //   end:    the proposer is paid (fees + reward); at an epoch's last block, governance settles and
 //           the next validator set is elected (dpos.ts)
 //   root:   the block's state writes go into the sparse Merkle tree as one batch
@@ -14,15 +15,21 @@ import type { DecodedTx } from "../../shared/tx.ts";
 import { applyTx } from "./apply-tx.ts";
 import { blockVersion, txRootOf, type BlockHeader } from "./block.ts";
 import { certificateHash } from "./certificate.ts";
-import type { IndexedReading, KeyCache, TxContext } from "./context.ts";
+import { RecordedReadings, type IndexedReading, type KeyCache, type TxContext } from "./context.ts";
 import type { LogNode } from "./device-log.ts";
 import { endEpoch, isEpochEnd, payProposer, releaseUnbonding } from "./dpos.ts";
 import { BlockError, TxRejected } from "./errors.ts";
 import { keyHash, valueHash } from "./keys.ts";
 import type { ChainParams } from "./params.ts";
+import { encodeTxResult, resultsRootOf } from "./reading-outcome.ts";
 import type { ValidatorSet } from "./records.ts";
 import { smtApply, type SmtNodeReader, type SmtUpdate, type SmtWrites } from "./smt.ts";
 import { encodeValidatorSet, State, type StateReader, type StateWrites } from "./state.ts";
+
+/** The digest the chain recorded for a device's sequence (the readings table, written with each block). */
+export interface RecordedReadingReader {
+  recordedReading(deviceId: Uint8Array, sequence: number): Uint8Array | undefined;
+}
 
 export interface ExecutionInput {
   mode: "build" | "validate";
@@ -43,6 +50,8 @@ export interface Execution {
   rejected: { tx: DecodedTx; error: TxRejected }[];
   /** Readings recorded, per included transaction (same order as `txs`). */
   readings: IndexedReading[][];
+  /** Each included transaction's encoded result (same order as `txs`), under the header's resultsRoot. */
+  results: Uint8Array[];
   stateWrites: StateWrites;
   nodeWrites: SmtWrites;
   /** Device log nodes appended by the block's readings. */
@@ -61,15 +70,16 @@ function fitsBlock(params: ChainParams, count: number, bytes: number): boolean {
   return count <= params.blockTxsMax && bytes <= params.blockBytesMax;
 }
 
-export function executeBlock(store: StateReader & SmtNodeReader, input: ExecutionInput): Execution {
+export function executeBlock(store: StateReader & SmtNodeReader & RecordedReadingReader, input: ExecutionInput): Execution {
   const state = new State(store);
   const params = state.params();
   const validators = state.validators();
   const { chainId } = state.chainInfo();
   releaseUnbonding(state, input.height);
-  const ctx: TxContext = { chainId, height: input.height, timeMs: input.timeMs, params, validators, keys: input.keys, signaturesVerified: input.signaturesVerified };
+  const ctx: TxContext = { chainId, height: input.height, timeMs: input.timeMs, params, validators, keys: input.keys, signaturesVerified: input.signaturesVerified, recorded: new RecordedReadings((id, seq) => store.recordedReading(id, seq)) };
   const txs: DecodedTx[] = [];
   const readings: IndexedReading[][] = [];
+  const results: Uint8Array[] = [];
   const rejected: Execution["rejected"] = [];
   const logNodes: LogNode[] = [];
   let fees = 0n;
@@ -85,6 +95,7 @@ export function executeBlock(store: StateReader & SmtNodeReader, input: Executio
       bytes += tx.bytes.length;
       txs.push(tx);
       readings.push(effects.readings);
+      results.push(encodeTxResult(effects.result));
       for (const n of effects.logNodes) logNodes.push(n);
     } catch (e) {
       if (!(e instanceof TxRejected)) throw e;
@@ -110,6 +121,7 @@ export function executeBlock(store: StateReader & SmtNodeReader, input: Executio
     txRoot: txRootOf(txs.map((t) => t.bytes)),
     stateRoot: root,
     lastCommitHash: certificateHash(input.lastCommit),
+    resultsRoot: resultsRootOf(results),
   };
-  return { header, txs, rejected, readings, stateWrites, nodeWrites, logNodes, validators: next, params: new State(state.overlay).params() };
+  return { header, txs, rejected, readings, results, stateWrites, nodeWrites, logNodes, validators: next, params: new State(state.overlay).params() };
 }

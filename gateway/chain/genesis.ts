@@ -20,6 +20,7 @@ import { GenesisError } from "./errors.ts";
 import { validatorSetHash } from "./execute.ts";
 import { keyHash, valueHash } from "./keys.ts";
 import { paramsFromJson } from "./params.ts";
+import { emptyWindow } from "./sequence-window.ts";
 import { deviceStatus, type ValidatorSet } from "./records.ts";
 import { MemoryNodeStore, smtApply, type SmtWrites } from "./smt.ts";
 import { State, type StateWrites } from "./state.ts";
@@ -111,7 +112,7 @@ function buildState(state: State, g: GenesisFile): void {
     const id = deviceIdFromPublicKey(publicKey);
     if (state.device(id)) fail(`devices[${i}] appears twice`);
     const metadata = new Map(Object.entries(d.metadata ?? {}).map(([k, v]) => [k, String(v)]));
-    state.setDevice(id, { owner: hexBytes(d.owner, 16, `devices[${i}].owner`), publicKey, status: deviceStatus.active, lastSequence: -1, metadata, ttlDays: d.ttlDays ?? 0, enrolledHeight: 0, readings: 0, evidence: 0, logFrontier: [] });
+    state.setDevice(id, { owner: hexBytes(d.owner, 16, `devices[${i}].owner`), publicKey, status: deviceStatus.active, lastSequence: -1, metadata, ttlDays: d.ttlDays ?? 0, enrolledHeight: 0, readings: 0, evidence: 0, logFrontier: [], window: emptyWindow(), statusSinceMs: 0 });
   });
   const validators = electValidators(state, params, 0);
   if (validators.length === 0) fail("no candidate is electable: give at least one candidate stake and votes");
@@ -139,6 +140,7 @@ export function genesisBlock(g: GenesisFile): GenesisBlock {
     txRoot: emptyRoot,
     stateRoot: root,
     lastCommitHash: new Uint8Array(32),
+    resultsRoot: emptyRoot,
   };
   return { header, stateWrites: state.overlay.writes, nodeWrites: writes, validators };
 }

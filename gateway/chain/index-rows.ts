@@ -1,11 +1,13 @@
-// Rows of the derived indexes (gateway/storage/schema.ts) for a block: from the execution when the
-// block is committed, or from the block's bytes alone when the indexes are rebuilt. Both paths
-// must give the same rows; the rebuild path decodes readings without verifying them (they were
-// verified when the block was committed).
+// Rows of the indexes (gateway/storage/schema.ts) for a block: from the execution when the block
+// is committed, or from the block's bytes and stored results when the indexes are rebuilt. Both
+// paths must give the same rows; the rebuild path decodes readings without verifying them (they
+// were verified when the block was committed) and takes only those whose outcome was "recorded".
+import { toHex } from "../../shared/ed25519.ts";
 import { decodeReading, readingDigest } from "../../shared/reading.ts";
 import { decodeTx, txTypeOfKind, type DecodedTx } from "../../shared/tx.ts";
 import type { IndexRows } from "../storage/schema.ts";
 import type { IndexedReading } from "./context.ts";
+import { decodeBlockResults, readingOutcome } from "./reading-outcome.ts";
 
 function counterparty(tx: DecodedTx): Uint8Array | null {
   const b = tx.body;
@@ -25,20 +27,32 @@ export function indexRows(txs: DecodedTx[], readings: IndexedReading[][]): Index
   txs.forEach((tx, idx) => {
     rows.txs.push({ id: tx.id, idx, kind: txTypeOfKind(tx.body.kind), author: tx.authorId, counterparty: counterparty(tx) });
     for (const r of readings[idx]) {
-      rows.readings.push({ deviceId: r.deviceId, sequence: r.sequence, receivedAtMs: r.receivedAtMs, txIndex: idx, position: r.position, gatewayId: tx.authorId, digest: r.digest });
+      rows.readings.push({ deviceId: r.deviceId, sequence: r.sequence, receivedAtMs: r.receivedAtMs, txIndex: idx, position: r.position, gatewayId: tx.authorId, digest: r.digest, logIndex: r.logIndex });
     }
   });
   return rows;
 }
 
-export function indexRowsFromTxBytes(txBytes: Uint8Array[]): IndexRows {
+/**
+ * Rows from a stored block: its transactions, their results (cbor([bstr result...])) and each
+ * device's log size before the block (`logSize`, asked once per device).
+ */
+export function indexRowsFromStored(txBytes: Uint8Array[], resultsBytes: Uint8Array, logSize: (deviceId: Uint8Array) => number): IndexRows {
   const txs = txBytes.map(decodeTx);
-  const readings = txs.map((tx): IndexedReading[] => {
+  const results = decodeBlockResults(resultsBytes);
+  const next = new Map<string, number>();
+  const readings = txs.map((tx, t): IndexedReading[] => {
     if (tx.body.kind !== "readingBatch") return [];
-    return tx.body.readings.map((r, position) => {
+    const out: IndexedReading[] = [];
+    tx.body.readings.forEach((r, position) => {
+      if (results[t].readings[position] !== readingOutcome.recorded) return;
       const reading = decodeReading(r.bytes);
-      return { deviceId: reading.deviceId, sequence: reading.sequence, digest: readingDigest(r.bytes), receivedAtMs: r.receivedAtMs, position };
+      const hex = toHex(reading.deviceId);
+      const logIndex = next.get(hex) ?? logSize(reading.deviceId);
+      next.set(hex, logIndex + 1);
+      out.push({ deviceId: reading.deviceId, sequence: reading.sequence, digest: readingDigest(r.bytes), receivedAtMs: r.receivedAtMs, position, logIndex });
     });
+    return out;
   });
   return indexRows(txs, readings);
 }

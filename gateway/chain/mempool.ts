@@ -4,17 +4,18 @@
 // bad transaction and the API can tell a client what was wrong at once.
 //
 // Per author, nonces must follow on without gaps (account nonce, then +1 per pending). Reading
-// batches are checked in full: gateway registered, attestation signature over the Merkle root,
-// each device reading's signature, device enrolled and active, sequence above both the chain's
-// and any pending batch's. Verified transaction ids are remembered (bounded) so block execution
-// does not verify the same signatures again.
+// batches are refused only for what is wrong with the batch itself (gateway not registered,
+// attestation); each reading's fate is its outcome in the block (apply-readings.ts), so a batch
+// whose readings were overtaken by events still lands and its author's nonces keep moving.
+// Verified transaction ids are remembered (bounded) so block execution does not verify the same
+// signatures again; a batch with a reading whose signature failed is not remembered.
 import { toHex } from "../../shared/ed25519.ts";
 import { decodeTx, TxError, type DecodedTx } from "../../shared/tx.ts";
 import { checkReadingBatch } from "./apply-readings.ts";
 import { checkValidatorEvidence } from "./apply-evidence.ts";
 import { applyTx, checkEnvelope } from "./apply-tx.ts";
 import type { Chain } from "./chain.ts";
-import { verifiedKey, type TxContext } from "./context.ts";
+import { RecordedReadings, verifiedKey, type TxContext } from "./context.ts";
 import { reject, TxRejected, type TxRejectCode } from "./errors.ts";
 import { Lru } from "../storage/lru.ts";
 import { mempoolDefaults, type MempoolOptions } from "./options.ts";
@@ -22,8 +23,6 @@ import { mempoolDefaults, type MempoolOptions } from "./options.ts";
 interface Entry {
   tx: DecodedTx;
   authorHex: string;
-  /** Highest sequence per device carried by this batch (empty for other kinds). */
-  deviceSequences: Map<string, number>;
 }
 
 export class Mempool {
@@ -31,7 +30,6 @@ export class Mempool {
   /** Arrival order: Map iteration is insertion order. Local policy only, never consensus. */
   private readonly entries = new Map<string, Entry>();
   private readonly byAuthor = new Map<string, Entry[]>();
-  private readonly devicePending = new Map<string, number>();
   private readonly verifiedIds: Lru<string, true>;
   private bytes = 0;
 
@@ -62,11 +60,13 @@ export class Mempool {
     return this.chain.state().account(authorId).nonce + (this.byAuthor.get(toHex(authorId))?.length ?? 0);
   }
 
-  /** Highest sequence of a device on chain or pending here (-1 if none). */
-  deviceSequence(deviceId: Uint8Array): number {
-    const hex = toHex(deviceId);
-    const onChain = this.chain.state().device(deviceId)?.lastSequence ?? -1;
-    return Math.max(onChain, this.devicePending.get(hex) ?? -1);
+  /** Transactions of this author waiting here. */
+  pendingFrom(authorId: Uint8Array): number {
+    return this.byAuthor.get(toHex(authorId))?.length ?? 0;
+  }
+
+  has(id: Uint8Array): boolean {
+    return this.entries.has(toHex(id));
   }
 
   /** Decodes, checks and queues a transaction. `nowMs` is this node's clock. Throws TxRejected. */
@@ -86,18 +86,17 @@ export class Mempool {
     const authorHex = toHex(tx.authorId);
     const queue = this.byAuthor.get(authorHex) ?? [];
     if (queue.length >= this.options.perAuthorMax) reject("MEMPOOL_AUTHOR_FULL", `author ${authorHex} has ${queue.length} pending transactions; wait for a block`);
-    const entry = { tx, authorHex, deviceSequences: this.admit(tx, queue.length, nowMs) };
-    this.verifiedIds.set(verifiedKey(tx), true);
+    const entry = { tx, authorHex };
+    if (this.admit(tx, queue.length, nowMs)) this.verifiedIds.set(verifiedKey(tx), true);
     this.entries.set(idHex, entry);
     queue.push(entry);
     this.byAuthor.set(authorHex, queue);
     this.bytes += bytes.length;
-    for (const [hex, seq] of entry.deviceSequences) this.devicePending.set(hex, Math.max(seq, this.devicePending.get(hex) ?? -1));
     return tx;
   }
 
-  /** Every check that does not need the pending transactions' effects. Returns batch sequences. */
-  private admit(tx: DecodedTx, pendingFromAuthor: number, nowMs: number): Map<string, number> {
+  /** Every check that does not need the pending transactions' effects. True if every signature verified. */
+  private admit(tx: DecodedTx, pendingFromAuthor: number, nowMs: number): boolean {
     const state = this.chain.state();
     const head = this.chain.head();
     const ctx: TxContext = {
@@ -108,21 +107,25 @@ export class Mempool {
       validators: state.validators(),
       keys: this.chain.keys,
       signaturesVerified: () => false,
+      recorded: new RecordedReadings((id, seq) => this.chain.store.recordedReading(id, seq)),
     };
     checkEnvelope(state, tx, ctx, state.account(tx.authorId).nonce + pendingFromAuthor);
-    const sequences = new Map<string, number>();
     if (tx.body.kind === "readingBatch") {
-      const checked = checkReadingBatch(state, tx, tx.body, { ...ctx, signaturesVerified: () => false }, { pendingSequence: (hex) => this.devicePending.get(hex) });
-      for (const [hex, { device }] of checked.devices) sequences.set(hex, device.lastSequence);
+      return checkReadingBatch(state, tx, tx.body, ctx).signaturesValid;
     } else if (tx.body.kind === "validatorEvidence") {
-      // Evidence that cannot apply is refused with its reason whatever the author has pending.
-      checkValidatorEvidence(state, tx.body.evidence, ctx.chainId, ctx.validators);
+      // Evidence that can never apply is refused; evidence the chain holds already, or against a
+      // key no longer a validator, lands as a failed result (apply-tx.ts) so its nonce is not stuck.
+      try {
+        checkValidatorEvidence(state, tx.body.evidence, ctx.chainId, ctx.validators);
+      } catch (e) {
+        if (!(e instanceof TxRejected) || e.code === "VALIDATOR_EVIDENCE_MALFORMED" || e.code === "VALIDATOR_EVIDENCE_INVALID") throw e;
+      }
     } else if (pendingFromAuthor === 0) {
       // The author's first pending transaction applies to the committed state exactly as it will
       // in the next block: a trial run gives the precise reason now (signatures already checked).
       applyTx(state.fork(), tx, { ...ctx, signaturesVerified: () => true });
     }
-    return sequences;
+    return true;
   }
 
   /** Up to `txsMax` transactions (and `bytesMax` bytes) for a block, oldest first, nonces in order. */
@@ -152,10 +155,6 @@ export class Mempool {
         else this.remove(toHex(e.tx.id));
       }
       if (!this.byAuthor.get(authorHex)?.length) this.byAuthor.delete(authorHex);
-    }
-    this.devicePending.clear();
-    for (const e of this.entries.values()) {
-      for (const [hex, seq] of e.deviceSequences) this.devicePending.set(hex, Math.max(seq, this.devicePending.get(hex) ?? -1));
     }
   }
 

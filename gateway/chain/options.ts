@@ -22,16 +22,10 @@ export const mempoolDefaults: MempoolOptions = {
 export interface ProducerOptions {
   /** Produce a block even with no transactions after this long, so time and rewards advance. */
   emptyBlockIntervalMs: number;
-  /** Readings pulled from the ingest pipeline per batch transaction (≤ the batchReadingsMax parameter). */
-  ingestBatchMax: number;
-  /** Batch transactions built from the ingest pipeline per block. */
-  ingestBatchesPerBlock: number;
 }
 
 export const producerDefaults: ProducerOptions = {
   emptyBlockIntervalMs: 10_000,
-  ingestBatchMax: 1024,
-  ingestBatchesPerBlock: 4,
 };
 
 /** Election and list sizes that bound work at epoch boundaries. */

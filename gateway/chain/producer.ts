@@ -1,33 +1,21 @@
 // Single-validator block production (development, and `npm start` before PBFT): this gateway is
 // the whole validator set, so a block is final when it is committed, with a one-signature
-// certificate (certificate.ts). Each tick: pull readings from the ingest pipeline into batch
-// transactions, build a block from the mempool, commit it, tell ingest which readings made it.
+// certificate (certificate.ts). Each tick: the reading feed (reading-feed.ts) turns pending
+// readings into batch transactions, a block is built from the mempool and committed, and the feed
+// settles each reading by its outcome, exactly as under PBFT.
 //
 // Time: the only clock read is the injected `clock`, and a block's time is max(clock, parent + 1)
 // so block times strictly increase even if the wall clock steps back.
-import type { AttachedReading, DecodedTx } from "../../shared/tx.ts";
+import type { DecodedTx } from "../../shared/tx.ts";
 import { toHex } from "../../shared/ed25519.ts";
 import type { Chain, ChainHead } from "./chain.ts";
 import { encodeCertificate, signSoloCertificate } from "./certificate.ts";
 import { ChainError } from "./errors.ts";
 import type { Identity } from "./keyfile.ts";
 import type { Mempool } from "./mempool.ts";
+import type { NodeSigner } from "./node-signer.ts";
 import { producerDefaults, type ProducerOptions } from "./options.ts";
-import { submitReadingBatch, type ReadingRefusal } from "./reading-batch.ts";
-
-/** What the ingest pipeline's pending store offers (gateway/ingest). */
-export interface PendingReadingSource {
-  /**
-   * Up to `max` accepted readings not yet on chain, oldest first. Readings handed out before and
-   * not yet resolved may come again (gateway/ingest's store does so, to survive crashes); the
-   * producer skips those it carries. Each one comes back through markIncluded or markRejected.
-   */
-  takeBatch(max: number): ({ id: number | string } & AttachedReading)[];
-  /** The readings are in the committed block at `height`. */
-  markIncluded(ids: (number | string)[], height: number): void;
-  /** The chain will never take these readings (code and message say why). */
-  markRejected?(ids: (number | string)[], code: string, message: string): void;
-}
+import type { ReadingFeed } from "./reading-feed.ts";
 
 export interface ProducedBlock {
   head: ChainHead;
@@ -41,7 +29,9 @@ export interface ProducerDeps {
   mempool: Mempool;
   identity: Identity;
   clock: () => number;
-  source?: PendingReadingSource;
+  /** This node's signer (its outbox); with `feed`, ingest's readings reach the chain. */
+  signer?: NodeSigner;
+  feed?: ReadingFeed;
   options?: Partial<ProducerOptions>;
   onBlock?: (b: ProducedBlock) => void;
   onError?: (e: unknown) => void;
@@ -49,8 +39,6 @@ export interface ProducerDeps {
 
 export class SoloProducer {
   readonly options: ProducerOptions;
-  /** Ingest ids carried by each pending batch transaction, by transaction id. */
-  private readonly inFlight = new Map<string, (number | string)[]>();
   private timer: NodeJS.Timeout | undefined;
   private lastBlockAtMs = 0;
 
@@ -62,31 +50,10 @@ export class SoloProducer {
     }
   }
 
-  /** Moves readings from the ingest pipeline into batch transactions. */
+  /** Offers this node's own transactions again and moves pending readings into batches. */
   private pullReadings(nowMs: number): void {
-    const source = this.deps.source;
-    if (!source) return;
-    const max = Math.min(this.options.ingestBatchMax, this.deps.chain.params().batchReadingsMax);
-    for (let i = 0; i < this.options.ingestBatchesPerBlock; i++) {
-      // In-flight readings are the oldest pending ones: ask for that many more, skip them.
-      const carried = new Set([...this.inFlight.values()].flat());
-      const items = source.takeBatch(max + carried.size).filter((r) => !carried.has(r.id)).slice(0, max);
-      if (items.length === 0) return;
-      const s = submitReadingBatch(this.deps.mempool, this.deps.identity, items, nowMs);
-      if (s.tx) this.inFlight.set(toHex(s.tx.id), s.included.map((k) => items[k].id));
-      this.reportRefused(items, s.refused);
-      if (items.length < max) return;
-    }
-  }
-
-  private reportRefused(items: { id: number | string }[], refused: ReadingRefusal[]): void {
-    const byCode = new Map<string, { ids: (number | string)[]; message: string }>();
-    for (const r of refused) {
-      const g = byCode.get(r.code) ?? { ids: [], message: r.message };
-      g.ids.push(items[r.index].id);
-      byCode.set(r.code, g);
-    }
-    for (const [code, g] of byCode) this.deps.source?.markRejected?.(g.ids, code, g.message);
+    this.deps.signer?.offer(nowMs);
+    this.deps.feed?.tick(nowMs);
   }
 
   /** Builds and commits one block now (even an empty one). */
@@ -105,18 +72,9 @@ export class SoloProducer {
     const cert = signSoloCertificate(identity.key, identity.id, chain.chainId, pending.block.header.height, pending.hash);
     const committed = chain.commit(pending, encodeCertificate(cert));
     mempool.onCommit(pending.execution.txs, rejected.map((r) => r.tx));
-    let readings = 0;
-    for (const [i, tx] of pending.execution.txs.entries()) {
-      readings += pending.execution.readings[i].length;
-      const ids = this.inFlight.get(toHex(tx.id));
-      if (ids) this.deps.source?.markIncluded(ids, committed.height);
-      this.inFlight.delete(toHex(tx.id));
-    }
-    for (const r of rejected) {
-      const ids = this.inFlight.get(toHex(r.tx.id));
-      if (ids) this.deps.source?.markRejected?.(ids, r.error.code, r.error.message);
-      this.inFlight.delete(toHex(r.tx.id));
-    }
+    const readings = pending.execution.readings.reduce((n, r) => n + r.length, 0);
+    if (this.deps.feed) this.deps.feed.onCommitted(committed, pending);
+    else this.deps.signer?.settle();
     this.lastBlockAtMs = nowMs;
     const produced = { head: committed, txs: pending.execution.txs.length, readings, rejected: rejected.map((r) => ({ tx: r.tx, code: r.error.code, message: r.error.message })) };
     this.deps.onBlock?.(produced);

@@ -3,8 +3,10 @@
 // RFC 9162 §2.1.3 audit path checked by shared/merkle.ts verifyInclusion).
 //
 //   present: the reading's log leaf is at `index` in the device's log of `size` leaves.
-//   absent:  the device is not enrolled (state non-inclusion); or its last sequence is below the
-//            one asked; or the two readings on either side of it sit at adjacent log positions.
+//   absent:  the device is not enrolled (state non-inclusion); or the device record's sequence
+//            window (sequence-window.ts) does not hold the sequence: above the highest, or its bit
+//            clear. A sequence below the window cannot be proven absent (the log is in arrival
+//            order, not sequence order): the verifier answers false.
 import { decode } from "../../shared/cbor.ts";
 import { leafHash, verifyInclusion } from "../../shared/merkle.ts";
 import type { BlockHeader } from "./block.ts";
@@ -13,6 +15,7 @@ import { logAuditPath, logRoot, readingLeafData } from "./device-log.ts";
 import { stateKey } from "./keys.ts";
 import { verifyStateProof } from "./proof.ts";
 import { deviceCodec, type Device, type ReadingRecord } from "./records.ts";
+import { windowVerdict } from "./sequence-window.ts";
 import type { SmtProof } from "./smt-proof.ts";
 
 export interface LogEntryProof {
@@ -25,7 +28,7 @@ export interface ReadingProof {
   height: number;
   /** The device's state record (undefined: not enrolled) and its proof against the state root. */
   device: { value: Uint8Array | undefined; proof: SmtProof };
-  /** For presence: the reading. For absence: its neighbours in the log, where they exist. */
+  /** For presence: the reading. For absence: none (the device record is the proof). */
   entries: LogEntryProof[];
 }
 
@@ -34,18 +37,15 @@ function entryProof(chain: Chain, deviceId: Uint8Array, row: { sequence: number;
   return { reading, index: row.logIndex, path: logAuditPath(chain.store, deviceId, row.logIndex, size) };
 }
 
-/** Proof that `sequence` of the device is on chain (entries: [it]) or not (entries: its neighbours). */
+/** Proof that `sequence` of the device is on chain (entries: [it]) or not (entries: []). */
 export function proveReading(chain: Chain, deviceId: Uint8Array, sequence: number): ReadingProof {
   const { height, value, proof } = chain.prove(stateKey.device(deviceId));
   if (!value) return { height, device: { value, proof }, entries: [] };
   const device = deviceCodec.from(decode(value));
   const size = device.readings;
-  if (sequence > device.lastSequence) return { height, device: { value, proof }, entries: [] };
   const found = chain.store.indexes.reading(deviceId, sequence);
   if (found) return { height, device: { value, proof }, entries: [entryProof(chain, deviceId, found, size)] };
-  const { below, above } = chain.store.indexes.readingNeighbours(deviceId, sequence);
-  const entries = [below, above].filter((x) => x !== undefined).map((x) => entryProof(chain, deviceId, x, size));
-  return { height, device: { value, proof }, entries };
+  return { height, device: { value, proof }, entries: [] };
 }
 
 function entryVerifies(device: Device, e: LogEntryProof): boolean {
@@ -73,12 +73,6 @@ export function verifyReadingPresent(header: Pick<BlockHeader, "stateRoot">, dev
 /** True if the proof shows that reading `sequence` of the device is not on chain. */
 export function verifyReadingAbsent(header: Pick<BlockHeader, "stateRoot">, deviceId: Uint8Array, sequence: number, p: ReadingProof): boolean {
   const device = verifiedDevice(header, deviceId, p);
-  if (device === false) return false;
-  if (device === null || sequence > device.lastSequence) return p.entries.length === 0;
-  if (!p.entries.every((e) => entryVerifies(device, e))) return false;
-  // Sequences increase along the log, so neighbours at adjacent positions leave no room for it.
-  const below = p.entries.find((e) => e.reading.sequence < sequence);
-  const above = p.entries.find((e) => e.reading.sequence > sequence);
-  if (!above) return false; // sequence ≤ lastSequence: some reading lies above it
-  return below ? below.index + 1 === above.index : above.index === 0;
+  if (device === false || p.entries.length !== 0) return false;
+  return device === null || windowVerdict({ last: device.lastSequence, window: device.window }, sequence) === "new";
 }

@@ -45,6 +45,13 @@ export interface Device {
   evidence: number;
   /** Roots of the perfect subtrees of the device's reading log, largest first (device-log.ts). */
   logFrontier: Uint8Array[];
+  /** Sequences recorded below `lastSequence` (sequence-window.ts). */
+  window: Uint8Array;
+  /**
+   * Block time at which the device left the active status (0 while active): readings its gateways
+   * acknowledged before then still land (received before the revocation), later ones do not.
+   */
+  statusSinceMs: number;
 }
 
 /** The chain's record of one reading (a leaf of its device's log); the payload stays in the block body. */
@@ -126,9 +133,9 @@ export const candidateCodec = {
 };
 
 export const deviceCodec = {
-  to: (d: Device): CborValue => [d.owner, d.publicKey, d.status, d.lastSequence, new Map<CborValue, CborValue>(d.metadata), d.ttlDays, d.enrolledHeight, d.readings, d.evidence, d.logFrontier],
+  to: (d: Device): CborValue => [d.owner, d.publicKey, d.status, d.lastSequence, new Map<CborValue, CborValue>(d.metadata), d.ttlDays, d.enrolledHeight, d.readings, d.evidence, d.logFrontier, d.window, d.statusSinceMs],
   from: (v: CborValue): Device => {
-    const [owner, publicKey, status, last, metadata, ttl, enrolled, readings, evidence, frontier] = arr(v, 10, "device");
+    const [owner, publicKey, status, last, metadata, ttl, enrolled, readings, evidence, frontier, window, since] = arr(v, 12, "device");
     invariant(metadata instanceof Map, "device metadata must be a map");
     const s = int(status);
     invariant(s === 1 || s === 2 || s === 3, "device status out of range");
@@ -143,6 +150,8 @@ export const deviceCodec = {
       readings: int(readings),
       evidence: int(evidence),
       logFrontier: list(frontier).map(bytes),
+      window: bytes(window),
+      statusSinceMs: int(since),
     };
   },
 };

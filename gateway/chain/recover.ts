@@ -12,7 +12,8 @@ import type { ChainStore } from "../storage/chain-store.ts";
 import { StorageCorruption } from "../storage/errors.ts";
 import { decodeBody, decodeHeader, txRootOf } from "./block.ts";
 import { certificateHash } from "./certificate.ts";
-import { indexRowsFromTxBytes } from "./index-rows.ts";
+import { indexRowsFromStored } from "./index-rows.ts";
+import { blockResultLeaves, resultsRootOf } from "./reading-outcome.ts";
 import { smtRoot } from "./smt.ts";
 
 function check(condition: unknown, message: string): asserts condition {
@@ -33,7 +34,7 @@ export function recoverOnOpen(store: ChainStore): { tipHeight: number; indexesRe
   check(Buffer.compare(root, header.stateRoot) === 0, `stored state root differs from the tip's header at ${tip.height}: the state tables are damaged; restore from a peer`);
   const recorded = store.meta("state_root");
   check(recorded !== undefined && Buffer.compare(recorded, root) === 0, "meta state_root differs from the tree's root");
-  const indexesRebuilt = store.indexHeight() < tip.height ? store.rebuildIndexes((blk) => indexRowsFromTxBytes(decodeBody(blk.body).txs)) : 0;
+  const indexesRebuilt = store.indexHeight() < tip.height ? store.rebuildIndexes((blk) => indexRowsFromStored(decodeBody(blk.body).txs, blk.results, (id) => store.indexes.deviceReadingCount(id))) : 0;
   return { tipHeight: tip.height, indexesRebuilt };
 }
 
@@ -52,6 +53,7 @@ export function verifyChain(store: ChainStore): number {
     check(Buffer.compare(header.previousHash, previousHash) === 0 && Buffer.compare(b.previousHash, previousHash) === 0, `block ${h} does not link to block ${h - 1}`);
     check(header.timeMs > previousTime, `block ${h} time does not advance`);
     check(Buffer.compare(txRootOf(body.txs), header.txRoot) === 0, `block ${h} transactions do not match its root`);
+    check(Buffer.compare(resultsRootOf(blockResultLeaves(b.results)), header.resultsRoot) === 0, `block ${h} results do not match its root`);
     if (h > 1) {
       check(body.lastCommit !== null && Buffer.compare(certificateHash(body.lastCommit), header.lastCommitHash) === 0, `block ${h} does not carry the certificate its header names`);
     }

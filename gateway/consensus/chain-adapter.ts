@@ -9,13 +9,11 @@
 import { encodeCertificate, type Certificate } from "../../shared/consensus-messages.ts";
 import { decodeCertificate as decodePbftCertificate } from "../../shared/consensus-messages.ts";
 import { toHex } from "../../shared/ed25519.ts";
-import { decodeTx, signTx, txVersion, type DecodedTx, type TxBody } from "../../shared/tx.ts";
 import { checkValidatorEvidence } from "../chain/apply-evidence.ts";
-import { minimumFee } from "../chain/apply-tx.ts";
 import { decodeBlock, encodeBlock, headerHash, type Block } from "../chain/block.ts";
 import type { Chain, ChainHead, PendingBlock } from "../chain/chain.ts";
 import { BlockError, ChainError, TxRejected } from "../chain/errors.ts";
-import type { Identity } from "../chain/keyfile.ts";
+import type { NodeSigner } from "../chain/node-signer.ts";
 import type { Mempool } from "../chain/mempool.ts";
 import type { BlockRef, ConsensusApp, ProposeArgs, Verdict } from "./app.ts";
 import { assert } from "./errors.ts";
@@ -34,10 +32,10 @@ export interface ChainAdapterOptions {
   /** Called after each commit, with what the block carried (ingest's markIncluded hooks here). */
   onCommitted?: (head: ChainHead, pending: PendingBlock) => void;
   /**
-   * This validator's key: pooled consensus evidence goes into the blocks it proposes as
-   * validatorEvidence transactions it signs (without it, evidence stays pooled).
+   * This node's signer (node-signer.ts): pooled consensus evidence becomes validatorEvidence
+   * transactions it signs when this node proposes (without it, evidence stays pooled).
    */
-  identity?: Identity;
+  signer?: () => NodeSigner | undefined;
 }
 
 export class ChainAdapter implements ConsensusApp {
@@ -77,9 +75,8 @@ export class ChainAdapter implements ConsensusApp {
     // Block times strictly increase even if this node's clock lags the parent's proposer.
     const timeMs = Math.max(args.timeMs, head.header.timeMs + 1);
     const bytesMax = Math.min(params.blockBytesMax, this.options.proposalBytesMax ?? 1 << 20);
+    this.submitEvidence(args.evidence, args.timeMs);
     const txs = this.mempool.take(params.blockTxsMax, bytesMax);
-    const used = txs.reduce((n, t) => n + t.bytes.length, 0);
-    txs.push(...this.evidenceTxs(args, txs, params.blockTxsMax - txs.length, bytesMax - used));
     const { pending } = this.chain.build({ timeMs, proposer: args.proposer, txs });
     this.keep(pending);
     const block = encodeBlock(pending.block);
@@ -100,44 +97,31 @@ export class ChainAdapter implements ConsensusApp {
   }
 
   /**
-   * Pooled evidence as validatorEvidence transactions signed by this proposer, after the mempool's
-   * transactions, with the nonces that follow its own transactions in the block. Evidence the chain
-   * would refuse (already applied, not a validator's...) is left out, one transaction per
-   * (validator, height, round). When the mempool holds transactions of ours that this block leaves
-   * out, evidence waits for a later block so that their nonces stay valid.
+   * Pooled evidence the chain does not hold yet becomes validatorEvidence transactions signed
+   * through the node signer (one per offence, kept until the chain uses its nonce), so evidence
+   * and this node's reading batches share one nonce sequence and one durable outbox. They reach
+   * the mempool now and blocks in nonce order like any transaction.
    */
-  private evidenceTxs(args: ProposeArgs, taken: DecodedTx[], txsMax: number, bytesMax: number): DecodedTx[] {
-    const me = this.options.identity;
-    if (!me || args.evidence.length === 0 || Buffer.compare(me.id, args.proposer) !== 0) return [];
+  private submitEvidence(list: readonly ConsensusEvidence[], nowMs: number): void {
+    const signer = this.options.signer?.();
+    if (!signer || list.length === 0) return;
     const state = this.chain.state();
-    let nonce = state.account(me.id).nonce + taken.filter((t) => Buffer.compare(t.authorId, me.id) === 0).length;
-    if (nonce !== this.mempool.nextNonce(me.id)) return [];
-    const params = state.params();
     const validators = state.validators();
-    const out: DecodedTx[] = [];
-    const offences = new Set<string>();
-    let bytes = 0;
-    for (const e of args.evidence) {
-      if (out.length >= txsMax) break;
+    const submitted = new Set(signer.unconfirmed().map((e) => e.topic));
+    for (const e of list) {
       const evidence = encodeEvidence(e);
-      let offence: string;
+      let topic: string;
       try {
         const c = checkValidatorEvidence(state, evidence, this.chainId, validators);
-        offence = `${toHex(c.validatorId)}/${e.height}/${e.round}`;
+        topic = `evidence/${toHex(c.validatorId)}/${e.height}/${e.round}`;
       } catch (err) {
         if (err instanceof TxRejected) continue;
         throw err;
       }
-      if (offences.has(offence)) continue;
-      const body: TxBody = { kind: "validatorEvidence", evidence };
-      const tx = decodeTx(signTx(me.key, this.chainId, { version: txVersion, author: me.publicKey, nonce, fee: minimumFee(body, params), body }));
-      if (bytes + tx.bytes.length > bytesMax) break;
-      offences.add(offence);
-      out.push(tx);
-      bytes += tx.bytes.length;
-      nonce++;
+      if (submitted.has(topic)) continue;
+      submitted.add(topic);
+      signer.submit({ kind: "validatorEvidence", evidence }, { topic }, nowMs);
     }
-    return out;
   }
 
   blockHash(bytes: Uint8Array): Uint8Array | undefined {

@@ -14,7 +14,9 @@ import type { DecodedTx } from "../../shared/tx.ts";
 import type { Chain, ChainHead, PendingBlock } from "../chain/chain.ts";
 import type { Identity } from "../chain/keyfile.ts";
 import type { Mempool } from "../chain/mempool.ts";
-import type { PendingReadingSource } from "../chain/producer.ts";
+import { NodeSigner } from "../chain/node-signer.ts";
+import { ReadingFeed, readingFeedDefaults, type PendingReadingSource, type ReadingFeedOptions } from "../chain/reading-feed.ts";
+import { TxOutbox } from "../chain/tx-outbox.ts";
 import { decodeEnvelope, encodeEnvelope, envelopeKind } from "../p2p/envelope.ts";
 import { TxGossip } from "../p2p/gossip.ts";
 import { P2pNetwork, type PeerAddress } from "../p2p/network.ts";
@@ -23,7 +25,6 @@ import type { SyncOptions } from "../sync/options.ts";
 import { ChainAdapter } from "./chain-adapter.ts";
 import { ConsensusError } from "./errors.ts";
 import type { ConsensusOptions } from "./options.ts";
-import { ReadingFeed, readingFeedDefaults, type ReadingFeedOptions } from "./reading-feed.ts";
 import { Replica, type ReplicaAction, type ReplicaTimer } from "./replica.ts";
 import { decodeWal } from "./wal.ts";
 import { FileWalStore } from "./wal-file.ts";
@@ -73,11 +74,14 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
   const timers = new Map<ReplicaTimer, NodeJS.Timeout>();
   let closed = false;
   let feed: ReadingFeed | undefined;
+  let nodeSigner: NodeSigner | undefined;
+  const outbox = TxOutbox.open(c.dataDir, c.identity, c.chain.chainId);
   const stats = { decidedByConsensus: 0, decidedBySync: 0 };
   const adapter = new ChainAdapter(c.chain, c.mempool, {
-    identity: c.identity,
+    signer: () => nodeSigner,
     onCommitted: (head, pending) => {
-      feed?.onCommitted(head, pending);
+      if (feed) feed.onCommitted(head, pending);
+      else nodeSigner?.settle();
       c.onFinalized?.(head, pending);
     },
   });
@@ -176,12 +180,17 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
   const address = await network.listen(c.listen.host, c.listen.port);
   for (const p of c.peers) network.dial(p);
   dialValidators(c.chain, network, c.identity);
-  if (c.readings) feed = new ReadingFeed(c.chain, c.mempool, c.identity, c.readings, (tx) => gossip.local(tx), log, { ...readingFeedDefaults, ...c.readingFeed });
+  nodeSigner = new NodeSigner(c.chain, c.mempool, outbox, (tx) => gossip.local(tx), log);
+  // Settle what the chain did with our transactions while this process was down, then offer the rest again.
+  if (c.readings) feed = new ReadingFeed(c.chain, nodeSigner, c.readings, log, { ...readingFeedDefaults, ...c.readingFeed });
+  if (feed) feed.recover();
+  else nodeSigner.settle();
   const saved = wal.load();
   guarded(() => replica.start(Date.now(), saved ? decodeWal(saved, c.consensus?.blockBytesMax ?? 8 << 20) : undefined));
   const interval = Math.max(50, Math.floor(c.chain.params().blockIntervalMs / 2));
   const ticker = setInterval(() => {
     try {
+      nodeSigner!.offer(Date.now());
       feed?.tick(Date.now());
     } catch (e) {
       log.error({ err: (e as Error).message }, "reading feed failed; retrying next tick");
@@ -189,7 +198,6 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
   }, interval);
   const own = toHex(c.identity.id);
   const regossip = setInterval(() => {
-    gossip.resend(c.mempool.take(256).filter((tx) => toHex(tx.authorId) === own).map((tx) => tx.bytes));
     dialValidators(c.chain, network, c.identity);
   }, c.regossipIntervalMs ?? 2000);
   log.info({ address, peers: c.peers, height: c.chain.head().height + 1 }, "consensus node started");
@@ -209,6 +217,7 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
       clearInterval(regossip);
       for (const t of timers.values()) clearTimeout(t);
       await network.close();
+      outbox.close();
       log.info({ height: c.chain.head().height }, "consensus node stopped");
     },
   };

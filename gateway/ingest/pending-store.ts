@@ -1,6 +1,12 @@
 // The gateway's pending store, `<dataDir>/ingest.sqlite`: every reading the gateway acknowledged,
 // with the batch attestation that co-signs it, until the chain has included it in a block.
 //
+// Invariant (owned here): an acknowledged reading leaves the pending set only when a finalized
+// block holds its digest (markIncluded), or for a reason intrinsic to the reading (markRejected
+// refuses any other code: intrinsicRejections). The chain side keeps it through
+// gateway/chain/reading-feed.ts; a reading the chain can no longer take through no fault of its
+// own is recorded as lost (markLost), counted and logged as an error, never silently.
+//
 // Durability: WAL with synchronous=FULL, so a commit has reached the disk when `commitBatch`
 // returns; the ingest pipeline acknowledges a reading (2.01) only after that. One transaction
 // holds a whole group commit (many readings, one attestation), which is what makes it fast.
@@ -29,6 +35,22 @@ import { mkdirSync } from "node:fs";
 import { decodeAttestation, encodeAttestation, type AttestedReading, type BatchAttestation } from "../../shared/attestation.ts";
 
 export const pendingStoreFile = "ingest.sqlite";
+
+/** Why a reading may be refused for ever: all intrinsic to it (gateway/chain/reading-outcome.ts names). */
+export const intrinsicRejections: ReadonlySet<string> = new Set([
+  "READING_MALFORMED", // it does not decode
+  "READING_BAD_SIGNATURE", // its device's signature fails
+  "DEVICE_UNKNOWN", // its device was not enrolled on chain
+  "DEVICE_NOT_ACTIVE", // its device was revoked or quarantined before the gateway received it
+  "READING_EQUIVOCATION", // its device signed another reading under its sequence: evidence on chain
+]);
+
+/** Prefix of the `rejected` column for readings lost through no fault of their own. */
+export const lostMarker = "LOST ";
+
+export class PendingStoreInvariantError extends Error {
+  readonly code = "PENDING_INVARIANT";
+}
 const schemaVersion = 1;
 
 /** A reading accepted by the pipeline, ready to be committed. */
@@ -177,7 +199,28 @@ export class PendingStore {
    * leave the pending set but stay stored, with the reason, as evidence. Idempotent.
    */
   markRejected(ids: number[], code: string, message: string): void {
-    const reason = `${code}: ${message}`.slice(0, 500);
+    if (!intrinsicRejections.has(code)) {
+      throw new PendingStoreInvariantError(`refusing to drop ${ids.length} acknowledged readings for ${code}: not a reason intrinsic to a reading; keep them pending (or markLost)`);
+    }
+    this.setRejected(ids, `${code}: ${message}`);
+  }
+
+  /**
+   * The chain can no longer take these readings through no fault of theirs (e.g. held back until
+   * below their device's sequence window): they leave the pending set marked lost, so that they
+   * are counted (lostCount) instead of retried for ever.
+   */
+  markLost(ids: number[], code: string, message: string): void {
+    this.setRejected(ids, `${lostMarker}${code}: ${message}`);
+  }
+
+  /** Readings recorded as lost (markLost). */
+  lostCount(): number {
+    return this.db.prepare("SELECT count(*) FROM readings WHERE rejected LIKE 'LOST %'").pluck().get() as number;
+  }
+
+  private setRejected(ids: number[], text: string): void {
+    const reason = text.slice(0, 500);
     this.db.transaction(() => {
       for (const id of ids) this.updateRejected.run(reason, id);
     })();

@@ -16,7 +16,9 @@ import { Mempool } from "../chain/mempool.ts";
 import { SoloProducer } from "../chain/producer.ts";
 import { ChainStore } from "../storage/chain-store.ts";
 import { startConsensusNode, type ConsensusNode } from "../consensus/node.ts";
-import { ingestReadingSource } from "../consensus/reading-feed.ts";
+import { NodeSigner } from "../chain/node-signer.ts";
+import { ReadingFeed } from "../chain/reading-feed.ts";
+import { TxOutbox } from "../chain/tx-outbox.ts";
 import type { GatewayConfig, NetworkConfig } from "../config.ts";
 import { IngestGateway } from "../ingest/ingest-gateway.ts";
 import type { ChainProgress } from "../ingest/backlog.ts";
@@ -30,6 +32,8 @@ export interface ChainParts {
   mempool: Mempool;
   consensus: ConsensusNode | undefined;
   producer: SoloProducer | undefined;
+  /** Closes the solo producer's outbox (PBFT's consensus node closes its own). */
+  closeOutbox?: () => void;
 }
 
 export class GatewayNode {
@@ -98,6 +102,7 @@ export class GatewayNode {
     this.closing ??= (async () => {
       await this.api?.close();
       this.chainParts?.producer?.stop();
+      this.chainParts?.closeOutbox?.();
       await this.chainParts?.consensus?.close();
       await this.ingest.close();
       this.chainParts?.store.close();
@@ -108,15 +113,22 @@ export class GatewayNode {
 }
 
 async function startConsensus(network: NetworkConfig, config: GatewayConfig, log: Logger, parts: ChainParts, ingest: IngestGateway) {
-  const readings = ingestReadingSource(ingest.store);
+  const readings = ingest.store;
   if (network.consensus === "solo") {
     const source = new SoloConsensusSource(parts.chain, parts.identity.id);
+    const outbox = TxOutbox.open(config.dataDir, parts.identity, parts.chain.chainId);
+    const chainLog = log.child({ subsystem: "chain" });
+    const signer = new NodeSigner(parts.chain, parts.mempool, outbox, () => {}, chainLog);
+    const feed = new ReadingFeed(parts.chain, signer, readings, chainLog);
+    feed.recover();
+    parts.closeOutbox = () => outbox.close();
     parts.producer = new SoloProducer({
       chain: parts.chain,
       mempool: parts.mempool,
       identity: parts.identity,
       clock: Date.now,
-      source: readings,
+      signer,
+      feed,
       onBlock: (b) => source.finalized(b.head.height),
       onError: (e) => log.error({ err: e }, "block production failed"),
     });

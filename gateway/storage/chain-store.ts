@@ -23,6 +23,8 @@ export interface StoredBlock {
   header: Uint8Array;
   body: Uint8Array;
   certificate: Uint8Array | null;
+  /** cbor([bstr result...]): the transactions' results (gateway/chain/reading-outcome.ts). */
+  results: Uint8Array;
 }
 
 export interface BlockCommit extends StoredBlock {
@@ -62,10 +64,10 @@ export class ChainStore {
       putLog: db.prepare("INSERT INTO device_log (device, level, idx, hash) VALUES (?, ?, ?, ?)"),
       getLog: db.prepare<[Uint8Array, number, number], { hash: Buffer }>("SELECT hash FROM device_log WHERE device = ? AND level = ? AND idx = ?"),
       tip: db.prepare<[], { height: number; hash: Buffer }>("SELECT height, hash FROM blocks ORDER BY height DESC LIMIT 1"),
-      block: db.prepare<[number], { height: number; hash: Buffer; previous_hash: Buffer; time_ms: number; header: Buffer; body: Buffer; certificate: Buffer | null }>(
-        "SELECT height, hash, previous_hash, time_ms, header, body, certificate FROM blocks WHERE height = ?",
+      block: db.prepare<[number], { height: number; hash: Buffer; previous_hash: Buffer; time_ms: number; header: Buffer; body: Buffer; certificate: Buffer | null; results: Buffer }>(
+        "SELECT height, hash, previous_hash, time_ms, header, body, certificate, results FROM blocks WHERE height = ?",
       ),
-      putBlock: db.prepare("INSERT INTO blocks (height, hash, previous_hash, time_ms, header, body, certificate) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+      putBlock: db.prepare("INSERT INTO blocks (height, hash, previous_hash, time_ms, header, body, certificate, results) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
       setCertificate: db.prepare("UPDATE blocks SET certificate = ? WHERE height = ?"),
       getMeta: db.prepare<[string], { value: Buffer }>("SELECT value FROM meta WHERE key = ?"),
       putMeta: db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
@@ -138,6 +140,11 @@ export class ChainStore {
     return r ? u8(r.hash) : undefined;
   }
 
+  /** The digest recorded on chain for a device's sequence (execution: duplicate or equivocation). */
+  recordedReading(deviceId: Uint8Array, sequence: number): Uint8Array | undefined {
+    return this.indexWriter.readingDigest(deviceId, sequence);
+  }
+
   // ---- blocks --------------------------------------------------------------------------------
 
   tip(): { height: number; hash: Uint8Array } | undefined {
@@ -151,7 +158,7 @@ export class ChainStore {
   block(height: number): StoredBlock | undefined {
     const r = this.q.block.get(height);
     if (!r) return undefined;
-    const b: StoredBlock = { height: r.height, hash: u8(r.hash), previousHash: u8(r.previous_hash), timeMs: r.time_ms, header: u8(r.header), body: u8(r.body), certificate: r.certificate ? u8(r.certificate) : null };
+    const b: StoredBlock = { height: r.height, hash: u8(r.hash), previousHash: u8(r.previous_hash), timeMs: r.time_ms, header: u8(r.header), body: u8(r.body), certificate: r.certificate ? u8(r.certificate) : null, results: u8(r.results) };
     storageAssert(Buffer.compare(sha256(b.header), b.hash) === 0, `block ${height}: header does not hash to its stored hash`);
     return b;
   }
@@ -173,7 +180,7 @@ export class ChainStore {
     storageAssert(Buffer.compare(sha256(c.header), c.hash) === 0, `block ${c.height}: hash is not the header's hash`);
     const nodeWrites = [...c.nodeWrites].map(([id, body]) => [id, Buffer.from(id, "latin1"), body] as const);
     this.timed("commit_block", () => this.db.transaction(() => {
-      this.q.putBlock.run(c.height, c.hash, c.previousHash, c.timeMs, c.header, c.body, c.certificate);
+      this.q.putBlock.run(c.height, c.hash, c.previousHash, c.timeMs, c.header, c.body, c.certificate, c.results);
       for (const [key, value] of c.stateWrites) {
         if (value === null) this.q.delState.run(key);
         else this.q.putState.run(key, value);

@@ -16,9 +16,11 @@ export interface ReadingRow {
   position: number;
   gatewayId: Uint8Array;
   digest: Uint8Array;
+  /** Position in the device's log (gateway/chain/device-log.ts): the order readings reached the chain. */
+  logIndex: number;
 }
 
-type RawReading = { device: Buffer; seq: number; received_ms: number; height: number; tx_idx: number; pos: number; gateway: Buffer; digest: Buffer };
+type RawReading = { device: Buffer; seq: number; received_ms: number; height: number; tx_idx: number; pos: number; gateway: Buffer; digest: Buffer; log_idx: number };
 
 const toRow = (r: RawReading): ReadingRow => ({
   deviceId: new Uint8Array(r.device),
@@ -29,6 +31,7 @@ const toRow = (r: RawReading): ReadingRow => ({
   position: r.pos,
   gatewayId: new Uint8Array(r.gateway),
   digest: new Uint8Array(r.digest),
+  logIndex: r.log_idx,
 });
 
 export class IndexWriter {
@@ -36,7 +39,7 @@ export class IndexWriter {
   constructor(db: Database.Database) {
     this.q = {
       putTx: db.prepare("INSERT INTO txs (id, height, idx, kind, author, counterparty) VALUES (?, ?, ?, ?, ?, ?)"),
-      putReading: db.prepare("INSERT INTO readings (device, seq, received_ms, height, tx_idx, pos, gateway, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+      putReading: db.prepare("INSERT INTO readings (device, seq, received_ms, height, tx_idx, pos, gateway, digest, log_idx) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
       clearTxs: db.prepare("DELETE FROM txs WHERE height = ?"),
       clearReadings: db.prepare("DELETE FROM readings WHERE height = ?"),
       readingsByDevice: db.prepare<[Buffer, number, number, number], RawReading>(
@@ -48,16 +51,15 @@ export class IndexWriter {
       ),
       txById: db.prepare<[Buffer], { height: number; idx: number; kind: number }>("SELECT height, idx, kind FROM txs WHERE id = ?"),
       readingCount: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM readings"),
-      readingRank: db.prepare<[Buffer, number], { n: number }>("SELECT count(*) AS n FROM readings WHERE device = ? AND seq < ?"),
+      deviceReadingCount: db.prepare<[Buffer], { n: number }>("SELECT count(*) AS n FROM readings WHERE device = ?"),
       reading: db.prepare<[Buffer, number], RawReading>("SELECT * FROM readings WHERE device = ? AND seq = ?"),
-      readingBelow: db.prepare<[Buffer, number], RawReading>("SELECT * FROM readings WHERE device = ? AND seq < ? ORDER BY seq DESC LIMIT 1"),
-      readingAbove: db.prepare<[Buffer, number], RawReading>("SELECT * FROM readings WHERE device = ? AND seq > ? ORDER BY seq LIMIT 1"),
+      readingDigest: db.prepare<[Uint8Array, number], { digest: Buffer }>("SELECT digest FROM readings WHERE device = ? AND seq = ?"),
     };
   }
 
   write(height: number, rows: IndexRows): void {
     for (const t of rows.txs) this.q.putTx.run(t.id, height, t.idx, t.kind, t.author, t.counterparty);
-    for (const r of rows.readings) this.q.putReading.run(r.deviceId, r.sequence, r.receivedAtMs, height, r.txIndex, r.position, r.gatewayId, r.digest);
+    for (const r of rows.readings) this.q.putReading.run(r.deviceId, r.sequence, r.receivedAtMs, height, r.txIndex, r.position, r.gatewayId, r.digest, r.logIndex);
   }
 
   clear(height: number): void {
@@ -82,22 +84,20 @@ export class IndexWriter {
     return this.q.txById.get(Buffer.from(id));
   }
 
-  /** A device's reading by sequence, with its position in the device's log (readings below it). */
-  reading(deviceId: Uint8Array, sequence: number): (ReadingRow & { logIndex: number }) | undefined {
+  /** A device's reading by sequence, with its position in the device's log. */
+  reading(deviceId: Uint8Array, sequence: number): ReadingRow | undefined {
     const r = this.q.reading.get(Buffer.from(deviceId), sequence);
-    return r ? { ...toRow(r), logIndex: this.q.readingRank.get(Buffer.from(deviceId), sequence)!.n } : undefined;
+    return r ? toRow(r) : undefined;
   }
 
-  /** The device's readings just below and just above `sequence`, with their log positions. */
-  readingNeighbours(deviceId: Uint8Array, sequence: number): { below?: ReadingRow & { logIndex: number }; above?: ReadingRow & { logIndex: number } } {
-    const d = Buffer.from(deviceId);
-    const below = this.q.readingBelow.get(d, sequence);
-    const above = this.q.readingAbove.get(d, sequence);
-    const rank = this.q.readingRank.get(d, sequence)!.n; // readings below `sequence`
-    return {
-      below: below ? { ...toRow(below), logIndex: rank - 1 } : undefined,
-      above: above ? { ...toRow(above), logIndex: rank } : undefined,
-    };
+  readingDigest(deviceId: Uint8Array, sequence: number): Uint8Array | undefined {
+    const r = this.q.readingDigest.get(deviceId, sequence);
+    return r ? new Uint8Array(r.digest) : undefined;
+  }
+
+  /** Readings of the device on chain: the size of its log. */
+  deviceReadingCount(deviceId: Uint8Array): number {
+    return this.q.deviceReadingCount.get(Buffer.from(deviceId))!.n;
   }
 
   readingCount(): number {

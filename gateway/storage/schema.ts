@@ -3,7 +3,9 @@
 // change in one SQLite transaction per block. `schema_version` in meta lets later releases
 // migrate in place; `index_height` says up to which block the derived indexes are complete, so
 // they can be rebuilt from block bodies if a release changes them.
-export const schemaVersion = 1;
+// Version 2: blocks keep their transactions' results (header resultsRoot); readings keep their
+// position in the device's log, which is arrival order and no longer sequence order.
+export const schemaVersion = 2;
 
 export const schemaSql = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -18,7 +20,8 @@ CREATE TABLE IF NOT EXISTS blocks (
   time_ms INTEGER NOT NULL,
   header BLOB NOT NULL,
   body BLOB NOT NULL,
-  certificate BLOB
+  certificate BLOB,
+  results BLOB NOT NULL               -- cbor([bstr result...]), one per transaction (reading-outcome.ts)
 );
 
 CREATE TABLE IF NOT EXISTS state (
@@ -53,6 +56,8 @@ CREATE INDEX IF NOT EXISTS txs_by_block ON txs (height, idx);
 CREATE INDEX IF NOT EXISTS txs_by_author ON txs (author, height);
 CREATE INDEX IF NOT EXISTS txs_by_counterparty ON txs (counterparty, height) WHERE counterparty IS NOT NULL;
 
+-- Readings on chain, one row per (device, sequence). Execution reads it (a recorded sequence's
+-- digest tells a duplicate from equivocation), so it is written with its block like the state.
 CREATE TABLE IF NOT EXISTS readings (
   device BLOB NOT NULL,
   seq INTEGER NOT NULL,
@@ -62,6 +67,7 @@ CREATE TABLE IF NOT EXISTS readings (
   pos INTEGER NOT NULL,
   gateway BLOB NOT NULL,
   digest BLOB NOT NULL,
+  log_idx INTEGER NOT NULL,
   PRIMARY KEY (device, seq)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS readings_by_time ON readings (device, received_ms);
@@ -71,5 +77,5 @@ CREATE INDEX IF NOT EXISTS readings_by_block ON readings (height);
 /** Derived index rows of one block (built by the chain from the block, never from the state). */
 export interface IndexRows {
   txs: { id: Uint8Array; idx: number; kind: number; author: Uint8Array; counterparty: Uint8Array | null }[];
-  readings: { deviceId: Uint8Array; sequence: number; receivedAtMs: number; txIndex: number; position: number; gatewayId: Uint8Array; digest: Uint8Array }[];
+  readings: { deviceId: Uint8Array; sequence: number; receivedAtMs: number; txIndex: number; position: number; gatewayId: Uint8Array; digest: Uint8Array; logIndex: number }[];
 }

@@ -13,31 +13,17 @@ import type { GenesisFile } from "../../gateway/chain/genesis.ts";
 import { identityFromSeed, newIdentity, type Identity } from "../../gateway/chain/keyfile.ts";
 import { Mempool } from "../../gateway/chain/mempool.ts";
 import type { MempoolOptions } from "../../gateway/chain/options.ts";
-import { SoloProducer, type PendingReadingSource } from "../../gateway/chain/producer.ts";
-import type { PendingStore } from "../../gateway/ingest/pending-store.ts";
+import { pino } from "pino";
+import { NodeSigner } from "../../gateway/chain/node-signer.ts";
+import { SoloProducer } from "../../gateway/chain/producer.ts";
+import { ReadingFeed } from "../../gateway/chain/reading-feed.ts";
+import { TxOutbox } from "../../gateway/chain/tx-outbox.ts";
 import { ChainStore } from "../../gateway/storage/chain-store.ts";
 import { createApiServer, SoloConsensusSource, type ApiOptions, type ApiServer } from "../../gateway/api/index.ts";
 import { Board } from "../../hardware/emulator/board.ts";
 import { startTestGateway, tempDir, type TestGateway } from "../support/gateway-fixtures.ts";
 
 /** The ingest pending store as the producer's source; readings the chain refused are not offered again. */
-export class PendingStoreSource implements PendingReadingSource {
-  private readonly refused = new Set<number | string>();
-  constructor(private readonly store: PendingStore) {}
-  takeBatch(max: number) {
-    return this.store
-      .takeBatch(max + this.refused.size)
-      .filter((r) => !this.refused.has(r.id))
-      .slice(0, max)
-      .map((r) => ({ id: r.id, bytes: r.cose, receivedAtMs: r.receivedAtMs }));
-  }
-  markIncluded(ids: (number | string)[], height: number): void {
-    this.store.markIncluded(ids.map(Number), height);
-  }
-  markRejected(ids: (number | string)[]): void {
-    for (const id of ids) this.refused.add(id);
-  }
-}
 
 export interface TestNetOptions {
   boards?: number;
@@ -104,12 +90,16 @@ export async function startTestNet(o: TestNetOptions = {}): Promise<TestNet> {
   const chain = Chain.open(store, genesis);
   const mempool = new Mempool(chain, o.mempool);
   const consensus = new SoloConsensusSource(chain, identity.id);
+  const chainLog = pino({ level: "silent" });
+  const signer = new NodeSigner(chain, mempool, TxOutbox.open(join(dir.path, "chain"), identity, chain.chainId), () => {}, chainLog);
+  const feed = new ReadingFeed(chain, signer, gateway.gw.store, chainLog);
   const producer = new SoloProducer({
     chain,
     mempool,
     identity,
     clock: Date.now,
-    source: new PendingStoreSource(gateway.gw.store),
+    signer,
+    feed,
     options: { emptyBlockIntervalMs: o.emptyBlockIntervalMs ?? 1000 },
     onBlock: (b) => consensus.finalized(b.head.height),
   });

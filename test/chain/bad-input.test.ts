@@ -9,6 +9,7 @@ import { toHex } from "../../shared/ed25519.ts";
 import { decodeTx, txVersion } from "../../shared/tx.ts";
 import { txRootOf } from "../../gateway/chain/block.ts";
 import { TxRejected } from "../../gateway/chain/errors.ts";
+import { decodeTxResult, readingOutcomeNames } from "../../gateway/chain/reading-outcome.ts";
 import { batchBody, deviceReading, makeFixture, openChain, seedIdentity, signed } from "./fixture.ts";
 
 const f = makeFixture({ gateways: 1, label: "bad-input" });
@@ -54,14 +55,6 @@ const cases: [string, () => Uint8Array, string][] = [
     const body = batchBody(gw, [reading()]);
     return signed(chainId, gw, 0, { ...body, readings: [reading(f.devices[0], 1)] } as typeof body);
   }, "BATCH_BAD_ATTESTATION"],
-  ["batch with a forged device signature", () => {
-    const forged = { bytes: deviceReading(f.devices[1], 0).slice(), receivedAtMs: t0 };
-    forged.bytes[forged.bytes.length - 1] ^= 1;
-    return signed(chainId, gw, 0, batchBody(gw, [reading(f.devices[0], 0), forged]));
-  }, "READING_BAD_SIGNATURE"],
-  ["batch with an unknown device", () => signed(chainId, gw, 0, batchBody(gw, [reading(seedIdentity("stranger"), 0)])), "DEVICE_UNKNOWN"],
-  ["batch with a device's readings out of order", () => signed(chainId, gw, 0, batchBody(gw, [reading(f.devices[0], 5), reading(f.devices[0], 4)])), "READING_SEQUENCE_REPLAY"],
-  ["batch with a malformed reading", () => signed(chainId, gw, 0, batchBody(gw, [{ bytes: Uint8Array.of(1, 2, 3), receivedAtMs: t0 }])), "READING_MALFORMED"],
   ["revoke by a non-owner", () => signed(chainId, alice, 0, { kind: "revokeDevice", deviceId: f.devices[0].id }), "DEVICE_NOT_OWNER"],
   ["parameter vote by a non-validator", () => signed(chainId, alice, 0, { kind: "paramVote", name: "txFee", value: 2n }), "NOT_VALIDATOR"],
   ["vote for a non-candidate", () => signed(chainId, alice, 0, { kind: "vote", candidates: [bob.id] }), "CANDIDATE_UNKNOWN"],
@@ -88,6 +81,19 @@ describe("bad input", () => {
     expect(withBad.pending.execution.txs).toHaveLength(0);
     expect(withBad.rejected.map((r) => r.error.code).sort()).toEqual(cases.filter(([, , c]) => !["TX_MALFORMED", "TX_TOO_LARGE", "TX_UNKNOWN_TYPE", "TX_VERSION"].includes(c)).map(([, , c]) => c).sort());
     expect(toHex(withBad.pending.block.header.stateRoot)).toBe(toHex(empty.pending.block.header.stateRoot));
+  });
+
+  it("readings bad on their own land with their outcome; the rest of their batch is recorded", () => {
+    const { chain, mempool } = openChain(f);
+    const forged = { bytes: deviceReading(f.devices[1], 0).slice(), receivedAtMs: t0 };
+    forged.bytes[forged.bytes.length - 1] ^= 1;
+    const readings = [reading(f.devices[0], 0), forged, reading(seedIdentity("stranger"), 0), reading(f.devices[0], 5), reading(f.devices[0], 4), { bytes: Uint8Array.of(1, 2, 3), receivedAtMs: t0 }, reading(f.devices[0], 0), { bytes: deviceReading(f.devices[0], 0, 99), receivedAtMs: t0 }, { ...reading(f.devices[2], 0), receivedAtMs: t0 + 10 * 60_000 }];
+    const tx = mempool.add(signed(chainId, gw, 0, batchBody(gw, readings)), t0);
+    expect(chain.signaturesVerified(tx)).toBe(false); // a device signature failed: the block verifies again
+    const { pending } = chain.build({ timeMs: t0, proposer: gw.id, txs: [tx] });
+    const outcomes = decodeTxResult(pending.execution.results[0]).readings.map((o) => readingOutcomeNames[o]);
+    expect(outcomes).toEqual(["READING_RECORDED", "READING_BAD_SIGNATURE", "DEVICE_UNKNOWN", "READING_RECORDED", "READING_RECORDED", "READING_MALFORMED", "READING_DUPLICATE", "READING_EQUIVOCATION", "READING_FROM_FUTURE"]);
+    expect(pending.execution.readings[0].map((r) => r.sequence)).toEqual([0, 5, 4]);
   });
 
   it("a validator refuses a block that is invalid in any part, with a typed reason", () => {

@@ -31,6 +31,7 @@ describe("determinism", () => {
     const blocks = 100;
     const perBlock = 100;
     const codes = new Map<string, number>();
+    const outcomes = new Map<string, number>();
     let included = 0;
     const validatorSets = new Set<string>();
     for (let h = 1; h <= blocks; h++) {
@@ -41,7 +42,9 @@ describe("determinism", () => {
       expect(toHex(rb.pending.hash), `block hash at height ${h}`).toBe(toHex(ra.pending.hash));
       expect(toHex(rb.pending.block.header.stateRoot), `state root at height ${h}`).toBe(toHex(ra.pending.block.header.stateRoot));
       expect(rb.codes).toEqual(ra.codes);
+      expect(rb.outcomes).toEqual(ra.outcomes);
       for (const c of ra.codes) codes.set(c ?? "included", (codes.get(c ?? "included") ?? 0) + 1);
+      for (const o of ra.outcomes.flat()) outcomes.set(o, (outcomes.get(o) ?? 0) + 1);
       included += ra.pending.execution.txs.length;
       validatorSets.add(toHex(ra.pending.block.header.nextValidatorSetHash));
       checkInvariants(a.store, supply);
@@ -49,8 +52,11 @@ describe("determinism", () => {
     // The stream is a real mix: both valid and invalid in quantity, every kind of bad input.
     expect(included).toBeGreaterThan(3000);
     expect(blocks * perBlock - included).toBeGreaterThan(3000);
-    for (const code of ["TX_BAD_SIGNATURE", "TX_BAD_NONCE", "TX_MALFORMED", "TX_FEE_TOO_LOW", "TX_UNKNOWN_TYPE", "TX_TOO_LARGE", "TX_INSUFFICIENT_FUNDS", "READING_SEQUENCE_REPLAY", "READING_BAD_SIGNATURE", "READING_FROM_FUTURE", "GATEWAY_NOT_REGISTERED", "NOT_VALIDATOR"]) {
+    for (const code of ["TX_BAD_SIGNATURE", "TX_BAD_NONCE", "TX_MALFORMED", "TX_FEE_TOO_LOW", "TX_UNKNOWN_TYPE", "TX_TOO_LARGE", "TX_INSUFFICIENT_FUNDS", "GATEWAY_NOT_REGISTERED", "NOT_VALIDATOR"]) {
       expect(codes.get(code) ?? 0, `rejections with ${code}`).toBeGreaterThan(0);
+    }
+    for (const outcome of ["READING_RECORDED", "READING_EQUIVOCATION", "READING_BAD_SIGNATURE", "READING_FROM_FUTURE", "DEVICE_NOT_ACTIVE"]) {
+      expect(outcomes.get(outcome) ?? 0, `reading outcomes ${outcome}`).toBeGreaterThan(0);
     }
     expect(validatorSets.size).toBeGreaterThan(1);
 

@@ -7,11 +7,16 @@ import type { Chain, PendingBlock } from "../../gateway/chain/chain.ts";
 import { commitMessage, encodeCertificate } from "../../gateway/chain/certificate.ts";
 import type { Identity } from "../../gateway/chain/keyfile.ts";
 import { signEd25519 } from "../../shared/ed25519.ts";
+import { decodeTxResult, readingOutcomeNames } from "../../gateway/chain/reading-outcome.ts";
 
 export interface Outcome {
   pending: PendingBlock;
   /** Rejection code per input transaction (undefined when included), in input order. */
   codes: (string | undefined)[];
+  /** Soft failure of an included transaction's body (its result), per input; null when it applied. */
+  failures: (string | null | undefined)[];
+  /** Each reading's outcome name (reading-outcome.ts) per input transaction; [] when not included. */
+  outcomes: string[][];
 }
 
 export function certify(chain: Chain, signers: Map<string, Identity>, height: number, hash: Uint8Array): Uint8Array {
@@ -42,5 +47,13 @@ export function buildAndCommit(chain: Chain, signers: Map<string, Identity>, txB
   const certificate = certify(chain, signers, pending.block.header.height, pending.hash);
   beforeCommit?.();
   chain.commit(pending, certificate);
-  return { pending, codes };
+  const failures: (string | null | undefined)[] = new Array(txBytes.length).fill(undefined);
+  const outcomes: string[][] = txBytes.map(() => []);
+  pending.execution.txs.forEach((tx, k) => {
+    const i = decoded.find((d) => d.tx === tx)!.i;
+    const result = decodeTxResult(pending.execution.results[k]);
+    failures[i] = result.failure;
+    outcomes[i] = result.readings.map((o) => readingOutcomeNames[o]);
+  });
+  return { pending, codes, failures, outcomes };
 }

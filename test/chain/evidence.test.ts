@@ -13,7 +13,7 @@ import { smtRoot } from "../../gateway/chain/smt.ts";
 import { ChainAdapter } from "../../gateway/consensus/chain-adapter.ts";
 import { encodeEvidence, makeEvidence, type SignedKind } from "../../gateway/consensus/evidence.ts";
 import { buildAndCommit, certify } from "./drive.ts";
-import { makeFixture, openChain, signed } from "./fixture.ts";
+import { feedFor, makeFixture, openChain, signed } from "./fixture.ts";
 
 const chainId = "mote-evidence";
 const f = makeFixture({ gateways: 4, users: 2, devices: 0, chainId, label: "evidence", params: { epochBlocks: 10 } });
@@ -41,11 +41,14 @@ describe("validatorEvidence", () => {
     expect(step([evidenceTx(0, ev)]).codes).toEqual([undefined]);
     expect(chain.state().candidate(accused.id)!.jailedUntilEpoch).toBe(2);
     expect(chain.state().validatorEvidenceHeight(accused.id, 2, 0)).toBe(1);
-    // The same offence again, shown as a commit double signature this time: a duplicate.
-    const root = smtRoot(store);
-    expect(step([evidenceTx(1, ev), evidenceTx(1, doubleSign(accused, 2, 0, "commit"))]).codes).toEqual(["VALIDATOR_EVIDENCE_DUPLICATE", "VALIDATOR_EVIDENCE_DUPLICATE"]);
-    expect(chain.state().account(user.id).nonce).toBe(1);
-    expect(smtRoot(store)).not.toEqual(root); // the block itself still pays its proposer
+    // The same offence again, shown as a commit double signature this time: a duplicate. It lands
+    // as a failed result (fee paid, nonce used) so the submitter's later nonces are not stuck.
+    const jailed = chain.state().candidate(accused.id)!;
+    const again = step([evidenceTx(1, ev), evidenceTx(2, doubleSign(accused, 2, 0, "commit"))]);
+    expect(again.codes).toEqual([undefined, undefined]);
+    expect(again.failures).toEqual(["VALIDATOR_EVIDENCE_DUPLICATE", "VALIDATOR_EVIDENCE_DUPLICATE"]);
+    expect(chain.state().account(user.id).nonce).toBe(3);
+    expect(chain.state().candidate(accused.id)).toEqual(jailed);
     // Mid-epoch the validator keeps its seat (sets change only at boundaries)...
     while (chain.head().height < 9) {
       step();
@@ -58,12 +61,13 @@ describe("validatorEvidence", () => {
     expect(chain.validators().validators).toHaveLength(3);
     expect(boundary.pending.block.header.nextValidatorSetHash).not.toEqual(boundary.pending.block.header.validatorSetHash);
     // A validator of the previous epoch can still be accused (another offence), then it is electable again at epoch 2.
-    expect(step([evidenceTx(1, doubleSign(accused, 3, 1))]).codes).toEqual([undefined]);
+    const later = step([evidenceTx(3, doubleSign(accused, 3, 1))]);
+    expect([later.codes, later.failures]).toEqual([[undefined], [null]]);
     expect(chain.state().candidate(accused.id)!.jailedUntilEpoch).toBe(3);
     store.close();
   });
 
-  it("refuses malformed, unverifiable, non-validator and duplicate evidence, changing nothing", () => {
+  it("refuses malformed and unverifiable evidence, changing nothing; non-validator and duplicate evidence land as failed results", () => {
     const { chain, mempool, store } = openChain(f);
     const g = f.gateways[2];
     let t = f.genesis.genesisTimeMs + 1000;
@@ -85,7 +89,6 @@ describe("validatorEvidence", () => {
         const s = signEd25519(g.key, voteSigningBytes(chainId, "prepare", 1, 0, sha256(new Uint8Array([1]))));
         return encodeEvidence({ height: 1, round: 0, kind: "prepare", publicKey: g.publicKey, a: { blockHash: sha256(new Uint8Array([1])), signature: s }, b: { blockHash: sha256(new Uint8Array([1])), signature: s } });
       })()], // one vote twice is no double vote
-      ["VALIDATOR_EVIDENCE_NOT_VALIDATOR", doubleSign(f.users[1], 1, 0)],
     ];
     const before = smtRoot(store);
     for (const [code, bytes] of cases) {
@@ -107,11 +110,17 @@ describe("validatorEvidence", () => {
     // Over the size limit: the transaction body itself does not decode.
     expect(() => decodeTx(evidenceTx(0, new Uint8Array(257)))).toThrow(TxError);
     expect(() => decodeTx(evidenceTx(0, new Uint8Array(0)))).toThrow(TxError);
-    // Duplicate: applied once, refused after (mempool and block).
-    expect(buildAndCommit(chain, signers, [evidenceTx(0, ev)], (t += 1000)).codes).toEqual([undefined]);
+    // Against a key that is no validator, and a duplicate: what they say depends on the state, so
+    // they land with the failure as their result, the fee paid, and change nothing else.
+    const stranger = evidenceTx(0, doubleSign(f.users[1], 1, 0));
+    mempool.add(stranger, t);
+    const s1 = buildAndCommit(chain, signers, [stranger], (t += 1000));
+    expect([s1.codes, s1.failures]).toEqual([[undefined], ["VALIDATOR_EVIDENCE_NOT_VALIDATOR"]]);
+    expect(buildAndCommit(chain, signers, [evidenceTx(1, ev)], (t += 1000)).failures).toEqual([null]);
     const jailed = chain.state().candidate(g.id)!;
-    expect(() => mempool.add(evidenceTx(1, ev), t)).toThrow(expect.objectContaining({ code: "VALIDATOR_EVIDENCE_DUPLICATE" }));
-    expect(buildAndCommit(chain, signers, [evidenceTx(1, ev)], (t += 1000)).codes).toEqual(["VALIDATOR_EVIDENCE_DUPLICATE"]);
+    mempool.onCommit([], []);
+    mempool.add(evidenceTx(2, ev), t);
+    expect(buildAndCommit(chain, signers, [evidenceTx(2, ev)], (t += 1000)).failures).toEqual(["VALIDATOR_EVIDENCE_DUPLICATE"]);
     expect(chain.state().candidate(g.id)).toEqual(jailed);
     store.close();
   });
@@ -119,7 +128,8 @@ describe("validatorEvidence", () => {
   it("a proposer puts pooled evidence in its block, signed with its next nonce, once", () => {
     const { chain, mempool, store } = openChain(f);
     const proposer = f.gateways[1];
-    const adapter = new ChainAdapter(chain, mempool, { identity: proposer });
+    const { signer } = feedFor(chain, mempool, proposer, { takeBatch: () => [], markIncluded() {}, markRejected() {}, markLost() {} });
+    const adapter = new ChainAdapter(chain, mempool, { signer: () => signer });
     const accused = f.gateways[3];
     const h1 = sha256(new Uint8Array([1]));
     const h2 = sha256(new Uint8Array([2]));

@@ -4,12 +4,16 @@ import { createHash } from "node:crypto";
 import { attestBatch } from "../../shared/attestation.ts";
 import { toHex } from "../../shared/ed25519.ts";
 import { encodeReading, readingDigest } from "../../shared/reading.ts";
-import { signTx, txVersion, type AttachedReading, type TxBody } from "../../shared/tx.ts";
+import { signTx, txVersion, type AttachedReading, type DecodedTx, type TxBody } from "../../shared/tx.ts";
 import { Chain } from "../../gateway/chain/chain.ts";
 import type { GenesisFile } from "../../gateway/chain/genesis.ts";
 import { identityFromSeed, type Identity } from "../../gateway/chain/keyfile.ts";
 import { Mempool } from "../../gateway/chain/mempool.ts";
 import { ChainStore } from "../../gateway/storage/chain-store.ts";
+import { NodeSigner } from "../../gateway/chain/node-signer.ts";
+import { ReadingFeed, readingFeedDefaults, type PendingReadingSource, type ReadingFeedOptions } from "../../gateway/chain/reading-feed.ts";
+import { TxOutbox } from "../../gateway/chain/tx-outbox.ts";
+import { pino } from "pino";
 
 export function seedIdentity(label: string): Identity {
   return identityFromSeed(new Uint8Array(createHash("sha256").update(label).digest()));
@@ -75,4 +79,18 @@ export function openChain(f: Fixture, dir = ":memory:"): { store: ChainStore; ch
   const chain = Chain.open(store, f.genesis);
   const mempool = new Mempool(chain);
   return { store, chain, mempool };
+}
+
+/** Co-signs `readings` as one batch by `gateway` at its next nonce and adds it to the mempool. */
+export function addBatch(mempool: Mempool, gateway: Identity, readings: AttachedReading[], nowMs: number): DecodedTx {
+  return mempool.add(signed(mempool.chain.chainId, gateway, mempool.nextNonce(gateway.id), batchBody(gateway, readings), BigInt(readings.length) * mempool.chain.params().readingFee + mempool.chain.params().txFee), nowMs);
+}
+
+/** This gateway's signer and reading feed over `source`, as a node wires them (outbox in memory unless `dir`). */
+export function feedFor(chain: Chain, mempool: Mempool, gateway: Identity, source: PendingReadingSource, options: Partial<ReadingFeedOptions> = {}, dir = ":memory:"): { signer: NodeSigner; feed: ReadingFeed; outbox: TxOutbox } {
+  const log = pino({ level: "silent" });
+  const outbox = TxOutbox.open(dir, gateway, chain.chainId);
+  const signer = new NodeSigner(chain, mempool, outbox, () => {}, log);
+  const feed = new ReadingFeed(chain, signer, source, log, { ...readingFeedDefaults, ...options });
+  return { signer, feed, outbox };
 }

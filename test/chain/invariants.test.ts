@@ -55,7 +55,7 @@ describe("state invariants", () => {
     );
   });
 
-  it("never accepts a device sequence twice, even from different gateways in one block", () => {
+  it("records a device sequence once, even from different gateways in one block; the copy is a no-op", () => {
     const c = openChain(makeFixture({ gateways: 2, label: "replay" }));
     const g = makeFixture({ gateways: 2, label: "replay" });
     const d = g.devices[0];
@@ -63,11 +63,12 @@ describe("state invariants", () => {
     const txs = [
       signed(c.chain.chainId, g.gateways[0], 0, batchBody(g.gateways[0], readings)),
       signed(c.chain.chainId, g.gateways[1], 0, batchBody(g.gateways[1], readings.slice(2))),
-      signed(c.chain.chainId, g.gateways[1], 0, batchBody(g.gateways[1], [{ bytes: deviceReading(d, 3), receivedAtMs: g.genesis.genesisTimeMs }])),
+      signed(c.chain.chainId, g.gateways[1], 1, batchBody(g.gateways[1], [{ bytes: deviceReading(d, 3), receivedAtMs: g.genesis.genesisTimeMs }])),
     ];
     const signersHere = new Map<string, Identity>(g.gateways.map((p) => [toHex(p.id), p]));
     const out = buildAndCommit(c.chain, signersHere, txs, g.genesis.genesisTimeMs + 1000);
-    expect(out.codes).toEqual([undefined, "READING_SEQUENCE_REPLAY", undefined]);
+    expect(out.codes).toEqual([undefined, undefined, undefined]);
+    expect(out.outcomes).toEqual([["READING_RECORDED", "READING_RECORDED", "READING_RECORDED"], ["READING_DUPLICATE"], ["READING_RECORDED"]]);
     expect(c.chain.state().device(d.id)!.lastSequence).toBe(3);
     expect(c.store.indexes.reading(d.id, 2)!.logIndex).toBe(2);
     expect(checkInvariants(c.store, genesisSupply(g.genesis)).readings).toBe(4);

@@ -7,6 +7,7 @@ import { toHex } from "../../shared/ed25519.ts";
 import { leafHash, merkleRoot } from "../../shared/merkle.ts";
 import { logRoot, readingLeafData } from "../../gateway/chain/device-log.ts";
 import { accountCodec, candidateCodec, deviceCodec, unbondingCodec } from "../../gateway/chain/records.ts";
+import { sequenceWindowBits, windowVerdict } from "../../gateway/chain/sequence-window.ts";
 import type { GenesisFile } from "../../gateway/chain/genesis.ts";
 import type { ChainStore } from "../../gateway/storage/chain-store.ts";
 
@@ -43,11 +44,18 @@ export function checkInvariants(store: ChainStore, supply: bigint): { readings: 
   let readings = 0;
   for (const [key, value] of store.stateEntries("device/")) {
     const d = deviceCodec.from(decode(value, limits));
-    // The readings index (primary key device+seq: a sequence can be there once) in sequence order
-    // must rebuild exactly the device's log root.
-    const rows = store.indexes.readingsByDevice(fromHexId(key)).sort((a, b) => a.sequence - b.sequence);
+    // The readings index (primary key device+seq: a sequence can be there once) in log order
+    // (arrival on chain) must rebuild exactly the device's log root, and the sequence window
+    // must hold exactly the recorded sequences it covers.
+    const rows = store.indexes.readingsByDevice(fromHexId(key)).sort((a, b) => a.logIndex - b.logIndex);
     if (rows.length !== d.readings) fail(`${key} counts ${d.readings} readings, the index holds ${rows.length}`);
-    if (rows.length && rows[rows.length - 1].sequence !== d.lastSequence) fail(`${key} last sequence ${d.lastSequence} is not its last reading's`);
+    if (rows.some((r, i) => r.logIndex !== i)) fail(`${key} log positions are not 0..${rows.length - 1}`);
+    const top = rows.reduce((m, r) => Math.max(m, r.sequence), -1);
+    if (top !== d.lastSequence) fail(`${key} last sequence ${d.lastSequence} is not its highest reading's ${top}`);
+    const recorded = new Set(rows.map((r) => r.sequence));
+    for (let s = Math.max(0, d.lastSequence - sequenceWindowBits + 1); s <= d.lastSequence; s++) {
+      if ((windowVerdict({ last: d.lastSequence, window: d.window }, s) === "recorded") !== recorded.has(s)) fail(`${key} sequence window disagrees with the index at ${s}`);
+    }
     const leaves = rows.map((r) => leafHash(readingLeafData({ sequence: r.sequence, digest: r.digest, height: r.height, gatewayId: r.gatewayId, receivedAtMs: r.receivedAtMs })));
     if (toHex(merkleRoot(leaves)) !== toHex(logRoot(d.logFrontier))) fail(`${key} log root does not match its readings`);
     readings += rows.length;

@@ -2,7 +2,7 @@
 // batches as well as the chain, and clean-up after a block.
 import { describe, expect, it } from "vitest";
 import { encode } from "../../shared/cbor.ts";
-import { decodeTx } from "../../shared/tx.ts";
+import { decodeTx, type TxBody } from "../../shared/tx.ts";
 import { TxRejected } from "../../gateway/chain/errors.ts";
 import { Mempool } from "../../gateway/chain/mempool.ts";
 import { batchBody, deviceReading, makeFixture, openChain, signed } from "./fixture.ts";
@@ -47,14 +47,15 @@ describe("mempool", () => {
     expect(code(() => tiny.add(pay(alice, 0), now))).toBe("MEMPOOL_FULL");
   });
 
-  it("checks a reading batch against pending batches, not only the chain", () => {
+  it("takes batches whose readings overlap pending ones: the block gives each reading its outcome", () => {
     const { mempool } = openChain(f);
     const d = f.devices[0];
     const r = (seq: number) => ({ bytes: deviceReading(d, seq), receivedAtMs: now });
-    mempool.add(signed(id, gw, 0, batchBody(gw, [r(0), r(1)])), now);
-    expect(mempool.deviceSequence(d.id)).toBe(1);
-    expect(code(() => mempool.add(signed(id, gw, 1, batchBody(gw, [r(1)])), now))).toBe("READING_SEQUENCE_REPLAY");
-    mempool.add(signed(id, gw, 1, batchBody(gw, [r(2)])), now);
+    mempool.add(signed(id, gw, 0, batchBody(gw, [r(0), r(1)]), 3n), now);
+    mempool.add(signed(id, gw, 1, batchBody(gw, [r(1)]), 2n), now);
+    expect(mempool.pendingFrom(gw.id)).toBe(2);
+    // What is wrong with the batch itself is still refused at once.
+    expect(code(() => mempool.add(signed(id, gw, 2, { kind: "readingBatch", attestation: (batchBody(gw, [r(2)]) as Extract<TxBody, { kind: "readingBatch" }>).attestation, readings: [r(3)] }, 2n), now))).toBe("BATCH_BAD_ATTESTATION");
   });
 
   it("after a block, drops what was included, rejected, or can no longer apply", () => {

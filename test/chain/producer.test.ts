@@ -1,24 +1,29 @@
 // Single-validator mode fed by the ingest pipeline: readings pulled from a pending store become
-// co-signed batch transactions, land in blocks, and are reported back as included (with the
-// height) or refused (with the chain's reason). Signed transactions from the API share the mempool.
+// co-signed batch transactions through the reading feed, land in blocks, and are reported back as
+// included (with the height) or refused (with the outcome's intrinsic reason). Signed transactions
+// from the API share the mempool.
 import { describe, expect, it } from "vitest";
 import { toHex } from "../../shared/ed25519.ts";
-import { SoloProducer, type PendingReadingSource } from "../../gateway/chain/producer.ts";
-import { deviceReading, makeFixture, openChain, seedIdentity, signed } from "./fixture.ts";
+import { SoloProducer } from "../../gateway/chain/producer.ts";
+import type { PendingReadingSource } from "../../gateway/chain/reading-feed.ts";
+import { deviceReading, feedFor, makeFixture, openChain, seedIdentity, signed } from "./fixture.ts";
 
-/** A stand-in for gateway/ingest's pending store: returns the oldest readings not yet resolved. */
-class FakePending implements PendingReadingSource {
-  items: { id: number; bytes: Uint8Array; receivedAtMs: number }[] = [];
+/** An in-memory pending store with gateway/ingest's contract: the oldest readings not yet resolved. */
+class MemoryPending implements PendingReadingSource {
+  items: { id: number; cose: Uint8Array; receivedAtMs: number }[] = [];
   included = new Map<number, number>();
   rejected = new Map<number, string>();
   takeBatch(max: number) {
     return this.items.filter((i) => !this.included.has(i.id) && !this.rejected.has(i.id)).slice(0, max);
   }
-  markIncluded(ids: (number | string)[], height: number): void {
-    for (const id of ids) this.included.set(Number(id), height);
+  markIncluded(ids: number[], height: number): void {
+    for (const id of ids) if (!this.included.has(id)) this.included.set(id, height);
   }
-  markRejected(ids: (number | string)[], code: string): void {
-    for (const id of ids) this.rejected.set(Number(id), code);
+  markRejected(ids: number[], code: string): void {
+    for (const id of ids) this.rejected.set(id, code);
+  }
+  markLost(ids: number[], code: string): void {
+    for (const id of ids) this.rejected.set(id, `LOST ${code}`);
   }
 }
 
@@ -27,27 +32,28 @@ describe("single-validator producer", () => {
     const f = makeFixture({ label: "producer", devices: 3 });
     const { chain, mempool } = openChain(f);
     let now = f.genesis.genesisTimeMs + 500;
-    const source = new FakePending();
+    const source = new MemoryPending();
     const blocks: number[] = [];
-    const producer = new SoloProducer({ chain, mempool, identity: f.gateways[0], clock: () => now, source, options: { ingestBatchMax: 4 }, onBlock: (b) => blocks.push(b.head.height) });
+    const { signer, feed } = feedFor(chain, mempool, f.gateways[0], source, { batchReadingsMax: 4 });
+    const producer = new SoloProducer({ chain, mempool, identity: f.gateways[0], clock: () => now, signer, feed, onBlock: (b) => blocks.push(b.head.height) });
     const [d0, d1, d2] = f.devices;
     const stranger = seedIdentity("producer/stranger");
     const forged = deviceReading(d2, 0).slice();
     forged[forged.length - 1] ^= 1;
     let id = 0;
-    const push = (bytes: Uint8Array) => source.items.push({ id: id++, bytes, receivedAtMs: now });
+    const push = (cose: Uint8Array) => source.items.push({ id: id++, cose, receivedAtMs: now });
     push(deviceReading(d0, 0)); // 0 ok
     push(deviceReading(d0, 1)); // 1 ok
     push(deviceReading(stranger, 0)); // 2 unknown device
     push(forged); // 3 bad signature
     push(deviceReading(d1, 7)); // 4 ok
-    push(deviceReading(d0, 1)); // 5 replay of 1
+    push(deviceReading(d0, 1)); // 5 the same reading as 1 again (a retransmission through another path)
     push(Uint8Array.of(0xa0)); // 6 malformed
     mempool.add(signed(chain.chainId, f.users[0], 0, { kind: "transfer", to: f.users[1].id, amount: 9n }), now); // from the API
     producer.tick();
     producer.tick();
-    expect(Object.fromEntries(source.included)).toEqual({ 0: 1, 1: 1, 4: 1 });
-    expect(Object.fromEntries(source.rejected)).toEqual({ 2: "DEVICE_UNKNOWN", 3: "READING_BAD_SIGNATURE", 5: "READING_SEQUENCE_REPLAY", 6: "READING_MALFORMED" });
+    expect(Object.fromEntries(source.included)).toEqual({ 0: 1, 1: 1, 4: 1, 5: 1 });
+    expect(Object.fromEntries(source.rejected)).toEqual({ 2: "DEVICE_UNKNOWN", 3: "READING_BAD_SIGNATURE", 6: "READING_MALFORMED" });
     expect(chain.state().account(f.users[1].id).balance).toBe(100_009n);
     expect(chain.state().device(d1.id)!.lastSequence).toBe(7);
     // Nothing pending and the empty-block interval not reached: no block.
@@ -73,9 +79,10 @@ describe("single-validator producer", () => {
     const f = makeFixture({ label: "several", devices: 2 });
     const { chain, mempool } = openChain(f);
     const now = f.genesis.genesisTimeMs + 500;
-    const source = new FakePending();
-    for (let seq = 0; seq < 10; seq++) for (const [d, device] of f.devices.entries()) source.items.push({ id: seq * 2 + d, bytes: deviceReading(device, seq), receivedAtMs: now });
-    const producer = new SoloProducer({ chain, mempool, identity: f.gateways[0], clock: () => now, source, options: { ingestBatchMax: 4, ingestBatchesPerBlock: 3 } });
+    const source = new MemoryPending();
+    for (let seq = 0; seq < 10; seq++) for (const [d, device] of f.devices.entries()) source.items.push({ id: seq * 2 + d, cose: deviceReading(device, seq), receivedAtMs: now });
+    const { signer, feed } = feedFor(chain, mempool, f.gateways[0], source, { batchReadingsMax: 4, batchesPerTick: 3 });
+    const producer = new SoloProducer({ chain, mempool, identity: f.gateways[0], clock: () => now, signer, feed });
     const b = producer.produce();
     expect(b.txs).toBe(3);
     expect(b.readings).toBe(12);

@@ -4,10 +4,11 @@
 import { encode } from "../../shared/cbor.ts";
 import { toHex } from "../../shared/ed25519.ts";
 import { encodeReading } from "../../shared/reading.ts";
-import { txVersion } from "../../shared/tx.ts";
+import { txVersion, type TxBody } from "../../shared/tx.ts";
 import type { Chain } from "../../gateway/chain/chain.ts";
 import type { Identity } from "../../gateway/chain/keyfile.ts";
 import { deviceStatus } from "../../gateway/chain/records.ts";
+import { minimumFee } from "../../gateway/chain/apply-tx.ts";
 import { batchBody, deviceReading, seedIdentity, signed, type Fixture } from "./fixture.ts";
 
 export { rng } from "../support/prng.ts";
@@ -58,6 +59,11 @@ export class TxStream {
     return n;
   }
 
+  /** Signs at the chain's current minimum fee (governance may raise it mid-stream). */
+  private sign(chain: Chain, who: Identity, nonce: number, body: TxBody): Uint8Array {
+    return signed(chain.chainId, who, nonce, body, minimumFee(body, chain.params()));
+  }
+
   /** The author's next nonce without using it up, for transactions that are certain to fail. */
   private peekNonce(chain: Chain, who: Identity): number {
     return this.nonces.get(toHex(who.id)) ?? chain.state().account(who.id).nonce;
@@ -81,38 +87,37 @@ export class TxStream {
     let r = this.int(weightTotal);
     const kind = kinds.find(([, w]) => (r -= w) < 0)![0];
     const f = this.f;
-    const id = chain.chainId;
     const people = [...f.users, ...f.gateways, f.owner];
     const who = this.pick(people);
     switch (kind) {
       case "transfer":
-        return signed(id, who, this.nonce(chain, who), { kind, to: this.pick(people).id, amount: this.amount(this.int(10) === 0 ? 10_000_000 : 2000) });
+        return this.sign(chain, who, this.nonce(chain, who), { kind, to: this.pick(people).id, amount: this.amount(this.int(10) === 0 ? 10_000_000 : 2000) });
       case "stake":
-        return signed(id, who, this.nonce(chain, who), { kind, amount: this.amount(3000) });
+        return this.sign(chain, who, this.nonce(chain, who), { kind, amount: this.amount(3000) });
       case "unstake":
-        return signed(id, who, this.nonce(chain, who), { kind, amount: this.amount(1500) });
+        return this.sign(chain, who, this.nonce(chain, who), { kind, amount: this.amount(1500) });
       case "vote": {
         const candidates = chain.state().candidateIds().filter(() => this.int(2) === 0).slice(0, 1 + this.int(6));
-        return signed(id, who, this.nonce(chain, who), { kind, candidates });
+        return this.sign(chain, who, this.nonce(chain, who), { kind, candidates });
       }
       case "registerCandidate":
-        return signed(id, who, this.nonce(chain, who), { kind, endpoint: `10.0.0.${this.int(255)}:7400` });
+        return this.sign(chain, who, this.nonce(chain, who), { kind, endpoint: `10.0.0.${this.int(255)}:7400` });
       case "enrollDevice": {
         const d = seedIdentity(`stream/device/${this.newDevices.length}`);
         this.newDevices.push(d);
-        return signed(id, f.owner, this.nonce(chain, f.owner), { kind, devicePublicKey: d.publicKey, metadata: new Map([["room", String(this.int(9))]]), ttlDays: this.int(30) });
+        return this.sign(chain, f.owner, this.nonce(chain, f.owner), { kind, devicePublicKey: d.publicKey, metadata: new Map([["room", String(this.int(9))]]), ttlDays: this.int(30) });
       }
       case "revokeDevice": {
         const d = this.pick([...f.devices, ...this.newDevices]);
-        return signed(id, this.int(4) ? f.owner : who, this.nonce(chain, this.int(4) ? f.owner : who), { kind, deviceId: d.id });
+        return this.sign(chain, this.int(4) ? f.owner : who, this.nonce(chain, this.int(4) ? f.owner : who), { kind, deviceId: d.id });
       }
       case "reportDevice": {
         const gw = this.pick(f.gateways);
-        return signed(id, gw, this.nonce(chain, gw), { kind, deviceId: this.pick(f.devices).id, evidence: "observed", badSignatures: this.int(5), replays: this.int(5), floods: this.int(5) });
+        return this.sign(chain, gw, this.nonce(chain, gw), { kind, deviceId: this.pick(f.devices).id, evidence: "observed", badSignatures: this.int(5), replays: this.int(5), floods: this.int(5) });
       }
       case "paramVote": {
         const v = this.pick(f.gateways);
-        return signed(id, v, this.nonce(chain, v), { kind, name: this.pick(["txFee", "blockReward", "readingFee", "epochBlocks"]), value: BigInt(this.int(4)) });
+        return this.sign(chain, v, this.nonce(chain, v), { kind, name: this.pick(["txFee", "blockReward", "readingFee", "epochBlocks"]), value: BigInt(this.int(4)) });
       }
       case "readingBatch":
         return this.batch(chain, timeMs);
@@ -134,7 +139,7 @@ export class TxStream {
       const bytes = signer === d ? deviceReading(d, seq, this.int(400) / 8) : deviceReadingAs(signer, d, seq);
       return { bytes, receivedAtMs: timeMs - this.int(500) };
     });
-    return signed(chain.chainId, gw, this.nonce(chain, gw), batchBody(gw, readings));
+    return this.sign(chain, gw, this.nonce(chain, gw), batchBody(gw, readings));
   }
 
   private invalid(chain: Chain, who: Identity, timeMs: number): Uint8Array {

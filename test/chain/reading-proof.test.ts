@@ -8,8 +8,7 @@ import { inclusionProof, leafHash, merkleRoot } from "../../shared/merkle.ts";
 import { logAppend, logAuditPath, logRoot, type LogNode } from "../../gateway/chain/device-log.ts";
 import { proveReading, verifyReadingAbsent, verifyReadingPresent } from "../../gateway/chain/reading-proof.ts";
 import { SoloProducer } from "../../gateway/chain/producer.ts";
-import { submitReadingBatch } from "../../gateway/chain/reading-batch.ts";
-import { deviceReading, makeFixture, openChain } from "./fixture.ts";
+import { addBatch, deviceReading, makeFixture, openChain } from "./fixture.ts";
 import { rng } from "./random-txs.ts";
 
 describe("device log", () => {
@@ -46,7 +45,7 @@ describe("reading proofs", () => {
       onChain.add(`${d}/${seq[d]}`);
       return { bytes: deviceReading(f.devices[d], seq[d]), receivedAtMs: now };
     });
-    submitReadingBatch(mempool, f.gateways[0], readings, now);
+    addBatch(mempool, f.gateways[0], readings, now);
     producer.produce();
     now += 1000;
   }

@@ -71,8 +71,9 @@ describe("state transitions", () => {
     expect(out.codes).toEqual([undefined]);
     expect(chain.state().device(d.id)!.status).toBe(deviceStatus.quarantined);
     expect(chain.state().evidence(d.id, 0)!.kind).toBe(1);
-    const refused = buildAndCommit(chain, signers, [signed(id, gw, 0, batchBody(gw, [{ bytes: deviceReading(d, 6), receivedAtMs: at(2) }]), 2n)], at(2));
-    expect(refused.codes).toEqual(["DEVICE_NOT_ACTIVE"]);
+    // A reading its gateway received after the quarantine is refused; one received before still lands.
+    const refused = buildAndCommit(chain, signers, [signed(id, gw, 0, batchBody(gw, [{ bytes: deviceReading(d, 6), receivedAtMs: at(2) }, { bytes: deviceReading(d, 4), receivedAtMs: at(1) - 1 }]), 3n)], at(2));
+    expect(refused.outcomes).toEqual([["DEVICE_NOT_ACTIVE", "READING_RECORDED"]]);
     // Identical readings are a replay, not equivocation: refused as evidence.
     const bogus = buildAndCommit(chain, signers, [signed(id, f.users[2], 1, { kind: "reportDevice", deviceId: f.devices[1].id, evidence: "equivocation", first: deviceReading(f.devices[1], 1), second: deviceReading(f.devices[1], 1) }, 2n)], at(3));
     expect(bogus.codes).toEqual(["EVIDENCE_INVALID"]);
@@ -84,7 +85,7 @@ describe("state transitions", () => {
     const gw = f.gateways[1];
     expect(buildAndCommit(chain, signers, [signed(id, f.users[0], 0, { kind: "revokeDevice", deviceId: d.id }, 2n)], at(1)).codes).toEqual(["DEVICE_NOT_OWNER"]);
     expect(buildAndCommit(chain, signers, [signed(id, f.owner, 0, { kind: "revokeDevice", deviceId: d.id }, 2n)], at(2)).codes).toEqual([undefined]);
-    const out = buildAndCommit(chain, signers, [signed(id, gw, 0, batchBody(gw, [{ bytes: deviceReading(d, 0), receivedAtMs: at(3) }]), 2n)], at(3));
-    expect(out.codes).toEqual(["DEVICE_NOT_ACTIVE"]);
+    const out = buildAndCommit(chain, signers, [signed(id, gw, 0, batchBody(gw, [{ bytes: deviceReading(d, 0), receivedAtMs: at(3) }, { bytes: deviceReading(d, 1), receivedAtMs: at(2) - 1 }]), 3n)], at(3));
+    expect(out.outcomes).toEqual([["DEVICE_NOT_ACTIVE", "READING_RECORDED"]]);
   });
 });

@@ -15,7 +15,6 @@ import { readKeyFile } from "../../gateway/chain/keyfile.ts";
 import { Mempool } from "../../gateway/chain/mempool.ts";
 import { ChainStore } from "../../gateway/storage/chain-store.ts";
 import { startConsensusNode } from "../../gateway/consensus/node.ts";
-import { ingestReadingSource } from "../../gateway/consensus/reading-feed.ts";
 import { defaultConfig, mergeConfig } from "../../gateway/config.ts";
 import { IngestGateway } from "../../gateway/ingest/ingest-gateway.ts";
 import { createLogger } from "../../gateway/log.ts";
@@ -53,7 +52,7 @@ const node = await startConsensusNode({
   listen: { host: "127.0.0.1", port: args.p2pPort },
   peers: args.peers.map((port) => ({ host: "127.0.0.1", port })),
   log,
-  readings: ingest ? ingestReadingSource(ingest.store) : undefined,
+  readings: ingest?.store,
   consensus: args.consensus,
   onDecided: (height, via) => via === "sync" && emit({ event: "synced", height }),
   onFinalized: (head, pending) =>

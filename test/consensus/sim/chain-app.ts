@@ -15,6 +15,9 @@ import { TxRejected } from "../../../gateway/chain/errors.ts";
 import type { GenesisFile } from "../../../gateway/chain/genesis.ts";
 import type { Identity } from "../../../gateway/chain/keyfile.ts";
 import { Mempool } from "../../../gateway/chain/mempool.ts";
+import { NodeSigner } from "../../../gateway/chain/node-signer.ts";
+import { TxOutbox } from "../../../gateway/chain/tx-outbox.ts";
+import { pino } from "pino";
 import { smtRoot } from "../../../gateway/chain/smt.ts";
 import { ChainStore } from "../../../gateway/storage/chain-store.ts";
 import { ChainAdapter } from "../../../gateway/consensus/chain-adapter.ts";
@@ -38,6 +41,7 @@ export function simChainGenesis(chainId: string, identities: SimIdentity[], setS
 
 export class RealChainNode implements AppHandle {
   private store: ChainStore | undefined;
+  private outbox: TxOutbox | undefined;
   chain: Chain | undefined;
   /** The validator set in force after each height (0: genesis), as this node's chain reported it. */
   readonly sets = new Map<number, ReturnType<Chain["validators"]>>();
@@ -71,8 +75,10 @@ export class RealChainNode implements AppHandle {
     if (chain.head().height === 0) this.sets.set(0, chain.validators());
     this.mempool = new Mempool(chain);
     // The root the checker compares is read back from this node's own stored tree.
-    this.adapter = new ChainAdapter(chain, this.mempool, {
-      identity: this.identity,
+    const mempool = this.mempool;
+    const signer = this.identity && new NodeSigner(chain, mempool, (this.outbox = TxOutbox.open(this.dir, this.identity, chain.chainId)), () => {}, pino({ level: "silent" }));
+    this.adapter = new ChainAdapter(chain, mempool, {
+      signer: () => signer,
       onCommitted: (head) => {
         this.sets.set(head.height, chain.validators());
         this.onCommit(head.height, head.hash, smtRoot(this.store!));
@@ -81,6 +87,8 @@ export class RealChainNode implements AppHandle {
   }
 
   close(): void {
+    this.outbox?.close();
+    this.outbox = undefined;
     this.store?.close();
     this.store = undefined;
     this.chain = undefined;
