@@ -24,6 +24,7 @@ const header = {
   txRoot: hexBytes(32, "RFC 6962 Merkle root of the transactions"),
   stateRoot: hexBytes(32, "sparse Merkle root of the state after the block"),
   lastCommitHash: hexBytes(32),
+  resultsRoot: hexBytes(32, "RFC 6962 Merkle root of the transactions' results (each reading's outcome)"),
 };
 
 const certificate = nullable({

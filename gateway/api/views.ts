@@ -28,6 +28,7 @@ export function headerView(h: BlockHeader, hash: Uint8Array) {
     txRoot: hex(h.txRoot),
     stateRoot: hex(h.stateRoot),
     lastCommitHash: hex(h.lastCommitHash),
+    resultsRoot: hex(h.resultsRoot),
   };
 }
 

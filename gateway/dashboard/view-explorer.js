@@ -92,6 +92,7 @@ export async function renderBlock(view, [id]) {
               ["Validator set", hash(b.validatorSetHash, { n: 0 })],
               ["Next validator set", hash(b.nextValidatorSetHash, { n: 0 })],
               ["Previous certificate", hash(b.lastCommitHash, { n: 0 })],
+              ["Results root", hash(b.resultsRoot, { n: 0 })],
               ["Readings", fmtInt(b.readings)],
             ]),
           ),

@@ -143,7 +143,7 @@ describe("provenance", () => {
 
     // Block: the header hashes to the block hash; the transaction's leaf is under its txRoot.
     const h = p.block.header;
-    const header = { ...h, previousHash: fromHex(h.previousHash), proposer: fromHex(h.proposer), validatorSetHash: fromHex(h.validatorSetHash), nextValidatorSetHash: fromHex(h.nextValidatorSetHash), txRoot: fromHex(h.txRoot), stateRoot: fromHex(h.stateRoot), lastCommitHash: fromHex(h.lastCommitHash) };
+    const header = { ...h, previousHash: fromHex(h.previousHash), proposer: fromHex(h.proposer), validatorSetHash: fromHex(h.validatorSetHash), nextValidatorSetHash: fromHex(h.nextValidatorSetHash), txRoot: fromHex(h.txRoot), stateRoot: fromHex(h.stateRoot), lastCommitHash: fromHex(h.lastCommitHash), resultsRoot: fromHex(h.resultsRoot) };
     expect(toHex(sha256(encodeHeader(header)))).toBe(h.hash);
     expect(verifyInclusion(fromHex(p.block.txLeaf), p.block.txIndex, p.block.txCount, p.block.txMerklePath.map(fromHex), header.txRoot)).toBe(true);
     expect(h.height).toBe(p.reading.height);

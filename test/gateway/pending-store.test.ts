@@ -42,9 +42,9 @@ describe("PendingStore drain", () => {
     expect(store.allReadings().filter((r) => r.includedHeight === 10)).toHaveLength(4);
     expect(store.pendingCount()).toBe(4);
     const refused = store.takeBatch(1)[0];
-    store.markRejected([refused.id], "DEVICE_NOT_ENROLLED", "not enrolled on chain");
+    store.markRejected([refused.id], "DEVICE_UNKNOWN", "not enrolled on chain");
     expect(store.takeBatch(100).map((r) => r.sequence)).toEqual([5, 6, 7]);
-    expect(store.allReadings().find((r) => r.id === refused.id)?.rejected).toBe("DEVICE_NOT_ENROLLED: not enrolled on chain");
+    expect(store.allReadings().find((r) => r.id === refused.id)?.rejected).toBe("DEVICE_UNKNOWN: not enrolled on chain");
     expect(store.pendingCount()).toBe(3);
 
     // Proof of co-signature for one reading, from the stored attestation and leaves alone.
