@@ -1,8 +1,12 @@
-// Real processes (BRIEF §5): four gateways on loopback TCP, each with its ingest gateway on UDP,
-// under load from simulated devices (real signed readings over CoAP); one validator is killed with SIGKILL every few seconds for a
-// minute and restarted on the same data directory. Afterwards: every reading a gateway
-// acknowledged is on chain at every node, all nodes hold the same blocks and state root, and the
-// restarted ones caught up by block sync.
+// Real processes (BRIEF §5, issue 9): four gateways on loopback TCP, each with its ingest gateway
+// on UDP, under load from 20 simulated devices (real signed readings over CoAP) that roam: a
+// device sends 20% of its readings through a gateway other than its own, and fails over to
+// another gateway when one does not answer. One validator is killed with SIGKILL every few
+// seconds (CONSENSUS_CHURN_MS, a minute by default) and restarted on the same data directory.
+// Afterwards: every reading a gateway acknowledged is on chain at every node exactly once, no
+// gateway's pending store dropped a reading (rejected or lost), all nodes hold the same blocks and
+// state root, and the restarted ones caught up by block sync.
+import Database from "better-sqlite3";
 import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +16,7 @@ import { toHex } from "../../shared/ed25519.ts";
 import { readingDigest } from "../../shared/reading.ts";
 import { initLocalNetwork } from "../../gateway/chain/local-network.ts";
 import { IndexWriter } from "../../gateway/storage/index-writer.ts";
+import { pendingStoreFile } from "../../gateway/ingest/pending-store.ts";
 import { ChainStore } from "../../gateway/storage/chain-store.ts";
 import { TestCoapClient } from "../support/gateway-coap-client.ts";
 import { TestDevice } from "../support/gateway-fixtures.ts";
@@ -31,7 +36,7 @@ test(`4 gateways, kill -9 one every few seconds for ${churnMs / 1000} s: nothing
   const udpBase = p2pBase + 5;
   const net = initLocalNetwork({ dir, gateways: 4, devicesOwner: true, params: { blockIntervalMs: 200, epochBlocks: 50 }, basePort: p2pBase });
   const owner = { privateKey: net.owner!.identity.key, publicKey: net.owner!.identity.publicKey, seed: net.owner!.identity.seed };
-  const devices = Array.from({ length: 12 }, () => new TestDevice());
+  const devices = Array.from({ length: 20 }, () => new TestDevice());
   net.genesis.devices = devices.map((d) => ({ publicKey: toHex(d.key.publicKey), owner: net.owner!.id, metadata: { site: "lab" } }));
   writeFileSync(net.genesisPath, JSON.stringify(net.genesis, null, 2));
   for (const g of net.gateways) {
@@ -42,23 +47,26 @@ test(`4 gateways, kill -9 one every few seconds for ${churnMs / 1000} s: nothing
   const clients = await Promise.all(nodes.map((n) => TestCoapClient.open(n.args.udpPort!)));
   for (const c of clients) for (const d of devices) expect((await c.request({ method: "POST", path: "e", payload: d.enrollment(owner), contentFormat: contentFormat.cbor })).code).toMatch(/^2\./);
 
-  // Devices: each is in radio range of one gateway and keeps a reading until that gateway
-  // acknowledges it (retrying while it is down). Failing over to another gateway would let a
-  // device's readings reach the chain out of order, and the chain refuses a sequence below the
-  // device's last one (READING_SEQUENCE_REPLAY): see the consensus report.
+  // Devices: each has a home gateway but sends 20% of its readings through another, and keeps a
+  // reading until some gateway acknowledges it, failing over to another gateway when one does not
+  // answer. Readings of one device thus reach the chain out of order and through every gateway.
   const acked: { device: TestDevice; sequence: number; digest: Uint8Array }[] = [];
   let stopLoad = false;
+  const roam = new Prng(process.pid + 1);
   const load = devices.map(async (d, i) => {
-    const client = clients[i % nodes.length];
+    const home = i % nodes.length;
     while (!stopLoad) {
       const sequence = d.nextSequence++;
       const bytes = d.reading(20 + (sequence % 10), sequence);
+      let via = roam.int(0, 4) === 0 ? roam.int(0, nodes.length - 1) : home;
       while (!stopLoad) {
+        const client = clients[via];
         const reply = await client.request({ method: "POST", path: "r", payload: bytes, contentFormat: contentFormat.coseSign1 }, 1500).catch(() => undefined);
         if (reply && reply.code.startsWith("2.")) {
           acked.push({ device: d, sequence, digest: readingDigest(bytes) });
           break;
         }
+        via = (via + 1 + roam.int(0, nodes.length - 2)) % nodes.length; // fail over
         await new Promise((r) => setTimeout(r, 200));
       }
       await new Promise((r) => setTimeout(r, 100));
@@ -96,7 +104,14 @@ test(`4 gateways, kill -9 one every few seconds for ${churnMs / 1000} s: nothing
   expect(disagreements(nodes)).toEqual([]);
   const roots = new Set<string>();
   let missing = 0;
+  let dropped = 0;
   for (const n of nodes) {
+    // Custody: no acknowledged reading left the pending set except by being included.
+    const pending = new Database(join(n.args.dataDir, pendingStoreFile), { readonly: true });
+    const rejected = pending.prepare("SELECT rejected FROM readings WHERE rejected IS NOT NULL").pluck().all() as string[];
+    for (const r of rejected) console.log(`node ${n.args.dataDir}: pending row dropped: ${r}`);
+    dropped += rejected.length;
+    pending.close();
     const store = ChainStore.open(n.args.dataDir, { readonly: true });
     const tip = store.tip()!;
     roots.add(`${tip.height}/${toHex(store.block(tip.height)!.hash)}`);
@@ -108,9 +123,10 @@ test(`4 gateways, kill -9 one every few seconds for ${churnMs / 1000} s: nothing
     store.close();
   }
   const synced = nodes.map((n) => n.synced);
-  console.log(`churn: ${kills.length} kill -9 (${kills.join(",")}), ${acked.length} readings acknowledged, ${missing} missing, final ${[...roots].join(" ")}, heights taken by block sync per node ${synced.join(",")}`);
+  console.log(`churn: ${kills.length} kill -9 (${kills.join(",")}), ${acked.length} readings acknowledged, ${missing} missing, ${dropped} dropped from a pending store, final ${[...roots].join(" ")}, heights taken by block sync per node ${synced.join(",")}`);
   expect(acked.length).toBeGreaterThan(100);
   expect(missing).toBe(0);
+  expect(dropped).toBe(0);
   expect(roots.size).toBe(1);
   for (const i of new Set(kills)) expect(nodes[i].synced).toBeGreaterThan(0); // the restarted caught up by sync
   for (const c of clients) c.close?.();
