@@ -4,6 +4,7 @@
 // keeping the last few avoids decoding the same megabyte for every row.
 import { decodeReading, type SignedReading } from "../../shared/reading.ts";
 import { decodeTx, type AttachedReading, type DecodedTx } from "../../shared/tx.ts";
+import { decodeBlockResults, type TxResult } from "../chain/reading-outcome.ts";
 import { decodeBody, decodeHeader, type Block, type BlockHeader } from "../chain/block.ts";
 import type { Chain } from "../chain/chain.ts";
 import { LruMap } from "../ingest/lru.ts";
@@ -51,6 +52,13 @@ export class BlockReader {
   }
 
   /** Transaction `index` of the block at `height`, decoded (blocks are final: safe to cache). */
+  /** What became of a finalized transaction (gateway/chain/reading-outcome.ts): its body's failure and each reading's outcome. */
+  result(height: number, index: number): TxResult | undefined {
+    const b = this.chain.store.block(height);
+    if (!b) return undefined;
+    return decodeBlockResults(b.results)[index];
+  }
+
   tx(height: number, index: number): DecodedTx | undefined {
     const key = `${height}/${index}`;
     let tx = this.txs.get(key);

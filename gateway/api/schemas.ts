@@ -112,6 +112,14 @@ export const componentSchemas: Record<string, JsonSchema> = {
       status: { enum: ["finalized", "pending"] },
       height: int,
       index: int,
+      result: {
+        type: "object",
+        description: "finalized only: what the block made of it (under the header's resultsRoot). failure: the reject code of a body that failed after its fee was paid, else null; readings: each reading's outcome, in batch order",
+        properties: {
+          failure: { type: ["string", "null"] },
+          readings: { type: "array", items: { enum: ["READING_RECORDED", "READING_DUPLICATE", "READING_EQUIVOCATION", "READING_MALFORMED", "DEVICE_UNKNOWN", "DEVICE_NOT_ACTIVE", "READING_BAD_SIGNATURE", "READING_FROM_FUTURE", "READING_SEQUENCE_STALE"] } },
+        },
+      },
       body: { type: "object", description: "kind-specific fields (shared/tx-body.ts); amounts as decimal strings, bytes as hex" },
     },
     ["id", "kind", "author", "authorPublicKey", "nonce", "fee", "bytes", "status", "body"],

@@ -2,6 +2,7 @@
 // Conventions (documented in openapi.ts): byte strings are lowercase hex; amounts are decimal
 // strings (they exceed 2^53); times are Unix milliseconds; heights and counts are integers.
 import { toHex } from "../../shared/ed25519.ts";
+import { readingOutcomeNames, type TxResult } from "../chain/reading-outcome.ts";
 import { decodeReading, type SignedReading } from "../../shared/reading.ts";
 import type { SenmlRecord } from "../../shared/senml.ts";
 import type { DecodedTx, TxBody } from "../../shared/tx.ts";
@@ -132,7 +133,7 @@ function bodyView(b: TxBody, readingsListedMax: number) {
   }
 }
 
-export type TxStatus = { status: "finalized"; height: number; index: number } | { status: "pending" };
+export type TxStatus = { status: "finalized"; height: number; index: number; result?: TxResult } | { status: "pending" };
 
 export function txView(tx: DecodedTx, where: TxStatus, readingsListedMax: number) {
   return {
@@ -144,6 +145,7 @@ export function txView(tx: DecodedTx, where: TxStatus, readingsListedMax: number
     fee: tx.fee.toString(),
     bytes: tx.bytes.length,
     ...where,
+    result: where.status === "finalized" && where.result ? { failure: where.result.failure, readings: where.result.readings.slice(0, readingsListedMax).map((o) => readingOutcomeNames[o]) } : undefined,
     body: bodyView(tx.body, readingsListedMax),
   };
 }

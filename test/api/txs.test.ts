@@ -112,6 +112,7 @@ describe("GET /v1/txs/:id", () => {
     expect(r.json).toMatchObject({ kind: "readingBatch", status: "finalized", height: block.height, author: toHex(net.identity.id) });
     expect(r.json.body.attestation).toMatchObject({ gatewayId: toHex(net.identity.id), count: 2 });
     expect(r.json.body.readingsTotal).toBe(2);
+    expect(r.json.result).toEqual({ failure: null, readings: ["READING_RECORDED", "READING_RECORDED"] });
     expect(r.json.body.readings.map((x: { deviceId: string }) => x.deviceId).sort()).toEqual(net.boards.map((b) => b.deviceIdHex).sort());
   });
 

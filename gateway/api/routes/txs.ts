@@ -50,7 +50,7 @@ export function txRoutes(ctx: ApiContext): RouteSpec[] {
         if (row) {
           const tx = ctx.reader.tx(row.height, row.index);
           if (!tx) throw new Error(`index row for tx ${req.params.id} points at a missing transaction`);
-          return txView(tx, { status: "finalized", height: row.height, index: row.index }, o.txReadingsListedMax);
+          return txView(tx, { status: "finalized", height: row.height, index: row.index, result: ctx.reader.result(row.height, row.index) }, o.txReadingsListedMax);
         }
         const pending = ctx.mempool.take(Number.MAX_SAFE_INTEGER).find((t) => Buffer.compare(t.id, id) === 0);
         if (pending) return txView(pending, { status: "pending" }, o.txReadingsListedMax);
