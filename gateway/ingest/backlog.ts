@@ -24,6 +24,8 @@ export interface BacklogStatus {
   full: boolean;
   /** Age of the oldest pending reading, from its receipt by this gateway; null when none waits. */
   oldestPendingAgeMs: number | null;
+  /** Acknowledged readings the chain could no longer take through no fault of theirs (markLost). */
+  lost: number;
 }
 
 /** What a chain-running gateway adds to judge a stall. */
@@ -38,7 +40,7 @@ export class Backlog {
   private addedSinceCount = 0;
 
   constructor(
-    private readonly store: Pick<PendingStore, "pendingCount" | "oldestPendingReceivedAtMs">,
+    private readonly store: Pick<PendingStore, "pendingCount" | "oldestPendingReceivedAtMs" | "lostCount">,
     readonly options: BacklogOptions,
     private readonly nowMs: () => number = Date.now,
   ) {}
@@ -78,6 +80,7 @@ export class Backlog {
       limit: this.options.backlogReadingsMax,
       full: pending >= this.options.backlogReadingsMax,
       oldestPendingAgeMs: oldest === undefined ? null : Math.max(0, this.nowMs() - oldest),
+      lost: this.store.lostCount(),
     };
   }
 }
@@ -96,5 +99,6 @@ export function backlogReasons(s: BacklogStatus, o: BacklogOptions, chain?: Chai
   if (chain && s.pending > 0 && chain.headAgeMs > stallMs!) {
     reasons.push(`CHAIN_STALLED: no block finalized for ${Math.round(chain.headAgeMs / 1000)} s (${o.chainStallBlockIntervals} block intervals) while ${s.pending} readings wait`);
   }
+  if (s.lost > 0) reasons.push(`READINGS_LOST: ${s.lost} acknowledged readings reached the chain too late (below their device's sequence window); see the pending store's rejected rows`);
   return reasons;
 }

@@ -113,6 +113,7 @@ const schema = `
     UNIQUE (device_id, seq)             -- one record per (device, sequence), whatever the retries
   ) STRICT;
   CREATE INDEX IF NOT EXISTS readings_pending ON readings (id) WHERE included_height IS NULL AND rejected IS NULL;
+  CREATE INDEX IF NOT EXISTS readings_lost ON readings (id) WHERE rejected LIKE 'LOST %';
   CREATE TABLE IF NOT EXISTS misbehaviour (
     device_id BLOB NOT NULL,
     code TEXT NOT NULL,

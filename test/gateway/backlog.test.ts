@@ -97,7 +97,7 @@ describe("Backlog", () => {
     let now = 1_000;
     let counts = 0;
     let stored = 3;
-    const b = new Backlog({ pendingCount: () => (counts++, stored), oldestPendingReceivedAtMs: () => 400 }, options, () => now);
+    const b = new Backlog({ pendingCount: () => (counts++, stored), oldestPendingReceivedAtMs: () => 400, lostCount: () => 0 }, options, () => now);
     expect(b.pending()).toBe(3);
     for (let i = 0; i < 1000; i++) b.full(0);
     b.added(4);
@@ -110,15 +110,16 @@ describe("Backlog", () => {
     stored = 2; // the chain included five meanwhile
     expect(b.pending()).toBe(2);
     expect(counts).toBe(2);
-    expect(b.status()).toEqual({ pending: 2, limit: 10, full: false, oldestPendingAgeMs: 850 });
+    expect(b.status()).toEqual({ pending: 2, limit: 10, full: false, oldestPendingAgeMs: 850, lost: 0 });
   });
 
   it("reports a chain stalled while readings wait, and not an idle one", () => {
     const chain = { headAgeMs: 12_000, blockIntervalMs: 1_000 };
-    const waiting = { pending: 3, limit: 10, full: false, oldestPendingAgeMs: 12_000 };
+    const waiting = { pending: 3, limit: 10, full: false, oldestPendingAgeMs: 12_000, lost: 0 };
     expect(backlogReasons(waiting, options, chain)).toEqual(["CHAIN_STALLED: no block finalized for 12 s (10 block intervals) while 3 readings wait"]);
     expect(backlogReasons({ ...waiting, pending: 0, oldestPendingAgeMs: null }, options, chain)).toEqual([]);
     expect(backlogReasons(waiting, options, { ...chain, headAgeMs: 9_000 })).toEqual([]);
     expect(backlogReasons(waiting, options)).toEqual([]);
+    expect(backlogReasons({ ...waiting, lost: 2 }, options)).toEqual([expect.stringMatching(/^READINGS_LOST: 2 acknowledged readings/)]);
   });
 });

@@ -46,6 +46,11 @@ describe("PendingStore drain", () => {
     expect(store.takeBatch(100).map((r) => r.sequence)).toEqual([5, 6, 7]);
     expect(store.allReadings().find((r) => r.id === refused.id)?.rejected).toBe("DEVICE_UNKNOWN: not enrolled on chain");
     expect(store.pendingCount()).toBe(3);
+    // The custody invariant: a reason not intrinsic to the reading cannot drop it; "lost" is counted.
+    expect(() => store.markRejected([taken[3].id], "MEMPOOL_AUTHOR_FULL", "a stall")).toThrow(/not a reason intrinsic/);
+    expect(store.pendingCount()).toBe(3);
+    store.markLost([store.takeBatch(1)[0].id], "READING_SEQUENCE_STALE", "below the window");
+    expect([store.pendingCount(), store.lostCount()]).toEqual([2, 1]);
 
     // Proof of co-signature for one reading, from the stored attestation and leaves alone.
     const r = taken[3]; // the first reading of the second batch
