@@ -11,12 +11,7 @@ export class ChainError extends MoteError {}
  * machine applies each transaction in its own overlay and drops it whole on rejection.
  */
 export class TxRejected extends ChainError {
-  constructor(
-    code: TxRejectCode,
-    message: string,
-    /** Index of the offending reading inside a batch, when there is one. */
-    readonly readingIndex?: number,
-  ) {
+  constructor(code: TxRejectCode, message: string) {
     super(code, message);
   }
 }
@@ -64,10 +59,6 @@ export const txRejectCodes = [
   "GATEWAY_NOT_REGISTERED",
   "BATCH_TOO_LARGE",
   "BATCH_BAD_ATTESTATION",
-  "READING_MALFORMED",
-  "READING_BAD_SIGNATURE",
-  "READING_SEQUENCE_REPLAY",
-  "READING_FROM_FUTURE",
   "EVIDENCE_INVALID",
   // validator evidence (consensus double signatures)
   "VALIDATOR_EVIDENCE_MALFORMED",
@@ -84,6 +75,6 @@ export const txRejectCodes = [
 ] as const;
 export type TxRejectCode = (typeof txRejectCodes)[number];
 
-export function reject(code: TxRejectCode, message: string, readingIndex?: number): never {
-  throw new TxRejected(code, message, readingIndex);
+export function reject(code: TxRejectCode, message: string): never {
+  throw new TxRejected(code, message);
 }

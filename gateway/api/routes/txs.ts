@@ -10,7 +10,7 @@ import { errorResponse, hexId, ref, type RouteSpec } from "../route-spec.ts";
 import { txView } from "../views.ts";
 
 /** Refusals that are the request's fault, the state's, or the node's load: 400, 422 or 503. */
-const malformedCodes = new Set(["TX_MALFORMED", "TX_TOO_LARGE", "TX_VERSION", "TX_UNKNOWN_TYPE", "READING_MALFORMED"]);
+const malformedCodes = new Set(["TX_MALFORMED", "TX_TOO_LARGE", "TX_VERSION", "TX_UNKNOWN_TYPE"]);
 const busyCodes = new Set(["MEMPOOL_FULL", "MEMPOOL_AUTHOR_FULL"]);
 
 function statusOf(code: string): number {
