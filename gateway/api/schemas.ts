@@ -165,7 +165,13 @@ export const componentSchemas: Record<string, JsonSchema> = {
     ttlDays: int,
     metadata: { type: "object", additionalProperties: { type: "string" } },
     lastReading: nullable(obj({ sequence: int, receivedAtMs: timeMs, height: int })),
-  }),
+    statusSinceMs: { ...nullable(timeMs), description: "block time at which the device left the active status; readings its gateways received before still land" },
+    evidenceRecords: {
+      type: "array",
+      description: "GET /v1/devices/:id only: the evidence on chain (at most 64 records), each with a one-line summary",
+      items: { type: "object", required: ["kind", "summary", "reporter", "height"], properties: { kind: { enum: ["equivocation", "observed"] }, summary: { type: "string" }, reporter: hexBytes(16), height: int, sequence: nullable(int) } },
+    },
+  }, ["id", "publicKey", "owner", "status", "lastSequence", "readings", "evidence", "enrolledHeight", "ttlDays", "metadata", "lastReading", "statusSinceMs"]),
   Reading: reading,
   Provenance: obj({
     reading: { allOf: [reading, obj({ cose: hexAny })] },

@@ -2,13 +2,14 @@
 // Conventions (documented in openapi.ts): byte strings are lowercase hex; amounts are decimal
 // strings (they exceed 2^53); times are Unix milliseconds; heights and counts are integers.
 import { toHex } from "../../shared/ed25519.ts";
+import { evidenceKindBatchEquivocation } from "../chain/apply-readings.ts";
 import { readingOutcomeNames, type TxResult } from "../chain/reading-outcome.ts";
 import { decodeReading, type SignedReading } from "../../shared/reading.ts";
 import type { SenmlRecord } from "../../shared/senml.ts";
 import type { DecodedTx, TxBody } from "../../shared/tx.ts";
 import type { BlockHeader } from "../chain/block.ts";
 import { decodeCertificate } from "../chain/certificate.ts";
-import type { Device } from "../chain/records.ts";
+import type { Device, EvidenceRecord } from "../chain/records.ts";
 import type { ReadingIndexRow } from "./queries.ts";
 
 export const hex = toHex;
@@ -73,7 +74,31 @@ export function readingView(row: ReadingIndexRow, reading: SignedReading | undef
   };
 }
 
-export function deviceView(id: Uint8Array | string, d: Device, last: ReadingIndexRow | undefined) {
+/** Why a device was reported: the chain's evidence records (apply-devices.ts, apply-readings.ts). */
+export function evidenceView(e: EvidenceRecord) {
+  const detail = Array.isArray(e.detail) ? e.detail : [];
+  const base = { reporter: hex(e.reporter), height: e.height };
+  if (e.kind === 1 || e.kind === evidenceKindBatchEquivocation) {
+    const [first, second] = detail as Uint8Array[];
+    let sequence: number | null = null;
+    try {
+      sequence = decodeReading(second).sequence;
+    } catch {
+      // kept as recorded
+    }
+    return {
+      ...base,
+      kind: "equivocation",
+      summary: `two different readings signed under sequence ${sequence ?? "?"}: the device's key is cloned or stolen; the device is quarantined`,
+      sequence,
+      ...(e.kind === 1 ? { first: hex(first), second: hex(second) } : { recordedDigest: hex(first), second: hex(second) }),
+    };
+  }
+  const [badSignatures, replays, floods] = detail as number[];
+  return { ...base, kind: "observed", summary: `a gateway observed ${badSignatures} bad signatures, ${replays} replays and ${floods} floods`, badSignatures, replays, floods };
+}
+
+export function deviceView(id: Uint8Array | string, d: Device, last: ReadingIndexRow | undefined, evidence?: EvidenceRecord[]) {
   return {
     id: typeof id === "string" ? id : hex(id),
     publicKey: hex(d.publicKey),
@@ -86,10 +111,12 @@ export function deviceView(id: Uint8Array | string, d: Device, last: ReadingInde
     ttlDays: d.ttlDays,
     metadata: Object.fromEntries(d.metadata),
     lastReading: last ? { sequence: last.sequence, receivedAtMs: last.receivedAtMs, height: last.height } : null,
+    statusSinceMs: d.statusSinceMs || null,
+    ...(evidence ? { evidenceRecords: evidence.map(evidenceView) } : {}),
   };
 }
 
-/** Device and sequence of a reading inside a batch (blocks hold only readings that decoded). */
+/** Device and sequence of a reading inside a batch (a malformed one has its outcome and no device). */
 function readingRef(bytes: Uint8Array): { deviceId: string; sequence: number } | { deviceId: null; sequence: null } {
   try {
     const r = decodeReading(bytes);

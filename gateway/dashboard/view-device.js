@@ -63,7 +63,7 @@ export async function renderDevice(view, [id], _ctx) {
         ["Enrolled at block", h("a", { href: `#/blocks/${d.enrolledHeight}` }, fmtInt(d.enrolledHeight))],
         ["Data kept", d.ttlDays ? `${d.ttlDays} days` : "forever"],
         ["Metadata", Object.keys(d.metadata).length ? Object.entries(d.metadata).map(([k, v]) => h("span", { class: "chip" }, `${k}: ${v}`)) : "—"],
-        d.evidence ? ["Evidence", `${d.evidence} report(s) on chain`] : null,
+        d.evidence ? ["Evidence", h("span", { "data-testid": "device-evidence" }, `${d.evidence} report(s) on chain`, ...(d.evidenceRecords ?? []).map((e) => h("div", { class: "muted" }, `block ${fmtInt(e.height)}: ${e.summary}`)))] : null,
       ]),
     );
   renderHead(device);

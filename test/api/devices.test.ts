@@ -14,6 +14,8 @@ import { encodeHeader } from "../../gateway/chain/block.ts";
 import { commitMessage } from "../../gateway/chain/certificate.ts";
 import { verifyStateProof } from "../../gateway/chain/proof.ts";
 import { verifyReadingPresent } from "../../gateway/chain/reading-proof.ts";
+import { newIdentity } from "../../gateway/chain/keyfile.ts";
+import { batchBody, deviceReading, signed } from "../chain/fixture.ts";
 import { client, expectError } from "./http.ts";
 import { startTestNet, type TestNet } from "./net.ts";
 
@@ -236,5 +238,23 @@ describe("provenance", () => {
     expectError(await api.get(`${url}/999`), 404, "READING_NOT_FOUND");
     for (const s of ["-1", "abc", "1.5", String(2 ** 40)]) expectError(await api.get(`${url}/${s}`), 400, "BAD_REQUEST");
     expectError(await api.get(`/v1/devices/${"ef".repeat(16)}/readings/0`), 404, "DEVICE_NOT_FOUND");
+  });
+});
+
+describe("a cloned device key", () => {
+  it("two readings under one sequence quarantine the device; its owner sees why", async () => {
+    const device = newIdentity();
+    const chainId = net.chain.chainId;
+    const enroll = { kind: "enrollDevice" as const, devicePublicKey: device.publicKey, metadata: new Map([["site", "lab"]]), ttlDays: 0 };
+    net.mempool.add(signed(chainId, net.owner, net.mempool.nextNonce(net.owner.id), enroll), Date.now());
+    net.producer.produce();
+    const now = Date.now();
+    const readings = [deviceReading(device, 9, 20), deviceReading(device, 9, 99)].map((bytes) => ({ bytes, receivedAtMs: now }));
+    net.mempool.add(signed(chainId, net.identity, net.mempool.nextNonce(net.identity.id), batchBody(net.identity, readings), 3n), now);
+    net.producer.produce();
+    const r = await api.get(`/v1/devices/${toHex(device.id)}`);
+    expect(r.json).toMatchObject({ status: "quarantined", readings: 1, evidence: 1 });
+    expect(r.json.statusSinceMs).toBeGreaterThan(0);
+    expect(r.json.evidenceRecords).toEqual([expect.objectContaining({ kind: "equivocation", sequence: 9, reporter: toHex(net.identity.id), summary: expect.stringMatching(/sequence 9.*quarantined/) })]);
   });
 });

@@ -91,7 +91,8 @@ export async function startTestNet(o: TestNetOptions = {}): Promise<TestNet> {
   const mempool = new Mempool(chain, o.mempool);
   const consensus = new SoloConsensusSource(chain, identity.id);
   const chainLog = pino({ level: "silent" });
-  const signer = new NodeSigner(chain, mempool, TxOutbox.open(join(dir.path, "chain"), identity, chain.chainId), () => {}, chainLog);
+  const outbox = TxOutbox.open(join(dir.path, "chain"), identity, chain.chainId);
+  const signer = new NodeSigner(chain, mempool, outbox, () => {}, chainLog);
   const feed = new ReadingFeed(chain, signer, gateway.gw.store, chainLog);
   const producer = new SoloProducer({
     chain,
@@ -145,6 +146,7 @@ export async function startTestNet(o: TestNetOptions = {}): Promise<TestNet> {
       producer.stop();
       await api.close();
       await Promise.all(boards.map((b) => b.close()));
+      outbox.close();
       store.close();
       await gateway.stop();
       dir.remove();

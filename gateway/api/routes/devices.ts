@@ -7,6 +7,7 @@ import { badRequest, notFound } from "../errors.ts";
 import { readingProvenance } from "../provenance.ts";
 import { errorResponse, hexId, limitParam, page, ref, timeMsParam, type RouteSpec } from "../route-spec.ts";
 import { deviceView, readingView } from "../views.ts";
+import { evidencePerDeviceMax } from "../../chain/options.ts";
 
 const deviceIdParams = { type: "object", required: ["id"], properties: { id: hexId(16, "device id (first 16 bytes of SHA-256 of its public key)") } };
 const sequenceMax = 2 ** 40 - 1; // shared/constants.ts: a 5-byte Partial IV
@@ -55,12 +56,14 @@ export function deviceRoutes(ctx: ApiContext): RouteSpec[] {
       url: "/v1/devices/:id",
       operationId: "getDevice",
       tag: "devices",
-      summary: "One device: key, owner, status, last sequence, reading count, last reading",
+      summary: "One device: key, owner, status (and since when), last sequence, reading count, last reading, and the evidence on chain that explains a quarantine",
       params: deviceIdParams,
       responses: { 200: { description: "the device", schema: ref("Device") }, 400: errorResponse("not a device id"), 404: errorResponse("not enrolled") },
       handler: (req: { params: { id: string } }) => {
         const { id, d } = device(ctx, req.params.id);
-        return deviceView(id, d, ctx.queries.lastReading(id));
+        const state = ctx.chain.state();
+        const evidence = Array.from({ length: Math.min(d.evidence, evidencePerDeviceMax) }, (_, i) => state.evidence(id, i)).filter((e) => e !== undefined);
+        return deviceView(id, d, ctx.queries.lastReading(id), evidence);
       },
     },
     {
