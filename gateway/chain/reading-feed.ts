@@ -19,6 +19,7 @@ import { invariant } from "./errors.ts";
 import type { NodeSigner } from "./node-signer.ts";
 import { decodeTxResult, readingOutcome, readingOutcomeNames, type ReadingOutcome } from "./reading-outcome.ts";
 import type { OutboxEntry } from "./tx-outbox.ts";
+import type { CustodySnapshot } from "../metrics/gateway-metrics.ts";
 
 /** What the feed needs of the pending store: readings carry `cose` (the exact bytes received). */
 export interface PendingReadingSource {
@@ -56,6 +57,13 @@ export class ReadingFeed {
     private readonly log: Logger,
     private readonly options: ReadingFeedOptions = readingFeedDefaults,
   ) {}
+
+  /** Counters for /metrics (gateway/metrics/gateway-metrics.ts CustodySnapshot). */
+  snapshot(): CustodySnapshot {
+    const { signed, regossiped, displaced } = this.signer.stats;
+    const { readingsIncluded, readingsRejected, readingsRetried, readingsLost } = this.stats;
+    return { outboxTransactions: this.signer.outbox.size, batchesOutstanding: this.outstanding().length, signed, regossiped, displaced, readingsIncluded, readingsRejected, readingsRetried, readingsLost };
+  }
 
   /** Batches outstanding (signed, nonce not yet used by the chain). */
   outstanding(): OutboxEntry[] {

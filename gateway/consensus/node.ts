@@ -63,6 +63,8 @@ export interface ConsensusNode {
   readonly network: P2pNetwork;
   /** Admits a transaction to the local mempool and gossips it. Throws the mempool's TxRejected. */
   submitTx(bytes: Uint8Array): DecodedTx;
+  /** The reading feed, when ingest is wired (its counters feed /metrics). */
+  readonly feed: ReadingFeed | undefined;
   status(): { height: number; round: number; peers: string[]; validator: boolean; walWrites: number; decidedByConsensus: number; decidedBySync: number; votes: { validatorId: Uint8Array; prepare: boolean; commit: boolean }[] };
   close(): Promise<void>;
 }
@@ -205,6 +207,7 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
     address,
     replica,
     network,
+    feed,
     submitTx(bytes) {
       const tx = c.mempool.add(bytes, Date.now());
       gossip.local(bytes);

@@ -15,6 +15,19 @@ export interface ConsensusCounters {
   snapshot(): { height: number; round: number; roundChangesTotal: number; decidedTotal: number; peersConnected?: number };
 }
 
+/** Counters of the chain side of reading custody: this node's own transactions and each reading's settlement. */
+export interface CustodySnapshot {
+  outboxTransactions: number;
+  batchesOutstanding: number;
+  signed: number;
+  regossiped: number;
+  displaced: number;
+  readingsIncluded: number;
+  readingsRejected: number;
+  readingsRetried: number;
+  readingsLost: number;
+}
+
 export interface MetricsSources {
   mempool?: { readonly size: number; readonly sizeBytes: number };
   chain?: { head(): { height: number } };
@@ -25,6 +38,8 @@ export interface MetricsSources {
     /** Acknowledged readings not yet on chain, and the age of the oldest (IngestGateway.backlogStatus()). */
     backlog?(): { pending: number; oldestPendingAgeMs: number | null };
   };
+  /** What the node signer and reading feed did (gateway/chain/reading-feed.ts ReadingFeed.snapshot()). */
+  custody?: { snapshot(): CustodySnapshot };
   /** Collect Node's process metrics (CPU, heap, event-loop lag). Off in tests that build many registries. */
   processMetrics?: boolean;
 }
@@ -102,6 +117,17 @@ export class GatewayMetrics {
     gauge(r, `${prefix}readings_pending_oldest_age_seconds`, "Age of the oldest reading still waiting for the chain (0 when none waits)", () => {
       const b = ingest?.backlog?.();
       return b && (b.oldestPendingAgeMs ?? 0) / 1000;
+    });
+    const custody = sources.custody;
+    gauge(r, `${prefix}outbox_transactions`, "Transactions this node signed whose nonce the chain has not used yet (batches and evidence)", () => custody?.snapshot().outboxTransactions);
+    gauge(r, `${prefix}reading_batches_outstanding`, "Reading batches signed and not yet on chain (bounded: past it readings wait in the pending store)", () => custody?.snapshot().batchesOutstanding);
+    mirroredCounter(r, `${prefix}own_transactions_total`, "This node's own transactions: signed, gossiped again, displaced from their nonce by another transaction of the key", ["event"], () => {
+      const s = custody?.snapshot();
+      return s && new Map([["signed", s.signed], ["regossiped", s.regossiped], ["displaced", s.displaced]]);
+    });
+    mirroredCounter(r, `${prefix}readings_settled_total`, "Acknowledged readings settled by their outcome on chain: included, rejected (intrinsic reason), retried (kept pending), lost", ["outcome"], () => {
+      const s = custody?.snapshot();
+      return s && new Map([["included", s.readingsIncluded], ["rejected", s.readingsRejected], ["retried", s.readingsRetried], ["lost", s.readingsLost]]);
     });
     this.readingsFinalized = new Counter({ name: `${prefix}readings_finalized_total`, help: "Readings in blocks finalized since this process started: readings out", registers: [r] });
     gauge(r, `${prefix}mempool_transactions`, "Transactions waiting in the mempool", () => sources.mempool?.size);

@@ -34,6 +34,8 @@ export interface ChainParts {
   producer: SoloProducer | undefined;
   /** Closes the solo producer's outbox (PBFT's consensus node closes its own). */
   closeOutbox?: () => void;
+  /** The solo producer's reading feed (PBFT's is the consensus node's). */
+  feed?: ReadingFeed;
 }
 
 export class GatewayNode {
@@ -75,7 +77,8 @@ export class GatewayNode {
           backlog: () => ingest.backlogStatus(),
           healthReasons: (chain: ChainProgress) => ingest.healthReasons(chain),
         };
-        const metrics = new GatewayMetrics({ mempool, chain, consensus: source, ingest: ingestStatus });
+        const feed = parts.feed ?? parts.consensus?.feed;
+        const metrics = new GatewayMetrics({ mempool, chain, consensus: source, ingest: ingestStatus, custody: feed });
         store.timed = (operation, fn) => metrics.timeSqlite(operation, fn);
         api = await createApiServer({
           metrics,
@@ -122,6 +125,7 @@ async function startConsensus(network: NetworkConfig, config: GatewayConfig, log
     const feed = new ReadingFeed(parts.chain, signer, readings, chainLog);
     feed.recover();
     parts.closeOutbox = () => outbox.close();
+    parts.feed = feed;
     parts.producer = new SoloProducer({
       chain: parts.chain,
       mempool: parts.mempool,

@@ -14,6 +14,7 @@ import { identityFromSeed, newIdentity, type Identity } from "../../gateway/chai
 import { Mempool } from "../../gateway/chain/mempool.ts";
 import type { MempoolOptions } from "../../gateway/chain/options.ts";
 import { pino } from "pino";
+import { GatewayMetrics } from "../../gateway/metrics/gateway-metrics.ts";
 import { NodeSigner } from "../../gateway/chain/node-signer.ts";
 import { SoloProducer } from "../../gateway/chain/producer.ts";
 import { ReadingFeed } from "../../gateway/chain/reading-feed.ts";
@@ -104,7 +105,9 @@ export async function startTestNet(o: TestNetOptions = {}): Promise<TestNet> {
     options: { emptyBlockIntervalMs: o.emptyBlockIntervalMs ?? 1000 },
     onBlock: (b) => consensus.finalized(b.head.height),
   });
-  const api = await createApiServer({ chain, mempool, consensus, nodeId: identity.id, ingest: { snapshot: () => gateway.gw.snapshot(), pendingReadings: () => gateway.gw.store.counts().pending } }, o.api);
+  const ingest = { snapshot: () => gateway.gw.snapshot(), pendingReadings: () => gateway.gw.store.counts().pending };
+  const metrics = new GatewayMetrics({ mempool, chain, consensus, ingest, custody: feed });
+  const api = await createApiServer({ chain, mempool, consensus, nodeId: identity.id, ingest, metrics }, o.api);
   let url = "";
   if (o.live || o.listen) url = (await api.listen({ host: "127.0.0.1", port: 0 })).url;
   if (o.live) producer.start();

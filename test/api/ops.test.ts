@@ -58,6 +58,10 @@ describe("metrics", () => {
     expect(value("moteledger_reading_verify_failures_total")).toBe(1);
     expect(value('moteledger_readings_rejected_total{code="BAD_SIGNATURE"}')).toBe(1);
     expect(value("moteledger_mempool_transactions")).toBe(0);
+    expect(value('moteledger_readings_settled_total{outcome="included"}')).toBe(4);
+    expect(value('moteledger_readings_settled_total{outcome="lost"}')).toBe(0);
+    expect(value("moteledger_outbox_transactions")).toBe(0);
+    expect(value('moteledger_own_transactions_total{event="signed"}')).toBeGreaterThan(0);
     expect(value("moteledger_chain_height")).toBe(net.chain.head().height);
     expect(value("moteledger_consensus_round")).toBe(0);
     expect(value("moteledger_consensus_height")).toBe(net.chain.head().height + 1);
