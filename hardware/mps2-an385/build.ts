@@ -1,0 +1,168 @@
+// Builds the mps2-an385 board image from a firmware.wasm: wasm2c translates the module to C, and
+// arm-none-eabi-gcc links it with the shared ABI layer (hardware/abi/), the board layer (this
+// folder) and picolibc into board.elf under the linker script's 128 KiB flash / 32 KiB RAM.
+// Builds are cached by a hash of every input (the wasm, the sources, the tools' versions) under
+// hardware/mps2-an385/build/ (gitignored).
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { defaultFirmwarePath } from "../emulator/firmware.ts";
+
+const boardDir = fileURLToPath(new URL(".", import.meta.url));
+const abiDir = join(boardDir, "..", "abi");
+export const boardBuildDir = join(boardDir, "build");
+
+/** Where Debian's wabt package puts the runtime header wasm2c's output includes. */
+const wasmRtHeader = ["/usr/include/wasm-rt.h", "/usr/src/wasm2c/wasm-rt.h"].find((p) => existsSync(p));
+
+/** Debian's wasm2c, not the npm package's (node_modules/.bin is on PATH under npm and npx): its
+ * output must match the wasm-rt.h beside it. */
+const wasm2c = existsSync("/usr/bin/wasm2c") ? "/usr/bin/wasm2c" : "wasm2c";
+
+/** Debian packages the board needs, by the command each provides. */
+export const boardToolchain = [
+  { command: wasm2c, pkg: "wabt" },
+  { command: "arm-none-eabi-gcc", pkg: "gcc-arm-none-eabi" },
+  { command: "qemu-system-arm", pkg: "qemu-system-arm" },
+] as const;
+
+const gccFlags = [
+  "-mcpu=cortex-m3", "-mthumb", "-O2", "-g0",
+  "-ffunction-sections", "-fdata-sections", "-fno-common",
+  "--specs=picolibc.specs",
+];
+/** Our C is held to warnings-as-errors; wasm2c's generated C is not ours to lint. */
+const ourWarnings = ["-Wall", "-Wextra", "-Werror"];
+/** The generated code counts wasm call depth; this keeps it inside the board's 6 KiB C stack. */
+const callDepthMax = 64;
+
+/** What is missing to build and run the board: Debian package names (empty when all is there). */
+export function missingToolchain(): string[] {
+  const missing: string[] = boardToolchain.filter((t) => spawnSync(t.command, ["--version"], { stdio: "ignore" }).error).map((t) => t.pkg);
+  if (!wasmRtHeader && !missing.includes("wabt")) missing.push("wabt");
+  const picolibc = spawnSync("arm-none-eabi-gcc", ["-print-file-name=picolibc.specs"], { encoding: "utf8" });
+  if (!missing.includes("gcc-arm-none-eabi") && !existsSync((picolibc.stdout ?? "").trim())) missing.push("picolibc-arm-none-eabi");
+  return missing;
+}
+
+export interface BoardImage {
+  dir: string;
+  elf: string;
+  map: string;
+  figures: ImageFigures;
+}
+
+/** The image's budget figures, read back from the linker map. */
+export interface ImageFigures {
+  flashBytes: number;
+  ramBytes: number;
+  flashBudgetBytes: number;
+  ramBudgetBytes: number;
+  stackBytes: number;
+  linearMemoryBytes: number;
+  heapBase: number;
+  /** Flash taken by the firmware's code and data as wasm2c compiled them. */
+  firmwareCodeBytes: number;
+}
+
+function run(cmd: string, args: string[], cwd: string): string {
+  const r = spawnSync(cmd, args, { cwd, encoding: "utf8" });
+  if (r.error) throw new Error(`cannot run ${cmd} (${r.error.message}); install Debian packages: ${boardToolchain.map((t) => t.pkg).join(" ")} picolibc-arm-none-eabi`);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed:\n${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+/** The firmware's __heap_base: everything it touches in linear memory lies below it. */
+export function heapBaseOf(wasm: Uint8Array): number {
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(wasm), { env: new Proxy({}, { get: () => () => 0 }) });
+  const g = instance.exports.__heap_base as WebAssembly.Global | undefined;
+  if (!g) throw new Error("firmware.wasm exports no __heap_base: not a device/ABI.md firmware");
+  return g.value as number;
+}
+
+function sources(): string[] {
+  return [
+    ...readdirSync(abiDir).filter((f) => /\.[ch]$/.test(f)).map((f) => join(abiDir, f)),
+    ...readdirSync(boardDir).filter((f) => /\.(c|h|ld)$/.test(f)).map((f) => join(boardDir, f)),
+  ].sort();
+}
+
+function toolVersions(): string {
+  return [wasm2c, "arm-none-eabi-gcc"].map((c) => spawnSync(c, ["--version"], { encoding: "utf8" }).stdout ?? "").join("\n");
+}
+
+/** Builds (or reuses) the board image for `wasmPath`. */
+export function buildBoard(wasmPath = defaultFirmwarePath): BoardImage {
+  const wasm = new Uint8Array(readFileSync(wasmPath));
+  const heapBase = heapBaseOf(wasm);
+  const linearMemoryBytes = Math.ceil(heapBase / 16) * 16;
+  const hash = createHash("sha256").update(wasm).update(toolVersions()).update(String(callDepthMax)).update(gccFlags.join(" "));
+  for (const f of sources()) hash.update(f).update(readFileSync(f));
+  if (wasmRtHeader) hash.update(readFileSync(wasmRtHeader));
+  const dir = join(boardBuildDir, hash.digest("hex").slice(0, 16));
+  const elf = join(dir, "board.elf");
+  const map = join(dir, "board.map");
+  const figuresPath = join(dir, "figures.json");
+  if (existsSync(figuresPath)) return { dir, elf, map, figures: JSON.parse(readFileSync(figuresPath, "utf8")) };
+
+  if (!wasmRtHeader) throw new Error("wasm-rt.h not found; install Debian package wabt");
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  writeFileSync(join(tmp, "firmware.wasm"), wasm);
+  writeFileSync(join(tmp, "wasm-rt.h"), readFileSync(wasmRtHeader)); // not -I/usr/include: that is the host's libc
+  run(wasm2c, ["firmware.wasm", "-n", "firmware", "-o", "firmware.c"], tmp);
+  const defines = [`-DMOTE_LINEAR_MEMORY_BYTES=${linearMemoryBytes}`, `-DWASM_RT_MAX_CALL_STACK_DEPTH=${callDepthMax}`, "-I", tmp];
+  run("arm-none-eabi-gcc", [...gccFlags, ...defines, "-DNDEBUG", "-w", "-c", "firmware.c", "-o", "firmware.o"], tmp);
+  run("arm-none-eabi-gcc", [
+    ...gccFlags, ...ourWarnings, ...defines, "-nostartfiles",
+    "-T", join(boardDir, "mps2-an385.ld"),
+    "-Wl,--gc-sections", `-Wl,-Map=board.map`,
+    "-o", "board.elf",
+    "firmware.o", ...sources().filter((f) => f.endsWith(".c")),
+  ], tmp);
+  const figures = figuresFromMap(readFileSync(join(tmp, "board.map"), "utf8"), heapBase, linearMemoryBytes);
+  writeFileSync(join(tmp, "figures.json"), JSON.stringify(figures, null, 2));
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir); // whole or absent: a concurrent or interrupted build never leaves half an image
+  return { dir, elf, map, figures };
+}
+
+/** Output sections' sizes from the map: flash holds what loads, RAM what occupies the RAM region. */
+export function figuresFromMap(map: string, heapBase: number, linearMemoryBytes: number): ImageFigures {
+  const section = (name: string): number => {
+    const m = new RegExp(`^\\${name}\\s+0x[0-9a-f]+\\s+0x([0-9a-f]+)`, "m").exec(map);
+    return m ? parseInt(m[1], 16) : 0;
+  };
+  const region = (name: string): number => {
+    const m = new RegExp(`^${name}\\s+0x[0-9a-f]+\\s+0x([0-9a-f]+)`, "m").exec(map);
+    if (!m) throw new Error(`linker map has no memory region ${name}`);
+    return parseInt(m[1], 16);
+  };
+  // Input sections of firmware.c (wasm2c's output) inside .text: "firmware.o" or "ccXXXX.o" lines follow the section name.
+  let firmwareCodeBytes = 0;
+  for (const m of map.matchAll(/^ \.(?:text|rodata)\.\S*\s*\n?\s+0x[0-9a-f]+\s+0x([0-9a-f]+) \S*firmware[^\n]*\.o$/gm)) firmwareCodeBytes += parseInt(m[1], 16);
+  const data = section(".data");
+  return {
+    flashBytes: section(".vectors") + section(".text") + section(".ARM.exidx") + data,
+    ramBytes: section(".stack") + data + section(".bss"),
+    flashBudgetBytes: region("FLASH"),
+    ramBudgetBytes: region("RAM"),
+    stackBytes: section(".stack"),
+    linearMemoryBytes,
+    heapBase,
+    firmwareCodeBytes,
+  };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const missing = missingToolchain();
+  if (missing.length) {
+    console.error(`the mps2-an385 board needs Debian packages: ${missing.join(" ")} (apt-get install -y ${missing.join(" ")})`);
+    process.exit(1);
+  }
+  const image = buildBoard(process.argv[2]);
+  console.log(`${image.elf}\n${JSON.stringify(image.figures, null, 2)}`);
+}
