@@ -1,22 +1,30 @@
 // Ed25519 (RFC 8032 §5.1): key generation, signing and verification, pure functions over
 // caller-supplied byte ranges. The curve is edwards25519, -x^2 + y^2 = 1 + d·x^2·y^2 over
 // GF(2^255 - 19) (field25519.ts), of prime order L (scalar25519.ts), hashed with SHA-512.
+// The group arithmetic follows ref10 (SUPERCOP; Bernstein et al., "High-speed high-security
+// signatures", 2011): extended coordinates, the complete a = -1 formulas, and
+// [s]B from signed radix-16 digits over a fixed-base table (base25519.ts).
 //
 // Static memory (no allocation anywhere), in bytes:
-//   ed25519.ts      1,312 state (3 points 768, 5 field temporaries 320, 4 scalars/encodings 224)
-//                     160 constants (d, 2d, sqrt(-1), base point x and y)
-//   field25519.ts     352 state
+//   ed25519.ts      2,544 state: points H, R, Q 480 and verification's U, A, 4 multiples of A 960;
+//                           sliding-window digits 512; 6 field temporaries 240; table entry 64,
+//                           radix-16 digits 64; scalars and encodings 224
+//                      96 constants (d, 2d, sqrt(-1))
+//   base25519.ts    2,048 constants (the fixed-base table)
+//   field25519.ts     232 state
 //   scalar25519.ts    512 state + 32 constant (L)
 //   sha512.ts         320 state + 704 constants (K, H0; shared with SHA-256)
 //   sha256.ts         160 state
-//   total           3,552 (2,656 state + 896 constants), checked by test/device/crypto.test.ts.
-// Speed in Node 20 on the 2-core dev machine, after warm-up: about 600 signatures/s and 580
-// verifications/s (node:crypto: ~28,000 and ~9,400).
+//   total           6,648 (3,768 state + 2,880 constants), checked by test/device/crypto.test.ts.
+//   The firmware, which signs but never verifies, links 1,472 bytes of verification state less.
+// Cost per signature: 64 table lookups and additions, 60 doublings, one inversion (about 1,150
+// field multiplications or squarings); verification: about 250 doublings and 90 additions.
 //
 // Side channels: public-key derivation and signing run in constant time with respect to the seed,
-// the secret scalar and the nonce (Montgomery-style ladder over all 256 bits with masked swaps,
-// complete addition formulas, constant-time field and mod-L arithmetic). Verification handles
-// only public data and is variable-time.
+// the secret scalar and the nonce: every table lookup reads all 8 entries of its row and keeps
+// one by mask, the conditional negation is by mask, the addition formulas are complete (no case
+// split), and the field and mod-L arithmetic is constant-time. Verification handles only public
+// data and is variable-time (sliding windows, branches on the scalars' digits).
 //
 // Not reentrant: all temporaries are static, and signing/verification use sha512.ts's single
 // context (a caller must not hold a sha512Init..Final open across these calls).
@@ -25,9 +33,10 @@
 //   ed25519Sign(seed, pub, msg, len, sig);       // 64-byte signature
 //   ed25519Verify(pub, msg, len, sig);           // true iff valid
 import {
-  FE_BYTES, feAdd, feSub, feMul, feSqr, feOne, feZero, feCswap, feFromBytes, feToBytes,
-  feInvert, fePow2523, feIsNegative, feEqual, feIsZero,
+  FE_BYTES, feAdd, feSub, feNeg, feMul, feSq, feSq2, feOne, feZero, feCopy, feCmov, feCswap,
+  feFromBytes, feToBytes, feInvert, fePow2523, feIsNegative, feIsZero,
 } from "./field25519";
+import { BASE_TABLE } from "./base25519";
 import { sha512, sha512Init, sha512Update, sha512Final } from "./sha512";
 import { scReduce, scMulAdd, scIsCanonical } from "./scalar25519";
 
@@ -39,23 +48,42 @@ const D_BYTES: usize = memory.data<u64>([0x75eb4dca135978a3, 0x00700a4d4141d8ab,
 const D2_BYTES: usize = memory.data<u64>([0xebd69b9426b2f159, 0x00e0149a8283b156, 0x198e80f2eef3d130, 0x2406d9dc56dffce7]);
 /** sqrt(-1) = 2^((p-1)/4) mod p (§5.1.3 step 3). */
 const SQRT_M1_BYTES: usize = memory.data<u64>([0xc4ee1b274a0ea0b0, 0x2f431806ad2fe478, 0x2b4d00993dfbd7a7, 0x2b8324804fc1df0b]);
-/** Base point B (§5.1): y = 4/5 mod p, x the even root of (y^2 - 1)/(d·y^2 + 1). */
-const BASE_X_BYTES: usize = memory.data<u64>([0xc9562d608f25d51a, 0x692cc7609525a7b2, 0xc0a4e231fdd6dc5c, 0x216936d3cd6e53fe]);
-const BASE_Y_BYTES: usize = memory.data<u64>([0x6666666666666658, 0x6666666666666666, 0x6666666666666666, 0x6666666666666666]);
 
-// ---- Static state ----
+const TABLE_ROWS: i32 = 4;          // base25519.ts: rows for 2^0, 2^64, 2^128, 2^192
+const TABLE_ROW_STRIDE: i32 = 16;   // radix-16 digits between two rows' positions (64 bits)
+const ENTRY_BYTES: usize = 64;      // affine x, y: 32 bytes each
+const SLIDE_DIGIT_MAX: i32 = 7;     // verify's windows: odd digits up to ±7 (B's from table row 0)
 
-/** A point in extended homogeneous coordinates (X, Y, Z, T), x = X/Z, y = Y/Z, x·y = T/Z (§5.1.4). */
+// ---- Points ----
+// Four field elements each, 160 bytes, in one of ref10's forms:
+//   p3 "extended" (X, Y, Z, T): x = X/Z, y = Y/Z, x·y = T/Z (§5.1.4);
+//   p2 "projective" (X, Y, Z): the first three of a p3;
+//   p1p1 "completed" (X, Y, Z, T): x = X/Z, y = Y/T, what additions and doublings return;
+//   cached (Y+X, Y-X, Z, 2d·T): a point prepared as the addend; with Z = 1 it is ref10's
+//   "precomputed" form of an affine point, and the addition skips the multiplication by Z.
 const POINT_BYTES: usize = 4 * FE_BYTES;
 @inline function X(p: usize): usize { return p; }
 @inline function Y(p: usize): usize { return p + FE_BYTES; }
 @inline function Z(p: usize): usize { return p + 2 * FE_BYTES; }
 @inline function T(p: usize): usize { return p + 3 * FE_BYTES; }
+@inline function YPX(q: usize): usize { return q; }
+@inline function YMX(q: usize): usize { return q + FE_BYTES; }
+@inline function T2D(q: usize): usize { return q + 3 * FE_BYTES; }
 
-const P: usize = memory.data(<i32>POINT_BYTES, 8);  // result of a scalar multiplication
-const Q: usize = memory.data(<i32>POINT_BYTES, 8);  // ladder partner / the base point
-const A: usize = memory.data(<i32>POINT_BYTES, 8);  // verify: -A, the negated public key
-// Field temporaries. pointAdd, decodeNegated and encode each use them and never call each other.
+// ---- Static state ----
+
+const H: usize = memory.data(<i32>POINT_BYTES, 8);  // the running result (p3, or p2 within doublings)
+const R: usize = memory.data(<i32>POINT_BYTES, 8);  // p1p1 out of each addition or doubling
+const Q: usize = memory.data(<i32>POINT_BYTES, 8);  // cached: the addend being added
+const U: usize = memory.data(<i32>POINT_BYTES, 8);  // verify: p3 operand of an addition
+const A: usize = memory.data(<i32>POINT_BYTES, 8);  // verify: -A, the negated public key (p3)
+const AI: usize = memory.data(4 * <i32>POINT_BYTES, 8); // verify: -A, -3A, -5A, -7A (cached)
+const TMP: usize = memory.data(<i32>FE_BYTES, 8);    // D = 2·Z1·Z2 in an addition, 2d·T, -2d·x·y
+const ENTRY: usize = memory.data(<i32>ENTRY_BYTES, 8); // the table entry a lookup selected (x ‖ y)
+const DIGITS: usize = memory.data(64, 8);           // sign: the nonce's signed radix-16 digits
+const A_SLIDE: usize = memory.data(256, 8);         // verify: k's sliding-window digits
+const B_SLIDE: usize = memory.data(256, 8);         // verify: S's sliding-window digits
+// Field temporaries of decodeNegated and encode (which never call each other).
 const F0: usize = memory.data(<i32>FE_BYTES, 8);
 const F1: usize = memory.data(<i32>FE_BYTES, 8);
 const F2: usize = memory.data(<i32>FE_BYTES, 8);
@@ -66,65 +94,223 @@ const NONCE: usize = memory.data(64, 8);    // sign: r, a 64-byte digest reduced
 const CHALLENGE: usize = memory.data(64, 8); // k = SHA-512(R ‖ A ‖ M), reduced in place to 32
 const ENCODED: usize = memory.data(32, 8);  // R being built (sign) / [S]B - [k]A encoded (verify)
 
-// ---- Group law ----
+// ---- Group law (ref10 ge_*.h; formulas of Hisil, Wong, Carter, Dawson 2008 for a = -1) ----
 
-/** p = p + q. The unified addition for a = -1 with k = 2d (§5.1.4), complete on edwards25519,
- *  so it also doubles (p == q allowed) and needs no special cases: constant-time. */
-function pointAdd(p: usize, q: usize): void {
-  const a = F0, b = F1, c = F2, d = F3, t = F4;
-  feSub(a, Y(p), X(p)); feSub(t, Y(q), X(q)); feMul(a, a, t);   // A = (Y1-X1)·(Y2-X2)
-  feAdd(b, Y(p), X(p)); feAdd(t, Y(q), X(q)); feMul(b, b, t);   // B = (Y1+X1)·(Y2+X2)
-  feMul(c, T(p), T(q)); feFromBytes(t, D2_BYTES); feMul(c, c, t); // C = T1·2d·T2
-  feMul(d, Z(p), Z(q)); feAdd(d, d, d);                         // D = Z1·2·Z2
-  feSub(t, b, a); // E = B - A
-  feAdd(b, b, a); // H = B + A
-  feSub(a, d, c); // F = D - C
-  feAdd(d, d, c); // G = D + C
-  feMul(X(p), t, a); // X3 = E·F
-  feMul(Y(p), b, d); // Y3 = G·H
-  feMul(Z(p), a, d); // Z3 = F·G
-  feMul(T(p), t, b); // T3 = E·H
+/** r (p1p1) = p (p3) + q (cached). With qAffine, q's Z is taken as 1 (ref10 ge_madd) and not
+ *  read. Complete on edwards25519: also right for p = q, for the identity, and for q = -p. */
+function geAdd(r: usize, p: usize, q: usize, qAffine: bool): void {
+  feAdd(X(r), Y(p), X(p));
+  feSub(Y(r), Y(p), X(p));
+  feMul(Z(r), X(r), YPX(q));  // A' = (Y1+X1)·(Y2+X2)
+  feMul(Y(r), Y(r), YMX(q));  // B' = (Y1-X1)·(Y2-X2)
+  feMul(T(r), T2D(q), T(p));  // C = 2d·T1·T2
+  if (qAffine) {              // public: which call site, never a value
+    feAdd(TMP, Z(p), Z(p));   // D = 2·Z1
+  } else {
+    feMul(X(r), Z(p), Z(q));
+    feAdd(TMP, X(r), X(r));   // D = 2·Z1·Z2
+  }
+  feSub(X(r), Z(r), Y(r));    // E = A' - B'
+  feAdd(Y(r), Z(r), Y(r));    // H = A' + B'
+  feAdd(Z(r), TMP, T(r));     // G = D + C
+  feSub(T(r), TMP, T(r));     // F = D - C
 }
 
-function pointIdentity(p: usize): void { feZero(X(p)); feOne(Y(p)); feOne(Z(p)); feZero(T(p)); }
-
-function pointBase(p: usize): void {
-  feFromBytes(X(p), BASE_X_BYTES); feFromBytes(Y(p), BASE_Y_BYTES); feOne(Z(p)); feMul(T(p), X(p), Y(p));
+/** r (p1p1) = 2·p, p read as p2 (ref10 ge_p2_dbl). r must not alias p. */
+function geDouble(r: usize, p: usize): void {
+  feSq(X(r), X(p));           // X1²
+  feSq(Z(r), Y(p));           // Y1²
+  feSq2(T(r), Z(p));          // 2·Z1²
+  feAdd(Y(r), X(p), Y(p));
+  feSq(TMP, Y(r));            // (X1+Y1)²
+  feAdd(Y(r), Z(r), X(r));    // Y1² + X1²
+  feSub(Z(r), Z(r), X(r));    // Y1² - X1²
+  feSub(X(r), TMP, Y(r));     // 2·X1·Y1
+  feSub(T(r), T(r), Z(r));    // 2·Z1² - (Y1² - X1²)
 }
 
-function pointCswap(p: usize, q: usize, bit: i32): void {
-  for (let i: usize = 0; i < POINT_BYTES; i += FE_BYTES) feCswap(p + i, q + i, bit);
+/** r (p2) = p (p1p1); r may alias p. */
+function p1p1ToP2(r: usize, p: usize): void {
+  feMul(X(r), X(p), T(p));
+  feMul(Y(r), Y(p), Z(p));
+  feMul(Z(r), Z(p), T(p));
 }
 
-/** P = [s]B for a secret 32-byte scalar s: a ladder over all 256 bits, swapping (P, Q) by mask
- *  so neither the branches nor the memory addresses depend on s. Invariant: Q - P = B. */
+/** r (p3) = p (p1p1); r must not alias p. */
+function p1p1ToP3(r: usize, p: usize): void {
+  feMul(X(r), X(p), T(p));
+  feMul(Y(r), Y(p), Z(p));
+  feMul(Z(r), Z(p), T(p));
+  feMul(T(r), X(p), Y(p));
+}
+
+/** r (cached) = p (p3). */
+function p3ToCached(r: usize, p: usize): void {
+  feAdd(YPX(r), Y(p), X(p));
+  feSub(YMX(r), Y(p), X(p));
+  feCopy(Z(r), Z(p));
+  feFromBytes(TMP, D2_BYTES);
+  feMul(T2D(r), T(p), TMP);
+}
+
+function p3Identity(p: usize): void { feZero(X(p)); feOne(Y(p)); feOne(Z(p)); feZero(T(p)); }
+
+/** q (cached) = -q when bit = 1, q when bit = 0: -(x, y) = (-x, y) swaps Y+X with Y-X and
+ *  negates 2d·T. Constant-time (masks). */
+function cachedNegateIf(q: usize, bit: i32): void {
+  feCswap(YPX(q), YMX(q), bit);
+  feNeg(TMP, T2D(q));
+  feCmov(T2D(q), TMP, bit);
+}
+
+/** q (cached, affine) = the affine point (x, y) at ENTRY, negated when negative = 1: (y+x, y-x,
+ *  2d·x·y) of (±x, y). Constant-time (the negation is by mask). */
+function entryToCached(q: usize, negative: i32): void {
+  feFromBytes(X(q), ENTRY);            // x, in q's first slot for now
+  feFromBytes(Z(q), ENTRY + 32);       // y, in q's (unused) Z slot
+  feNeg(TMP, X(q));
+  feCmov(X(q), TMP, negative);
+  feMul(T2D(q), X(q), Z(q));
+  feFromBytes(TMP, D2_BYTES);
+  feMul(T2D(q), T2D(q), TMP);
+  feSub(YMX(q), Z(q), X(q));
+  feAdd(YPX(q), Z(q), X(q));
+}
+
+/** q (cached, affine) = ±(k+1)·B for public k = 0..7 (table row 0); variable-time index. */
+function loadBaseMultiple(q: usize, k: i32, negative: i32): void {
+  memory.copy(ENTRY, BASE_TABLE + <usize>k * ENTRY_BYTES, ENTRY_BYTES);
+  entryToCached(q, negative);
+}
+
+/** q (cached, affine) = digit·2^(64·row)·B for a secret digit in [-8, 8] (ref10 select):
+ *  all 8 entries of the row are read and the one wanted kept by mask (none for 0: the identity
+ *  (0, 1) stays), then negated by mask. No branch or address depends on the digit. */
+function selectEntry(q: usize, row: i32, digit: i32): void {
+  const negative = <i32>(<u32>digit >> 31);
+  const magnitude = digit - ((-negative & digit) << 1);
+  for (let c: usize = 0; c < ENTRY_BYTES; c += 32) { // x, then y
+    let w0: u64 = <u64>(c != 0), w1: u64 = 0, w2: u64 = 0, w3: u64 = 0; // identity: x = 0, y = 1
+    let e = BASE_TABLE + <usize>(row * 8) * ENTRY_BYTES + c;
+    for (let k = 1; k <= 8; k++, e += ENTRY_BYTES) {
+      // All ones when magnitude == k: (magnitude ^ k) - 1 is negative only for 0.
+      const mask = <u64>(-<i64>(<u32>((magnitude ^ k) - 1) >> 31));
+      w0 ^= mask & (w0 ^ load<u64>(e, 0));
+      w1 ^= mask & (w1 ^ load<u64>(e, 8));
+      w2 ^= mask & (w2 ^ load<u64>(e, 16));
+      w3 ^= mask & (w3 ^ load<u64>(e, 24));
+    }
+    store<u64>(ENTRY + c, w0, 0); store<u64>(ENTRY + c, w1, 8);
+    store<u64>(ENTRY + c, w2, 16); store<u64>(ENTRY + c, w3, 24);
+  }
+  entryToCached(q, negative);
+}
+
+/** DIGITS = the 32-byte scalar s (s < 2^255) as 64 signed radix-16 digits e_i in [-8, 8),
+ *  e_63 in [0, 8], s = Σ e_i·16^i (ref10 ge_scalarmult_base). Constant-time. */
+function recodeRadix16(s: usize): void {
+  for (let i: usize = 0; i < 32; i++) {
+    const b = load<u8>(s + i);
+    store<i8>(DIGITS + 2 * i, <i8>(b & 15));
+    store<i8>(DIGITS + 2 * i + 1, <i8>(b >> 4));
+  }
+  let carry: i32 = 0;
+  for (let i: usize = 0; i < 63; i++) {
+    const e = <i32>load<i8>(DIGITS + i) + carry;
+    carry = (e + 8) >> 4;
+    store<i8>(DIGITS + i, <i8>(e - (carry << 4)));
+  }
+  store<i8>(DIGITS + 63, <i8>(<i32>load<i8>(DIGITS + 63) + carry));
+}
+
+/** H = [s]B for a secret 32-byte scalar s < 2^255 (§5.1.5 step 3, §5.1.6 step 3), constant-time:
+ *  s = Σ_m 16^m · Σ_row e_(16·row + m)·2^(64·row), evaluated by Horner in m, so each m costs
+ *  4 doublings (none for the first) and 4 table lookups with additions: 64 additions and 60
+ *  doublings for any s. */
 function scalarMulBase(s: usize): void {
-  pointIdentity(P);
-  pointBase(Q);
-  for (let i: i32 = 255; i >= 0; i--) {
-    const bit = (<i32>load<u8>(s + <usize>(i >> 3)) >> (i & 7)) & 1;
-    pointCswap(P, Q, bit);
-    pointAdd(Q, P);
-    pointAdd(P, P);
-    pointCswap(P, Q, bit);
+  recodeRadix16(s);
+  p3Identity(H);
+  for (let m = TABLE_ROW_STRIDE - 1; m >= 0; m--) {
+    if (m < TABLE_ROW_STRIDE - 1) {
+      geDouble(R, H); p1p1ToP2(H, R);
+      geDouble(R, H); p1p1ToP2(H, R);
+      geDouble(R, H); p1p1ToP2(H, R);
+      geDouble(R, H); p1p1ToP3(H, R);
+    }
+    for (let row = 0; row < TABLE_ROWS; row++) {
+      selectEntry(Q, row, <i32>load<i8>(DIGITS + <usize>(row * TABLE_ROW_STRIDE + m)));
+      geAdd(R, H, Q, true);
+      p1p1ToP3(H, R);
+    }
+  }
+  memory.fill(DIGITS, 0, 64);
+}
+
+/** out[0..255] = the 32-byte scalar a in sliding windows: odd digits in [-7, 7] at least 4
+ *  apart, a = Σ out_i·2^i (ref10 slide, with its ±15 bound lowered to ±7). Variable-time. */
+function slide(out: usize, a: usize): void {
+  for (let i: usize = 0; i < 256; i++) store<i8>(out + i, <i8>((load<u8>(a + (i >> 3)) >> <u8>(i & 7)) & 1));
+  for (let i: i32 = 0; i < 256; i++) {
+    if (load<i8>(out + <usize>i) == 0) continue;
+    for (let b: i32 = 1; b <= 6 && i + b < 256; b++) {
+      const next = <i32>load<i8>(out + <usize>(i + b));
+      if (next == 0) continue;
+      const cur = <i32>load<i8>(out + <usize>i);
+      if (cur + (next << b) <= SLIDE_DIGIT_MAX) {
+        store<i8>(out + <usize>i, <i8>(cur + (next << b)));
+        store<i8>(out + <usize>(i + b), 0);
+      } else if (cur - (next << b) >= -SLIDE_DIGIT_MAX) {
+        store<i8>(out + <usize>i, <i8>(cur - (next << b)));
+        for (let k = i + b; k < 256; k++) {
+          if (load<i8>(out + <usize>k) == 0) { store<i8>(out + <usize>k, 1); break; }
+          store<i8>(out + <usize>k, 0);
+        }
+      } else {
+        break;
+      }
+    }
   }
 }
 
-/** P = [s]B + [k]A (A holds the point), both scalars < 2^253, public: Straus/Shamir
- *  double-and-add over the joint bits, variable-time. */
-function doubleScalarMulVartime(s: usize, k: usize): void {
-  pointIdentity(P);
-  pointBase(Q);
-  for (let i: i32 = 252; i >= 0; i--) {
-    pointAdd(P, P);
-    if ((load<u8>(s + <usize>(i >> 3)) >> (i & 7)) & 1) pointAdd(P, Q);
-    if ((load<u8>(k + <usize>(i >> 3)) >> (i & 7)) & 1) pointAdd(P, A);
+/** H (p2) = [b]B + [a]A, A the point in A (here -A), both scalars < 2^253 and public: Straus
+ *  with sliding windows (ref10 ge_double_scalarmult_vartime), B's odd multiples 1, 3, 5, 7 from
+ *  the fixed-base table's first row. Variable-time. */
+function doubleScalarMulVartime(a: usize, b: usize): void {
+  slide(A_SLIDE, a);
+  slide(B_SLIDE, b);
+  // AI[i] = (2i + 1)·A, cached; U = 2A.
+  p3ToCached(AI, A);
+  geDouble(R, A); p1p1ToP3(U, R);
+  for (let i: usize = 0; i < 3; i++) {
+    geAdd(R, U, AI + i * POINT_BYTES, false);
+    p1p1ToP3(H, R);
+    p3ToCached(AI + (i + 1) * POINT_BYTES, H);
+  }
+  p3Identity(H);
+  let i: i32 = 255;
+  while (i >= 0 && load<i8>(A_SLIDE + <usize>i) == 0 && load<i8>(B_SLIDE + <usize>i) == 0) i--;
+  for (; i >= 0; i--) {
+    geDouble(R, H);
+    const ad = <i32>load<i8>(A_SLIDE + <usize>i);
+    if (ad != 0) {
+      p1p1ToP3(U, R);
+      memory.copy(Q, AI + <usize>((ad < 0 ? -ad : ad) >> 1) * POINT_BYTES, POINT_BYTES);
+      cachedNegateIf(Q, <i32>(ad < 0));
+      geAdd(R, U, Q, false);
+    }
+    const bd = <i32>load<i8>(B_SLIDE + <usize>i);
+    if (bd != 0) {
+      p1p1ToP3(U, R);
+      loadBaseMultiple(Q, (bd < 0 ? -bd : bd) - 1, <i32>(bd < 0));
+      geAdd(R, U, Q, true);
+    }
+    p1p1ToP2(H, R);
   }
 }
 
 // ---- Encoding (§5.1.2) and decoding (§5.1.3) ----
 
-/** out = the 32-byte encoding of point p: y with the low bit of x in bit 255. */
+/** out = the 32-byte encoding of point p (p2 or p3): y with the low bit of x in bit 255. */
 function encode(out: usize, p: usize): void {
   const zInv = F0, x = F1, y = F2;
   feInvert(zInv, Z(p));
@@ -146,24 +332,25 @@ function decodeNegated(s: usize): bool {
   const sign = <i32>(load<u8>(s, 31) >> 7);
   // Step 2: x^2 = u/v with u = y^2 - 1, v = d·y^2 + 1.
   feOne(Z(A));
-  feSqr(u, Y(A));
+  feSq(u, Y(A));
   feFromBytes(c, D_BYTES);
   feMul(v, u, c);
   feSub(u, u, Z(A));
   feAdd(v, v, Z(A));
   // Step 3: candidate root x = u·v^3·(u·v^7)^((p-5)/8).
-  feSqr(x2, v);          // v^2
+  feSq(x2, v);           // v^2
   feMul(t, x2, v);       // v^3
-  feSqr(x2, x2);         // v^4
+  feSq(x2, x2);          // v^4
   feMul(x2, x2, t);      // v^7
   feMul(x2, x2, u);      // u·v^7
   fePow2523(x2, x2);
   feMul(x2, x2, t);
   feMul(X(A), x2, u);
   // If v·x^2 = -u, multiply x by sqrt(-1); if neither ±u, there is no square root: invalid.
-  feSqr(c, X(A));
+  feSq(c, X(A));
   feMul(c, c, v);
-  if (!feEqual(c, u)) {
+  feSub(t, c, u);
+  if (!feIsZero(t)) {
     feAdd(c, c, u);
     if (!feIsZero(c)) return false;
     feFromBytes(c, SQRT_M1_BYTES);
@@ -174,8 +361,7 @@ function decodeNegated(s: usize): bool {
   if (feIsZero(X(A))) {
     if (sign) return false;
   } else if (feIsNegative(X(A)) == sign) {
-    feZero(c);
-    feSub(X(A), c, X(A));
+    feNeg(X(A), X(A));
   }
   feMul(T(A), X(A), Y(A));
   return true;
@@ -205,7 +391,7 @@ function challenge(r: usize, pub: usize, msg: usize, len: u32): void {
 export function ed25519PublicKey(seed: usize, pubOut: usize): void {
   expandSeed(seed);
   scalarMulBase(EXPANDED); // step 3: A = [s]B
-  encode(pubOut, P);       // step 4
+  encode(pubOut, H);       // step 4
   memory.fill(EXPANDED, 0, 64);
 }
 
@@ -222,7 +408,7 @@ export function ed25519Sign(seed: usize, pub: usize, msg: usize, len: u32, sigOu
   scReduce(NONCE, NONCE);
   // Step 3: R = [r]B, encoded.
   scalarMulBase(NONCE);
-  encode(ENCODED, P);
+  encode(ENCODED, H);
   // Step 4: k = SHA-512(R ‖ A ‖ M) mod L.
   challenge(ENCODED, pub, msg, len);
   // Step 5: S = (r + k·s) mod L.
@@ -243,8 +429,8 @@ export function ed25519Verify(pub: usize, msg: usize, len: u32, sig: usize): boo
   // Step 2: k = SHA-512(R ‖ A ‖ M) mod L.
   challenge(sig, pub, msg, len);
   // Step 3: [S]B = R + [k]A (the cofactorless check, which §5.1.7 allows), as [S]B + [k](-A) = R.
-  doubleScalarMulVartime(sig + 32, CHALLENGE);
-  encode(ENCODED, P);
+  doubleScalarMulVartime(CHALLENGE, sig + 32);
+  encode(ENCODED, H);
   return load<u64>(ENCODED, 0) == load<u64>(sig, 0) && load<u64>(ENCODED, 8) == load<u64>(sig, 8)
     && load<u64>(ENCODED, 16) == load<u64>(sig, 16) && load<u64>(ENCODED, 24) == load<u64>(sig, 24);
 }

@@ -1,27 +1,39 @@
 // Arithmetic in GF(p), p = 2^255 - 19: the generic field layer under ed25519.ts.
 //
-// Representation (TweetNaCl's, whose bounds are machine-checked): an element is 16 signed limbs
-// of radix 2^16, a = Σ a[i]·2^(16i), each limb stored as an i32, so FE_BYTES = 64. Limbs are
-// loose: feMul leaves them in [0, 2^16] (limb 0 may exceed that by a small multiple of 38),
-// feAdd/feSub of such elements stay below 2^18 in magnitude, and a product of two such limbs
-// summed over one column (at most 16 terms, 15 of them weighted by 38) stays below 2^45, so i64
-// accumulators never overflow. Only feToBytes yields the canonical value in [0, p).
+// Representation (ref10's, from SUPERCOP; Bernstein, Duif, Lange, Schwabe, Yang, "High-speed
+// high-security signatures", 2011): an element is ten signed limbs in radix 2^25.5,
+//   a = a0 + a1·2^26 + a2·2^51 + a3·2^77 + a4·2^102 + a5·2^128 + a6·2^153 + a7·2^179 + a8·2^204 + a9·2^230,
+// even limbs nominally 26 bits and odd limbs 25 bits, each stored as an i32 (FE_BYTES = 40).
 //
-// Every function here is constant-time: fixed trip counts, no branch or memory index that depends
-// on a value. Outputs may alias inputs. State: 128 (ACC) + 128 (CANON) + 64 (POW) + 32 (BYTES)
-// = 352 bytes.
+// Bounds (ref10's, which every caller in ed25519.ts keeps):
+// - "tight": what feMul, feSq, feSq2, feFromBytes and feCarry return: |a_even| ≤ 1.01·2^25,
+//   |a_odd| ≤ 1.01·2^24 (the carry chain rounds, so limbs are signed).
+// - feAdd/feSub/feNeg do not carry: a sum or difference of two tight elements has
+//   |a_even| ≤ 1.01·2^26, |a_odd| ≤ 1.01·2^25.
+// - feMul/feSq/feSq2 accept inputs with |a_even| ≤ 1.65·2^26 and |a_odd| ≤ 1.65·2^25 (so one add
+//   or sub of tight elements, or a sub of a tight element and such a sum). Then each of the ten
+//   i64 column sums is below 2^62: no overflow, and the output is tight again.
+// - feToBytes/feIsNegative/feIsZero accept any limbs within ±2^30 (they carry first).
+// test/device/crypto-field.test.ts checks every operation against BigInt arithmetic mod p,
+// with limbs at these bounds.
+//
+// Products (feMul, feSq) are fully unrolled over locals with the limbs read and written at
+// constant offsets: 2^255 ≡ 19 (mod p) folds a column i + j ≥ 10 back with a factor 19, and
+// odd·odd limb products carry an extra factor 2 (2^25.5·2^25.5 = 2·2^25·2^25 in this radix).
+//
+// Every function here is constant-time: no branch or memory index depends on a value. Outputs
+// may alias inputs. State: 40 (CARRIED) + 4·40 (INV0..INV3) + 32 (BYTES) = 232 bytes.
 //
 //   feFromBytes(x, bytes); feMul(x, x, x); feToBytes(bytes, x); // bytes = bytes² mod p
 
-export const FE_BYTES: usize = 64;
-const LIMBS: usize = 16;
+export const FE_BYTES: usize = 40;
 
-const ACC: usize = memory.data(16 * 8, 8);   // i64 columns of a product, then carried
-const CANON: usize = memory.data(16 * 8, 8); // feToBytes: value minus p, selected in or not
-const POW: usize = memory.data(64, 8);       // fePow's running power (its output may alias its base)
-const BYTES: usize = memory.data(32, 8);     // encodings compared by feEqual / feIsNegative
-
-@inline function limb(a: usize, i: usize): i64 { return <i64>load<i32>(a + (i << 2)); }
+const CARRIED: usize = memory.data(40, 8); // feToBytes: the input with its limbs carried
+const INV0: usize = memory.data(40, 8);    // temporaries of the inversion chains
+const INV1: usize = memory.data(40, 8);
+const INV2: usize = memory.data(40, 8);
+const INV3: usize = memory.data(40, 8);
+const BYTES: usize = memory.data(32, 8);   // encodings examined by feIsNegative / feIsZero
 
 export function feZero(o: usize): void { memory.fill(o, 0, FE_BYTES); }
 export function feOne(o: usize): void { memory.fill(o, 0, FE_BYTES); store<i32>(o, 1); }
@@ -29,66 +41,184 @@ export function feCopy(o: usize, a: usize): void { memory.copy(o, a, FE_BYTES); 
 
 /** o = a + b (limbs not carried). */
 export function feAdd(o: usize, a: usize, b: usize): void {
-  for (let i: usize = 0; i < LIMBS << 2; i += 4) store<i32>(o + i, load<i32>(a + i) + load<i32>(b + i));
+  store<i32>(o, load<i32>(a, 0) + load<i32>(b, 0), 0);
+  store<i32>(o, load<i32>(a, 4) + load<i32>(b, 4), 4);
+  store<i32>(o, load<i32>(a, 8) + load<i32>(b, 8), 8);
+  store<i32>(o, load<i32>(a, 12) + load<i32>(b, 12), 12);
+  store<i32>(o, load<i32>(a, 16) + load<i32>(b, 16), 16);
+  store<i32>(o, load<i32>(a, 20) + load<i32>(b, 20), 20);
+  store<i32>(o, load<i32>(a, 24) + load<i32>(b, 24), 24);
+  store<i32>(o, load<i32>(a, 28) + load<i32>(b, 28), 28);
+  store<i32>(o, load<i32>(a, 32) + load<i32>(b, 32), 32);
+  store<i32>(o, load<i32>(a, 36) + load<i32>(b, 36), 36);
 }
 
 /** o = a - b (limbs not carried; may be negative). */
 export function feSub(o: usize, a: usize, b: usize): void {
-  for (let i: usize = 0; i < LIMBS << 2; i += 4) store<i32>(o + i, load<i32>(a + i) - load<i32>(b + i));
+  store<i32>(o, load<i32>(a, 0) - load<i32>(b, 0), 0);
+  store<i32>(o, load<i32>(a, 4) - load<i32>(b, 4), 4);
+  store<i32>(o, load<i32>(a, 8) - load<i32>(b, 8), 8);
+  store<i32>(o, load<i32>(a, 12) - load<i32>(b, 12), 12);
+  store<i32>(o, load<i32>(a, 16) - load<i32>(b, 16), 16);
+  store<i32>(o, load<i32>(a, 20) - load<i32>(b, 20), 20);
+  store<i32>(o, load<i32>(a, 24) - load<i32>(b, 24), 24);
+  store<i32>(o, load<i32>(a, 28) - load<i32>(b, 28), 28);
+  store<i32>(o, load<i32>(a, 32) - load<i32>(b, 32), 32);
+  store<i32>(o, load<i32>(a, 36) - load<i32>(b, 36), 36);
 }
 
-/** One carry pass over 16 i64 limbs at c: each limb to [0, 2^16), the carry out of limb 15
- *  (weight 2^256 ≡ 38 mod p) folded into limb 0. Arithmetic shifts make it exact for negatives. */
-function carry(c: usize): void {
-  for (let i: usize = 0; i < LIMBS; i++) {
-    const v = load<i64>(c + (i << 3));
-    const high = v >> 16;
-    store<i64>(c + (i << 3), v & 0xffff);
-    const next = i < LIMBS - 1 ? c + ((i + 1) << 3) : c;
-    store<i64>(next, load<i64>(next) + (i < LIMBS - 1 ? high : 38 * high));
-  }
+/** o = -a (limbs not carried). */
+export function feNeg(o: usize, a: usize): void {
+  store<i32>(o, -load<i32>(a, 0), 0);
+  store<i32>(o, -load<i32>(a, 4), 4);
+  store<i32>(o, -load<i32>(a, 8), 8);
+  store<i32>(o, -load<i32>(a, 12), 12);
+  store<i32>(o, -load<i32>(a, 16), 16);
+  store<i32>(o, -load<i32>(a, 20), 20);
+  store<i32>(o, -load<i32>(a, 24), 24);
+  store<i32>(o, -load<i32>(a, 28), 28);
+  store<i32>(o, -load<i32>(a, 32), 32);
+  store<i32>(o, -load<i32>(a, 36), 36);
 }
 
-/** o = a · b mod p. Product scanning: column k gathers a[i]·b[k-i] plus 38·(column k+16),
- *  since 2^256 ≡ 38 (mod p); then two carry passes. */
+/** Carries ten i64 column sums (each |h| < 2^62) into a tight element at o: ref10's chain,
+ *  rounding each carry to nearest (so limbs are signed); the carry out of limb 9 has weight
+ *  2^255 ≡ 19 and goes back into limb 0. Interleaving two chains (0→4, 1→5, ...) halves the
+ *  dependency depth without changing the bounds. */
+function carryStore(o: usize, h0: i64, h1: i64, h2: i64, h3: i64, h4: i64, h5: i64, h6: i64, h7: i64, h8: i64, h9: i64): void {
+  let c: i64;
+  c = (h0 + (1 << 25)) >> 26; h1 += c; h0 -= c << 26;
+  c = (h4 + (1 << 25)) >> 26; h5 += c; h4 -= c << 26;
+  c = (h1 + (1 << 24)) >> 25; h2 += c; h1 -= c << 25;
+  c = (h5 + (1 << 24)) >> 25; h6 += c; h5 -= c << 25;
+  c = (h2 + (1 << 25)) >> 26; h3 += c; h2 -= c << 26;
+  c = (h6 + (1 << 25)) >> 26; h7 += c; h6 -= c << 26;
+  c = (h3 + (1 << 24)) >> 25; h4 += c; h3 -= c << 25;
+  c = (h7 + (1 << 24)) >> 25; h8 += c; h7 -= c << 25;
+  c = (h4 + (1 << 25)) >> 26; h5 += c; h4 -= c << 26;
+  c = (h8 + (1 << 25)) >> 26; h9 += c; h8 -= c << 26;
+  c = (h9 + (1 << 24)) >> 25; h0 += c * 19; h9 -= c << 25;
+  c = (h0 + (1 << 25)) >> 26; h1 += c; h0 -= c << 26;
+  store<i32>(o, <i32>h0, 0);
+  store<i32>(o, <i32>h1, 4);
+  store<i32>(o, <i32>h2, 8);
+  store<i32>(o, <i32>h3, 12);
+  store<i32>(o, <i32>h4, 16);
+  store<i32>(o, <i32>h5, 20);
+  store<i32>(o, <i32>h6, 24);
+  store<i32>(o, <i32>h7, 28);
+  store<i32>(o, <i32>h8, 32);
+  store<i32>(o, <i32>h9, 36);
+}
+
+/** o = a carried to tight limbs (same value). */
+export function feCarry(o: usize, a: usize): void {
+  carryStore(o, load<i32>(a, 0), load<i32>(a, 4), load<i32>(a, 8), load<i32>(a, 12), load<i32>(a, 16),
+    load<i32>(a, 20), load<i32>(a, 24), load<i32>(a, 28), load<i32>(a, 32), load<i32>(a, 36));
+}
+
+/** o = a · b mod p (ref10 fe_mul): 100 i64 products; g_j·19 precomputed for the folded columns,
+ *  f_i·2 for the odd·odd ones. */
 export function feMul(o: usize, a: usize, b: usize): void {
-  for (let k: usize = 0; k < LIMBS; k++) {
-    let low: i64 = 0;
-    for (let i: usize = 0; i <= k; i++) low += limb(a, i) * limb(b, k - i);
-    let high: i64 = 0;
-    for (let i: usize = k + 1; i < LIMBS; i++) high += limb(a, i) * limb(b, k + LIMBS - i);
-    store<i64>(ACC + (k << 3), low + 38 * high);
-  }
-  carry(ACC);
-  carry(ACC);
-  for (let i: usize = 0; i < LIMBS; i++) store<i32>(o + (i << 2), <i32>load<i64>(ACC + (i << 3)));
+  const f0 = <i64>load<i32>(a, 0), f1 = <i64>load<i32>(a, 4), f2 = <i64>load<i32>(a, 8), f3 = <i64>load<i32>(a, 12), f4 = <i64>load<i32>(a, 16);
+  const f5 = <i64>load<i32>(a, 20), f6 = <i64>load<i32>(a, 24), f7 = <i64>load<i32>(a, 28), f8 = <i64>load<i32>(a, 32), f9 = <i64>load<i32>(a, 36);
+  const g0 = <i64>load<i32>(b, 0), g1 = <i64>load<i32>(b, 4), g2 = <i64>load<i32>(b, 8), g3 = <i64>load<i32>(b, 12), g4 = <i64>load<i32>(b, 16);
+  const g5 = <i64>load<i32>(b, 20), g6 = <i64>load<i32>(b, 24), g7 = <i64>load<i32>(b, 28), g8 = <i64>load<i32>(b, 32), g9 = <i64>load<i32>(b, 36);
+  const g1_19 = 19 * g1, g2_19 = 19 * g2, g3_19 = 19 * g3, g4_19 = 19 * g4, g5_19 = 19 * g5;
+  const g6_19 = 19 * g6, g7_19 = 19 * g7, g8_19 = 19 * g8, g9_19 = 19 * g9;
+  const f1_2 = f1 << 1, f3_2 = f3 << 1, f5_2 = f5 << 1, f7_2 = f7 << 1, f9_2 = f9 << 1;
+  let h0 = f0 * g0 + f1_2 * g9_19 + f2 * g8_19 + f3_2 * g7_19 + f4 * g6_19 + f5_2 * g5_19 + f6 * g4_19 + f7_2 * g3_19 + f8 * g2_19 + f9_2 * g1_19;
+  let h1 = f0 * g1 + f1 * g0 + f2 * g9_19 + f3 * g8_19 + f4 * g7_19 + f5 * g6_19 + f6 * g5_19 + f7 * g4_19 + f8 * g3_19 + f9 * g2_19;
+  let h2 = f0 * g2 + f1_2 * g1 + f2 * g0 + f3_2 * g9_19 + f4 * g8_19 + f5_2 * g7_19 + f6 * g6_19 + f7_2 * g5_19 + f8 * g4_19 + f9_2 * g3_19;
+  let h3 = f0 * g3 + f1 * g2 + f2 * g1 + f3 * g0 + f4 * g9_19 + f5 * g8_19 + f6 * g7_19 + f7 * g6_19 + f8 * g5_19 + f9 * g4_19;
+  let h4 = f0 * g4 + f1_2 * g3 + f2 * g2 + f3_2 * g1 + f4 * g0 + f5_2 * g9_19 + f6 * g8_19 + f7_2 * g7_19 + f8 * g6_19 + f9_2 * g5_19;
+  let h5 = f0 * g5 + f1 * g4 + f2 * g3 + f3 * g2 + f4 * g1 + f5 * g0 + f6 * g9_19 + f7 * g8_19 + f8 * g7_19 + f9 * g6_19;
+  let h6 = f0 * g6 + f1_2 * g5 + f2 * g4 + f3_2 * g3 + f4 * g2 + f5_2 * g1 + f6 * g0 + f7_2 * g9_19 + f8 * g8_19 + f9_2 * g7_19;
+  let h7 = f0 * g7 + f1 * g6 + f2 * g5 + f3 * g4 + f4 * g3 + f5 * g2 + f6 * g1 + f7 * g0 + f8 * g9_19 + f9 * g8_19;
+  let h8 = f0 * g8 + f1_2 * g7 + f2 * g6 + f3_2 * g5 + f4 * g4 + f5_2 * g3 + f6 * g2 + f7_2 * g1 + f8 * g0 + f9_2 * g9_19;
+  let h9 = f0 * g9 + f1 * g8 + f2 * g7 + f3 * g6 + f4 * g5 + f5 * g4 + f6 * g3 + f7 * g2 + f8 * g1 + f9 * g0;
+  carryStore(o, h0, h1, h2, h3, h4, h5, h6, h7, h8, h9);
+}
+
+/** o = a² mod p, or 2·a² when shift = 1 (ref10 fe_sq / fe_sq2): the 55 distinct products, the
+ *  symmetric ones doubled through f_i·2. */
+function sqShifted(o: usize, a: usize, shift: i64): void {
+  const f0 = <i64>load<i32>(a, 0), f1 = <i64>load<i32>(a, 4), f2 = <i64>load<i32>(a, 8), f3 = <i64>load<i32>(a, 12), f4 = <i64>load<i32>(a, 16);
+  const f5 = <i64>load<i32>(a, 20), f6 = <i64>load<i32>(a, 24), f7 = <i64>load<i32>(a, 28), f8 = <i64>load<i32>(a, 32), f9 = <i64>load<i32>(a, 36);
+  const f0_2 = f0 << 1, f1_2 = f1 << 1, f2_2 = f2 << 1, f3_2 = f3 << 1, f4_2 = f4 << 1;
+  const f5_2 = f5 << 1, f6_2 = f6 << 1, f7_2 = f7 << 1, f8_2 = f8 << 1;
+  const f5_38 = 38 * f5, f6_19 = 19 * f6, f7_38 = 38 * f7, f8_19 = 19 * f8, f9_38 = 38 * f9;
+  const f7_19 = 19 * f7, f9_19 = 19 * f9;
+  let h0 = f0 * f0 + f1_2 * f9_38 + f2_2 * f8_19 + f3_2 * f7_38 + f4_2 * f6_19 + f5 * f5_38;
+  let h1 = f0_2 * f1 + f2_2 * f9_19 + f3_2 * f8_19 + f4_2 * f7_19 + f5_2 * f6_19;
+  let h2 = f0_2 * f2 + f1 * f1_2 + f3_2 * f9_38 + f4_2 * f8_19 + f5_2 * f7_38 + f6 * f6_19;
+  let h3 = f0_2 * f3 + f1_2 * f2 + f4_2 * f9_19 + f5_2 * f8_19 + f6_2 * f7_19;
+  let h4 = f0_2 * f4 + f1_2 * f3_2 + f2 * f2 + f5_2 * f9_38 + f6_2 * f8_19 + f7 * f7_38;
+  let h5 = f0_2 * f5 + f1_2 * f4 + f2_2 * f3 + f6_2 * f9_19 + f7_2 * f8_19;
+  let h6 = f0_2 * f6 + f1_2 * f5_2 + f2_2 * f4 + f3 * f3_2 + f7_2 * f9_38 + f8 * f8_19;
+  let h7 = f0_2 * f7 + f1_2 * f6 + f2_2 * f5 + f3_2 * f4 + f8_2 * f9_19;
+  let h8 = f0_2 * f8 + f1_2 * f7_2 + f2_2 * f6 + f3_2 * f5_2 + f4 * f4 + f9 * f9_38;
+  let h9 = f0_2 * f9 + f1_2 * f8 + f2_2 * f7 + f3_2 * f6 + f4_2 * f5;
+  carryStore(o, h0 << shift, h1 << shift, h2 << shift, h3 << shift, h4 << shift,
+    h5 << shift, h6 << shift, h7 << shift, h8 << shift, h9 << shift);
 }
 
 /** o = a² mod p. */
-export function feSqr(o: usize, a: usize): void { feMul(o, a, a); }
+export function feSq(o: usize, a: usize): void { sqShifted(o, a, 0); }
 
-/** o = a^e for the sparse exponents used here: e = 2^(top+2) - 1 minus the bits skipA and skipB
- *  (square-and-multiply with the pattern public and fixed, so constant-time). */
-function fePow(o: usize, a: usize, top: i32, skipA: i32, skipB: i32): void {
-  feCopy(POW, a);
-  for (let bit = top; bit >= 0; bit--) {
-    feSqr(POW, POW);
-    if (bit != skipA && bit != skipB) feMul(POW, POW, a);
-  }
-  feCopy(o, POW);
+/** o = 2·a² mod p (the doubling formula's 2·Z²). */
+export function feSq2(o: usize, a: usize): void { sqShifted(o, a, 1); }
+
+/** o = a^(2^n) for n ≥ 1 (public). */
+function feSqTimes(o: usize, a: usize, n: i32): void {
+  feSq(o, a);
+  for (let i = 1; i < n; i++) feSq(o, o);
 }
 
-/** o = 1/a = a^(p-2) (Fermat); p - 2 = 2^255 - 21 = all bits 0..254 set except bits 2 and 4.
- *  1/0 yields 0. */
-export function feInvert(o: usize, a: usize): void { fePow(o, a, 253, 2, 4); }
+/** o = a^(2^250 - 1), and INV0 = a^11 (which both exponents below need): ref10's chain. */
+function pow2p250m1(o: usize, a: usize): void {
+  const t0 = INV0, t1 = INV1, t2 = INV2, t3 = INV3;
+  feSq(t1, a); feSqTimes(t1, t1, 2);   // a^8
+  feMul(t1, a, t1);                    // a^9
+  feSq(t0, a); feMul(t0, t0, t1);      // t0 = a^11
+  feSq(t2, t0); feMul(t1, t1, t2);     // a^22·a^9 = a^31 = a^(2^5 - 1)
+  feSqTimes(t2, t1, 5); feMul(t1, t2, t1);    // 2^10 - 1
+  feSqTimes(t2, t1, 10); feMul(t2, t2, t1);   // 2^20 - 1
+  feSqTimes(t3, t2, 20); feMul(t2, t3, t2);   // 2^40 - 1
+  feSqTimes(t2, t2, 10); feMul(t1, t2, t1);   // 2^50 - 1
+  feSqTimes(t2, t1, 50); feMul(t2, t2, t1);   // 2^100 - 1
+  feSqTimes(t3, t2, 100); feMul(t2, t3, t2);  // 2^200 - 1
+  feSqTimes(t2, t2, 50); feMul(o, t2, t1);    // 2^250 - 1
+}
 
-/** o = a^((p-5)/8) = a^(2^252 - 3), the exponent of the square root in RFC 8032 §5.1.3 step 3. */
-export function fePow2523(o: usize, a: usize): void { fePow(o, a, 250, 1, 1); }
+/** o = 1/a = a^(p-2) (Fermat), p - 2 = 2^255 - 21 = (2^250 - 1)·2^5 + 11. 1/0 yields 0. */
+export function feInvert(o: usize, a: usize): void {
+  pow2p250m1(INV1, a);
+  feSqTimes(INV1, INV1, 5);
+  feMul(o, INV1, INV0);
+}
+
+/** o = a^((p-5)/8) = a^(2^252 - 3) = a^((2^250 - 1)·4 + 1), the exponent of the square root in
+ *  RFC 8032 §5.1.3 step 3. */
+export function fePow2523(o: usize, a: usize): void {
+  pow2p250m1(INV1, a);
+  feSqTimes(INV1, INV1, 2);
+  feMul(o, INV1, a);
+}
+
+/** o = b if bit = 1, o unchanged if bit = 0; bit must be 0 or 1. Constant-time (masks). */
+export function feCmov(o: usize, b: usize, bit: i32): void {
+  const mask = -bit;
+  for (let i: usize = 0; i < FE_BYTES; i += 4) {
+    const x = load<i32>(o + i);
+    store<i32>(o + i, x ^ (mask & (x ^ load<i32>(b + i))));
+  }
+}
 
 /** If bit = 1 swap a and b, if 0 leave them; bit must be 0 or 1. Constant-time (masks). */
 export function feCswap(a: usize, b: usize, bit: i32): void {
   const mask = -bit;
-  for (let i: usize = 0; i < LIMBS << 2; i += 4) {
+  for (let i: usize = 0; i < FE_BYTES; i += 4) {
     const x = load<i32>(a + i), y = load<i32>(b + i);
     const t = mask & (x ^ y);
     store<i32>(a + i, x ^ t);
@@ -96,37 +226,40 @@ export function feCswap(a: usize, b: usize, bit: i32): void {
   }
 }
 
-/** 32 little-endian bytes at s to an element; bit 255 is ignored (RFC 8032 §5.1.3 step 1 leaves
- *  the y < p check to the caller). */
+/** 32 little-endian bytes at s to a tight element; bit 255 is ignored (RFC 8032 §5.1.3 step 1
+ *  leaves the y < p check to the caller). Limb i takes the next 26 (i even) or 25 (i odd) bits. */
 export function feFromBytes(o: usize, s: usize): void {
-  for (let i: usize = 0; i < LIMBS; i++) store<i32>(o + (i << 2), <i32>load<u16>(s + (i << 1)));
-  store<i32>(o, load<i32>(o, 60) & 0x7fff, 60);
+  let bits: u64 = 0, count: i32 = 0, at: usize = 0;
+  for (let i: usize = 0; i < 10; i++) {
+    const width = 26 - <i32>(i & 1);
+    while (count < width) { bits |= <u64>load<u8>(s + at) << <u64>count; at++; count += 8; }
+    store<i32>(o + (i << 2), <i32>(bits & ((<u64>1 << <u64>width) - 1)));
+    bits >>= <u64>width;
+    count -= width;
+  }
 }
 
-/** The canonical 32-byte little-endian encoding of a, in [0, p). Three carry passes bring every
- *  limb into [0, 2^16); then p is subtracted twice, each time kept only if it did not borrow. */
+/** The canonical 32-byte little-endian encoding of a, in [0, p) (ref10 fe_tobytes after one
+ *  carry pass). With h tight, q = ⌊(h + 19)/2^255⌋ ∈ {0, 1} says whether h ≥ p; h + 19·q, with
+ *  bit 255 dropped, is then h - p·q. Loops with fixed trip counts: constant-time. */
 export function feToBytes(out: usize, a: usize): void {
-  for (let i: usize = 0; i < LIMBS; i++) store<i64>(ACC + (i << 3), limb(a, i));
-  carry(ACC);
-  carry(ACC);
-  carry(ACC);
-  for (let round = 0; round < 2; round++) {
-    // CANON = ACC - p, limb by limb with borrow; p's limbs are 0xffed, 0xffff × 14, 0x7fff.
-    let borrow: i64 = 0;
-    for (let i: usize = 0; i < LIMBS; i++) {
-      const pLimb: i64 = i == 0 ? 0xffed : i == LIMBS - 1 ? 0x7fff : 0xffff;
-      const v = load<i64>(ACC + (i << 3)) - pLimb - borrow;
-      borrow = (v >> 16) & 1;
-      store<i64>(CANON + (i << 3), i == LIMBS - 1 ? v : v & 0xffff);
-    }
-    // Keep ACC - p when it did not go negative (borrow out of limb 15 is 0).
-    const keep: i64 = borrow - 1; // all ones when borrow = 0
-    for (let i: usize = 0; i < LIMBS; i++) {
-      const x = load<i64>(ACC + (i << 3)), y = load<i64>(CANON + (i << 3));
-      store<i64>(ACC + (i << 3), x ^ (keep & (x ^ y)));
-    }
+  feCarry(CARRIED, a);
+  let q = (19 * load<i32>(CARRIED, 36) + (1 << 24)) >> 25;
+  for (let i: usize = 0; i < 10; i++) q = (load<i32>(CARRIED + (i << 2)) + q) >> (26 - <i32>(i & 1));
+  store<i32>(CARRIED, load<i32>(CARRIED) + 19 * q);
+  // Exact (floor) carries, each limb into [0, 2^26) or [0, 2^25), packed as they settle; the
+  // carry out of limb 9 is the 2^255·q to drop.
+  let bits: u64 = 0, count: i32 = 0, carry: i32 = 0, at: usize = 0;
+  for (let i: usize = 0; i < 10; i++) {
+    const width = 26 - <i32>(i & 1);
+    let h = load<i32>(CARRIED + (i << 2)) + carry;
+    carry = h >> width;
+    h -= carry << width;
+    bits |= <u64>h << <u64>count;
+    count += width;
+    while (count >= 8) { store<u8>(out + at, <u8>bits); at++; bits >>= 8; count -= 8; }
   }
-  for (let i: usize = 0; i < LIMBS; i++) store<u16>(out + (i << 1), <u16>load<i64>(ACC + (i << 3)));
+  store<u8>(out, <u8>bits, 31); // the last 7 bits
 }
 
 /** The low bit of the canonical value ("negative" in RFC 8032 §5.1.2 terms), 0 or 1. */
@@ -135,16 +268,9 @@ export function feIsNegative(a: usize): i32 {
   return load<u8>(BYTES) & 1;
 }
 
-/** 1 if a ≡ b (mod p), else 0 (constant-time). */
-export function feEqual(a: usize, b: usize): i32 {
-  feSub(POW, a, b);
-  return feIsZero(POW);
-}
-
 /** 1 if a ≡ 0 (mod p), else 0 (constant-time). */
 export function feIsZero(a: usize): i32 {
   feToBytes(BYTES, a);
-  let bits: u64 = 0;
-  for (let i: usize = 0; i < 32; i += 8) bits |= load<u64>(BYTES + i);
+  const bits = load<u64>(BYTES, 0) | load<u64>(BYTES, 8) | load<u64>(BYTES, 16) | load<u64>(BYTES, 24);
   return <i32>(bits == 0);
 }

@@ -5,6 +5,7 @@
 import type { Logger } from "pino";
 import { toHex } from "../../shared/ed25519.ts";
 import type { DecodedTx, TxBody } from "../../shared/tx.ts";
+import { LogThrottle } from "../log.ts";
 import { minimumFee } from "./apply-tx.ts";
 import type { Chain } from "./chain.ts";
 import { TxRejected } from "./errors.ts";
@@ -20,6 +21,7 @@ export const nodeSignerDefaults: NodeSignerOptions = { regossipMs: 5_000 };
 
 export class NodeSigner {
   private readonly gossipedAtMs = new Map<number, number>();
+  private readonly throttle = new LogThrottle(1);
   readonly stats = { signed: 0, regossiped: 0, displaced: 0 };
 
   constructor(
@@ -61,7 +63,8 @@ export class NodeSigner {
         } catch (err) {
           if (!(err instanceof TxRejected)) throw err;
           // Full, or a nonce the chain has used meanwhile (settle drops it at the next commit).
-          this.log.warn({ nonce: e.nonce, tx: toHex(e.tx.id), code: err.code, reason: err.message }, "own transaction not admitted to the mempool yet; offered again later");
+          const suppressed = this.throttle.admit(err.code);
+          if (suppressed !== undefined) this.log.warn({ nonce: e.nonce, tx: toHex(e.tx.id), code: err.code, reason: err.message, suppressed: suppressed || undefined }, "own transaction not admitted to the mempool yet; offered again later");
           return;
         }
       }
