@@ -17,6 +17,11 @@ export interface IngestStatus {
   snapshot(): Record<string, number>;
   /** Readings accepted and not yet in a finalized block. */
   pendingReadings?(): number;
+  /**
+   * Why acknowledged readings are not reaching the chain, one "CODE: explanation" each (backlog
+   * full, oldest pending too old, chain stalled while readings wait, readings lost; IngestGateway.healthReasons).
+   */
+  healthReasons?(chain: { headAgeMs: number; blockIntervalMs: number }): string[];
 }
 
 export interface ApiDeps {

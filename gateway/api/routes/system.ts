@@ -4,18 +4,6 @@ import type { ApiContext } from "../context.ts";
 import { errorResponse, ref, type RouteSpec } from "../route-spec.ts";
 import { hex } from "../views.ts";
 
-/**
- * What health asks the ingest gateway beyond ApiContext's IngestStatus (GatewayNode passes
- * IngestGateway.healthReasons): why acknowledged readings are not reaching the chain (backlog full,
- * oldest pending too old, chain stalled while readings wait; gateway/ingest/backlog.ts).
- */
-interface IngestHealth {
-  healthReasons(chain: { headAgeMs: number; blockIntervalMs: number }): string[];
-}
-
-const ingestHealth = (ingest: unknown): IngestHealth | undefined =>
-  typeof (ingest as Partial<IngestHealth> | undefined)?.healthReasons === "function" ? (ingest as IngestHealth) : undefined;
-
 export function healthView(ctx: ApiContext) {
   const head = ctx.chain.head();
   const c = ctx.consensus.snapshot();
@@ -23,7 +11,7 @@ export function healthView(ctx: ApiContext) {
   const headAgeMs = Math.max(0, nowMs - head.header.timeMs);
   const reasons: string[] = [];
   if (headAgeMs > ctx.options.headStaleMs) reasons.push(`HEAD_STALE: no block finalized for ${Math.round(headAgeMs / 1000)} s`);
-  reasons.push(...(ingestHealth(ctx.ingest)?.healthReasons({ headAgeMs, blockIntervalMs: ctx.chain.params().blockIntervalMs }) ?? []));
+  reasons.push(...(ctx.ingest?.healthReasons?.({ headAgeMs, blockIntervalMs: ctx.chain.params().blockIntervalMs }) ?? []));
   return {
     status: reasons.length ? ("degraded" as const) : ("ok" as const),
     reasons,
