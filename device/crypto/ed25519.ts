@@ -395,6 +395,14 @@ export function ed25519PublicKey(seed: usize, pubOut: usize): void {
   memory.fill(EXPANDED, 0, 64);
 }
 
+/** out = the 32-byte encoding of [s]B for a 32-byte little-endian s < 2^255 (bit 255 clear),
+ *  constant-time in s: the fixed-base multiplication under key generation and signing, exported
+ *  so tests can drive it with edge scalars (0, L, 2^255 - 1, every digit at ±8). */
+export function ed25519ScalarMulBase(s: usize, out: usize): void {
+  scalarMulBase(s);
+  encode(out, H);
+}
+
 /** RFC 8032 §5.1.6: the 64-byte signature of `len` bytes at msg, written at sigOut. `pub` must be
  *  the public key of `seed` (passed in so it is not recomputed). sigOut may overlap msg. */
 export function ed25519Sign(seed: usize, pub: usize, msg: usize, len: u32, sigOut: usize): void {

@@ -5,17 +5,17 @@
 //   a = a0 + a1·2^26 + a2·2^51 + a3·2^77 + a4·2^102 + a5·2^128 + a6·2^153 + a7·2^179 + a8·2^204 + a9·2^230,
 // even limbs nominally 26 bits and odd limbs 25 bits, each stored as an i32 (FE_BYTES = 40).
 //
-// Bounds (ref10's, which every caller in ed25519.ts keeps):
-// - "tight": what feMul, feSq, feSq2, feFromBytes and feCarry return: |a_even| ≤ 1.01·2^25,
-//   |a_odd| ≤ 1.01·2^24 (the carry chain rounds, so limbs are signed).
-// - feAdd/feSub/feNeg do not carry: a sum or difference of two tight elements has
-//   |a_even| ≤ 1.01·2^26, |a_odd| ≤ 1.01·2^25.
-// - feMul/feSq/feSq2 accept inputs with |a_even| ≤ 1.65·2^26 and |a_odd| ≤ 1.65·2^25 (so one add
-//   or sub of tight elements, or a sub of a tight element and such a sum). Then each of the ten
-//   i64 column sums is below 2^62: no overflow, and the output is tight again.
+// Bounds (what every caller in ed25519.ts keeps; test/device/crypto-field.test.ts checks every
+// operation against BigInt arithmetic mod p with limbs at these bounds):
+// - "tight": what feMul, feSq, feSq2 and feCarry return: |a_even| ≤ 1.01·2^25,
+//   |a_odd| ≤ 1.01·2^24 (the carry chain rounds to nearest, so limbs are signed).
+// - feFromBytes returns limbs in [0, 2^26) / [0, 2^25), at most twice tight.
+// - feAdd/feSub/feNeg do not carry: the sum or difference of two tight or decoded elements,
+//   or a tight element and a sum of two tight ones, has |a_even| ≤ 2^27 and |a_odd| ≤ 2^26.
+// - feMul/feSq/feSq2 accept any inputs with |a_even| ≤ 2^27 and |a_odd| ≤ 2^26 (ref10 assumes
+//   1.65·2^26 and 1.65·2^25): the largest of the ten i64 column sums, column 0, is then below
+//   125·2^54 < 2^61 (2^62 doubled by feSq2), so nothing overflows, and the output is tight.
 // - feToBytes/feIsNegative/feIsZero accept any limbs within ±2^30 (they carry first).
-// test/device/crypto-field.test.ts checks every operation against BigInt arithmetic mod p,
-// with limbs at these bounds.
 //
 // Products (feMul, feSq) are fully unrolled over locals with the limbs read and written at
 // constant offsets: 2^255 ≡ 19 (mod p) folds a column i + j ≥ 10 back with a factor 19, and
@@ -226,7 +226,8 @@ export function feCswap(a: usize, b: usize, bit: i32): void {
   }
 }
 
-/** 32 little-endian bytes at s to a tight element; bit 255 is ignored (RFC 8032 §5.1.3 step 1
+/** 32 little-endian bytes at s to an element with limbs in [0, 2^26) / [0, 2^25) (not carried:
+ *  any 255-bit value, p..2^255-1 too); bit 255 is ignored (RFC 8032 §5.1.3 step 1
  *  leaves the y < p check to the caller). Limb i takes the next 26 (i even) or 25 (i odd) bits. */
 export function feFromBytes(o: usize, s: usize): void {
   let bits: u64 = 0, count: i32 = 0, at: usize = 0;
