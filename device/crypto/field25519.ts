@@ -228,16 +228,21 @@ export function feCswap(a: usize, b: usize, bit: i32): void {
 
 /** 32 little-endian bytes at s to an element with limbs in [0, 2^26) / [0, 2^25) (not carried:
  *  any 255-bit value, p..2^255-1 too); bit 255 is ignored (RFC 8032 §5.1.3 step 1
- *  leaves the y < p check to the caller). Limb i takes the next 26 (i even) or 25 (i odd) bits. */
+ *  leaves the y < p check to the caller). Limb i starts at bit ⌈25.5·i⌉; unrolled, as a lookup
+ *  decodes two coordinates. */
 export function feFromBytes(o: usize, s: usize): void {
-  let bits: u64 = 0, count: i32 = 0, at: usize = 0;
-  for (let i: usize = 0; i < 10; i++) {
-    const width = 26 - <i32>(i & 1);
-    while (count < width) { bits |= <u64>load<u8>(s + at) << <u64>count; at++; count += 8; }
-    store<i32>(o + (i << 2), <i32>(bits & ((<u64>1 << <u64>width) - 1)));
-    bits >>= <u64>width;
-    count -= width;
-  }
+  const w0 = load<u64>(s, 0), w1 = load<u64>(s, 8), w2 = load<u64>(s, 16), w3 = load<u64>(s, 24);
+  const m26: u64 = (1 << 26) - 1, m25: u64 = (1 << 25) - 1;
+  store<i32>(o, <i32>(w0 & m26), 0);                         // bits 0..25
+  store<i32>(o, <i32>((w0 >> 26) & m25), 4);                 // 26..50
+  store<i32>(o, <i32>(((w0 >> 51) | (w1 << 13)) & m26), 8);  // 51..76
+  store<i32>(o, <i32>((w1 >> 13) & m25), 12);                // 77..101
+  store<i32>(o, <i32>((w1 >> 38) & m26), 16);                // 102..127
+  store<i32>(o, <i32>(w2 & m25), 20);                        // 128..152
+  store<i32>(o, <i32>((w2 >> 25) & m26), 24);                // 153..178
+  store<i32>(o, <i32>(((w2 >> 51) | (w3 << 13)) & m25), 28); // 179..203
+  store<i32>(o, <i32>((w3 >> 12) & m26), 32);                // 204..229
+  store<i32>(o, <i32>((w3 >> 38) & m25), 36);                // 230..254
 }
 
 /** The canonical 32-byte little-endian encoding of a, in [0, p) (ref10 fe_tobytes after one

@@ -61,9 +61,9 @@ function powMod(b: bigint, e: bigint): bigint {
 async function compileEntry(): Promise<Uint8Array> {
   let wasm: Uint8Array | undefined;
   const stderr: string[] = [];
-  const { error } = await asc.main([ENTRY, "--config", "asconfig.json", "-o", "out.wasm"], {
+  const { error } = await asc.main([join(root, ENTRY), "--config", join(root, "asconfig.json"), "-o", join(root, "out.wasm")], {
     readFile: (filename: string, baseDir: string) => {
-      const path = resolve(root, baseDir, filename);
+      const path = resolve(baseDir, filename); // asc passes paths relative to the working directory
       if (path === resolve(root, ENTRY)) return ENTRY_SOURCE;
       try { return readFileSync(path, "utf8"); } catch { return null; }
     },
@@ -73,7 +73,6 @@ async function compileEntry(): Promise<Uint8Array> {
     listFiles: () => [],
     stdout: { write: () => true } as any,
     stderr: { write: (s: string) => { stderr.push(String(s)); return true; } } as any,
-    // asc resolves ENTRY and asconfig.json against the working directory: the repository root.
   } as any);
   if (error || !wasm) throw new Error(`asc failed: ${error?.message}\n${stderr.join("")}`);
   return wasm;
