@@ -20,6 +20,8 @@
 // Products (feMul, feSq) are fully unrolled over locals with the limbs read and written at
 // constant offsets: 2^255 ≡ 19 (mod p) folds a column i + j ≥ 10 back with a factor 19, and
 // odd·odd limb products carry an extra factor 2 (2^25.5·2^25.5 = 2·2^25·2^25 in this radix).
+// Every product is of two sign-extended i32 limbs, which a compiler ahead of time (wasm2c, WAMR
+// AOT) can turn into one 32×32→64 multiply on a 32-bit core instead of a 64×64 one.
 //
 // Every function here is constant-time: no branch or memory index depends on a value. Outputs
 // may alias inputs. State: 40 (CARRIED) + 4·40 (INV0..INV3) + 32 (BYTES) = 232 bytes.
@@ -117,48 +119,49 @@ export function feCarry(o: usize, a: usize): void {
     load<i32>(a, 20), load<i32>(a, 24), load<i32>(a, 28), load<i32>(a, 32), load<i32>(a, 36));
 }
 
-/** o = a · b mod p (ref10 fe_mul): 100 i64 products; g_j·19 precomputed for the folded columns,
- *  f_i·2 for the odd·odd ones. */
+/** o = a · b mod p (ref10 fe_mul): 100 products, each of two sign-extended 32-bit values (one
+ *  widening multiply on a 32-bit core such as the Cortex-M3), so the factor 19 of the folded
+ *  products is applied once per column rather than to an operand, and the factor 2 of odd·odd
+ *  products to the 32-bit limb before it is widened (|2·a_odd| ≤ 2^27). */
 export function feMul(o: usize, a: usize, b: usize): void {
-  const f0 = <i64>load<i32>(a, 0), f1 = <i64>load<i32>(a, 4), f2 = <i64>load<i32>(a, 8), f3 = <i64>load<i32>(a, 12), f4 = <i64>load<i32>(a, 16);
-  const f5 = <i64>load<i32>(a, 20), f6 = <i64>load<i32>(a, 24), f7 = <i64>load<i32>(a, 28), f8 = <i64>load<i32>(a, 32), f9 = <i64>load<i32>(a, 36);
+  const a1 = load<i32>(a, 4), a3 = load<i32>(a, 12), a5 = load<i32>(a, 20), a7 = load<i32>(a, 28), a9 = load<i32>(a, 36);
+  const f0 = <i64>load<i32>(a, 0), f1 = <i64>a1, f2 = <i64>load<i32>(a, 8), f3 = <i64>a3, f4 = <i64>load<i32>(a, 16);
+  const f5 = <i64>a5, f6 = <i64>load<i32>(a, 24), f7 = <i64>a7, f8 = <i64>load<i32>(a, 32), f9 = <i64>a9;
+  const f1_2 = <i64>(a1 << 1), f3_2 = <i64>(a3 << 1), f5_2 = <i64>(a5 << 1), f7_2 = <i64>(a7 << 1), f9_2 = <i64>(a9 << 1);
   const g0 = <i64>load<i32>(b, 0), g1 = <i64>load<i32>(b, 4), g2 = <i64>load<i32>(b, 8), g3 = <i64>load<i32>(b, 12), g4 = <i64>load<i32>(b, 16);
   const g5 = <i64>load<i32>(b, 20), g6 = <i64>load<i32>(b, 24), g7 = <i64>load<i32>(b, 28), g8 = <i64>load<i32>(b, 32), g9 = <i64>load<i32>(b, 36);
-  const g1_19 = 19 * g1, g2_19 = 19 * g2, g3_19 = 19 * g3, g4_19 = 19 * g4, g5_19 = 19 * g5;
-  const g6_19 = 19 * g6, g7_19 = 19 * g7, g8_19 = 19 * g8, g9_19 = 19 * g9;
-  const f1_2 = f1 << 1, f3_2 = f3 << 1, f5_2 = f5 << 1, f7_2 = f7 << 1, f9_2 = f9 << 1;
-  let h0 = f0 * g0 + f1_2 * g9_19 + f2 * g8_19 + f3_2 * g7_19 + f4 * g6_19 + f5_2 * g5_19 + f6 * g4_19 + f7_2 * g3_19 + f8 * g2_19 + f9_2 * g1_19;
-  let h1 = f0 * g1 + f1 * g0 + f2 * g9_19 + f3 * g8_19 + f4 * g7_19 + f5 * g6_19 + f6 * g5_19 + f7 * g4_19 + f8 * g3_19 + f9 * g2_19;
-  let h2 = f0 * g2 + f1_2 * g1 + f2 * g0 + f3_2 * g9_19 + f4 * g8_19 + f5_2 * g7_19 + f6 * g6_19 + f7_2 * g5_19 + f8 * g4_19 + f9_2 * g3_19;
-  let h3 = f0 * g3 + f1 * g2 + f2 * g1 + f3 * g0 + f4 * g9_19 + f5 * g8_19 + f6 * g7_19 + f7 * g6_19 + f8 * g5_19 + f9 * g4_19;
-  let h4 = f0 * g4 + f1_2 * g3 + f2 * g2 + f3_2 * g1 + f4 * g0 + f5_2 * g9_19 + f6 * g8_19 + f7_2 * g7_19 + f8 * g6_19 + f9_2 * g5_19;
-  let h5 = f0 * g5 + f1 * g4 + f2 * g3 + f3 * g2 + f4 * g1 + f5 * g0 + f6 * g9_19 + f7 * g8_19 + f8 * g7_19 + f9 * g6_19;
-  let h6 = f0 * g6 + f1_2 * g5 + f2 * g4 + f3_2 * g3 + f4 * g2 + f5_2 * g1 + f6 * g0 + f7_2 * g9_19 + f8 * g8_19 + f9_2 * g7_19;
-  let h7 = f0 * g7 + f1 * g6 + f2 * g5 + f3 * g4 + f4 * g3 + f5 * g2 + f6 * g1 + f7 * g0 + f8 * g9_19 + f9 * g8_19;
-  let h8 = f0 * g8 + f1_2 * g7 + f2 * g6 + f3_2 * g5 + f4 * g4 + f5_2 * g3 + f6 * g2 + f7_2 * g1 + f8 * g0 + f9_2 * g9_19;
-  let h9 = f0 * g9 + f1 * g8 + f2 * g7 + f3 * g6 + f4 * g5 + f5 * g4 + f6 * g3 + f7 * g2 + f8 * g1 + f9 * g0;
+  const h0 = f0 * g0 + 19 * (f1_2 * g9 + f2 * g8 + f3_2 * g7 + f4 * g6 + f5_2 * g5 + f6 * g4 + f7_2 * g3 + f8 * g2 + f9_2 * g1);
+  const h1 = f0 * g1 + f1 * g0 + 19 * (f2 * g9 + f3 * g8 + f4 * g7 + f5 * g6 + f6 * g5 + f7 * g4 + f8 * g3 + f9 * g2);
+  const h2 = f0 * g2 + f1_2 * g1 + f2 * g0 + 19 * (f3_2 * g9 + f4 * g8 + f5_2 * g7 + f6 * g6 + f7_2 * g5 + f8 * g4 + f9_2 * g3);
+  const h3 = f0 * g3 + f1 * g2 + f2 * g1 + f3 * g0 + 19 * (f4 * g9 + f5 * g8 + f6 * g7 + f7 * g6 + f8 * g5 + f9 * g4);
+  const h4 = f0 * g4 + f1_2 * g3 + f2 * g2 + f3_2 * g1 + f4 * g0 + 19 * (f5_2 * g9 + f6 * g8 + f7_2 * g7 + f8 * g6 + f9_2 * g5);
+  const h5 = f0 * g5 + f1 * g4 + f2 * g3 + f3 * g2 + f4 * g1 + f5 * g0 + 19 * (f6 * g9 + f7 * g8 + f8 * g7 + f9 * g6);
+  const h6 = f0 * g6 + f1_2 * g5 + f2 * g4 + f3_2 * g3 + f4 * g2 + f5_2 * g1 + f6 * g0 + 19 * (f7_2 * g9 + f8 * g8 + f9_2 * g7);
+  const h7 = f0 * g7 + f1 * g6 + f2 * g5 + f3 * g4 + f4 * g3 + f5 * g2 + f6 * g1 + f7 * g0 + 19 * (f8 * g9 + f9 * g8);
+  const h8 = f0 * g8 + f1_2 * g7 + f2 * g6 + f3_2 * g5 + f4 * g4 + f5_2 * g3 + f6 * g2 + f7_2 * g1 + f8 * g0 + 19 * (f9_2 * g9);
+  const h9 = f0 * g9 + f1 * g8 + f2 * g7 + f3 * g6 + f4 * g5 + f5 * g4 + f6 * g3 + f7 * g2 + f8 * g1 + f9 * g0;
   carryStore(o, h0, h1, h2, h3, h4, h5, h6, h7, h8, h9);
 }
 
 /** o = a² mod p, or 2·a² when shift = 1 (ref10 fe_sq / fe_sq2): the 55 distinct products, the
- *  symmetric ones doubled through f_i·2. */
+ *  symmetric ones doubled through a_i·2 (|2·a_even| ≤ 2^28 still fits the 32-bit limb). */
 function sqShifted(o: usize, a: usize, shift: i64): void {
-  const f0 = <i64>load<i32>(a, 0), f1 = <i64>load<i32>(a, 4), f2 = <i64>load<i32>(a, 8), f3 = <i64>load<i32>(a, 12), f4 = <i64>load<i32>(a, 16);
-  const f5 = <i64>load<i32>(a, 20), f6 = <i64>load<i32>(a, 24), f7 = <i64>load<i32>(a, 28), f8 = <i64>load<i32>(a, 32), f9 = <i64>load<i32>(a, 36);
-  const f0_2 = f0 << 1, f1_2 = f1 << 1, f2_2 = f2 << 1, f3_2 = f3 << 1, f4_2 = f4 << 1;
-  const f5_2 = f5 << 1, f6_2 = f6 << 1, f7_2 = f7 << 1, f8_2 = f8 << 1;
-  const f5_38 = 38 * f5, f6_19 = 19 * f6, f7_38 = 38 * f7, f8_19 = 19 * f8, f9_38 = 38 * f9;
-  const f7_19 = 19 * f7, f9_19 = 19 * f9;
-  let h0 = f0 * f0 + f1_2 * f9_38 + f2_2 * f8_19 + f3_2 * f7_38 + f4_2 * f6_19 + f5 * f5_38;
-  let h1 = f0_2 * f1 + f2_2 * f9_19 + f3_2 * f8_19 + f4_2 * f7_19 + f5_2 * f6_19;
-  let h2 = f0_2 * f2 + f1 * f1_2 + f3_2 * f9_38 + f4_2 * f8_19 + f5_2 * f7_38 + f6 * f6_19;
-  let h3 = f0_2 * f3 + f1_2 * f2 + f4_2 * f9_19 + f5_2 * f8_19 + f6_2 * f7_19;
-  let h4 = f0_2 * f4 + f1_2 * f3_2 + f2 * f2 + f5_2 * f9_38 + f6_2 * f8_19 + f7 * f7_38;
-  let h5 = f0_2 * f5 + f1_2 * f4 + f2_2 * f3 + f6_2 * f9_19 + f7_2 * f8_19;
-  let h6 = f0_2 * f6 + f1_2 * f5_2 + f2_2 * f4 + f3 * f3_2 + f7_2 * f9_38 + f8 * f8_19;
-  let h7 = f0_2 * f7 + f1_2 * f6 + f2_2 * f5 + f3_2 * f4 + f8_2 * f9_19;
-  let h8 = f0_2 * f8 + f1_2 * f7_2 + f2_2 * f6 + f3_2 * f5_2 + f4 * f4 + f9 * f9_38;
-  let h9 = f0_2 * f9 + f1_2 * f8 + f2_2 * f7 + f3_2 * f6 + f4_2 * f5;
+  const a0 = load<i32>(a, 0), a1 = load<i32>(a, 4), a2 = load<i32>(a, 8), a3 = load<i32>(a, 12), a4 = load<i32>(a, 16);
+  const a5 = load<i32>(a, 20), a6 = load<i32>(a, 24), a7 = load<i32>(a, 28), a8 = load<i32>(a, 32), a9 = load<i32>(a, 36);
+  const f0 = <i64>a0, f1 = <i64>a1, f2 = <i64>a2, f3 = <i64>a3, f4 = <i64>a4;
+  const f5 = <i64>a5, f6 = <i64>a6, f7 = <i64>a7, f8 = <i64>a8, f9 = <i64>a9;
+  const f0_2 = <i64>(a0 << 1), f1_2 = <i64>(a1 << 1), f2_2 = <i64>(a2 << 1), f3_2 = <i64>(a3 << 1), f4_2 = <i64>(a4 << 1);
+  const f5_2 = <i64>(a5 << 1), f6_2 = <i64>(a6 << 1), f7_2 = <i64>(a7 << 1), f8_2 = <i64>(a8 << 1), f9_2 = <i64>(a9 << 1);
+  const h0 = f0 * f0 + 19 * (f1_2 * f9_2 + f2_2 * f8 + f3_2 * f7_2 + f4_2 * f6 + f5 * f5_2);
+  const h1 = f0_2 * f1 + 19 * (f2_2 * f9 + f3_2 * f8 + f4_2 * f7 + f5_2 * f6);
+  const h2 = f0_2 * f2 + f1 * f1_2 + 19 * (f3_2 * f9_2 + f4_2 * f8 + f5_2 * f7_2 + f6 * f6);
+  const h3 = f0_2 * f3 + f1_2 * f2 + 19 * (f4_2 * f9 + f5_2 * f8 + f6_2 * f7);
+  const h4 = f0_2 * f4 + f1_2 * f3_2 + f2 * f2 + 19 * (f5_2 * f9_2 + f6_2 * f8 + f7 * f7_2);
+  const h5 = f0_2 * f5 + f1_2 * f4 + f2_2 * f3 + 19 * (f6_2 * f9 + f7_2 * f8);
+  const h6 = f0_2 * f6 + f1_2 * f5_2 + f2_2 * f4 + f3 * f3_2 + 19 * (f7_2 * f9_2 + f8 * f8);
+  const h7 = f0_2 * f7 + f1_2 * f6 + f2_2 * f5 + f3_2 * f4 + 19 * (f8_2 * f9);
+  const h8 = f0_2 * f8 + f1_2 * f7_2 + f2_2 * f6 + f3_2 * f5_2 + f4 * f4 + 19 * (f9 * f9_2);
+  const h9 = f0_2 * f9 + f1_2 * f8 + f2_2 * f7 + f3_2 * f6 + f4_2 * f5;
   carryStore(o, h0 << shift, h1 << shift, h2 << shift, h3 << shift, h4 << shift,
     h5 << shift, h6 << shift, h7 << shift, h8 << shift, h9 << shift);
 }
