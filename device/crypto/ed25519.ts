@@ -18,8 +18,10 @@
 //   total           6,648 (3,768 state + 2,880 constants), checked by test/device/crypto.test.ts.
 //   The firmware, which signs but never verifies, links 1,472 bytes of verification state less.
 // Cost of [s]B: 64 table lookups and additions, 60 doublings, one inversion: about 780 field
-// multiplications and 500 squarings (0.87 M x86 instructions per signature through wasm2c -O2,
-// 18.4 M before this design). Verification: about 253 doublings and 100 additions.
+// multiplications and 500 squarings. Per signature through wasm2c: 0.88 M x86 instructions
+// (-O2; 18.4 M with the previous radix-2^16 ladder), and 1.63 M Cortex-M3 instructions per
+// signed reading on the emulated mps2-an385 board (37.2 M before). Verification: about 253
+// doublings and 100 additions.
 //
 // Side channels: public-key derivation and signing run in constant time with respect to the seed,
 // the secret scalar and the nonce: every table lookup reads all 8 entries of its row and keeps
@@ -244,7 +246,11 @@ function scalarMulBase(s: usize): void {
       p1p1ToP3(H, R);
     }
   }
+  // The digits and the last entry selected (ENTRY, Q) are secret: cleared. H is [s]B, which the
+  // caller publishes (R of a signature, or the public key), and R the sum that became H.
   memory.fill(DIGITS, 0, 64);
+  memory.fill(ENTRY, 0, ENTRY_BYTES);
+  memory.fill(Q, 0, POINT_BYTES);
 }
 
 /** out[0..255] = the 32-byte scalar a in sliding windows: odd digits in [-7, 7] at least 4
