@@ -83,6 +83,15 @@ static void sign_reading(uint32_t k) {
   else console_line("reading refused: ", mote_error_name(seq));
 }
 
+/* Reports answers from the gateway as console lines ("acked 3"), once per change. */
+static void report_answers(void) {
+  static uint32_t acked_reported, rejected_reported;
+  uint32_t acked = (uint32_t)Z_firmwareZ_stat(&firmware, MOTE_READINGS_ACKED);
+  uint32_t rejected = (uint32_t)Z_firmwareZ_stat(&firmware, MOTE_READINGS_REJECTED);
+  if (acked != acked_reported) console_u32("acked ", acked_reported = acked);
+  if (rejected != rejected_reported) console_u32("rejected ", rejected_reported = rejected);
+}
+
 static void bench(uint32_t n) {
   for (uint32_t k = 0; k < n; k++) {
     uint64_t t0 = systick_ns();
@@ -109,7 +118,7 @@ int main(void) {
   if (flash_open() != 0) console_line("flash file unavailable: storage will fail", "");
   wasm_rt_init();
   Z_firmware_init_module();
-  wasm_rt_set_unwind_target(&on_trap);
+    wasm_rt_set_unwind_target(&on_trap);
 
   static uint32_t signed_count, next_reading_ms, next_tick_ms;
   static int booted;
@@ -141,6 +150,7 @@ int main(void) {
     if (n) {
       memcpy(env.memory->data + Z_firmwareZ_rx_buffer(&firmware), rx, n);
       Z_firmwareZ_receive(&firmware, MOTE_LINK_SERIAL, n);
+      report_answers();
       next_tick_ms = now;
       woke = 1;
     }

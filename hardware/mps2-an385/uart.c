@@ -25,6 +25,9 @@ static uint8_t rx_ring[RX_RING_BYTES];
 static volatile uint32_t rx_head, rx_tail; /* head: written by the ISR; tail: by uart_take */
 
 void uart0_rx_handler(void) {
+  /* Clear first, then read: a byte landing after the last read raises the flag again. (Cleared
+   * after the loop, it would erase that byte's interrupt and leave it stranded in the UART.) */
+  UART_INTSTATUS = INT_RX; /* write-1-to-clear */
   while (UART_STATE & STATE_RXFULL) {
     if (rx_head - rx_tail == RX_RING_BYTES) {
       UART_CTRL = CTRL_TX_EN | CTRL_RX_EN; /* full: stop taking bytes until uart_take drains */
@@ -33,7 +36,6 @@ void uart0_rx_handler(void) {
     rx_ring[rx_head % RX_RING_BYTES] = (uint8_t)UART_DATA;
     rx_head++;
   }
-  UART_INTSTATUS = INT_RX; /* write-1-to-clear */
 }
 
 void uart_start(uint32_t baud) {
@@ -65,3 +67,4 @@ uint32_t uart_take(uint8_t *out, uint32_t cap) {
   }
   return n;
 }
+
