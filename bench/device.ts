@@ -1,6 +1,8 @@
-// npm run bench:device — the firmware's budgets and speed, with this machine's references in the
-// same run: size, memory, bytes on the wire for one signed reading, and Ed25519 sign/verify per
-// second in WASM beside node:crypto (OpenSSL) and @noble/curves.
+// npm run bench:device [-- other/firmware.wasm …] — the firmware's budgets and speed, with this
+// machine's references in the same run: size, memory, bytes on the wire for one signed reading,
+// Ed25519 sign/verify per second in WASM beside node:crypto (OpenSSL) and @noble/curves, and the
+// emulated Cortex-M3 board (hardware/mps2-an385): its image's flash and RAM from the linker map
+// and instructions per signed reading, for this build and any firmware.wasm given as arguments.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes, sign as nodeSign, verify as nodeVerify } from "node:crypto";
@@ -11,6 +13,9 @@ import { TestHost } from "../test/support/firmware-host.ts";
 import { LINK_RADIO, LINK_SERIAL } from "../hardware/emulator/firmware.ts";
 import { privateKeyObject, publicKeyObject, publicKeyFromSeed } from "../shared/ed25519.ts";
 import { printTable, opsPerSecond } from "./table.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { benchBoard, qemuBoardUnavailable } from "../hardware/mps2-an385/qemu-board.ts";
 
 const firmwareBytes = new Uint8Array(readFileSync(join(deviceBuildDir, "firmware.wasm")));
 const shape = await inspectModule(firmwareBytes);
@@ -68,3 +73,46 @@ printTable(
   ["implementation", "sign/s", "verify/s", "sign vs node:crypto", "verify vs node:crypto"],
   rows.map(([name, s, v]) => [name, s, v, `${((s / base[1]) * 100).toFixed(1)}%`, `${((v / base[2]) * 100).toFixed(1)}%`]),
 );
+
+// The emulated microcontroller: firmware.wasm through wasm2c on mps2-an385 (Cortex-M3, 25 MHz).
+// Instructions are counted by qemu itself: with -icount shift=0 guest time advances 1 ns per
+// instruction, and the board reads SysTick (40 ns steps) around each reading() call; a reading is
+// signing plus CBOR/COSE/CoAP encoding and SLIP framing onto the UART.
+const libsodiumSignInstructions = 255_000; // BRIEF §4: libsodium's Ed25519 sign, x86, callgrind, this machine
+const boardUnavailable = qemuBoardUnavailable();
+if (boardUnavailable) {
+  console.log(`\nemulated Cortex-M3 board: not measured, ${boardUnavailable}`);
+} else {
+  const firmwares = [join(deviceBuildDir, "firmware.wasm"), ...process.argv.slice(2).filter((a) => a.endsWith(".wasm"))];
+  const results = [];
+  for (const path of firmwares) {
+    const dir = mkdtempSync(join(tmpdir(), "mote-bench-board-"));
+    try {
+      results.push({ path, ...(await benchBoard(path, dir, 3)) });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
+  const label = (p: string) => (p === firmwares[0] ? "this build" : p);
+  printTable(
+    "mps2-an385 board image (linker map; the linker script enforces the budgets)",
+    ["firmware", "flash", "of which firmware code", "RAM", "linear memory (__heap_base)", "C stack (high-water)"],
+    results.map((r) => [
+      label(r.path),
+      `${r.figures.flashBytes.toLocaleString("en-US")} B / ${kib(r.figures.flashBudgetBytes)}`,
+      `${r.figures.firmwareCodeBytes.toLocaleString("en-US")} B`,
+      `${r.figures.ramBytes.toLocaleString("en-US")} B / ${kib(r.figures.ramBudgetBytes)}`,
+      `${r.linearMemoryBytes.toLocaleString("en-US")} B (${r.figures.heapBase.toLocaleString("en-US")})`,
+      `${r.figures.stackBytes.toLocaleString("en-US")} B (${r.stackHighWaterBytes.toLocaleString("en-US")} B)`,
+    ]),
+  );
+  printTable(
+    "instructions per signed reading, emulated Cortex-M3 (qemu -icount shift=0), beside libsodium's Ed25519 sign on x86",
+    ["firmware", "instructions / reading", "libsodium sign", "ratio"],
+    results.map((r) => {
+      const median = [...r.instructionsPerReading].sort((a, b) => a - b)[Math.floor(r.instructionsPerReading.length / 2)];
+      return [label(r.path), median, libsodiumSignInstructions, `${(median / libsodiumSignInstructions).toFixed(1)}×`];
+    }),
+  );
+}
