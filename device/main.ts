@@ -13,6 +13,7 @@ import { logStart, logHex, logText, logU64, logEnd } from "./log";
 
 // The end of static data, exported so WAMR can shrink linear memory to what the firmware really
 // uses (the module cannot grow memory): the firmware's whole working RAM is below this address.
+// device/build.mjs adds __data_end and a dedicated first stack-pointer global (device/ABI.md).
 export { __heap_base };
 
 const rxBuffer = memory.data(<i32>FRAME_BYTES_MAX);

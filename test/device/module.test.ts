@@ -71,6 +71,24 @@ describe("firmware.wasm", () => {
     expect(shape.text).not.toMatch(/\bv128\b|\bi8x16\b|\bref\.(null|func)\b|\btry\b|\bthrow\b|trunc_sat/);
   });
 
+  it("lays its globals out as WAMR reads them, so WAMR can shrink linear memory to __heap_base", () => {
+    // WAMR (wasm_loader.c) shrinks memory for a module that cannot grow when it exports immutable
+    // i32 __data_end ≤ __heap_base, and takes the first mutable i32 global whose initial value is
+    // ≤ __heap_base as the stack pointer, trapping writes that leave the stack. That global must be
+    // a dedicated stack pointer the firmware never touches, not one of its counters.
+    const exported = (name: string) => shape.globals.find((g) => g.exportName === name);
+    const heapBase = exported("__heap_base");
+    const dataEnd = exported("__data_end");
+    expect(heapBase).toMatchObject({ type: "i32", mutable: false });
+    expect(dataEnd).toMatchObject({ type: "i32", mutable: false });
+    expect(dataEnd!.init).toBeLessThanOrEqual(heapBase!.init);
+    const stackPointer = shape.globals.find((g) => g.mutable && g.type === "i32" && g.init <= heapBase!.init);
+    expect(stackPointer?.index).toBe(0);
+    expect(stackPointer!.init).toBeGreaterThanOrEqual(dataEnd!.init); // an empty stack above the static data
+    expect(stackPointer!.init).toBeLessThanOrEqual(heapBase!.init);
+    expect(shape.text, "nothing reads or writes the stack pointer").not.toMatch(/\bglobal\.(get|set) 0\b/);
+  });
+
   it("has no start function and no WASI", () => {
     expect(shape.text).not.toMatch(/^\s*\(start /m);
     expect(shape.imports.some((i) => i.module.startsWith("wasi"))).toBe(false);

@@ -6,6 +6,8 @@ export interface ModuleShape {
   imports: { module: string; name: string; signature: string }[];
   exports: { name: string; kind: string; signature?: string }[];
   memory: { initial: number; maximum: number | undefined; exported: boolean } | undefined;
+  /** Defined globals in index order, with their constant initial values and export names. */
+  globals: { index: number; type: string; mutable: boolean; init: bigint; exportName?: string }[];
   text: string;
 }
 
@@ -78,10 +80,19 @@ function shapeFromText(text: string): Omit<ModuleShape, "text"> {
     signature: m[2] === "func" ? funcTypes.get(m[3]) : undefined,
   }));
   const mem = /^\s*\(memory \(;0;\) (\d+)(?: (\d+))?\)$/m.exec(text);
+  const exportedGlobals = new Map([...text.matchAll(/^\s*\(export "([^"]+)" \(global (\d+)\)\)$/gm)].map((m) => [Number(m[2]), m[1]]));
+  const globals = [...text.matchAll(/^\s*\(global (?:\$[\w.$/~]+ )?\(;(\d+);\) (\(mut (\w+)\)|\w+) \((\w+)\.const (-?\d+)\)\)$/gm)].map((m) => ({
+    index: Number(m[1]),
+    type: m[3] ?? m[2],
+    mutable: m[3] !== undefined,
+    init: BigInt(m[5]),
+    exportName: exportedGlobals.get(Number(m[1])),
+  }));
   void typeIndex;
   return {
     imports,
     exports,
+    globals,
     memory: mem ? { initial: Number(mem[1]), maximum: mem[2] === undefined ? undefined : Number(mem[2]), exported: exports.some((e) => e.kind === "memory") } : undefined,
   };
 }
