@@ -1,8 +1,9 @@
 // Runs the firmware on real WAMR and checks what it sends: a `coap` server on loopback verifies
 // every reading the WAMR board signs (node:crypto, against the public key the board printed).
+// The host binary is host.c + abi.c + ../abi/mote-abi.c + slots.c linked with your WAMR build
+// (see README.md); this repository does not build WAMR.
 //
-//   cmake -S hardware/wamr -B build-wamr -DWAMR_ROOT_DIR=<wamr checkout> && cmake --build build-wamr
-//   npx tsx hardware/wamr/check.ts build-wamr/mote-wamr-host [readings]
+//   npx tsx hardware/wamr/check.ts <path to the host binary> [readings]
 import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
