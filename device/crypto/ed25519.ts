@@ -36,7 +36,7 @@
 //   ed25519Sign(seed, pub, msg, len, sig);       // 64-byte signature
 //   ed25519Verify(pub, msg, len, sig);           // true iff valid
 import {
-  FE_BYTES, feAdd, feSub, feNeg, feMul, feSq, feSq2, feOne, feZero, feCopy, feCmov, feCswap,
+  FE_BYTES, feAdd, feSub, feNeg, feMul, feSq, feSq2, feOne, feZero, feCopy, feNegateIf, feCswap,
   feFromBytes, feToBytes, feInvert, fePow2523, feIsNegative, feIsZero,
 } from "./field25519";
 import { BASE_TABLE } from "./base25519";
@@ -81,7 +81,7 @@ const Q: usize = memory.data(<i32>POINT_BYTES, 8);  // cached: the addend being 
 const U: usize = memory.data(<i32>POINT_BYTES, 8);  // verify: p3 operand of an addition
 const A: usize = memory.data(<i32>POINT_BYTES, 8);  // verify: -A, the negated public key (p3)
 const AI: usize = memory.data(4 * <i32>POINT_BYTES, 8); // verify: -A, -3A, -5A, -7A (cached)
-const TMP: usize = memory.data(<i32>FE_BYTES, 8);    // D = 2·Z1·Z2 in an addition, 2d·T, -2d·x·y
+const TMP: usize = memory.data(<i32>FE_BYTES, 8);    // D of an addition, (X1+Y1)² of a doubling, 2d
 const ENTRY: usize = memory.data(<i32>ENTRY_BYTES, 8); // the table entry a lookup selected (x ‖ y)
 const DIGITS: usize = memory.data(64, 8);           // sign: the nonce's signed radix-16 digits
 const A_SLIDE: usize = memory.data(256, 8);         // verify: k's sliding-window digits
@@ -162,8 +162,7 @@ function p3Identity(p: usize): void { feZero(X(p)); feOne(Y(p)); feOne(Z(p)); fe
  *  negates 2d·T. Constant-time (masks). */
 function cachedNegateIf(q: usize, bit: i32): void {
   feCswap(YPX(q), YMX(q), bit);
-  feNeg(TMP, T2D(q));
-  feCmov(T2D(q), TMP, bit);
+  feNegateIf(T2D(q), bit);
 }
 
 /** q (cached, affine) = the affine point (x, y) at ENTRY, negated when negative = 1: (y+x, y-x,
@@ -171,8 +170,7 @@ function cachedNegateIf(q: usize, bit: i32): void {
 function entryToCached(q: usize, negative: i32): void {
   feFromBytes(X(q), ENTRY);            // x, in q's first slot for now
   feFromBytes(Z(q), ENTRY + 32);       // y, in q's (unused) Z slot
-  feNeg(TMP, X(q));
-  feCmov(X(q), TMP, negative);
+  feNegateIf(X(q), negative);
   feMul(T2D(q), X(q), Z(q));
   feFromBytes(TMP, D2_BYTES);
   feMul(T2D(q), T2D(q), TMP);

@@ -209,6 +209,22 @@ export function fePow2523(o: usize, a: usize): void {
   feMul(o, INV1, a);
 }
 
+/** a = -a if bit = 1, a unchanged if bit = 0; bit must be 0 or 1. Constant-time: with
+ *  mask = -bit, (x ^ mask) - mask is -x for an all-ones mask and x for zero. */
+export function feNegateIf(a: usize, bit: i32): void {
+  const mask = -bit;
+  store<i32>(a, (load<i32>(a, 0) ^ mask) - mask, 0);
+  store<i32>(a, (load<i32>(a, 4) ^ mask) - mask, 4);
+  store<i32>(a, (load<i32>(a, 8) ^ mask) - mask, 8);
+  store<i32>(a, (load<i32>(a, 12) ^ mask) - mask, 12);
+  store<i32>(a, (load<i32>(a, 16) ^ mask) - mask, 16);
+  store<i32>(a, (load<i32>(a, 20) ^ mask) - mask, 20);
+  store<i32>(a, (load<i32>(a, 24) ^ mask) - mask, 24);
+  store<i32>(a, (load<i32>(a, 28) ^ mask) - mask, 28);
+  store<i32>(a, (load<i32>(a, 32) ^ mask) - mask, 32);
+  store<i32>(a, (load<i32>(a, 36) ^ mask) - mask, 36);
+}
+
 /** o = b if bit = 1, o unchanged if bit = 0; bit must be 0 or 1. Constant-time (masks). */
 export function feCmov(o: usize, b: usize, bit: i32): void {
   const mask = -bit;

@@ -19,7 +19,7 @@ const ENTRY_SOURCE = `
 const SCRATCH: usize = memory.data(1024, 16);
 export function scratch(): usize { return SCRATCH; }
 export {
-  feAdd, feSub, feNeg, feMul, feSq, feSq2, feCarry, feInvert, fePow2523, feCmov, feCswap,
+  feAdd, feSub, feNeg, feMul, feSq, feSq2, feCarry, feInvert, fePow2523, feCmov, feCswap, feNegateIf,
   feFromBytes, feToBytes, feIsNegative, feIsZero,
 } from "./field25519";
 export { ed25519ScalarMulBase } from "./ed25519";
@@ -245,7 +245,7 @@ describe("field25519 (radix 2^25.5) against BigInt mod 2^255 - 19", () => {
     fc.assert(fc.property(bigField, check), { seed: FC_SEED, numRuns: 200 });
   });
 
-  it("feCmov and feCswap move whole elements by bit, and nothing for bit 0", () => {
+  it("feCmov, feCswap and feNegateIf act on whole elements by bit, and do nothing for bit 0", () => {
     fc.assert(
       fc.property(bigField, bigField, fc.constantFrom(0, 1), (a, b, bit) => {
         const [x, y] = [a, b].map((v) => mod(v % 2n ** 255n));
@@ -255,6 +255,9 @@ describe("field25519 (radix 2^25.5) against BigInt mod 2^255 - 19", () => {
         f.set(0, a); f.set(1, b);
         f.x.feCswap(f.slot(0), f.slot(1), bit);
         expect([f.get(0), f.get(1)]).toEqual(bit ? [y, x] : [x, y]);
+        f.set(0, a);
+        f.x.feNegateIf(f.slot(0), bit);
+        expect(f.get(0)).toBe(bit ? mod(-x) : x);
       }),
       { seed: FC_SEED, numRuns: 200 },
     );
