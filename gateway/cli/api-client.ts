@@ -1,6 +1,8 @@
 // The CLI's only way to a chain: a gateway's HTTP API (gateway/api). Never a database.
 // Every failure becomes an ApiClientError whose message says what to do next.
 import { MoteError } from "../../shared/errors.ts";
+import { isHttpUrl } from "./args.ts";
+import { UsageError } from "./errors.ts";
 
 export class ApiClientError extends MoteError {
   constructor(
@@ -16,7 +18,10 @@ export const defaultApiUrl = process.env.MOTE_API ?? "http://127.0.0.1:8080";
 const requestTimeoutMs = 10_000;
 
 export class ApiClient {
-  constructor(readonly baseUrl: string = defaultApiUrl) {}
+  constructor(readonly baseUrl: string = defaultApiUrl) {
+    // --api is checked by its parser; MOTE_API arrives unchecked.
+    if (!isHttpUrl(baseUrl)) throw new UsageError("BAD_API_URL", `"${baseUrl}" is not an http(s) URL: give the gateway API's address with --api or MOTE_API, e.g. http://127.0.0.1:8080`);
+  }
 
   private async request<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
     const url = new URL(path, this.baseUrl.endsWith("/") ? this.baseUrl : `${this.baseUrl}/`);

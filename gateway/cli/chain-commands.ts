@@ -2,8 +2,9 @@
 import type { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { fromHex } from "../../shared/ed25519.ts";
-import { MoteError } from "../../shared/errors.ts";
 import { ApiClient, defaultApiUrl } from "./api-client.ts";
+import { httpUrlArg, integerArg } from "./args.ts";
+import { UsageError } from "./errors.ts";
 import { ago, printFields, printJson, printTable } from "./output.ts";
 import { submitTx, waitFinalized } from "./tx-author.ts";
 import type { TxBody } from "../../shared/tx.ts";
@@ -13,15 +14,15 @@ interface Common {
   json?: boolean;
 }
 
-export const apiOption = ["--api <url>", "the gateway API (or MOTE_API)", defaultApiUrl] as const;
+export const apiOption = ["--api <url>", "the gateway API (or MOTE_API)", httpUrlArg("the gateway API's address", "http://127.0.0.1:8080"), defaultApiUrl] as const;
 
 function idArg(hex: string, bytes: number, what: string): Uint8Array {
-  if (!new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(hex)) throw new MoteError("BAD_ARGUMENT", `"${hex}" is not a ${what}: give its ${bytes * 2} hex digits`);
+  if (!new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(hex)) throw new UsageError("BAD_ARGUMENT", `"${hex}" is not a ${what}: give its ${bytes * 2} hex digits`);
   return fromHex(hex.toLowerCase());
 }
 
 function amountArg(s: string): bigint {
-  if (!/^[1-9][0-9]*$/.test(s)) throw new MoteError("BAD_ARGUMENT", `"${s}" is not an amount: give a positive whole number`);
+  if (!/^[1-9][0-9]*$/.test(s)) throw new UsageError("BAD_ARGUMENT", `"${s}" is not an amount: give a positive whole number`);
   return BigInt(s);
 }
 
@@ -88,16 +89,16 @@ export function registerChainCommands(program: Command): void {
     .option(...apiOption)
     .option("--since <iso|ms>", "from this time (default: 1 hour ago)")
     .option("--until <iso|ms>", "up to this time (default: now)")
-    .option("--limit <n>", "at most this many", "50")
+    .option("--limit <n>", "at most this many (1-500)", integerArg(1, 500, "a page size"), 50)
     .option("--cursor <cursor>", "continue after a previous page (its `next`)")
     .option("--json", "print JSON")
-    .action(async (deviceId: string, o: Common & { since?: string; until?: string; limit: string; cursor?: string }) => {
+    .action(async (deviceId: string, o: Common & { since?: string; until?: string; limit: number; cursor?: string }) => {
       idArg(deviceId, 16, "device id");
       const time = (s: string | undefined, d: number) => (s === undefined ? d : /^\d+$/.test(s) ? Number(s) : Date.parse(s));
       const from = time(o.since, Date.now() - 3_600_000);
       const to = time(o.until, Date.now());
-      if (!Number.isFinite(from) || !Number.isFinite(to)) throw new MoteError("BAD_ARGUMENT", "--since/--until take an ISO date or Unix milliseconds");
-      const page = await new ApiClient(o.api).get(`v1/devices/${deviceId}/readings?from=${from}&to=${to}&limit=${Number(o.limit)}${o.cursor ? `&cursor=${encodeURIComponent(o.cursor)}` : ""}`);
+      if (!Number.isFinite(from) || !Number.isFinite(to)) throw new UsageError("BAD_ARGUMENT", "--since/--until take an ISO date or Unix milliseconds");
+      const page = await new ApiClient(o.api).get(`v1/devices/${deviceId}/readings?from=${from}&to=${to}&limit=${o.limit}${o.cursor ? `&cursor=${encodeURIComponent(o.cursor)}` : ""}`);
       if (o.json) return printJson(page);
       printTable(["seq", "received", "block", "gateway", "values"], page.items.map((r: any) => [r.sequence, new Date(r.receivedAtMs).toISOString(), r.height, r.gatewayId, r.records.map((x: any) => `${x.name}=${x.value ?? x.stringValue ?? x.boolValue}${x.unit ? ` ${x.unit}` : ""}`).join(", ")]));
       if (page.next) console.log(`more: --cursor ${page.next}`);
@@ -113,7 +114,7 @@ export function registerChainCommands(program: Command): void {
   txCommand(program, "transfer <toAccountId> <amount>", "send tokens from the key's account to another account", (to, amount) => ({ kind: "transfer", to: idArg(to, 16, "account id"), amount: amountArg(amount) }));
   const candidate = program.command("candidate").description("delegate candidates (gateways that may be elected validators)");
   txCommand(candidate, "register <endpoint>", "register the key's gateway as a delegate candidate reachable by peers at host:port", (endpoint) => {
-    if (!/^[^\s:]+:\d{1,5}$/.test(endpoint)) throw new MoteError("BAD_ARGUMENT", `"${endpoint}" is not host:port (the address other gateways dial for consensus)`);
+    if (!/^[^\s:]+:\d{1,5}$/.test(endpoint)) throw new UsageError("BAD_ARGUMENT", `"${endpoint}" is not host:port (the address other gateways dial for consensus)`);
     return { kind: "registerCandidate", endpoint };
   });
 

@@ -1,20 +1,21 @@
 // `mote device …`: the device lifecycle an owner sees. Keys are born on the device (keygen boots
 // the firmware on its flash directory); enrollment and revocation are owner-signed transactions.
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { fromHex, toHex } from "../../shared/ed25519.ts";
-import { MoteError } from "../../shared/errors.ts";
+import { sensorCatalog } from "../../shared/constants.ts";
 import { Firmware } from "../../hardware/emulator/firmware.ts";
 import { SlotStore } from "../../hardware/emulator/slot-store.ts";
 import { RealClock } from "../../hardware/emulator/clock.ts";
 import { ApiClient } from "./api-client.ts";
-import { Board, type BoardLink } from "../../hardware/emulator/board.ts";
-import { Fleet } from "../../hardware/emulator/fleet.ts";
+import { hostPortArg, integerArg, secondsArg, type HostPort } from "./args.ts";
+import { runDevice } from "./device-run.ts";
+import { UsageError } from "./errors.ts";
 import { apiOption } from "./chain-commands.ts";
 import { ago, printFields, printJson, printTable } from "./output.ts";
 import { submitTx, waitFinalized } from "./tx-author.ts";
 
 function hexArg(hex: string, bytes: number, what: string): Uint8Array {
-  if (!new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(hex)) throw new MoteError("BAD_ARGUMENT", `"${hex}" is not a ${what}: give its ${bytes * 2} hex digits`);
+  if (!new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(hex)) throw new UsageError("BAD_ARGUMENT", `"${hex}" is not a ${what}: give its ${bytes * 2} hex digits`);
   return fromHex(hex.toLowerCase());
 }
 
@@ -22,7 +23,7 @@ function metadataArg(pairs: string[] = []): Map<string, string> {
   return new Map(
     pairs.map((p) => {
       const i = p.indexOf("=");
-      if (i <= 0) throw new MoteError("BAD_ARGUMENT", `metadata "${p}" must be key=value`);
+      if (i <= 0) throw new UsageError("BAD_ARGUMENT", `metadata "${p}" must be key=value`);
       return [p.slice(0, i), p.slice(i + 1)] as [string, string];
     }),
   );
@@ -47,44 +48,30 @@ export function registerDeviceCommands(program: Command): void {
 
   device
     .command("run")
-    .description("run a board emulator with the real firmware on a flash directory, sending a reading every interval until Ctrl-C")
-    .requiredOption("--flash <dir>", "the board's flash directory (its identity lives there)")
-    .option("--gateway <host:port>", "a gateway's CoAP address over UDP", "127.0.0.1:5683")
+    .description("run a board emulator with the real firmware on a flash directory, sending a reading every interval until Ctrl-C or --count readings; exit 0 when all were acknowledged, 3 when unacknowledged within CoAP's retransmission limits, 4 when the gateway refused one")
+    .requiredOption("--flash <dir>", "the board's flash directory (its identity lives there; mote device keygen makes one)")
+    .option("--create", "create the flash directory and a new device identity if it has none")
+    .addOption(new Option("--gateway <host:port>", "a gateway's CoAP address over UDP").argParser(hostPortArg("the gateway's CoAP address", "127.0.0.1:5683")).default({ host: "127.0.0.1", port: 5683 }, "127.0.0.1:5683"))
     .option("--serial <path>", "send over this serial port (SLIP) instead of UDP")
-    .option("--sensor <n>", "catalog sensor 0-5: temp, hum, pres, batt, lux, co2", "0")
-    .option("--interval <s>", "seconds between readings", "5")
-    .option("--count <n>", "stop after this many readings")
-    .action(async (o: { flash: string; gateway: string; serial?: string; sensor: string; interval: string; count?: string }) => {
-      const [host, port] = [o.gateway.slice(0, o.gateway.lastIndexOf(":")), Number(o.gateway.slice(o.gateway.lastIndexOf(":") + 1))];
-      const link: BoardLink = o.serial ? { kind: "serial", path: o.serial } : { kind: "udp", host, port };
-      const board = await Board.boot({ dataDir: o.flash, link, log: (level, m) => level >= 2 && console.error(`firmware: ${m}`) });
-      console.log(`device ${board.deviceIdHex} sending to ${o.serial ?? o.gateway}`);
-      const fleet = new Fleet([{ board, sensor: Number(o.sensor), label: "cli" }]);
-      fleet.start(Number(o.interval) * 1000);
-      const report = setInterval(() => {
-        const t = fleet.totals();
-        console.log(`signed ${t.signed}, acknowledged ${t.acked}, refused ${t.rejected}, next sequence ${board.stat("sequenceNext")}`);
-        if (o.count && t.acked + t.rejected >= Number(o.count)) void stop();
-      }, Number(o.interval) * 1000);
-      const stop = async () => {
-        clearInterval(report);
-        await fleet.stop();
-        process.exit(0);
-      };
-      process.once("SIGINT", () => void stop());
-    });
+    .option("--sensor <n>", `catalog sensor 0-${sensorCatalog.length - 1}: ${sensorCatalog.map((s) => s.name).join(", ")}`, integerArg(0, sensorCatalog.length - 1, "a catalog sensor"), 0)
+    .option("--interval <s>", "seconds between readings", secondsArg(86_400), 5)
+    .option("--count <n>", "stop after this many readings, once each is answered", integerArg(1, 1_000_000, "a reading count"))
+    .addOption(new Option("--clock-speed <n>", "run the firmware's clock n times faster (tests)").argParser(integerArg(1, 1000, "a clock speed")).hideHelp())
+    .action((o: { flash: string; create?: boolean; gateway: HostPort; serial?: string; sensor: number; interval: number; count?: number; clockSpeed?: number }) =>
+      runDevice({ flash: o.flash, create: o.create, gateway: o.gateway, serial: o.serial, sensor: o.sensor, intervalS: o.interval, count: o.count, clockSpeed: o.clockSpeed }),
+    );
 
   device
     .command("enroll <publicKey>")
     .description("enroll a device on chain, owned by the key file's account")
     .requiredOption("--key <file>", "the owner's key file")
     .option("--meta <key=value>", "device metadata (repeatable)", collect)
-    .option("--ttl-days <n>", "how long the device's readings are kept (0: forever)", "0")
+    .option("--ttl-days <n>", "how long the device's readings are kept (0: forever)", integerArg(0, 36_500, "a number of days"), 0)
     .option(...apiOption)
     .option("--no-wait", "do not wait for finality")
-    .action(async (pub: string, o: { key: string; meta?: string[]; ttlDays: string; api: string; wait?: boolean }) => {
+    .action(async (pub: string, o: { key: string; meta?: string[]; ttlDays: number; api: string; wait?: boolean }) => {
       const api = new ApiClient(o.api);
-      const sent = await submitTx(api, o.key, { kind: "enrollDevice", devicePublicKey: hexArg(pub, 32, "device public key"), metadata: metadataArg(o.meta), ttlDays: Number(o.ttlDays) });
+      const sent = await submitTx(api, o.key, { kind: "enrollDevice", devicePublicKey: hexArg(pub, 32, "device public key"), metadata: metadataArg(o.meta), ttlDays: o.ttlDays });
       console.log(`enrollment ${sent.id} submitted`);
       if (o.wait !== false) console.log(`device enrolled in block ${await waitFinalized(api, sent.id)}`);
     });

@@ -4,6 +4,7 @@ import { toHex } from "../../shared/ed25519.ts";
 import { signTx, txVersion, type TxBody } from "../../shared/tx.ts";
 import { readKeyFile } from "../chain/keyfile.ts";
 import type { ApiClient } from "./api-client.ts";
+import { CliError } from "./errors.ts";
 
 export interface Submitted {
   id: string;
@@ -26,7 +27,7 @@ export async function waitFinalized(api: ApiClient, id: string, timeoutMs = 30_0
   for (;;) {
     const tx = await api.get(`v1/txs/${id}`).catch(() => undefined);
     if (tx?.status === "finalized" || typeof tx?.height === "number") return tx.height;
-    if (Date.now() > deadline) throw new Error(`transaction ${id} not finalized within ${timeoutMs} ms; check \`mote status\` and the gateway's log`);
+    if (Date.now() > deadline) throw new CliError("NOT_FINALIZED", `transaction ${id} not finalized within ${timeoutMs} ms; check \`mote status\` and the gateway's log`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }

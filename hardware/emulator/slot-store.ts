@@ -1,7 +1,8 @@
 // Persistent storage slots backed by files: `<dir>/slot-<n>.bin`. Writes are atomic and durable
 // as device/ABI.md demands of `storage_write`: write a temporary file, fsync it, rename it over
 // the slot, fsync the directory. After a crash a slot holds the old or the new bytes.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+// Slot 0 holds the device's private seed: slots are mode 0600 and the directory 0700, as key files are.
+import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
 
 export const SLOT_BYTES_MAX = 256;
@@ -9,7 +10,7 @@ export const SLOTS_MAX = 8;
 
 export class SlotStore {
   constructor(readonly dir: string) {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
 
   private path(slot: number): string {
@@ -31,8 +32,9 @@ export class SlotStore {
     if (!Number.isInteger(slot) || slot < 0 || slot >= SLOTS_MAX) throw new RangeError(`no storage slot ${slot}`);
     if (bytes.length > SLOT_BYTES_MAX) throw new RangeError(`slot ${slot}: ${bytes.length} bytes over ${SLOT_BYTES_MAX}`);
     const tmp = `${this.path(slot)}.tmp`;
-    const fd = openSync(tmp, "w");
+    const fd = openSync(tmp, "w", 0o600);
     try {
+      fchmodSync(fd, 0o600); // a leftover .tmp keeps its old mode through open(2)
       writeSync(fd, bytes);
       fsyncSync(fd);
     } finally {
