@@ -24,7 +24,9 @@
 // AOT) can turn into one 32×32→64 multiply on a 32-bit core instead of a 64×64 one.
 //
 // Every function here is constant-time: no branch or memory index depends on a value. Outputs
-// may alias inputs. State: 40 (CARRIED) + 4·40 (INV0..INV3) + 32 (BYTES) = 232 bytes.
+// may alias inputs. That holds for the WebAssembly; the core running it must also multiply in
+// constant time: a Cortex-M3's 32×32→64 multiplies (UMULL/SMULL/SMLAL, which any 64-bit product
+// compiles to there) finish early for small operands, a Cortex-M4's take one cycle. State: 40 (CARRIED) + 4·40 (INV0..INV3) + 32 (BYTES) = 232 bytes.
 //
 //   feFromBytes(x, bytes); feMul(x, x, x); feToBytes(bytes, x); // bytes = bytes² mod p
 
