@@ -15,6 +15,9 @@
 //  10 paramVote          [name (text), value]                  a validator's vote for a parameter value
 //  11 validatorEvidence  [bstr evidence]                       a validator's double signature (gateway/consensus/evidence.ts
 //                                                              encodeEvidence, at most validatorEvidenceBytesMax bytes)
+//  12 deployContract     [bstr code, [criterion...], readingGasLimit]   WebAssembly (gateway/contracts/); criterion:
+//                        [1, device id] | [2, owner id] | [3, metadata key, value]  (a reading matches any one)
+//  13 callContract       [contract id (16), method (text), bstr input, gasLimit, amount]   amount moves to the contract first
 import { encode, type CborValue } from "./cbor.ts";
 import { batchReadingsMax, decodeAttestation, encodeAttestation, type BatchAttestation } from "./attestation.ts";
 import { MoteError } from "./errors.ts";
@@ -35,6 +38,8 @@ export const txKinds = {
   reportDevice: 9,
   paramVote: 10,
   validatorEvidence: 11,
+  deployContract: 12,
+  callContract: 13,
 } as const;
 export type TxKind = keyof typeof txKinds;
 
@@ -50,6 +55,13 @@ export const paramNameBytesMax = 32;
  * hashes and two 64-byte signatures is at most 254 bytes. Its structure is the chain's to check.
  */
 export const validatorEvidenceBytesMax = 256;
+/** Contract code on the wire (gateway/contracts/limits.ts codeBytesMax is the same figure). */
+export const contractCodeBytesMax = 64 * 1024;
+export const contractCriteriaMax = 8;
+export const contractMethodBytesMax = 32;
+export const contractInputBytesMax = 1024;
+export const metadataCriterionBytesMax = 128;
+
 /** u64: amounts are CBOR unsigned integers and never exceed 64 bits. */
 export const amountMax = 2n ** 64n - 1n;
 
@@ -73,7 +85,12 @@ export type TxBody =
   | { kind: "readingBatch"; attestation: BatchAttestation; readings: AttachedReading[] }
   | ({ kind: "reportDevice"; deviceId: Uint8Array } & DeviceReport)
   | { kind: "paramVote"; name: string; value: bigint }
-  | { kind: "validatorEvidence"; evidence: Uint8Array };
+  | { kind: "validatorEvidence"; evidence: Uint8Array }
+  | { kind: "deployContract"; code: Uint8Array; criteria: ContractCriterion[]; readingGasLimit: number }
+  | { kind: "callContract"; contractId: Uint8Array; method: string; input: Uint8Array; gasLimit: number; amount: bigint };
+
+/** What a contract subscribes to (gateway/contracts/records.ts keeps the same shapes in state). */
+export type ContractCriterion = { kind: "device"; deviceId: Uint8Array } | { kind: "owner"; ownerId: Uint8Array } | { kind: "metadata"; key: string; value: string };
 
 export function txTypeOfKind(kind: TxKind): number {
   return txKinds[kind];
@@ -157,6 +174,18 @@ function reportFromCbor(v: CborValue): TxBody {
   return fail(`evidence kind ${String(evidence)} is unknown (1 equivocation, 2 observed)`);
 }
 
+function criterionFromCbor(v: CborValue): ContractCriterion {
+  if (!Array.isArray(v)) fail("a criterion must be an array");
+  if (v[0] === 1 && v.length === 2) return { kind: "device", deviceId: fixedBytes(v[1], accountIdBytes, "criterion device id") };
+  if (v[0] === 2 && v.length === 2) return { kind: "owner", ownerId: fixedBytes(v[1], accountIdBytes, "criterion owner id") };
+  if (v[0] === 3 && v.length === 3) return { kind: "metadata", key: boundedText(v[1], metadataKeyBytesMax, "criterion metadata key"), value: boundedText(v[2], metadataCriterionBytesMax, "criterion metadata value") };
+  return fail("a criterion is [1, device id], [2, owner id] or [3, metadata key, value]");
+}
+
+function criterionToCbor(c: ContractCriterion): CborValue {
+  return c.kind === "device" ? [1, c.deviceId] : c.kind === "owner" ? [2, c.ownerId] : [3, c.key, c.value];
+}
+
 export function bodyFromCbor(kind: TxKind, v: CborValue): TxBody {
   switch (kind) {
     case "transfer": {
@@ -205,6 +234,17 @@ export function bodyFromCbor(kind: TxKind, v: CborValue): TxBody {
       }
       return { kind, evidence };
     }
+    case "deployContract": {
+      const [code, criteria, gas] = fields(v, 3, kind);
+      if (!(code instanceof Uint8Array) || code.length === 0 || code.length > contractCodeBytesMax) fail(`contract code must be 1 to ${contractCodeBytesMax} bytes`);
+      if (!Array.isArray(criteria) || criteria.length > contractCriteriaMax) fail(`a contract has at most ${contractCriteriaMax} subscription criteria`);
+      return { kind, code, criteria: criteria.map(criterionFromCbor), readingGasLimit: smallUint(gas, "readingGasLimit") };
+    }
+    case "callContract": {
+      const [id, method, input, gas, amount] = fields(v, 5, kind);
+      if (!(input instanceof Uint8Array) || input.length > contractInputBytesMax) fail(`call input must be a byte string of at most ${contractInputBytesMax} bytes`);
+      return { kind, contractId: fixedBytes(id, accountIdBytes, "contract id"), method: boundedText(method, contractMethodBytesMax, "method"), input, gasLimit: smallUint(gas, "gasLimit"), amount: uint64(amount, "amount") };
+    }
   }
 }
 
@@ -231,6 +271,10 @@ export function bodyToCbor(b: TxBody): CborValue {
       return [b.name, b.value];
     case "validatorEvidence":
       return [b.evidence];
+    case "deployContract":
+      return [b.code, b.criteria.map(criterionToCbor), b.readingGasLimit];
+    case "callContract":
+      return [b.contractId, b.method, b.input, b.gasLimit, b.amount];
   }
 }
 

@@ -16,7 +16,7 @@
 import type { KeyObject } from "node:crypto";
 import { decode, encode, type CborValue } from "./cbor.ts";
 import { deviceIdFromPublicKey, sha256, signEd25519, verifyEd25519 } from "./ed25519.ts";
-import { bodyFromCbor, bodyToCbor, txTypeOfKind, txKindOfType, uint64, TxError, type TxBody } from "./tx-body.ts";
+import { bodyFromCbor, bodyToCbor, contractCodeBytesMax, txTypeOfKind, txKindOfType, uint64, TxError, type TxBody } from "./tx-body.ts";
 
 export * from "./tx-body.ts";
 
@@ -24,8 +24,10 @@ export const txVersion = 1;
 export const txDomain = "moteledger/tx";
 /** Whole encoded transaction; only reading batches come near it (4,096 readings of ~250 bytes). */
 export const txBytesMax = 1 << 20;
-/** Every kind but a reading batch is small; a tighter limit keeps junk out of the mempool. */
+/** Every kind but a reading batch and a contract deployment is small; a tighter limit keeps junk out of the mempool. */
 export const txSmallBytesMax = 4096;
+/** A contract deployment: its code (at most contractCodeBytesMax) and a little more. */
+export const txDeployBytesMax = contractCodeBytesMax + 4096;
 
 export interface Tx {
   version: number;
@@ -73,7 +75,9 @@ export function verifyTxSignature(tx: DecodedTx, authorKey: KeyObject, chainId: 
 
 const envelopeLimits = { depthMax: 2, itemsMax: 2, bytesMax: txBytesMax };
 // Depth: unsigned → body → reading list → reading pair. Items: a batch holds up to 4,096 readings.
-const unsignedLimits = { depthMax: 6, itemsMax: 4096, bytesMax: 1024 };
+// Strings up to a contract's code: every other byte or text field has its own, smaller limit in
+// the body decoder (tx-body.ts), and small kinds are held to txSmallBytesMax as a whole.
+const unsignedLimits = { depthMax: 6, itemsMax: 4096, bytesMax: contractCodeBytesMax };
 
 function safeUint(v: CborValue, what: string): number {
   if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) fail("TX_MALFORMED", `${what} must be an unsigned integer below 2^53`);
@@ -109,7 +113,8 @@ export function decodeTx(bytes: Uint8Array): DecodedTx {
   if (typeof type !== "number") fail("TX_MALFORMED", "type must be an integer");
   const kind = txKindOfType(type);
   if (kind === undefined) fail("TX_UNKNOWN_TYPE", `transaction type ${type} is unknown to this node; upgrade it or fix the sender`);
-  if (kind !== "readingBatch" && bytes.length > txSmallBytesMax) fail("TX_TOO_LARGE", `a ${kind} transaction is limited to ${txSmallBytesMax} bytes, got ${bytes.length}`);
+  const kindBytesMax = kind === "readingBatch" ? txBytesMax : kind === "deployContract" ? txDeployBytesMax : txSmallBytesMax;
+  if (bytes.length > kindBytesMax) fail("TX_TOO_LARGE", `a ${kind} transaction is limited to ${kindBytesMax} bytes, got ${bytes.length}`);
   if (!(author instanceof Uint8Array) || author.length !== 32) fail("TX_MALFORMED", "author must be a 32-byte Ed25519 public key");
   return {
     version,

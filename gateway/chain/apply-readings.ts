@@ -23,6 +23,8 @@ import { evidencePerDeviceMax } from "./options.ts";
 import { readingOutcome, type ReadingOutcome } from "./reading-outcome.ts";
 import { deviceStatus, type Device } from "./records.ts";
 import { windowRecord, windowVerdict } from "./sequence-window.ts";
+import { runReadingTriggers, type TriggeringReading } from "../contracts/apply-contracts.ts";
+import type { ContractRun } from "../contracts/records.ts";
 import type { State } from "./state.ts";
 
 type BatchBody = Extract<TxBody, { kind: "readingBatch" }>;
@@ -112,12 +114,15 @@ export function checkReadingBatch(state: State, tx: DecodedTx, body: BatchBody, 
 
 /**
  * Applies a batch: recorded readings appended to their devices' logs, equivocating devices
- * quarantined with the evidence. Returns the per-reading outcomes for the block's results.
+ * quarantined with the evidence; then the contracts subscribed to the recorded readings run, in
+ * batch order (gateway/contracts/apply-contracts.ts). Returns the per-reading outcomes and the
+ * contract runs for the block's results, and the gas the contracts paid.
  */
-export function applyReadingBatch(state: State, tx: DecodedTx, body: BatchBody, ctx: TxContext): { readings: IndexedReading[]; logNodes: LogNode[]; outcomes: ReadingOutcome[] } {
+export function applyReadingBatch(state: State, tx: DecodedTx, body: BatchBody, ctx: TxContext): { readings: IndexedReading[]; logNodes: LogNode[]; outcomes: ReadingOutcome[]; runs: ContractRun[]; gasFees: bigint } {
   const checked = checkReadingBatch(state, tx, body, ctx);
   const readings: IndexedReading[] = [];
   const logNodes: LogNode[] = [];
+  const triggering: TriggeringReading[] = [];
   checked.readings.forEach((r, position) => {
     if (!r.reading) return;
     const entry = checked.devices.get(toHex(r.reading.deviceId));
@@ -131,13 +136,15 @@ export function applyReadingBatch(state: State, tx: DecodedTx, body: BatchBody, 
       device.readings += 1;
       logNodes.push(...appended.nodes);
       readings.push({ deviceId: r.reading.deviceId, sequence: r.reading.sequence, digest: r.digest, receivedAtMs: r.receivedAtMs, position, logIndex });
+      triggering.push({ position, view: { deviceId: r.reading.deviceId, ownerId: device.owner, sequence: r.reading.sequence, receivedAtMs: r.receivedAtMs, records: r.reading.records, metadata: device.metadata } });
     } else if (r.outcome === readingOutcome.equivocation) {
       quarantineForEquivocation(state, tx, entry.id, device, r.recordedDigest, body.readings[position].bytes, ctx);
     }
   });
   for (const { id, device } of checked.devices.values()) state.setDevice(id, device);
   for (const r of readings) ctx.recorded.note(r.deviceId, r.sequence, r.digest);
-  return { readings, logNodes, outcomes: checked.readings.map((r) => r.outcome) };
+  const { runs, gasFees } = runReadingTriggers(state, ctx, triggering);
+  return { readings, logNodes, outcomes: checked.readings.map((r) => r.outcome), runs, gasFees };
 }
 
 function quarantineForEquivocation(state: State, tx: DecodedTx, id: Uint8Array, device: Device, prior: Uint8Array | undefined, bytes: Uint8Array, ctx: TxContext): void {

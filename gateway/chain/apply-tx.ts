@@ -7,10 +7,15 @@
 // envelope applies (fee paid, nonce used) and the failure is the transaction's result. Otherwise a
 // batch or evidence overtaken by events (a device revoked, evidence another validator submitted
 // first) would hold its nonce for ever and wedge every later transaction of that node.
+//
+// And where a contract call's run stops (out of gas, trap...): the call is paid for (fee and
+// nonce) and its result records the failure, but its run's state changes are dropped
+// (gateway/contracts/apply-contracts.ts), so a caller cannot make validators work for free.
 import { verifyTxSignature, type DecodedTx, type TxBody } from "../../shared/tx.ts";
 import { applyEnroll, applyReport, applyRevoke } from "./apply-devices.ts";
 import { applyValidatorEvidence } from "./apply-evidence.ts";
 import { applyReadingBatch } from "./apply-readings.ts";
+import { applyCall, applyDeploy, gasCost } from "../contracts/apply-contracts.ts";
 import { applyParamVote, applyRegisterCandidate, applyStake, applyTransfer, applyUnstake, applyVote } from "./apply-staking.ts";
 import type { IndexedReading, TxContext, TxEffects } from "./context.ts";
 import type { LogNode } from "./device-log.ts";
@@ -19,10 +24,15 @@ import type { ChainParams } from "./params.ts";
 import { appliedResult, type TxResult } from "./reading-outcome.ts";
 import type { State } from "./state.ts";
 
-/** The least fee a transaction must offer: a base fee, plus a per-reading fee for batches. */
+/**
+ * The least fee a transaction must offer: a base fee, plus a per-reading fee for batches, a
+ * per-byte fee for contract code, and a call's whole gas limit at gasPerToken.
+ */
 export function minimumFee(body: TxBody, params: ChainParams): bigint {
   const readings = body.kind === "readingBatch" ? BigInt(body.readings.length) : 0n;
-  return params.txFee + params.readingFee * readings;
+  const code = body.kind === "deployContract" ? params.codeByteFee * BigInt(body.code.length) : 0n;
+  const gas = body.kind === "callContract" ? gasCost(body.gasLimit, params) : 0n;
+  return params.txFee + params.readingFee * readings + code + gas;
 }
 
 /** Checks shared by the mempool and the state machine; returns nothing, throws TxRejected. */
@@ -51,6 +61,7 @@ export function applyTx(state: State, tx: DecodedTx, ctx: TxContext): TxEffects 
   let readings: IndexedReading[] = [];
   let logNodes: LogNode[] = [];
   let result: TxResult = appliedResult;
+  let gasFees = 0n;
   const body = tx.body;
   switch (body.kind) {
     case "transfer":
@@ -77,7 +88,8 @@ export function applyTx(state: State, tx: DecodedTx, ctx: TxContext): TxEffects 
     case "readingBatch": {
       const applied = applyReadingBatch(fork, tx, body, ctx);
       ({ readings, logNodes } = applied);
-      result = { failure: null, readings: applied.outcomes };
+      result = applied.runs.length ? { failure: null, readings: applied.outcomes, runs: applied.runs } : { failure: null, readings: applied.outcomes };
+      gasFees = applied.gasFees;
       break;
     }
     case "reportDevice":
@@ -89,11 +101,19 @@ export function applyTx(state: State, tx: DecodedTx, ctx: TxContext): TxEffects 
     case "validatorEvidence":
       result = { failure: softFailure(fork, (sub) => applyValidatorEvidence(sub, body, ctx), evidenceSoftCodes), readings: [] };
       break;
+    case "deployContract":
+      applyDeploy(fork, tx, body, ctx);
+      break;
+    case "callContract": {
+      const run = applyCall(fork, tx, body, ctx);
+      result = { failure: run.failure, readings: [], runs: [run] };
+      break;
+    }
     default:
       return reject("TX_UNKNOWN_TYPE", `transaction kind ${(body as { kind: string }).kind} has no transition`);
   }
   state.merge(fork);
-  return { fee: tx.fee, readings, logNodes, result };
+  return { fee: tx.fee + gasFees, readings, logNodes, result };
 }
 
 /** Evidence rejections that depend on the state, not on the evidence: already applied, no longer a validator. */

@@ -9,6 +9,7 @@ import type { LogNode } from "./device-log.ts";
 import type { ChainParams } from "./params.ts";
 import type { TxResult } from "./reading-outcome.ts";
 import type { ValidatorSet } from "./records.ts";
+import type { ContractBlockEnv } from "../contracts/apply-contracts.ts";
 
 export interface TxContext {
   chainId: string;
@@ -30,6 +31,12 @@ export interface TxContext {
   signaturesVerified(tx: DecodedTx): boolean;
   /** Readings on chain by (device, sequence): the store's, plus those of this block so far. */
   recorded: RecordedReadings;
+  /**
+   * The block's contract environment (gateway/contracts/apply-contracts.ts): parent hash, gas used
+   * so far against blockGasMax, the subscriptions in force. Absent for a mempool trial run,
+   * which then runs against a fresh one.
+   */
+  contracts?: ContractBlockEnv;
 }
 
 /** Where the reading rule learns the digest of a recorded sequence (duplicate or equivocation). */

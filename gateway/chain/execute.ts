@@ -2,7 +2,8 @@
 //
 //   begin:  stakes whose unbonding ends at this height return to balances
 //   txs:    each applied or rejected whole (apply-tx.ts); an applied one has a result
-//           (reading-outcome.ts: each reading's outcome, or a body's soft failure)
+//           (reading-outcome.ts: each reading's outcome, or a body's soft failure, and the
+//           contract runs with their gas and events); contract runs share blockGasMax
 //   end:    the proposer is paid (fees + reward); at an epoch's last block, governance settles and
 //           the next validator set is elected (dpos.ts)
 //   root:   the block's state writes go into the sparse Merkle tree as one batch
@@ -24,6 +25,7 @@ import type { ChainParams } from "./params.ts";
 import { encodeTxResult, resultsRootOf } from "./reading-outcome.ts";
 import type { ValidatorSet } from "./records.ts";
 import { smtApply, type SmtNodeReader, type SmtUpdate, type SmtWrites } from "./smt.ts";
+import { newContractEnv } from "../contracts/apply-contracts.ts";
 import { encodeValidatorSet, State, type StateReader, type StateWrites } from "./state.ts";
 
 /** The digest the chain recorded for a device's sequence (the readings table, written with each block). */
@@ -59,6 +61,8 @@ export interface Execution {
   /** The set in force for the next block, and the parameters after this one. */
   validators: ValidatorSet;
   params: ChainParams;
+  /** Gas the block's contract runs used (≤ params.blockGasMax). */
+  gasUsed: number;
 }
 
 export function validatorSetHash(s: ValidatorSet): Uint8Array {
@@ -76,7 +80,8 @@ export function executeBlock(store: StateReader & SmtNodeReader & RecordedReadin
   const validators = state.validators();
   const { chainId } = state.chainInfo();
   releaseUnbonding(state, input.height);
-  const ctx: TxContext = { chainId, height: input.height, timeMs: input.timeMs, params, validators, keys: input.keys, signaturesVerified: input.signaturesVerified, recorded: new RecordedReadings((id, seq) => store.recordedReading(id, seq)) };
+  const contracts = newContractEnv(input.previousHash);
+  const ctx: TxContext = { chainId, height: input.height, timeMs: input.timeMs, params, validators, keys: input.keys, signaturesVerified: input.signaturesVerified, recorded: new RecordedReadings((id, seq) => store.recordedReading(id, seq)), contracts };
   const txs: DecodedTx[] = [];
   const readings: IndexedReading[][] = [];
   const results: Uint8Array[] = [];
@@ -87,6 +92,11 @@ export function executeBlock(store: StateReader & SmtNodeReader & RecordedReadin
   for (const [i, tx] of input.txs.entries()) {
     if (!fitsBlock(params, txs.length + 1, bytes + tx.bytes.length)) {
       if (input.mode === "validate") throw new BlockError("BLOCK_TOO_LARGE", `block ${input.height} exceeds ${params.blockTxsMax} transactions or ${params.blockBytesMax} bytes`);
+      break;
+    }
+    // A call is admitted only if its whole gas limit fits what the block has left.
+    if (tx.body.kind === "callContract" && contracts.gasUsed + tx.body.gasLimit > params.blockGasMax) {
+      if (input.mode === "validate") throw new BlockError("BLOCK_GAS", `block ${input.height}, transaction ${i}: gas limit ${tx.body.gasLimit} exceeds the ${params.blockGasMax - contracts.gasUsed} the block has left`);
       break;
     }
     try {
@@ -123,5 +133,5 @@ export function executeBlock(store: StateReader & SmtNodeReader & RecordedReadin
     lastCommitHash: certificateHash(input.lastCommit),
     resultsRoot: resultsRootOf(results),
   };
-  return { header, txs, rejected, readings, results, stateWrites, nodeWrites, logNodes, validators: next, params: new State(state.overlay).params() };
+  return { header, txs, rejected, readings, results, stateWrites, nodeWrites, logNodes, validators: next, params: new State(state.overlay).params(), gasUsed: contracts.gasUsed };
 }

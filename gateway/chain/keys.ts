@@ -9,6 +9,8 @@ export const stateKey = {
   /** Chain identity: [chainId, genesisTimeMs]. */
   chain: () => "chain",
   params: () => "params",
+  /** The contracts' gas schedule (params.ts gasParamNames); absent while it is at its defaults. */
+  gasParams: () => "params/gas",
   /** Pending parameter votes of the validators (cleared at each epoch boundary). */
   governance: () => "governance",
   /** The validator set in force, with its epoch. */
@@ -31,6 +33,14 @@ export const stateKey = {
   evidence: (deviceId: Uint8Array, index: number) => `evidence/${toHex(deviceId)}/${index}`,
   /** A validator's double signature at (height, round) already on chain (apply-evidence.ts). */
   validatorEvidence: (validatorId: Uint8Array, height: number, round: number) => `validator-evidence/${toHex(validatorId)}/${height}/${round}`,
+  /** A contract: its code hash, deployer, subscriptions (gateway/contracts/records.ts). */
+  contract: (id: Uint8Array) => `contract/${toHex(id)}`,
+  /** One entry of a contract's own storage; the contract chooses the key bytes. */
+  contractStorage: (id: Uint8Array, key: Uint8Array) => `contract/${toHex(id)}/s/${toHex(key)}`,
+  /** Deployed WebAssembly code by SHA-256, as submitted (instrumented by each node, see instrument.ts). */
+  code: (hash: Uint8Array) => `code/${toHex(hash)}`,
+  /** Every contract subscribed to readings, with its criteria, ascending by id (triggers.ts). */
+  subscriptions: () => "contract-subscriptions",
 } as const;
 
 /** Position of a key in the sparse Merkle tree. */

@@ -32,6 +32,29 @@ export interface ChainParams {
   blockTimeDriftMaxMs: number;
   blockTxsMax: number;
   blockBytesMax: number;
+  // ---- contracts: the gas schedule and its limits (gateway/contracts/README.md), all governable.
+  // Stored apart from the fields above, in the `params/gas` record (absent while every value is
+  // its default), so the `params` record and chains made before contracts keep their encoding.
+  /** Gas charged on entering a metered region (function body, loop iteration, if arm). */
+  gasPerRegion: number;
+  /** Gas per WebAssembly instruction of a metered region, charged on entering it. */
+  gasPerInstruction: number;
+  /** Gas per host API call, before its per-byte costs. */
+  gasPerHostCall: number;
+  /** Gas per byte of contract storage written (key + value) and per byte of an event. */
+  gasPerByteStored: number;
+  /** Gas per byte copied between the host and the contract's memory. */
+  gasPerByteCopied: number;
+  /** Gas per page (64 KiB) of linear memory a run starts with. */
+  gasPerMemoryPage: number;
+  /** Gas one token buys: a run's gas is paid as ceil(gas / gasPerToken) tokens. */
+  gasPerToken: number;
+  /** Most gas one call or one reading-triggered run may be given. */
+  contractGasMax: number;
+  /** Most gas all runs of one block may use together. */
+  blockGasMax: number;
+  /** Fee per byte of contract code deployed, on top of txFee. */
+  codeByteFee: bigint;
 }
 
 type IntRange = { min: bigint; max: bigint };
@@ -52,13 +75,30 @@ export const paramRanges: Record<keyof ChainParams, IntRange> = {
   blockTimeDriftMaxMs: range(0, 3_600_000),
   blockTxsMax: range(1, 100_000),
   blockBytesMax: range(1 << 16, 64 << 20),
+  gasPerRegion: range(0, 1_000_000),
+  gasPerInstruction: range(0, 1_000_000),
+  gasPerHostCall: range(0, 1_000_000),
+  gasPerByteStored: range(0, 1_000_000),
+  gasPerByteCopied: range(0, 1_000_000),
+  gasPerMemoryPage: range(0, 10_000_000),
+  gasPerToken: range(1, 10n ** 12n),
+  contractGasMax: range(10_000, 10n ** 12n),
+  blockGasMax: range(10_000, 10n ** 13n),
+  codeByteFee: range(0, 10n ** 12n),
 };
 
 /** What the delegates may change by vote (BRIEF §7, clause 7.1.1.2: "parameters tuned via delegates"). */
-export const governableParams: readonly (keyof ChainParams)[] = ["blockIntervalMs", "batchReadingsMax", "txFee", "readingFee", "blockReward"];
+export const governableParams: readonly (keyof ChainParams)[] = [
+  "blockIntervalMs", "batchReadingsMax", "txFee", "readingFee", "blockReward",
+  "gasPerRegion", "gasPerInstruction", "gasPerHostCall", "gasPerByteStored", "gasPerByteCopied", "gasPerMemoryPage", "gasPerToken", "contractGasMax", "blockGasMax", "codeByteFee",
+];
 
-const bigintParams = new Set<keyof ChainParams>(["txFee", "readingFee", "blockReward", "candidateStakeMin"]);
-const paramNames = Object.keys(paramRanges) as (keyof ChainParams)[];
+const bigintParams = new Set<keyof ChainParams>(["txFee", "readingFee", "blockReward", "candidateStakeMin", "codeByteFee"]);
+const allParamNames = Object.keys(paramRanges) as (keyof ChainParams)[];
+/** The gas schedule: the `params/gas` record, in this order. */
+export const gasParamNames: readonly (keyof ChainParams)[] = allParamNames.slice(allParamNames.indexOf("gasPerRegion"));
+/** The `params` record, in this order (unchanged since before contracts). */
+const paramNames = allParamNames.slice(0, allParamNames.indexOf("gasPerRegion"));
 
 export const paramsDefault: ChainParams = {
   blockIntervalMs: 1000,
@@ -74,6 +114,17 @@ export const paramsDefault: ChainParams = {
   blockTimeDriftMaxMs: 10_000,
   blockTxsMax: 10_000,
   blockBytesMax: 8 << 20,
+  // A metered region costs about its instruction count; a host call about a hundred instructions.
+  gasPerRegion: 2,
+  gasPerInstruction: 1,
+  gasPerHostCall: 100,
+  gasPerByteStored: 20,
+  gasPerByteCopied: 1,
+  gasPerMemoryPage: 1_000,
+  gasPerToken: 100_000,
+  contractGasMax: 10_000_000,
+  blockGasMax: 200_000_000,
+  codeByteFee: 1n,
 };
 
 export function isParamName(name: string): name is keyof ChainParams {
@@ -95,22 +146,33 @@ export function paramsToCbor(p: ChainParams): CborValue {
   return paramNames.map((n) => p[n]);
 }
 
-export function paramsFromCbor(v: CborValue): ChainParams {
-  invariant(Array.isArray(v) && v.length === paramNames.length, "params record has the wrong shape");
-  let p = { ...paramsDefault };
-  paramNames.forEach((n, i) => {
+/** The `params/gas` record, or null while the whole schedule is at its defaults (no record). */
+export function gasParamsToCbor(p: ChainParams): CborValue | null {
+  if (gasParamNames.every((n) => p[n] === paramsDefault[n])) return null;
+  return gasParamNames.map((n) => p[n]);
+}
+
+function paramsFrom(p: ChainParams, names: readonly (keyof ChainParams)[], v: CborValue, what: string): ChainParams {
+  invariant(Array.isArray(v) && v.length === names.length, `${what} record has the wrong shape`);
+  names.forEach((n, i) => {
     const x = v[i];
-    invariant(typeof x === "number" || typeof x === "bigint", `params record: ${n} is not an integer`);
+    invariant(typeof x === "number" || typeof x === "bigint", `${what} record: ${n} is not an integer`);
     p = withParam(p, n, BigInt(x));
   });
   return p;
+}
+
+/** Decodes the `params` record and, if present, the `params/gas` record (else the default schedule). */
+export function paramsFromCbor(v: CborValue, gas?: CborValue): ChainParams {
+  const p = paramsFrom({ ...paramsDefault }, paramNames, v, "params");
+  return gas === undefined ? p : paramsFrom(p, gasParamNames, gas, "params/gas");
 }
 
 /** Parameters from a genesis file's JSON (integers as numbers or decimal strings); missing ones take the defaults. */
 export function paramsFromJson(json: Record<string, unknown> | undefined): ChainParams {
   let p = { ...paramsDefault };
   for (const [name, raw] of Object.entries(json ?? {})) {
-    if (!isParamName(name)) throw new GenesisError("GENESIS_PARAM", `unknown parameter "${name}"; known: ${paramNames.join(", ")}`);
+    if (!isParamName(name)) throw new GenesisError("GENESIS_PARAM", `unknown parameter "${name}"; known: ${allParamNames.join(", ")}`);
     if (typeof raw !== "number" && typeof raw !== "string") throw new GenesisError("GENESIS_PARAM", `parameter ${name} must be an integer`);
     let value: bigint;
     try {
@@ -126,5 +188,5 @@ export function paramsFromJson(json: Record<string, unknown> | undefined): Chain
 }
 
 export function paramsToJson(p: ChainParams): Record<string, number | string> {
-  return Object.fromEntries(paramNames.map((n) => [n, typeof p[n] === "bigint" ? String(p[n]) : (p[n] as number)]));
+  return Object.fromEntries(allParamNames.map((n) => [n, typeof p[n] === "bigint" ? String(p[n]) : (p[n] as number)]));
 }

@@ -7,8 +7,11 @@
 //     failure: null when the transaction's body applied, else the reject code of a body that
 //              failed after its envelope applied (fee paid, nonce used: see apply-tx.ts)
 //     reading outcome: one small integer per reading of a batch, in batch order
+//   a transaction that ran contracts has a third element (results without runs keep the two):
+//   = cbor([failure, [reading outcome...], [contract run...]])   gateway/contracts/records.ts runToCbor
 import { decode, encode, type CborValue } from "../../shared/cbor.ts";
 import { leafHash, merkleRoot } from "../../shared/merkle.ts";
+import { runFromCbor, runToCbor, type ContractRun } from "../contracts/records.ts";
 
 export const readingOutcome = {
   /** Appended to its device's log: the reading is on chain. */
@@ -50,21 +53,27 @@ export interface TxResult {
   /** Reject code of a body that failed after its envelope applied; null when it applied. */
   failure: string | null;
   readings: ReadingOutcome[];
+  /** Contract runs: a call's, or those its readings triggered, in order (with their gas and events). */
+  runs?: ContractRun[];
 }
 
 export const appliedResult: TxResult = { failure: null, readings: [] };
 
 export function encodeTxResult(r: TxResult): Uint8Array {
-  return encode([r.failure, r.readings]);
+  return encode(r.runs?.length ? [r.failure, r.readings, r.runs.map(runToCbor)] : [r.failure, r.readings]);
 }
 
 export function decodeTxResult(bytes: Uint8Array): TxResult {
   const v = decode(bytes) as CborValue[];
-  if (!Array.isArray(v) || v.length !== 2 || !(v[0] === null || typeof v[0] === "string") || !Array.isArray(v[1])) throw new TypeError("transaction result must be [failure, [outcome...]]");
+  if (!Array.isArray(v) || (v.length !== 2 && v.length !== 3) || !(v[0] === null || typeof v[0] === "string") || !Array.isArray(v[1])) throw new TypeError("transaction result must be [failure, [outcome...]] or [failure, [outcome...], [run...]]");
   const readings = (v[1] as CborValue[]).map((o) => {
     if (typeof o !== "number" || !Number.isInteger(o) || o < 0 || o > 8) throw new TypeError(`reading outcome ${String(o)} out of range`);
     return o as ReadingOutcome;
   });
+  if (v.length === 3) {
+    if (!Array.isArray(v[2])) throw new TypeError("contract runs must be an array");
+    return { failure: v[0] as string | null, readings, runs: v[2].map(runFromCbor) };
+  }
   return { failure: v[0] as string | null, readings };
 }
 

@@ -25,7 +25,7 @@ import {
   type GovernanceVote,
   type ValidatorSet,
 } from "./records.ts";
-import { paramsFromCbor, paramsToCbor, type ChainParams } from "./params.ts";
+import { gasParamsToCbor, paramsFromCbor, paramsToCbor, type ChainParams } from "./params.ts";
 import { invariant } from "./errors.ts";
 
 export interface StateReader {
@@ -171,12 +171,18 @@ export class State {
   }
 
   params(): ChainParams {
-    const p = this.read(stateKey.params(), paramsFromCbor);
+    const gas = this.read(stateKey.gasParams(), (v) => v);
+    const p = this.read(stateKey.params(), (v) => paramsFromCbor(v, gas));
     invariant(p !== undefined, "state has no parameters (was genesis applied?)");
     return p;
   }
   setParams(p: ChainParams): void {
     this.write(stateKey.params(), paramsToCbor(p));
+    // The gas schedule's record exists only while it differs from the defaults; written only when
+    // it changes, so chains that never touch it keep the state (and roots) they had before contracts.
+    const gas = gasParamsToCbor(p);
+    const stored = this.overlay.get(stateKey.gasParams());
+    if (gas === null ? stored !== undefined : stored === undefined || Buffer.compare(stored, encode(gas)) !== 0) this.write(stateKey.gasParams(), gas);
   }
 
   governance(): GovernanceVote[] {
