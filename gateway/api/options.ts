@@ -17,6 +17,12 @@ export interface ApiOptions {
   readingsRangeMsDefault: number;
   /** Open SSE streams at most; the next one gets 503. */
   sseClientsMax: number;
+  /**
+   * Open SSE streams from one remote address (fastify's req.ip) at most; the next one gets 429.
+   * A dashboard tab holds one; browsers open at most 6 HTTP/1.1 connections per host anyway.
+   * Behind a reverse proxy every client shares its address: raise this, or set trustProxy.
+   */
+  sseClientsPerAddressMax: number;
   /** Bytes queued to one SSE client before it is dropped as too slow. */
   sseClientBufferBytesMax: number;
   /** Comment line sent to keep idle SSE connections (and proxies) alive. */
@@ -43,6 +49,7 @@ export const apiDefaults: ApiOptions = {
   readingsRangeMsMax: 31 * 24 * 3600_000,
   readingsRangeMsDefault: 24 * 3600_000,
   sseClientsMax: 64,
+  sseClientsPerAddressMax: 8,
   sseClientBufferBytesMax: 1 << 20,
   sseHeartbeatMs: 15_000,
   sseReplayBlocksMax: 100,

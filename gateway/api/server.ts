@@ -10,8 +10,8 @@
 // Routes are described once (route-spec.ts) and both validated by fastify and documented in
 // /openapi.json. Every error leaves as { error: { code, message } }.
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from "fastify";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, STATUS_CODES } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
 import { pino } from "pino";
 import { GatewayMetrics } from "../metrics/gateway-metrics.ts";
 import { BlockReader } from "./block-reader.ts";
@@ -60,6 +60,26 @@ function fastifyErrorBody(e: FastifyError): { status: number; code: string; mess
   return { status: 500, code: "INTERNAL", message: "the gateway failed to answer; the error is in its log" };
 }
 
+/**
+ * Node's HTTP parser refusals, before fastify sees a request: malformed request line or headers,
+ * headers over Node's maxHeaderSize, a request not whole within requestTimeoutMs. Fastify's
+ * default answers these in its own envelope ({"error":"Bad Request","statusCode":400}).
+ */
+function clientErrorBody(e: NodeJS.ErrnoException, options: ApiOptions): { status: number; code: string; message: string } {
+  if (e.code === "ERR_HTTP_REQUEST_TIMEOUT") return { status: 408, code: "REQUEST_TIMEOUT", message: `the request did not arrive whole within ${options.requestTimeoutMs} ms; send headers and body without pausing` };
+  if (e.code === "HPE_HEADER_OVERFLOW") return { status: 431, code: "HEADERS_TOO_LARGE", message: "the request headers exceed 16 KiB; send fewer or shorter headers" };
+  return { status: 400, code: "BAD_HTTP", message: `the request is not valid HTTP/1.1 (${e.code ?? "parse error"}); check the request line, headers and Content-Length` };
+}
+
+function answerClientError(e: NodeJS.ErrnoException, socket: Socket, options: ApiOptions): void {
+  // A reset connection has nobody to answer (Node's own rule, http.Server "clientError").
+  if (e.code === "ECONNRESET" || socket.destroyed) return;
+  const r = clientErrorBody(e, options);
+  const body = JSON.stringify(errorBody(r.code, r.message));
+  if (socket.writable) socket.write(`HTTP/1.1 ${r.status} ${STATUS_CODES[r.status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+  socket.destroy(e);
+}
+
 export async function createApiServer(deps: ApiDeps, overrides: Partial<ApiOptions> = {}): Promise<ApiServer> {
   const options: ApiOptions = { ...apiDefaults, ...overrides };
   const log = deps.log ?? pino({ level: "silent" });
@@ -71,6 +91,7 @@ export async function createApiServer(deps: ApiDeps, overrides: Partial<ApiOptio
   watcher.on((b) => metrics.observeFinalized({ headerTimeMs: b.header.timeMs, receivedAtMs: b.readings.map((r) => r.receivedAtMs), nowMs: b.observedAtMs }));
   const sse = new SseHub(watcher, reader, deps.chain, clock, {
     clientsMax: options.sseClientsMax,
+    clientsPerAddressMax: options.sseClientsPerAddressMax,
     clientBufferBytesMax: options.sseClientBufferBytesMax,
     heartbeatMs: options.sseHeartbeatMs,
     replayBlocksMax: options.sseReplayBlocksMax,
@@ -90,6 +111,8 @@ export async function createApiServer(deps: ApiDeps, overrides: Partial<ApiOptio
       const r = fastifyErrorBody(e);
       void (reply as FastifyReply).code(r.status).send(errorBody(r.code, r.message));
     },
+    // Errors Node's HTTP parser raises before there is a request at all.
+    clientErrorHandler: (e, socket) => answerClientError(e as NodeJS.ErrnoException, socket, options),
     // A request must arrive whole within requestTimeoutMs (408 otherwise); Node checks every
     // 30 s by default, which would let slow-loris connections linger: check every second.
     serverFactory: (handler) =>

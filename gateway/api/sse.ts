@@ -4,9 +4,11 @@
 //   id: <height>            event: block | reading            data: <JSON>
 //
 // The event id is the block height, so a client that reconnects with Last-Event-ID gets the
-// blocks it missed (up to sseReplayBlocksMax). Limits: sseClientsMax streams (503 beyond), and a
-// client whose unsent data exceeds sseClientBufferBytesMax is dropped rather than buffered without
-// bound; it reconnects and resumes from Last-Event-ID.
+// blocks it missed (up to sseReplayBlocksMax). Limits: sseClientsPerAddressMax streams per remote
+// address (429 beyond: one client holding idle streams must not take every dashboard offline),
+// sseClientsMax streams in all (503 beyond), and a client whose unsent data exceeds
+// sseClientBufferBytesMax is dropped rather than buffered without bound; it reconnects and
+// resumes from Last-Event-ID.
 import type { ServerResponse } from "node:http";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { BlockReader } from "./block-reader.ts";
@@ -19,6 +21,8 @@ export type StreamEvent = "block" | "reading";
 
 interface Client {
   res: ServerResponse;
+  /** The remote address the per-client limit counts by (fastify's req.ip). */
+  address: string;
   events: Set<StreamEvent>;
   /** Hex device ids whose readings this client wants; null: all devices. */
   devices: Set<string> | null;
@@ -26,6 +30,7 @@ interface Client {
 
 export interface SseOptions {
   clientsMax: number;
+  clientsPerAddressMax: number;
   clientBufferBytesMax: number;
   heartbeatMs: number;
   replayBlocksMax: number;
@@ -35,6 +40,8 @@ export interface SseOptions {
 
 export class SseHub {
   private readonly clients = new Set<Client>();
+  /** Open streams per remote address; an address leaves the map with its last stream. */
+  private readonly perAddress = new Map<string, number>();
   private readonly heartbeat: NodeJS.Timeout;
   private readonly stopWatching: () => void;
   dropped = 0;
@@ -57,6 +64,11 @@ export class SseHub {
     return this.clients.size;
   }
 
+  /** Open streams from one remote address. */
+  streamsOf(address: string): number {
+    return this.perAddress.get(address) ?? 0;
+  }
+
   /** Parses the stream's query; throws ApiError on anything unknown. */
   parse(query: { events?: string; devices?: string }): Pick<Client, "events" | "devices"> {
     const events = new Set<StreamEvent>();
@@ -76,6 +88,9 @@ export class SseHub {
 
   /** Takes over the HTTP response and keeps it open as an event stream. */
   attach(req: FastifyRequest, reply: FastifyReply, filter: Pick<Client, "events" | "devices">): void {
+    const address = req.ip;
+    if (this.streamsOf(address) >= this.options.clientsPerAddressMax)
+      throw new ApiError(429, "TOO_MANY_STREAMS", `${address} has ${this.options.clientsPerAddressMax} streams open already, the most one client may; close one (a dashboard tab needs one) and retry`, 5);
     if (this.clients.size >= this.options.clientsMax) throw new ApiError(503, "STREAMS_FULL", `this gateway serves ${this.options.clientsMax} streams at most; retry later`, 5);
     const lastId = req.headers["last-event-id"];
     const resumeFrom = typeof lastId === "string" && /^\d{1,15}$/.test(lastId) ? Number(lastId) + 1 : undefined;
@@ -83,9 +98,10 @@ export class SseHub {
     const res = reply.raw;
     res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache, no-transform", connection: "keep-alive", "x-accel-buffering": "no" });
     res.socket?.setNoDelay(true);
-    const client: Client = { res, ...filter };
+    const client: Client = { res, address, ...filter };
     this.clients.add(client);
-    res.on("close", () => this.clients.delete(client));
+    this.perAddress.set(address, this.streamsOf(address) + 1);
+    res.on("close", () => this.remove(client));
     this.write(client, "retry: 2000\n\n");
     if (resumeFrom !== undefined) this.replay(client, resumeFrom);
   }
@@ -128,10 +144,18 @@ export class SseHub {
     if (c.res.writableLength > this.options.clientBufferBytesMax) {
       this.dropped++;
       c.res.destroy();
-      this.clients.delete(c);
+      this.remove(c);
       return;
     }
     c.res.write(text);
+  }
+
+  /** Idempotent: a dropped client's "close" event comes after its removal. */
+  private remove(c: Client): void {
+    if (!this.clients.delete(c)) return;
+    const n = this.streamsOf(c.address) - 1;
+    if (n > 0) this.perAddress.set(c.address, n);
+    else this.perAddress.delete(c.address);
   }
 
   close(): void {
@@ -139,5 +163,6 @@ export class SseHub {
     this.stopWatching();
     for (const c of this.clients) c.res.end();
     this.clients.clear();
+    this.perAddress.clear();
   }
 }

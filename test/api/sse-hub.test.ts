@@ -41,7 +41,7 @@ describe("SseHub back-pressure", () => {
   it("drops a client that stops reading once its queue passes the limit, and keeps the others", () => {
     let emit: (b: FinalizedBlock) => void = () => {};
     const watcher = { on: (fn: (b: FinalizedBlock) => void) => ((emit = fn), () => {}), load: () => undefined } as unknown as ChainWatcher;
-    const hub = new SseHub(watcher, {} as BlockReader, { head: () => ({ height: 0 }) }, Date.now, { clientsMax: 4, clientBufferBytesMax: 2000, heartbeatMs: 60_000, replayBlocksMax: 10, deviceFilterMax: 10 });
+    const hub = new SseHub(watcher, {} as BlockReader, { head: () => ({ height: 0 }) }, Date.now, { clientsMax: 4, clientsPerAddressMax: 4, clientBufferBytesMax: 2000, heartbeatMs: 60_000, replayBlocksMax: 10, deviceFilterMax: 10 });
     const attach = (res: FakeResponse) => hub.attach({ headers: {} } as FastifyRequest, { hijack() {}, raw: res } as unknown as FastifyReply, { events: new Set(["block"]), devices: null });
     const stuck = new FakeResponse(false);
     const healthy = new FakeResponse(true);

@@ -71,7 +71,7 @@ export function systemRoutes(ctx: ApiContext, openapi: () => object): RouteSpec[
       tag: "operations",
       summary: "Server-sent events: each finalized block (`block`) and its readings (`reading`)",
       description:
-        "text/event-stream. The event id is the block height: reconnect with Last-Event-ID to receive the blocks missed meanwhile (the last 100 at most). `events` picks event types (default both); `devices` restricts `reading` events to up to 100 device ids. A client that does not keep up is disconnected.",
+        "text/event-stream. The event id is the block height: reconnect with Last-Event-ID to receive the blocks missed meanwhile (the last 100 at most). `events` picks event types (default both); `devices` restricts `reading` events to up to 100 device ids. A client that does not keep up is disconnected. One remote address may hold a few streams (429 beyond), the gateway a bounded number in all (503 beyond).",
       querystring: {
         type: "object",
         additionalProperties: false,
@@ -83,6 +83,7 @@ export function systemRoutes(ctx: ApiContext, openapi: () => object): RouteSpec[
       responses: {
         200: { description: "the stream", contentType: "text/event-stream", schema: { type: "string" } },
         400: errorResponse("unknown event type or device id"),
+        429: errorResponse("this client (remote address) holds the most streams one client may"),
         503: errorResponse("too many open streams"),
       },
       handler: (req: FastifyRequest<{ Querystring: { events?: string; devices?: string } }>, reply: FastifyReply) => {
