@@ -20,13 +20,14 @@ const o = new Command("npm start")
   .option("--gateways <n>", "validator gateways", "4")
   .option("--devices <n>", "devices over UDP (one more over a serial line if socat is installed)", "20")
   .option("--no-serial", "no serial-line device")
+  .option("--no-board", "no emulated Cortex-M3 board under qemu (present when its Debian toolchain is)")
   .option("--interval <s>", "seconds between a device's readings", "5")
   .option("--duration <s>", "stop after this many seconds (default: run until Ctrl-C)")
   .option("--udp-port <port>", "gateway i takes CoAP on port + i", "5700")
   .option("--p2p-port <port>", "gateway i takes consensus peers on port + i", "7400")
   .option("--api-port <port>", "gateway i serves its API on port + i - 1", "8080")
   .parse(process.argv.slice(2), { from: "user" })
-  .opts<{ dir: string; fresh?: boolean; gateways: string; devices: string; serial: boolean; interval: string; duration?: string; udpPort: string; p2pPort: string; apiPort: string }>();
+  .opts<{ dir: string; fresh?: boolean; gateways: string; devices: string; serial: boolean; board: boolean; interval: string; duration?: string; udpPort: string; p2pPort: string; apiPort: string }>();
 
 const started = Date.now();
 const say = (line: string) => console.log(`${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s  ${line}`);
@@ -67,6 +68,7 @@ devnet = await Devnet.start({
   gateways: Number(o.gateways),
   devices: Number(o.devices),
   serialDevice: o.serial,
+  qemuBoard: o.board,
   readingIntervalMs: Number(o.interval) * 1000,
   basePorts: { udp: Number(o.udpPort), p2p: Number(o.p2pPort), api: Number(o.apiPort) },
   progress: say,

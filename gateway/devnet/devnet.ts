@@ -1,6 +1,8 @@
 // The local network `npm start` runs: n gateway processes as PBFT validators on loopback, a fleet
 // of board emulators running the real firmware.wasm (over UDP, and one over a pseudo-terminal
-// serial line when socat is available), enrolled on chain by the network's device owner.
+// serial line when socat is available), enrolled on chain by the network's device owner; and, when
+// the toolchain is installed, the same firmware on an emulated Cortex-M3 board under qemu on a
+// second serial line (qemu-device.ts).
 // Everything lives under one directory, reused on the next start, and locked while a network
 // runs there (devnet.lock, holding the pid of its npm start): a second start refuses.
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
@@ -14,6 +16,7 @@ import { Fleet, type FleetMember } from "../../hardware/emulator/fleet.ts";
 import { openPtyPair, socatAvailable, type PtyPair } from "../../hardware/emulator/pty-pair.ts";
 import { GatewayProcess, type GatewayStatus } from "./processes.ts";
 import { enrollFleet } from "./enroll.ts";
+import { QemuDevice } from "./qemu-device.ts";
 
 export interface DevnetOptions {
   dir: string;
@@ -21,6 +24,8 @@ export interface DevnetOptions {
   gateways: number;
   devices: number;
   serialDevice: boolean;
+  /** The mps2-an385 board under qemu, when its toolchain is installed (default true). */
+  qemuBoard?: boolean;
   readingIntervalMs: number;
   basePorts: { udp: number; p2p: number; api: number };
   progress: (line: string) => void;
@@ -47,6 +52,7 @@ export class Devnet {
     readonly fleet: Fleet,
     private readonly serialLine: PtyPair | undefined,
     private readonly unlock: () => void,
+    readonly qemuDevice: QemuDevice | undefined,
   ) {}
 
   static async start(o: DevnetOptions): Promise<Devnet> {
@@ -69,8 +75,10 @@ export class Devnet {
     } else o.progress(`[1/5] reusing network in ${netDir} (--fresh to start over)`);
 
     const serial = o.serialDevice ? await openSerialLine(o.progress) : undefined;
+    const qemu = o.qemuBoard !== false ? await QemuDevice.open(o.dir, o.progress) : undefined;
     const gateways: GatewayProcess[] = [];
     const cleanup = async () => {
+      await qemu?.close();
       await Promise.all(gateways.map((g) => g.stop()));
       await serial?.close();
     };
@@ -87,7 +95,7 @@ export class Devnet {
             p2pPort: o.basePorts.p2p + i,
             apiPort: o.basePorts.api + i - 1,
             peers: Array.from({ length: o.gateways }, (_, j) => o.basePorts.p2p + j + 1).filter((p) => p !== o.basePorts.p2p + i),
-            serialPath: i === 1 ? serial?.b : undefined,
+            serialPaths: i === 1 ? [serial?.b, qemu?.gatewaySide].filter((p): p is string => p !== undefined) : [],
           }),
         );
       }
@@ -96,15 +104,22 @@ export class Devnet {
 
       o.signal?.throwIfAborted();
       const members = await bootBoards(o, gateways, serial?.a);
-      o.progress(`[3/5] ${members.length} boards booted with the real firmware`);
+      const qemuIdentity = await qemu?.identity();
+      o.progress(`[3/5] ${members.length} boards booted with the real firmware${qemuIdentity ? ", and the mps2-an385 board under qemu (Cortex-M3, wasm2c)" : ""}`);
       const owner = readKeyFile(join(netDir, "owner.key.json"));
-      const added = await enrollFleet(gateways[0].apiUrl, owner, members.map((m) => ({ publicKey: m.board.publicKey, deviceId: m.board.deviceId, label: m.label })), 120_000, (n, total) => o.progress(`[4/5] devices enrolled on chain: ${n}/${total}`));
+      const enrolling = members.map((m) => ({ publicKey: m.board.publicKey, deviceId: m.board.deviceId, label: m.label }));
+      if (qemuIdentity) enrolling.push({ ...qemuIdentity, label: "mote-mps2-an385" });
+      const added = await enrollFleet(gateways[0].apiUrl, owner, enrolling, 120_000, (n, total) => o.progress(`[4/5] devices enrolled on chain: ${n}/${total}`));
       o.progress(`[4/5] ${added} new enrollments finalized`);
       o.signal?.throwIfAborted();
       const fleet = new Fleet(members);
       fleet.start(o.readingIntervalMs);
+      if (qemu) {
+        const board = await qemu.start(o.readingIntervalMs);
+        o.progress(`      mps2-an385 board ${board.deviceIdHex} on gateway 1's serial line (console: ${qemu.logPath})`);
+      }
       o.progress(`[5/5] devices sending a reading every ${o.readingIntervalMs / 1000} s`);
-      return new Devnet(o, gateways, fleet, serial, unlock);
+      return new Devnet(o, gateways, fleet, serial, unlock, qemu);
     } catch (e) {
       await cleanup();
       throw e;
@@ -118,6 +133,7 @@ export class Devnet {
 
   async stop(): Promise<void> {
     await this.fleet.stop();
+    await this.qemuDevice?.close();
     await Promise.all(this.gateways.map((g) => g.stop()));
     await this.serialLine?.close();
     this.unlock();

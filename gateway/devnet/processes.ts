@@ -33,7 +33,8 @@ export interface GatewayProcessSpec {
   p2pPort: number;
   apiPort: number;
   peers: number[];
-  serialPath?: string;
+  /** Serial ports (SLIP-framed CoAP) this gateway opens. */
+  serialPaths?: string[];
 }
 
 export class GatewayProcess {
@@ -81,7 +82,7 @@ export class GatewayProcess {
       "--p2p-host", "127.0.0.1", "--p2p-port", String(spec.p2pPort),
       ...spec.peers.flatMap((p) => ["--peer", `127.0.0.1:${p}`]),
       "--api-host", "127.0.0.1", "--api-port", String(spec.apiPort),
-      ...(spec.serialPath ? ["--serial", spec.serialPath] : []),
+      ...(spec.serialPaths ?? []).flatMap((path) => ["--serial", path]),
       "--log-level", "info",
     ];
     const log = createWriteStream(spec.logPath, { flags: "a" });

@@ -5,7 +5,7 @@
 // hardware/mps2-an385/build/ (gitignored).
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultFirmwarePath } from "../emulator/firmware.ts";
@@ -75,7 +75,7 @@ function run(cmd: string, args: string[], cwd: string): string {
 }
 
 /** The firmware's __heap_base: everything it touches in linear memory lies below it. */
-export function heapBaseOf(wasm: Uint8Array): number {
+export function heapBaseOf(wasm: Uint8Array<ArrayBuffer>): number {
   const instance = new WebAssembly.Instance(new WebAssembly.Module(wasm), { env: new Proxy({}, { get: () => () => 0 }) });
   const g = instance.exports.__heap_base as WebAssembly.Global | undefined;
   if (!g) throw new Error("firmware.wasm exports no __heap_base: not a device/ABI.md firmware");
@@ -95,7 +95,7 @@ function toolVersions(): string {
 
 /** Builds (or reuses) the board image for `wasmPath`. */
 export function buildBoard(wasmPath = defaultFirmwarePath): BoardImage {
-  const wasm = new Uint8Array(readFileSync(wasmPath));
+  const wasm = new Uint8Array(readFileSync(wasmPath)) as Uint8Array<ArrayBuffer>;
   const heapBase = heapBaseOf(wasm);
   const linearMemoryBytes = Math.ceil(heapBase / 16) * 16;
   const hash = createHash("sha256").update(wasm).update(toolVersions()).update(String(callDepthMax)).update(gccFlags.join(" "));
@@ -111,8 +111,29 @@ export function buildBoard(wasmPath = defaultFirmwarePath): BoardImage {
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
+  try {
+    compileImage(tmp, wasm, heapBase, linearMemoryBytes);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir); // whole or absent: a concurrent or interrupted build never leaves half an image
+  pruneCache();
+  return { dir, elf, map, figures: JSON.parse(readFileSync(figuresPath, "utf8")) };
+}
+
+/** Images older than a day go, beyond the newest few (each firmware build makes one). */
+function pruneCache(keep = 8, ageMs = 86_400_000): void {
+  const dirs = readdirSync(boardBuildDir)
+    .map((name) => ({ path: join(boardBuildDir, name), mtimeMs: statSync(join(boardBuildDir, name)).mtimeMs }))
+    .sort((a, b) => b.mtimeMs - a.mtimeMs);
+  for (const d of dirs.slice(keep)) if (Date.now() - d.mtimeMs > ageMs) rmSync(d.path, { recursive: true, force: true });
+}
+
+function compileImage(tmp: string, wasm: Uint8Array, heapBase: number, linearMemoryBytes: number): void {
   writeFileSync(join(tmp, "firmware.wasm"), wasm);
-  writeFileSync(join(tmp, "wasm-rt.h"), readFileSync(wasmRtHeader)); // not -I/usr/include: that is the host's libc
+  writeFileSync(join(tmp, "wasm-rt.h"), readFileSync(wasmRtHeader!)); // not -I/usr/include: that is the host's libc
   run(wasm2c, ["firmware.wasm", "-n", "firmware", "-o", "firmware.c"], tmp);
   const defines = [`-DMOTE_LINEAR_MEMORY_BYTES=${linearMemoryBytes}`, `-DWASM_RT_MAX_CALL_STACK_DEPTH=${callDepthMax}`, "-I", tmp];
   run("arm-none-eabi-gcc", [...gccFlags, ...defines, "-DNDEBUG", "-w", "-c", "firmware.c", "-o", "firmware.o"], tmp);
@@ -125,9 +146,6 @@ export function buildBoard(wasmPath = defaultFirmwarePath): BoardImage {
   ], tmp);
   const figures = figuresFromMap(readFileSync(join(tmp, "board.map"), "utf8"), heapBase, linearMemoryBytes);
   writeFileSync(join(tmp, "figures.json"), JSON.stringify(figures, null, 2));
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir); // whole or absent: a concurrent or interrupted build never leaves half an image
-  return { dir, elf, map, figures };
 }
 
 /** Output sections' sizes from the map: flash holds what loads, RAM what occupies the RAM region. */

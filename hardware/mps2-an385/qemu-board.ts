@@ -34,6 +34,19 @@ export function qemuBoardUnavailable(): string | undefined {
 
 const bootTimeoutMs = 20_000;
 
+/** Emulators this process started: none outlives it, even when a caller never stops its board. */
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
+function spawnQemu(args: string[], cwd: string): ChildProcess {
+  const child = spawn("qemu-system-arm", args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+  running.add(child);
+  child.once("exit", () => running.delete(child));
+  return child;
+}
+
 /**
  * Events: "line" (console line), "signed" (sequence number), "trap" (reason), "exit" (code, signal).
  */
@@ -41,8 +54,8 @@ export class QemuBoard extends EventEmitter {
   readonly lines: string[] = [];
   readonly signed: number[] = [];
   readonly traps: string[] = [];
-  publicKey = new Uint8Array(0);
-  deviceId = new Uint8Array(0);
+  publicKey: Uint8Array = new Uint8Array(0);
+  deviceId: Uint8Array = new Uint8Array(0);
   figures!: ImageFigures;
   private exited: Promise<void>;
   private exitCode: number | null = null;
@@ -81,7 +94,7 @@ export class QemuBoard extends EventEmitter {
       "-append", [`seed=${randomBytes(32).toString("hex")}`, `interval_ms=${options.intervalMs ?? 1000}`, `readings=${options.readings ?? 0}`].join(" "),
       ...(options.serialPath ? ["-chardev", `serial,id=uart0,path=${options.serialPath}`, "-serial", "chardev:uart0"] : ["-serial", "null"]),
     ];
-    const child = spawn("qemu-system-arm", args, { cwd: options.dataDir, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawnQemu(args, options.dataDir);
     const board = new QemuBoard(child, options);
     board.figures = image.figures;
     try {
@@ -188,10 +201,10 @@ export async function benchBoard(wasmPath: string | undefined, dataDir: string, 
     "-append", `seed=${randomBytes(32).toString("hex")} bench=${readings}`,
   ];
   const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn("qemu-system-arm", args, { cwd: dataDir, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawnQemu(args, dataDir);
     let text = "";
-    child.stdout.on("data", (b: Buffer) => (text += b));
-    child.stderr.on("data", (b: Buffer) => (text += b));
+    child.stdout!.on("data", (b: Buffer) => (text += b));
+    child.stderr!.on("data", (b: Buffer) => (text += b));
     child.on("error", reject);
     child.on("exit", (code) => (code === 0 ? resolve(text) : reject(new QemuBoardError("BOARD_BENCH", `qemu bench exited ${code}:\n${text}`))));
   });
