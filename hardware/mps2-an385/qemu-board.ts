@@ -22,6 +22,8 @@ export interface QemuBoardOptions {
   intervalMs?: number;
   /** Stop signing after this many readings (0: no limit). */
   readings?: number;
+  /** The entropy stand-in's 32-byte seed (drivers.c); default: fresh from node:crypto every boot. */
+  entropySeed?: Uint8Array;
   /** Console lines as they come (boot, identity, "signed seq N", traps, firmware log). */
   log?: (line: string) => void;
 }
@@ -91,7 +93,7 @@ export class QemuBoard extends EventEmitter {
       "-M", "mps2-an385", "-nodefaults", "-display", "none", "-monitor", "none",
       "-kernel", image.elf,
       "-semihosting-config", "enable=on,target=native",
-      "-append", [`seed=${randomBytes(32).toString("hex")}`, `interval_ms=${options.intervalMs ?? 1000}`, `readings=${options.readings ?? 0}`].join(" "),
+      "-append", [`seed=${Buffer.from(options.entropySeed ?? randomBytes(32)).toString("hex")}`, `interval_ms=${options.intervalMs ?? 1000}`, `readings=${options.readings ?? 0}`].join(" "),
       ...(options.serialPath ? ["-chardev", `serial,id=uart0,path=${options.serialPath}`, "-serial", "chardev:uart0"] : ["-serial", "null"]),
     ];
     const child = spawnQemu(args, options.dataDir);

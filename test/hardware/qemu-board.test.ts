@@ -7,8 +7,9 @@ import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SerialPort } from "serialport";
 import { encodeEnrollment } from "../../shared/enrollment.ts";
-import { publicKeyObject, toHex } from "../../shared/ed25519.ts";
-import { decodeReading, verifyReading } from "../../shared/reading.ts";
+import { createCipheriv, sign as cryptoSign } from "node:crypto";
+import { privateKeyObject, publicKeyFromSeed, publicKeyObject, toHex } from "../../shared/ed25519.ts";
+import { decodeReading, sigStructure, verifyReading } from "../../shared/reading.ts";
 import { SlipDecoder, slipEncode } from "../../gateway/coap/slip.ts";
 import { parseMessage, responseFor, TYPE_CON, type CoapMessage } from "../../gateway/coap/message.ts";
 import { openPtyPair, socatAvailable, type PtyPair } from "../../hardware/emulator/pty-pair.ts";
@@ -32,6 +33,7 @@ describe.skipIf(unavailable)("mps2-an385 board under qemu", () => {
   let gateway: TestGateway;
   const dir = tempDir("mote-qemu-");
   const flashDir = join(dir.path, "board");
+  let flashDeviceId = new Uint8Array(0); // the identity kept in flashDir's flash
 
   beforeAll(async () => {
     buildBoard(); // cached by input hashes; the first build takes a few seconds
@@ -56,6 +58,7 @@ describe.skipIf(unavailable)("mps2-an385 board under qemu", () => {
     let chain: SoloChain | undefined;
     try {
       expect(board.lines.some((l) => /firmware info: new identity [0-9a-f]{32} seq 0/.test(l))).toBe(true);
+      flashDeviceId = board.deviceId;
       enroll(board);
       chain = startSoloChain(dir.path, gateway, [board.publicKey]);
       await board.waitFor(/^acked 3$/, 30_000);
@@ -74,13 +77,35 @@ describe.skipIf(unavailable)("mps2-an385 board under qemu", () => {
     }
   });
 
+  it("signs byte for byte what node:crypto signs with the same key (Ed25519 is deterministic, RFC 8032)", async () => {
+    // The board's entropy stand-in is ChaCha20 (RFC 8439, zero nonce) keyed by the seed it is given,
+    // and a new identity's Ed25519 seed is its first 32 bytes: so the test knows the private key.
+    const entropySeed = new Uint8Array(32).map((_, i) => i * 13 + 1);
+    const keystream = createCipheriv("chacha20", entropySeed, Buffer.alloc(16)).update(Buffer.alloc(64));
+    const ed25519Seed = new Uint8Array(keystream.subarray(0, 32));
+    const board = await QemuBoard.boot({ dataDir: join(dir.path, "known-seed"), serialPath: pty.b, intervalMs: 200, entropySeed });
+    try {
+      expect(toHex(board.publicKey)).toBe(toHex(publicKeyFromSeed(ed25519Seed)));
+      enroll(board);
+      await board.waitFor(/^acked 2$/, 30_000);
+      const mine = gateway.gw.store.allReadings().map((r) => decodeReading(r.cose)).filter((r) => toHex(r.deviceId) === board.deviceIdHex);
+      expect(mine.length).toBeGreaterThanOrEqual(2);
+      for (const r of mine) {
+        const expected = cryptoSign(null, sigStructure(r.protectedBytes, r.payloadBytes), privateKeyObject(ed25519Seed));
+        expect(toHex(r.signature)).toBe(toHex(expected));
+      }
+    } finally {
+      await board.stop();
+    }
+  });
+
   it("keeps its identity across reboots and never reuses a sequence number, even killed (SIGKILL) at random moments", async () => {
     const randomInt = randomInts(0x5eed);
     let deviceIdHex = "";
     let maxSeen = -1;
     for (let boot = 0; boot < 5; boot++) {
       const board = await QemuBoard.boot({ dataDir: flashDir, serialPath: pty.b, intervalMs: 30 });
-      if (boot === 0) deviceIdHex = board.deviceIdHex;
+      if (boot === 0) deviceIdHex = toHex(flashDeviceId);
       expect(board.deviceIdHex).toBe(deviceIdHex);
       expect(board.lines.some((l) => l.startsWith("firmware info: new identity"))).toBe(false);
       await new Promise((r) => setTimeout(r, 50 + randomInt(400)));
@@ -92,7 +117,7 @@ describe.skipIf(unavailable)("mps2-an385 board under qemu", () => {
       const all = [...signed, ...storedSequences(board.deviceId)];
       maxSeen = Math.max(maxSeen, ...all);
     }
-    const seqs = storedSequences(Buffer.from(deviceIdHex, "hex"));
+    const seqs = storedSequences(flashDeviceId);
     expect(new Set(seqs).size).toBe(seqs.length);
   });
 
@@ -107,20 +132,17 @@ describe.skipIf(unavailable)("mps2-an385 board under qemu", () => {
     torn.writeUInt32LE((current!.generation + 1) >>> 0, spare * FLASH_RECORD_BYTES + 4); // newer generation, bad CRC
     writeFileSync(flashPath, torn);
     copyFileSync(flashPath, join(dir.path, "torn-flash.bin"));
-    const maxBefore = Math.max(...storedSequences(gatewayDeviceId()));
+    const maxBefore = Math.max(...storedSequences(flashDeviceId));
     const board = await QemuBoard.boot({ dataDir: flashDir, serialPath: pty.b, intervalMs: 50 });
     try {
       const [first] = await board.signedMore(1, 20_000);
+      expect(board.deviceIdHex).toBe(toHex(flashDeviceId));
       expect(first).toBeGreaterThan(maxBefore);
       expect(board.traps).toEqual([]);
     } finally {
       await board.stop();
     }
   });
-
-  function gatewayDeviceId(): Uint8Array {
-    return decodeReading(gateway.gw.store.allReadings()[0].cose).deviceId;
-  }
 });
 
 describe.skipIf(unavailable)("mps2-an385 board under qemu, hostile serial line", () => {
