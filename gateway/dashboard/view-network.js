@@ -1,7 +1,7 @@
 // Network status: the head and finality, consensus, validators with their votes and stake, the
 // latest blocks (live), and the devices with their last reading. Also the full devices page.
 import { get } from "./api.js";
-import { ago, card, fmtAmount, fmtInt, fmtMs, h, hash, mount, pill, short, table, tick } from "./dom.js";
+import { ago, card, fmtAmount, fmtInt, fmtMs, h, hash, mount, pill, short, table } from "./dom.js";
 
 const latestBlocksShown = 12;
 
@@ -16,6 +16,16 @@ function stat(label, value, foot, testid) {
   return h("div", { class: "stat" }, h("div", { class: "label" }, label), h("div", { class: "value", "data-testid": testid }, value), h("div", { class: "foot" }, foot));
 }
 
+/**
+ * Whether a validator's signature is in the head's commit certificate. A certificate needs only a
+ * quorum of signatures, so a healthy validator whose vote arrived after the quorum is simply not
+ * in it: a neutral mark, not a failure.
+ */
+function signedHeadMark(signed, quorum, total) {
+  if (signed) return h("span", { class: "check", title: "its signature is in the head block's commit certificate", "data-signed": "yes" }, "✓");
+  return h("span", { class: "neutral", title: `not among the head certificate's signers: a certificate needs only a quorum (${quorum} of ${total}), so this is normal for a healthy validator whose vote came after the quorum`, "data-signed": "no" }, "–");
+}
+
 function validatorRows(v) {
   return v.validators.map((x) =>
     h(
@@ -28,7 +38,7 @@ function validatorRows(v) {
       h("td", { class: "num" }, fmtAmount(x.selfStake)),
       h("td", { class: "num" }, fmtInt(x.blocksProduced)),
       h("td", { class: "mono muted" }, x.endpoint ?? "—"),
-      h("td", {}, tick(x.signedHead)),
+      h("td", {}, signedHeadMark(x.signedHead, v.quorum, v.validators.length)),
     ),
   );
 }
@@ -95,7 +105,11 @@ export async function renderNetwork(view, _params, ctx) {
     );
   };
   const renderValidators = () =>
-    mount(validatorsBody, table(["#", "Validator", { label: "Power", num: true }, { label: "Votes", num: true }, { label: "Self-stake", num: true }, { label: "Blocks", num: true }, "Endpoint", "Signed head"], validatorRows(state.validators)));
+    mount(
+      validatorsBody,
+      table(["#", "Validator", { label: "Power", num: true }, { label: "Votes", num: true }, { label: "Self-stake", num: true }, { label: "Blocks", num: true }, "Endpoint", "In head certificate"], validatorRows(state.validators)),
+      h("p", { class: "note", "data-testid": "certificate-note" }, `✓ signed the head block's commit certificate; – not among its signers, which is normal: a certificate needs only a quorum (${state.validators.quorum} of ${state.validators.validators.length}) of signatures.`),
+    );
   const renderDevices = () => mount(devicesBody, table(deviceHeaders, deviceRows(state.devices, 1), "No devices enrolled"));
 
   renderStats();
