@@ -33,7 +33,7 @@ describe.skipIf(unavailable)("mps2-an385 board under qemu", () => {
   let gateway: TestGateway;
   const dir = tempDir("mote-qemu-");
   const flashDir = join(dir.path, "board");
-  let flashDeviceId = new Uint8Array(0); // the identity kept in flashDir's flash
+  let flashDeviceId: Uint8Array = new Uint8Array(0); // the identity kept in flashDir's flash
 
   beforeAll(async () => {
     buildBoard(); // cached by input hashes; the first build takes a few seconds
