@@ -12,6 +12,7 @@ import { Command } from "commander";
 import { Devnet } from "../gateway/devnet/devnet.ts";
 import { exitGraceMs, exitWithAncestors, groupAncestors } from "../gateway/devnet/exit-with-parent.mjs";
 import type { GatewayStatus } from "../gateway/devnet/processes.ts";
+import { startBanner, type BannerSerialDevice } from "./start-banner.ts";
 
 const o = new Command("npm start")
   .description("run a local network: PBFT gateways, simulated devices with the real firmware, the dashboard")
@@ -79,14 +80,14 @@ devnet = await Devnet.start({
   process.exit(1);
 });
 
-const first = devnet.gateways[0];
-console.log(`
-  dashboard  ${first.apiUrl}/dashboard/
-  API        ${devnet.gateways.map((g) => g.apiUrl).join("  ")}   (OpenAPI: ${first.apiUrl}/openapi.json)
-  CLI        npx mote status --api ${first.apiUrl}
-  data       ${o.dir}   (gateway logs: ${o.dir}/gateway-*.log)
-  Ctrl-C to stop
-`);
+console.log(
+  startBanner({
+    dir: o.dir,
+    gateways: devnet.gateways.map((g) => ({ index: g.spec.index, apiUrl: g.apiUrl, udpPort: g.spec.udpPort, serialPaths: g.spec.serialPaths ?? [] })),
+    serialDevices: serialDevices(devnet),
+  }),
+);
+
 
 const lastHeight = new Map<number, number>();
 report = setInterval(async () => {
@@ -101,6 +102,19 @@ report = setInterval(async () => {
   say(`height ${height}  readings signed ${t.signed}, acknowledged ${t.acked}, refused ${refusedTotal}${byCode ? ` (${byCode})` : ""}${t.busy ? `, skipped (outbox full) ${t.busy}` : ""}`);
   say(`gateways  ${gateways.map((g) => gatewayLine(g, lastHeight)).join("  |  ")}`);
 }, 10_000);
+
+/** Devices on serial lines: the simulated board (socat pty pair) and the qemu board, each end's pty. */
+function serialDevices(d: Devnet): BannerSerialDevice[] {
+  const out: BannerSerialDevice[] = [];
+  const gatewayPaths = d.gateways.flatMap((g) => g.spec.serialPaths ?? []);
+  for (const m of d.fleet.members) {
+    const link = m.board.options.link;
+    // The gateway reads the other end of the board's pty pair: the serial path no board writes.
+    if (link.kind === "serial") out.push({ label: m.label, devicePath: link.path, gatewayPath: gatewayPaths.find((p) => p !== d.qemuDevice?.gatewaySide) ?? "?" });
+  }
+  if (d.qemuDevice) out.push({ label: "mote-mps2-an385 (qemu)", devicePath: d.qemuDevice.line.a, gatewayPath: d.qemuDevice.gatewaySide });
+  return out;
+}
 
 /** "1 up h42 +10 pending 3", "3 DOWN (code 1)", "4 up h40 STALLED pending 120 BACKLOG_FULL". */
 function gatewayLine(g: GatewayStatus, last: Map<number, number>): string {
