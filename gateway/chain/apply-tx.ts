@@ -102,9 +102,11 @@ export function applyTx(state: State, tx: DecodedTx, ctx: TxContext): TxEffects 
       result = { failure: softFailure(fork, (sub) => applyValidatorEvidence(sub, body, ctx), evidenceSoftCodes), readings: [] };
       break;
     case "deployContract":
+      contractsEnabled(ctx);
       applyDeploy(fork, tx, body, ctx);
       break;
     case "callContract": {
+      contractsEnabled(ctx);
       const run = applyCall(fork, tx, body, ctx);
       result = { failure: run.failure, readings: [], runs: [run] };
       break;
@@ -114,6 +116,10 @@ export function applyTx(state: State, tx: DecodedTx, ctx: TxContext): TxEffects 
   }
   state.merge(fork);
   return { fee: tx.fee + gasFees, readings, logNodes, result };
+}
+
+function contractsEnabled(ctx: TxContext): void {
+  if (!ctx.params.contractsEnabled) reject("CONTRACTS_DISABLED", "this chain does not run contracts: its genesis must set the parameter contractsEnabled to 1");
 }
 
 /** Evidence rejections that depend on the state, not on the evidence: already applied, no longer a validator. */

@@ -76,6 +76,7 @@ export const txRejectCodes = [
   "CONTRACT_CALL_DEPTH",
   "CONTRACT_HOST_ERROR",
   "CONTRACT_ABORT",
+  "CONTRACTS_DISABLED",
   // governance
   "NOT_VALIDATOR",
   "PARAM_UNKNOWN",

@@ -55,6 +55,12 @@ export interface ChainParams {
   blockGasMax: number;
   /** Fee per byte of contract code deployed, on top of txFee. */
   codeByteFee: bigint;
+  /**
+   * 1 when the genesis enables contracts (not governable): its gateways load the contract VM at
+   * start, before they apply any block, so a block with a contract never finds a node unready.
+   * 0: contract transactions are refused (CONTRACTS_DISABLED) and the VM is never loaded.
+   */
+  contractsEnabled: number;
 }
 
 type IntRange = { min: bigint; max: bigint };
@@ -85,6 +91,7 @@ export const paramRanges: Record<keyof ChainParams, IntRange> = {
   contractGasMax: range(10_000, 10n ** 12n),
   blockGasMax: range(10_000, 10n ** 13n),
   codeByteFee: range(0, 10n ** 12n),
+  contractsEnabled: range(0, 1),
 };
 
 /** What the delegates may change by vote (BRIEF §7, clause 7.1.1.2: "parameters tuned via delegates"). */
@@ -125,6 +132,7 @@ export const paramsDefault: ChainParams = {
   contractGasMax: 10_000_000,
   blockGasMax: 200_000_000,
   codeByteFee: 1n,
+  contractsEnabled: 0,
 };
 
 export function isParamName(name: string): name is keyof ChainParams {

@@ -10,6 +10,7 @@
 import type { Logger } from "pino";
 import { toHex } from "../../shared/ed25519.ts";
 import { Chain } from "../chain/chain.ts";
+import { contractVmReady } from "../contracts/binaryen.ts";
 import { readGenesisFile } from "../chain/genesis.ts";
 import { readKeyFile, type Identity } from "../chain/keyfile.ts";
 import { Mempool } from "../chain/mempool.ts";
@@ -58,6 +59,8 @@ export class GatewayNode {
     const cleanup: (() => Promise<void> | void)[] = [() => store.close()];
     try {
       const chain = Chain.open(store, readGenesisFile(network.genesis));
+      // A chain with contracts: the VM is loaded before any block is applied (gateway/chain/params.ts contractsEnabled).
+      if (chain.params().contractsEnabled) await contractVmReady();
       const mempool = new Mempool(chain);
       const ingest = await IngestGateway.start(config, log, {
         identity: { privateKey: identity.key, publicKey: identity.publicKey, gatewayId: identity.id },

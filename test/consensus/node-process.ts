@@ -9,6 +9,7 @@
 // stdin takes one JSON command per line: {"cmd":"tx","hex":…} → {"event":"tx","ok":…,"code"?}.
 import { createInterface } from "node:readline";
 import { fromHex, toHex } from "../../shared/ed25519.ts";
+import { contractVmReady } from "../../gateway/contracts/binaryen.ts";
 import { Chain } from "../../gateway/chain/chain.ts";
 import { readGenesisFile } from "../../gateway/chain/genesis.ts";
 import { readKeyFile } from "../../gateway/chain/keyfile.ts";
@@ -29,6 +30,7 @@ const log = createLogger({ level: (args.logLevel ?? "warn") as LevelWithSilent, 
 
 const store = ChainStore.open(args.dataDir);
 const chain = Chain.open(store, readGenesisFile(args.genesisPath));
+if (chain.params().contractsEnabled) await contractVmReady();
 const mempool = new Mempool(chain);
 const identity = readKeyFile(args.keyPath);
 

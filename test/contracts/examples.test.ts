@@ -29,7 +29,7 @@ class Driver {
   timeMs: number;
 
   constructor(label: string) {
-    this.f = makeFixture({ gateways: 1, users: 4, devices: 4, label });
+    this.f = makeFixture({ gateways: 1, users: 4, devices: 4, label, params: { contractsEnabled: 1 } });
     this.net = openChain(this.f);
     this.signers = new Map([...this.f.gateways, ...this.f.users, this.f.owner].map((p) => [toHex(p.id), p]));
     this.timeMs = this.f.genesis.genesisTimeMs;

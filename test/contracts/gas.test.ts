@@ -2,6 +2,7 @@
 // chain applying the same blocks, and the schedule is an on-chain parameter validators change by vote.
 import { beforeAll, describe, expect, it } from "vitest";
 import { toHex } from "../../shared/ed25519.ts";
+import { decodeTx } from "../../shared/tx.ts";
 import type { Identity } from "../../gateway/chain/keyfile.ts";
 import { decodeTxResult } from "../../gateway/chain/reading-outcome.ts";
 import { buildAndCommit } from "../chain/drive.ts";
@@ -27,7 +28,7 @@ const loop = wat(`(module
 
 describe("gas", () => {
   it("is charged identically on three chains and grows linearly with iterations", () => {
-    const f = makeFixture({ gateways: 3, users: 2, devices: 1, label: "gas" });
+    const f = makeFixture({ gateways: 3, users: 2, devices: 1, label: "gas", params: { contractsEnabled: 1 } });
     const signers = new Map<string, Identity>([...f.gateways, ...f.users, f.owner].map((p) => [toHex(p.id), p]));
     const chains = [openChain(f), openChain(f), openChain(f)];
     const [user] = f.users;
@@ -61,7 +62,7 @@ describe("gas", () => {
   });
 
   it("the gas schedule is governed on chain: a validator vote changes what the same call costs", () => {
-    const f = makeFixture({ gateways: 1, users: 1, devices: 1, label: "gas-gov", params: { epochBlocks: 3 } });
+    const f = makeFixture({ gateways: 1, users: 1, devices: 1, label: "gas-gov", params: { epochBlocks: 3, contractsEnabled: 1 } });
     const signers = new Map<string, Identity>([...f.gateways, ...f.users, f.owner].map((p) => [toHex(p.id), p]));
     const { chain, store } = openChain(f);
     const [user] = f.users;
@@ -72,12 +73,24 @@ describe("gas", () => {
     block([d.bytes]);
     const gasOf = (nonce: number) => decodeTxResult(block([callTx(chain, user, nonce, d.id, "run", i64le(100n))]).pending.execution.results[0]).runs![0].gasUsed;
     const before = gasOf(1);
-    expect(chain.state().overlay.get("params/gas"), "no schedule record while at its defaults").toBeUndefined();
+    const record = chain.state().overlay.get("params/gas"); // present: contractsEnabled differs from its default
     block([signed(chain.chainId, validator, 0, { kind: "paramVote", name: "gasPerInstruction", value: 3n })]); // height 3: epoch end
     expect(chain.params().gasPerInstruction).toBe(3);
-    expect(chain.state().overlay.get("params/gas")).toBeDefined();
+    expect(chain.state().overlay.get("params/gas")).not.toEqual(record);
     const after = gasOf(2);
     expect(after).toBeGreaterThan(2 * before);
     store.close();
+  });
+});
+
+describe("a chain whose genesis does not enable contracts", () => {
+  it("refuses contract transactions in the mempool and in blocks, and never loads the VM for them", () => {
+    const f = makeFixture({ gateways: 1, users: 1, devices: 0, label: "no-contracts" });
+    const { chain, mempool } = openChain(f);
+    const deploy = deployTx(chain, f.users[0], 0, Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0)).bytes;
+    expect(() => mempool.add(deploy, f.genesis.genesisTimeMs)).toThrow(expect.objectContaining({ code: "CONTRACTS_DISABLED" }));
+    const { rejected } = chain.build({ timeMs: f.genesis.genesisTimeMs + 1000, proposer: f.gateways[0].id, txs: [decodeTx(deploy)] });
+    expect(rejected.map((r) => r.error.code)).toEqual(["CONTRACTS_DISABLED"]);
+    expect(chain.state().overlay.get("params/gas"), "no schedule record while every value is its default").toBeUndefined();
   });
 });

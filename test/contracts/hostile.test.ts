@@ -152,7 +152,7 @@ describe("hostile modules", () => {
   });
 
   it("on two chains: hostile deploys refused, hostile calls paid for and stopped, equal state roots", () => {
-    const f = makeFixture({ gateways: 1, users: 2, devices: 1, label: "hostile" });
+    const f = makeFixture({ gateways: 1, users: 2, devices: 1, label: "hostile", params: { contractsEnabled: 1 } });
     const signers = new Map<string, Identity>([...f.gateways, ...f.users, f.owner].map((p) => [toHex(p.id), p]));
     const a = openChain(f);
     const b = openChain(f);
