@@ -85,6 +85,18 @@ export class QemuBoard extends EventEmitter {
 
   /** Builds if needed, starts qemu, resolves once the firmware has its identity. */
   static async boot(options: QemuBoardOptions): Promise<QemuBoard> {
+    const board = QemuBoard.start(options);
+    try {
+      await board.waitFor(/^device-id ([0-9a-f]{32})$/, bootTimeoutMs);
+    } catch (e) {
+      await board.kill();
+      throw e;
+    }
+    return board;
+  }
+
+  /** Starts qemu and returns at once, before the firmware has booted (tests cut power during boot). */
+  static start(options: QemuBoardOptions): QemuBoard {
     const unavailable = qemuBoardUnavailable();
     if (unavailable) throw new QemuBoardError("BOARD_TOOLCHAIN", unavailable);
     const image = buildBoard(options.wasmPath);
@@ -99,12 +111,6 @@ export class QemuBoard extends EventEmitter {
     const child = spawnQemu(args, options.dataDir);
     const board = new QemuBoard(child, options);
     board.figures = image.figures;
-    try {
-      await board.waitFor(/^device-id ([0-9a-f]{32})$/, bootTimeoutMs);
-    } catch (e) {
-      await board.kill();
-      throw e;
-    }
     return board;
   }
 

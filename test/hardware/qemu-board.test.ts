@@ -103,6 +103,13 @@ describe.skipIf(unavailable)("mps2-an385 board under qemu", () => {
     const randomInt = randomInts(0x5eed);
     let deviceIdHex = "";
     let maxSeen = -1;
+    // Power cuts during boot, where init writes the sequence reservation (slot 1).
+    for (let cut = 0; cut < 5; cut++) {
+      const board = QemuBoard.start({ dataDir: flashDir, serialPath: pty.b, intervalMs: 30 });
+      await new Promise((r) => setTimeout(r, 20 + randomInt(60)));
+      await board.kill("SIGKILL");
+      maxSeen = Math.max(maxSeen, ...board.signed, ...storedSequences(flashDeviceId));
+    }
     for (let boot = 0; boot < 5; boot++) {
       const board = await QemuBoard.boot({ dataDir: flashDir, serialPath: pty.b, intervalMs: 30 });
       if (boot === 0) deviceIdHex = toHex(flashDeviceId);
