@@ -118,7 +118,7 @@ int main(void) {
   if (flash_open() != 0) console_line("flash file unavailable: storage will fail", "");
   wasm_rt_init();
   Z_firmware_init_module();
-    wasm_rt_set_unwind_target(&on_trap);
+  wasm_rt_set_unwind_target(&on_trap);
 
   static uint32_t signed_count, next_reading_ms, next_tick_ms;
   static int booted;
@@ -148,7 +148,9 @@ int main(void) {
     int woke = 0;
     uint32_t n = uart_take(rx, sizeof rx);
     if (n) {
-      memcpy(env.memory->data + Z_firmwareZ_rx_buffer(&firmware), rx, n);
+      uint32_t at = Z_firmwareZ_rx_buffer(&firmware);
+      if (!mote_range_ok(env.memory->size, at, n)) wasm_rt_trap(WASM_RT_TRAP_OOB); /* a firmware bug: reboot it */
+      memcpy(env.memory->data + at, rx, n);
       Z_firmwareZ_receive(&firmware, MOTE_LINK_SERIAL, n);
       report_answers();
       next_tick_ms = now;
