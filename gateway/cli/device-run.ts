@@ -4,9 +4,8 @@
 // firmware gave up on an exchange (RFC 7252 §4.2: MAX_RETRANSMIT = 4 retransmissions after
 // ACK_TIMEOUT 2-3 s, doubling: 62-93 s) or nothing was answered for answerWaitMs.
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { performance } from "node:perf_hooks";
 import { Board, type BoardLink } from "../../hardware/emulator/board.ts";
-import { RealClock, type Clock } from "../../hardware/emulator/clock.ts";
+import { RealClock, ScaledClock, type Clock } from "../../hardware/emulator/clock.ts";
 import { simulatedValue } from "../../hardware/emulator/fleet.ts";
 import { sensorCatalog } from "../../shared/constants.ts";
 import { toHex } from "../../shared/ed25519.ts";
@@ -53,23 +52,6 @@ export function refusalMessage(code: string): string {
   return `${code} ${refusals[code] ?? "the gateway refused the reading; its log says why"}`;
 }
 
-/** A real clock running `speed` times faster: the firmware's timers as written, sooner. */
-class FastClock implements Clock {
-  private readonly originMs = performance.now();
-  constructor(private readonly speed: number) {}
-  nowMs(): number {
-    return Math.floor((performance.now() - this.originMs) * this.speed);
-  }
-  setTimer(delayMs: number, fn: () => void): unknown {
-    const t = setTimeout(fn, Math.max(0, delayMs / this.speed));
-    t.unref();
-    return t;
-  }
-  clearTimer(handle: unknown): void {
-    clearTimeout(handle as NodeJS.Timeout);
-  }
-}
-
 /** A missing or empty flash directory would silently become a new device: refuse unless asked. */
 function checkFlash(dir: string, create: boolean | undefined): void {
   if (create) return;
@@ -80,7 +62,7 @@ function checkFlash(dir: string, create: boolean | undefined): void {
 
 export async function runDevice(o: DeviceRunOptions): Promise<void> {
   checkFlash(o.flash, o.create);
-  const clock: Clock = o.clockSpeed ? new FastClock(o.clockSpeed) : new RealClock();
+  const clock: Clock = o.clockSpeed ? new ScaledClock(o.clockSpeed) : new RealClock();
   const target = o.serial ?? `${o.gateway.host}:${o.gateway.port}`;
   let lastRefusal: string | undefined;
   const link: BoardLink = o.serial ? { kind: "serial", path: o.serial } : { kind: "udp", host: o.gateway.host, port: o.gateway.port };

@@ -1,5 +1,7 @@
 // Time for the board: the firmware's `now_ms` import and the timer that drives `tick`.
-// RealClock is wall-clock monotonic; VirtualClock lets tests step time exactly (retransmission
+// RealClock is wall-clock monotonic; ScaledClock is a real clock running `speed` times faster (the
+// firmware's RFC 7252 timers as written, on real sockets, sooner: end-to-end tests and
+// `mote device run --clock-speed`); VirtualClock lets tests step time exactly (retransmission
 // schedules of 90+ seconds run in milliseconds and are checked to the millisecond).
 import { performance } from "node:perf_hooks";
 
@@ -18,6 +20,25 @@ export class RealClock implements Clock {
     t.unref();
     return t;
   }
+  clearTimer(handle: unknown): void {
+    clearTimeout(handle as NodeJS.Timeout);
+  }
+}
+
+export class ScaledClock implements Clock {
+  private readonly originMs = performance.now();
+  constructor(readonly speed: number) {}
+
+  nowMs(): number {
+    return Math.floor((performance.now() - this.originMs) * this.speed);
+  }
+
+  setTimer(delayMs: number, fn: () => void): unknown {
+    const t = setTimeout(fn, Math.max(0, delayMs / this.speed));
+    t.unref();
+    return t;
+  }
+
   clearTimer(handle: unknown): void {
     clearTimeout(handle as NodeJS.Timeout);
   }

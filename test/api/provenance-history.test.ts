@@ -15,6 +15,7 @@ import { verifyStateProof } from "../../gateway/chain/proof.ts";
 import { decodeCertifiedHeader, decodeEpochTransition, LightClient, LightClientError, walkEpochs, type EpochTransition } from "../../gateway/consensus/light-client.ts";
 import { client } from "./http.ts";
 import { startTestNet, type TestNet } from "./net.ts";
+import { errorCode } from "../support/error-code.ts";
 
 const epochBlocks = 3;
 let net: TestNet;
@@ -33,15 +34,7 @@ afterAll(() => net?.close());
 const bytes = (s: string) => fromHex(s);
 type Wire = { header: string; certificate: string; nextSet: string };
 const decodeAll = (ts: Wire[]): EpochTransition[] => ts.map((t) => decodeEpochTransition({ header: bytes(t.header), certificate: bytes(t.certificate), nextSet: bytes(t.nextSet) }));
-const code = (fn: () => void): string | undefined => {
-  try {
-    fn();
-    return undefined;
-  } catch (e) {
-    if (!(e instanceof LightClientError)) throw e;
-    return e.code;
-  }
-};
+const code = (fn: () => void): string | undefined => errorCode(LightClientError, fn);
 /** The light client as a user builds it: from the network's genesis file, nothing from the gateway. */
 const fromGenesis = () => {
   const g = genesisBlock(net.genesis);

@@ -19,16 +19,9 @@ import { decodeEpochTransition, LightClient, LightClientError, walkEpochs, type 
 import { realChainFactory, TxSource, type RealChainNode } from "./sim/chain-app.ts";
 import { simIdentity } from "./sim/keys.ts";
 import { runSchedule } from "./sim/run.ts";
+import { errorCode } from "../support/error-code.ts";
 
-const code = (fn: () => void): string | undefined => {
-  try {
-    fn();
-    return undefined;
-  } catch (e) {
-    if (!(e instanceof LightClientError)) throw e;
-    return e.code;
-  }
-};
+const code = (fn: () => void): string | undefined => errorCode(LightClientError, fn);
 
 test("light client: walks every epoch's set hand-over from genesis, checks an epoch-0 block behind the head; tampering fails", () => {
   const n = 4;

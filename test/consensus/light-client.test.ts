@@ -13,16 +13,9 @@ import { LightClient, LightClientError } from "../../gateway/consensus/light-cli
 import { realChainFactory, TxSource, type RealChainNode } from "./sim/chain-app.ts";
 import { simIdentity } from "./sim/keys.ts";
 import { runSchedule } from "./sim/run.ts";
+import { errorCode } from "../support/error-code.ts";
 
-const code = (fn: () => void): string | undefined => {
-  try {
-    fn();
-    return undefined;
-  } catch (e) {
-    if (!(e instanceof LightClientError)) throw e;
-    return e.code;
-  }
-};
+const code = (fn: () => void): string | undefined => errorCode(LightClientError, fn);
 
 test("light client: genesis set + certificates verify every later header; forgeries fail", () => {
   const n = 4;

@@ -9,7 +9,7 @@ import { PendingStore } from "../../gateway/ingest/pending-store.ts";
 import { Board } from "../../hardware/emulator/board.ts";
 import { makeKey, tempDir } from "../support/gateway-fixtures.ts";
 import { TestCoapClient } from "../support/gateway-coap-client.ts";
-import { ScaledClock } from "../support/gateway-scaled-clock.ts";
+import { ScaledClock } from "../../hardware/emulator/clock.ts";
 import { startGatewayProcess, type GatewayProcess } from "../support/gateway-process.ts";
 
 const boardCount = 20;

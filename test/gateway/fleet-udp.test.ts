@@ -11,7 +11,7 @@ import { Board } from "../../hardware/emulator/board.ts";
 import type { Clock } from "../../hardware/emulator/clock.ts";
 import { startTestGateway, tempDir, type TestGateway } from "../support/gateway-fixtures.ts";
 import { LossyUdpProxy } from "../support/lossy-udp-proxy.ts";
-import { ScaledClock } from "../support/gateway-scaled-clock.ts";
+import { ScaledClock } from "../../hardware/emulator/clock.ts";
 
 const boardCount = 100;
 const cleanups: (() => Promise<void> | void)[] = [];

@@ -37,6 +37,7 @@ export class TestCoapClient {
 
   static async open(port: number, host = "127.0.0.1"): Promise<TestCoapClient> {
     const socket = createSocket("udp4");
+    socket.setMaxListeners(0); // one listener per outstanding request: any number may be in flight
     await new Promise<void>((r) => socket.bind(0, "127.0.0.1", () => r()));
     return new TestCoapClient(socket, host, port);
   }
