@@ -6,13 +6,23 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultFirmwarePath } from "../emulator/firmware.ts";
 
 const boardDir = fileURLToPath(new URL(".", import.meta.url));
 const abiDir = join(boardDir, "..", "abi");
 export const boardBuildDir = join(boardDir, "build");
+
+/** What the image runs: the firmware (main.c), or the crypto harness answering requests on UART0
+ * (crypto-main.c, test/hardware/board-crypto.test.ts). Everything else is shared. */
+export type BoardEntry = "firmware" | "crypto";
+const entryMain: Record<BoardEntry, string> = { firmware: "main.c", crypto: "crypto-main.c" };
+const entryWasm: Record<BoardEntry, string> = {
+  firmware: defaultFirmwarePath,
+  crypto: join(dirname(defaultFirmwarePath), "harness-crypto.wasm"),
+};
+const isMain = (file: string) => /(^|-)main\.c$/.test(file);
 
 /** Where Debian's wabt package puts the runtime header wasm2c's output includes. */
 const wasmRtHeader = ["/usr/include/wasm-rt.h", "/usr/src/wasm2c/wasm-rt.h"].find((p) => existsSync(p));
@@ -74,18 +84,21 @@ function run(cmd: string, args: string[], cwd: string): string {
   return r.stdout;
 }
 
-/** The firmware's __heap_base: everything it touches in linear memory lies below it. */
+/** The firmware's __heap_base (a harness's staticEnd()): everything it touches in linear memory lies below it. */
 export function heapBaseOf(wasm: Uint8Array<ArrayBuffer>): number {
   const instance = new WebAssembly.Instance(new WebAssembly.Module(wasm), { env: new Proxy({}, { get: () => () => 0 }) });
   const g = instance.exports.__heap_base as WebAssembly.Global | undefined;
-  if (!g) throw new Error("firmware.wasm exports no __heap_base: not a device/ABI.md firmware");
-  return g.value as number;
+  if (g) return g.value as number;
+  const staticEnd = instance.exports.staticEnd as (() => number) | undefined;
+  if (staticEnd) return staticEnd();
+  throw new Error("the module exports no __heap_base (nor staticEnd()): not a device/ABI.md firmware or test harness");
 }
 
-function sources(): string[] {
+/** The shared ABI and board layers, and the entry's main file (the other entries' are left out). */
+function sources(entry: BoardEntry): string[] {
   return [
     ...readdirSync(abiDir).filter((f) => /\.[ch]$/.test(f)).map((f) => join(abiDir, f)),
-    ...readdirSync(boardDir).filter((f) => /\.(c|h|ld)$/.test(f)).map((f) => join(boardDir, f)),
+    ...readdirSync(boardDir).filter((f) => /\.(c|h|ld)$/.test(f) && (!isMain(f) || f === entryMain[entry])).map((f) => join(boardDir, f)),
   ].sort();
 }
 
@@ -93,13 +106,14 @@ function toolVersions(): string {
   return [wasm2c, "arm-none-eabi-gcc"].map((c) => spawnSync(c, ["--version"], { encoding: "utf8" }).stdout ?? "").join("\n");
 }
 
-/** Builds (or reuses) the board image for `wasmPath`. */
-export function buildBoard(wasmPath = defaultFirmwarePath): BoardImage {
+/** Builds (or reuses) the board image for `wasmPath` (default: the entry's module in device/build/). */
+export function buildBoard(wasmPath?: string, entry: BoardEntry = "firmware"): BoardImage {
+  wasmPath ??= entryWasm[entry];
   const wasm = new Uint8Array(readFileSync(wasmPath)) as Uint8Array<ArrayBuffer>;
   const heapBase = heapBaseOf(wasm);
   const linearMemoryBytes = Math.ceil(heapBase / 16) * 16;
   const hash = createHash("sha256").update(wasm).update(toolVersions()).update(String(callDepthMax)).update(gccFlags.join(" "));
-  for (const f of sources()) hash.update(f).update(readFileSync(f));
+  for (const f of sources(entry)) hash.update(f).update(readFileSync(f));
   if (wasmRtHeader) hash.update(readFileSync(wasmRtHeader));
   const dir = join(boardBuildDir, hash.digest("hex").slice(0, 16));
   const elf = join(dir, "board.elf");
@@ -112,7 +126,7 @@ export function buildBoard(wasmPath = defaultFirmwarePath): BoardImage {
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   try {
-    compileImage(tmp, wasm, heapBase, linearMemoryBytes);
+    compileImage(tmp, wasm, heapBase, linearMemoryBytes, entry);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw e;
@@ -131,7 +145,7 @@ function pruneCache(keep = 8, ageMs = 86_400_000): void {
   for (const d of dirs.slice(keep)) if (Date.now() - d.mtimeMs > ageMs) rmSync(d.path, { recursive: true, force: true });
 }
 
-function compileImage(tmp: string, wasm: Uint8Array, heapBase: number, linearMemoryBytes: number): void {
+function compileImage(tmp: string, wasm: Uint8Array, heapBase: number, linearMemoryBytes: number, entry: BoardEntry): void {
   writeFileSync(join(tmp, "firmware.wasm"), wasm);
   writeFileSync(join(tmp, "wasm-rt.h"), readFileSync(wasmRtHeader!)); // not -I/usr/include: that is the host's libc
   run(wasm2c, ["firmware.wasm", "-n", "firmware", "-o", "firmware.c"], tmp);
@@ -142,7 +156,7 @@ function compileImage(tmp: string, wasm: Uint8Array, heapBase: number, linearMem
     "-T", join(boardDir, "mps2-an385.ld"),
     "-Wl,--gc-sections", `-Wl,-Map=board.map`,
     "-o", "board.elf",
-    "firmware.o", ...sources().filter((f) => f.endsWith(".c")),
+    "firmware.o", ...sources(entry).filter((f) => f.endsWith(".c")),
   ], tmp);
   const figures = figuresFromMap(readFileSync(join(tmp, "board.map"), "utf8"), heapBase, linearMemoryBytes);
   writeFileSync(join(tmp, "figures.json"), JSON.stringify(figures, null, 2));
@@ -181,6 +195,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.error(`the mps2-an385 board needs Debian packages: ${missing.join(" ")} (apt-get install -y ${missing.join(" ")})`);
     process.exit(1);
   }
-  const image = buildBoard(process.argv[2]);
+  const entry: BoardEntry = process.argv.includes("--crypto") ? "crypto" : "firmware";
+  const image = buildBoard(process.argv.slice(2).find((a) => !a.startsWith("--")), entry);
   console.log(`${image.elf}\n${JSON.stringify(image.figures, null, 2)}`);
 }

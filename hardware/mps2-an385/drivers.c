@@ -20,6 +20,12 @@ int board_link_send(int32_t link, const uint8_t *data, uint32_t len) {
 
 /* ---- console: semihosting, one line per call ---- */
 
+/* A board bug (not a firmware trap): say what, and stop the emulator. */
+__attribute__((noreturn)) void board_fault(const char *what) {
+  console_line("board fault: ", what);
+  board_exit(3);
+}
+
 void console_line(const char *a, const char *b) {
   char line[160];
   uint32_t n = 0;

@@ -169,8 +169,3 @@ int main(void) {
     if (!woke) __asm__ volatile("wfi"); /* the next SysTick or UART byte wakes us */
   }
 }
-
-__attribute__((noreturn)) void board_fault(const char *what) {
-  console_line("board fault: ", what);
-  board_exit(3);
-}

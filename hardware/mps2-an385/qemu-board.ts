@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { mkdirSync } from "node:fs";
-import { buildBoard, missingToolchain, type ImageFigures } from "./build.ts";
+import { buildBoard, missingToolchain, type BoardEntry, type ImageFigures } from "./build.ts";
 import { MoteError } from "../../shared/errors.ts";
 import { fromHex } from "../../shared/ed25519.ts";
 
@@ -18,6 +18,10 @@ export interface QemuBoardOptions {
   /** Host tty wired to UART0 (e.g. PtyPair.b); none: the UART goes nowhere. */
   serialPath?: string;
   wasmPath?: string;
+  /** The firmware (default), or the crypto harness serving requests on UART0 (crypto-main.c). */
+  entry?: BoardEntry;
+  /** qemu -icount shift=0: guest time advances 1 ns per instruction executed (instruction counts). */
+  icount?: boolean;
   /** One reading every intervalMs (0: none); default 1000. */
   intervalMs?: number;
   /** Stop signing after this many readings (0: no limit). */
@@ -99,10 +103,11 @@ export class QemuBoard extends EventEmitter {
   static start(options: QemuBoardOptions): QemuBoard {
     const unavailable = qemuBoardUnavailable();
     if (unavailable) throw new QemuBoardError("BOARD_TOOLCHAIN", unavailable);
-    const image = buildBoard(options.wasmPath);
+    const image = buildBoard(options.wasmPath, options.entry);
     mkdirSync(options.dataDir, { recursive: true });
     const args = [
       "-M", "mps2-an385", "-nodefaults", "-display", "none", "-monitor", "none",
+      ...(options.icount ? ["-icount", "shift=0"] : []),
       "-kernel", image.elf,
       "-semihosting-config", "enable=on,target=native",
       "-append", [`seed=${Buffer.from(options.entropySeed ?? randomBytes(32)).toString("hex")}`, `interval_ms=${options.intervalMs ?? 1000}`, `readings=${options.readings ?? 0}`].join(" "),
