@@ -101,7 +101,12 @@ export class GatewayProcess {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       signal?.throwIfAborted();
-      if (!this.running) throw new MoteError("GATEWAY_EXITED", `gateway ${this.spec.index} exited during start (${this.exit})${this.lastError()}; see ${this.spec.logPath}`);
+      if (!this.running) {
+        const why = this.lastError();
+        // Data written by an older release (block or storage format changed): a devnet can start over.
+        const hint = /\[(STORE_SCHEMA|GENESIS_MISMATCH)\]/.test(why) ? "; this network's data is from another release: start over with `npm start -- --fresh`" : "";
+        throw new MoteError("GATEWAY_EXITED", `gateway ${this.spec.index} exited during start (${this.exit})${why}${hint}; see ${this.spec.logPath}`);
+      }
       try {
         const res = this.listening && (await fetch(`${this.apiUrl}/v1/head`, { signal: AbortSignal.timeout(1_000) }));
         if (res && res.ok && this.running) return;
