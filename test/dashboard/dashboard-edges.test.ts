@@ -2,15 +2,15 @@
 // cut the leading digits off y labels (101,560 Pa read "560 Pa"), x labels overlapped or repeated
 // on short spans, the legend showed "—"; the validators table marked a healthy validator that was
 // just not among the head certificate's signers with a red ✗.
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { openBrowser } from "../support/chromium.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestNet, type TestNet } from "../api/net.ts";
 
-const chromiumPath = "/usr/bin/chromium";
 let net: TestNet;
 let browser: Browser;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 const pressure = (i: number) => 101_560 + ((i * 7) % 5) - 2; // Pa, catalog sensor 2
 const temperature = (i: number) => Math.round((21.4 + 0.1 * Math.sin(i)) * 100) / 100; // Cel, sensor 0
@@ -24,9 +24,7 @@ beforeAll(async () => {
     net.boards[1].reading(0, temperature(i));
     await Promise.all([...net.boards.map((b) => b.idle(20_000)), new Promise((r) => setTimeout(r, 300))]);
   }
-  browser = await chromium.launch({ executablePath: chromiumPath, args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
-  page = await browser.newPage({ viewport: { width: 1000, height: 900 }, deviceScaleFactor: 1 });
-  page.on("pageerror", (e) => pageErrors.push(e.message));
+  ({ browser, page, pageErrors } = await openBrowser({ width: 1000, height: 900, consoleErrors: false }));
 }, 120_000);
 
 afterAll(async () => {

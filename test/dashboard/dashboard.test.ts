@@ -4,11 +4,11 @@
 // provenance and finds it verified (the state link in two steps: device record, reading log). Screenshots go to test-output/ (and docs/dashboard.png).
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { openBrowser } from "../support/chromium.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestNet, type TestNet } from "../api/net.ts";
 
-const chromiumPath = "/usr/bin/chromium";
 const outDir = join(process.cwd(), "test-output");
 // The README's screenshot: written when missing or when MOTE_UPDATE_DOCS=1, so ordinary test runs
 // leave the working tree clean.
@@ -19,7 +19,7 @@ let net: TestNet;
 let browser: Browser;
 let page: Page;
 let feeder: NodeJS.Timeout | undefined;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 /** A smooth, plausible signal per board: temperature drifting around 21 °C. */
 const temperature = (board: number, step: number): number => Math.round((21 + 2.5 * Math.sin(step / 3 + board) + 0.3 * Math.cos(step * 1.7)) * 100) / 100;
@@ -33,15 +33,7 @@ beforeAll(async () => {
     net.boards.forEach((b, i) => b.reading(0, temperature(i, step)));
     await Promise.all([...net.boards.map((b) => b.idle(20_000)), new Promise((r) => setTimeout(r, 250))]);
   }
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-  page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, deviceScaleFactor: 1 });
-  page.on("pageerror", (e) => pageErrors.push(e.message));
-  page.on("console", (m) => {
-    if (m.type() === "error") pageErrors.push(m.text());
-  });
+  ({ browser, page, pageErrors } = await openBrowser());
 }, 120_000);
 
 afterAll(async () => {

@@ -4,7 +4,8 @@
 // head's epoch checked. Screenshot: test-output/dashboard-provenance-history.png.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { openBrowser } from "../support/chromium.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestNet, type TestNet } from "../api/net.ts";
 
@@ -13,7 +14,7 @@ const outDir = join(process.cwd(), "test-output");
 let net: TestNet;
 let browser: Browser;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 beforeAll(async () => {
   mkdirSync(outDir, { recursive: true });
@@ -22,15 +23,7 @@ beforeAll(async () => {
   net.drain();
   expect(net.chain.head().height).toBeLessThanOrEqual(epochBlocks);
   while (net.chain.head().height < 6 * epochBlocks + 2) net.producer.produce();
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-  page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, deviceScaleFactor: 1 });
-  page.on("pageerror", (e) => pageErrors.push(e.message));
-  page.on("console", (m) => {
-    if (m.type() === "error") pageErrors.push(m.text());
-  });
+  ({ browser, page, pageErrors } = await openBrowser());
 }, 120_000);
 
 afterAll(async () => {
