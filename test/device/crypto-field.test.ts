@@ -12,6 +12,7 @@ import { join, resolve } from "node:path";
 import fc from "fast-check";
 import asc from "assemblyscript/asc";
 import { ed25519 as noble } from "@noble/curves/ed25519.js";
+import { leBytes, leNumber } from "../support/le-bigint.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 const ENTRY = "device/crypto/__field_test_entry.ts"; // virtual: served by readFile below
@@ -41,16 +42,6 @@ const TO_BYTES_INPUT = 2 ** 30;
 
 const limbsValue = (limbs: number[]) => limbs.reduce((acc, l, i) => acc + (BigInt(l) << LIMB_SHIFT[i]), 0n);
 
-function leBytes(n: bigint, length = 32): Uint8Array {
-  const out = new Uint8Array(length);
-  for (let i = 0; i < length; i++) out[i] = Number((n >> BigInt(8 * i)) & 0xffn);
-  return out;
-}
-function leNumber(b: Uint8Array): bigint {
-  let n = 0n;
-  for (let i = b.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(b[i]);
-  return n;
-}
 function powMod(b: bigint, e: bigint): bigint {
   let r = 1n;
   b = mod(b);

@@ -11,6 +11,7 @@ import fc from "fast-check";
 import { ed25519 as noble } from "@noble/curves/ed25519.js";
 import { loadDeviceModule, deviceBuildDir, type Harness } from "../support/wasm.ts";
 import { inspectModule } from "../support/wasm-inspect.ts";
+import { leBytes, leNumber } from "../support/le-bigint.ts";
 
 const vectorsDir = join(import.meta.dirname, "..", "vectors");
 const rfc8032 = JSON.parse(readFileSync(join(vectorsDir, "ed25519-rfc8032.json"), "utf8")) as {
@@ -106,17 +107,6 @@ function flipBit(bytes: Uint8Array, bit: number): Uint8Array {
   return out;
 }
 
-function leBytes(n: bigint, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  for (let i = 0; i < length; i++) out[i] = Number((n >> BigInt(8 * i)) & 0xffn);
-  return out;
-}
-
-function leNumber(b: Uint8Array): bigint {
-  let n = 0n;
-  for (let i = b.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(b[i]);
-  return n;
-}
 
 describe("device crypto (harness-crypto.wasm)", () => {
   let dc: DeviceCrypto;
