@@ -48,7 +48,7 @@ export const readingFeedDefaults: ReadingFeedOptions = { batchReadingsMax: 1024,
 const intrinsicOutcomes = new Set<ReadingOutcome>([readingOutcome.equivocation, readingOutcome.malformed, readingOutcome.deviceUnknown, readingOutcome.deviceNotActive, readingOutcome.badSignature]);
 
 export class ReadingFeed {
-  readonly stats = { batches: 0, readingsSubmitted: 0, readingsIncluded: 0, readingsRejected: 0, readingsRetried: 0, readingsLost: 0 };
+  readonly stats = { readingsIncluded: 0, readingsRejected: 0, readingsRetried: 0, readingsLost: 0 };
 
   constructor(
     private readonly chain: Chain,
@@ -77,17 +77,20 @@ export class ReadingFeed {
       const outstanding = this.outstanding();
       if (outstanding.length >= this.options.batchesOutstandingMax) return;
       const carried = new Set(outstanding.flatMap((e) => e.readingIds));
-      const items = this.source.takeBatch(max + carried.size).filter((r) => !carried.has(r.id));
-      const batch = this.settleKnown(items).slice(0, max);
+      // No look-up of the chain first: a reading already on chain (another gateway's copy) comes
+      // back as a duplicate outcome and is settled at the height the chain recorded it.
+      const batch = this.source.takeBatch(max + carried.size).filter((r) => !carried.has(r.id)).slice(0, max);
       if (batch.length === 0) return;
       this.submit(batch, nowMs);
       if (batch.length < max) return;
     }
   }
 
-  /** Readings the chain already holds, or that cannot decode, are settled without a batch. */
-  private settleKnown(items: { id: number; cose: Uint8Array; receivedAtMs: number }[]): typeof items {
-    const keep: typeof items = [];
+  /**
+   * Settles readings the chain already holds (at the height it recorded them); the rest stay
+   * pending. A reading that cannot decode is refused (it is malformed).
+   */
+  private settleKnown(items: { id: number; cose: Uint8Array }[]): void {
     for (const item of items) {
       let onChainAt: number | undefined;
       try {
@@ -98,10 +101,8 @@ export class ReadingFeed {
         this.reject([item.id], "READING_MALFORMED", (e as Error).message);
         continue;
       }
-      if (onChainAt === undefined) keep.push(item);
-      else this.include([item.id], onChainAt);
+      if (onChainAt !== undefined) this.include([item.id], onChainAt);
     }
-    return keep;
   }
 
   private submit(batch: { id: number; cose: Uint8Array; receivedAtMs: number }[], nowMs: number): void {
@@ -110,8 +111,6 @@ export class ReadingFeed {
     const attestation = attestBatch(identity.key, identity.id, readings.map((r) => ({ digest: readingDigest(r.bytes), receivedAtMs: r.receivedAtMs })));
     const body: TxBody = { kind: "readingBatch", attestation, readings };
     this.signer.submit(body, { readingIds: batch.map((r) => r.id) }, nowMs);
-    this.stats.batches++;
-    this.stats.readingsSubmitted += batch.length;
   }
 
   /** After a commit: each of our batches in the block settles its readings by their outcomes. */

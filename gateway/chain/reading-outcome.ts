@@ -44,11 +44,6 @@ export const readingOutcomeNames: Record<ReadingOutcome, string> = {
   8: "READING_SEQUENCE_STALE",
 };
 
-/** The reading is on chain after this outcome (now or from an earlier block). */
-export function outcomeOnChain(o: ReadingOutcome): boolean {
-  return o === readingOutcome.recorded || o === readingOutcome.duplicate;
-}
-
 export interface TxResult {
   /** Reject code of a body that failed after its envelope applied; null when it applied. */
   failure: string | null;
