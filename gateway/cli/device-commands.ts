@@ -3,12 +3,8 @@
 import { Option, type Command } from "commander";
 import { fromHex, toHex } from "../../shared/ed25519.ts";
 import { sensorCatalog } from "../../shared/constants.ts";
-import { Firmware } from "../../hardware/emulator/firmware.ts";
-import { SlotStore } from "../../hardware/emulator/slot-store.ts";
-import { RealClock } from "../../hardware/emulator/clock.ts";
 import { ApiClient } from "./api-client.ts";
 import { hostPortArg, integerArg, secondsArg, type HostPort } from "./args.ts";
-import { runDevice } from "./device-run.ts";
 import { UsageError } from "./errors.ts";
 import { apiOption } from "./chain-commands.ts";
 import { ago, printFields, printJson, printTable } from "./output.ts";
@@ -38,7 +34,9 @@ export function registerDeviceCommands(program: Command): void {
     .command("keygen")
     .description("boot the firmware on a board's flash directory so it creates its own key (or reads the one it has); prints its public key and id")
     .requiredOption("--flash <dir>", "the board's flash directory (slot files)")
-    .action((o: { flash: string }) => {
+    .action(async (o: { flash: string }) => {
+      // The emulator (and the board, for `run`) load with the commands that boot firmware.
+      const [{ Firmware }, { SlotStore }, { RealClock }] = await Promise.all([import("../../hardware/emulator/firmware.ts"), import("../../hardware/emulator/slot-store.ts"), import("../../hardware/emulator/clock.ts")]);
       const fw = new Firmware({ clock: new RealClock(), slots: new SlotStore(o.flash), send: () => false, log: () => {} });
       fw.init(0);
       const { publicKey, deviceId } = fw.identity();
@@ -57,8 +55,8 @@ export function registerDeviceCommands(program: Command): void {
     .option("--interval <s>", "seconds between readings", secondsArg(86_400), 5)
     .option("--count <n>", "stop after this many readings, once each is answered", integerArg(1, 1_000_000, "a reading count"))
     .addOption(new Option("--clock-speed <n>", "run the firmware's clock n times faster (tests)").argParser(integerArg(1, 1000, "a clock speed")).hideHelp())
-    .action((o: { flash: string; create?: boolean; gateway: HostPort; serial?: string; sensor: number; interval: number; count?: number; clockSpeed?: number }) =>
-      runDevice({ flash: o.flash, create: o.create, gateway: o.gateway, serial: o.serial, sensor: o.sensor, intervalS: o.interval, count: o.count, clockSpeed: o.clockSpeed }),
+    .action(async (o: { flash: string; create?: boolean; gateway: HostPort; serial?: string; sensor: number; interval: number; count?: number; clockSpeed?: number }) =>
+      (await import("./device-run.ts")).runDevice({ flash: o.flash, create: o.create, gateway: o.gateway, serial: o.serial, sensor: o.sensor, intervalS: o.interval, count: o.count, clockSpeed: o.clockSpeed }),
     );
 
   device

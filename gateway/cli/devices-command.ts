@@ -5,12 +5,13 @@ import type { Command } from "commander";
 import { fromHex, toHex } from "../../shared/ed25519.ts";
 import { MoteError } from "../../shared/errors.ts";
 import type { DeviceStatus } from "../devices/registry.ts";
-import { SqliteDeviceRegistry } from "../devices/sqlite-registry.ts";
-import { PendingStore } from "../ingest/pending-store.ts";
+// SQLite and the stores load with the command that uses them, not with every `mote` start.
+import type { SqliteDeviceRegistry } from "../devices/sqlite-registry.ts";
 
 const dataDirOption = ["--data-dir <dir>", "the gateway's data directory", ".moteledger/gateway"] as const;
 
-function withRegistry<T>(dataDir: string, fn: (r: SqliteDeviceRegistry) => T): T {
+async function withRegistry<T>(dataDir: string, fn: (r: SqliteDeviceRegistry) => T): Promise<T> {
+  const { SqliteDeviceRegistry } = await import("../devices/sqlite-registry.ts");
   const registry = SqliteDeviceRegistry.open(dataDir);
   try {
     return fn(registry);
@@ -24,8 +25,8 @@ function deviceIdArg(hex: string): Uint8Array {
   return fromHex(hex.toLowerCase());
 }
 
-function setStatus(dataDir: string, hex: string, status: DeviceStatus): void {
-  const ok = withRegistry(dataDir, (r) => r.setStatus(deviceIdArg(hex), status));
+async function setStatus(dataDir: string, hex: string, status: DeviceStatus): Promise<void> {
+  const ok = await withRegistry(dataDir, (r) => r.setStatus(deviceIdArg(hex), status));
   if (!ok) throw new MoteError("UNKNOWN_DEVICE", `device ${hex} is not in ${dataDir}; it must enroll first (POST /e)`);
   console.log(`device ${hex} is now ${status}`);
 }
@@ -37,10 +38,11 @@ export function registerDevicesCommands(gateway: Command): void {
     .description("devices known to this gateway, with their misbehaviour counters")
     .option(...dataDirOption)
     .option("--status <status>", "only active, pending, revoked or quarantined devices")
-    .action((o: { dataDir: string; status?: DeviceStatus }) => {
+    .action(async (o: { dataDir: string; status?: DeviceStatus }) => {
+      const { PendingStore } = await import("../ingest/pending-store.ts");
       const store = PendingStore.open(o.dataDir);
       try {
-        withRegistry(o.dataDir, (r) => {
+        await withRegistry(o.dataDir, (r) => {
           for (const d of r.list(o.status)) {
             const bad = Object.entries(store.misbehaviour(d.deviceId)).map(([c, n]) => `${c}=${n}`).join(" ");
             console.log(`${toHex(d.deviceId)}  ${d.status.padEnd(11)} owner ${toHex(d.ownerPublicKey).slice(0, 16)}…  ${JSON.stringify(d.metadata)}${bad ? `  ${bad}` : ""}`);

@@ -2,9 +2,7 @@
 // alone, or with --genesis/--key the whole node (chain, consensus, API; gateway/node/).
 import type { Command } from "commander";
 import { defaultConfig, loadConfigFile, mergeConfig, type GatewayConfig } from "../config.ts";
-import { GatewayNode } from "../node/gateway-node.ts";
 import { configFromEnv } from "../config-env.ts";
-import { createLogger } from "../log.ts";
 import { registerDevicesCommands } from "./devices-command.ts";
 
 export interface StartFlags {
@@ -85,6 +83,8 @@ export function registerGatewayCommands(program: Command): void {
     .option("--api-port <port>", "HTTP API, dashboard and /metrics port (default 8080)")
     .option("--no-api", "do not serve the HTTP API")
     .action(async (flags: StartFlags) => {
+      // Loaded here, not at the top: the node (fastify, SQLite, CoAP, pino) costs every other command's start.
+      const [{ GatewayNode }, { createLogger }] = await Promise.all([import("../node/gateway-node.ts"), import("../log.ts")]);
       const config = configFromFlags(flags);
       const log = createLogger({ level: config.log.level });
       const gw = await GatewayNode.start(config, log);

@@ -1,6 +1,5 @@
 // `mote net init`: genesis and key files for a local network (gateway/chain/local-network.ts).
 import type { Command } from "commander";
-import { initLocalNetwork } from "../chain/local-network.ts";
 import { printTable } from "./output.ts";
 
 export function registerNetCommands(program: Command): void {
@@ -13,7 +12,8 @@ export function registerNetCommands(program: Command): void {
     .option("--chain-id <id>", "chain id", "mote-local")
     .option("--base-port <port>", "gateway i listens for peers on 127.0.0.1:(base + i)", "7400")
     .option("--force", "replace an existing genesis.json")
-    .action((o: { dir: string; gateways: string; chainId: string; basePort: string; force?: boolean }) => {
+    .action(async (o: { dir: string; gateways: string; chainId: string; basePort: string; force?: boolean }) => {
+      const { initLocalNetwork } = await import("../chain/local-network.ts"); // the chain loads only for this command
       const netw = initLocalNetwork({ dir: o.dir, gateways: Number(o.gateways), chainId: o.chainId, basePort: Number(o.basePort), devicesOwner: true, force: o.force });
       console.log(`genesis: ${netw.genesisPath} (chain ${netw.genesis.chainId})`);
       printTable(["gateway", "id", "peer endpoint", "key file"], netw.gateways.map((g) => [g.index, g.id, g.endpoint, g.keyPath]));
