@@ -7,7 +7,7 @@
 // dialled by the lower id, so they agree without talking about it.
 import { createServer, connect, type Server, type Socket, type AddressInfo } from "node:net";
 import type { Logger } from "pino";
-import { P2pError } from "./errors.ts";
+import { linkIntegrityCodes, P2pError } from "./errors.ts";
 import { p2pDefaults, type P2pOptions } from "./options.ts";
 import { PeerConnection, type LocalIdentity } from "./peer.ts";
 import { deviceIdFromPublicKey, toHex } from "../../shared/ed25519.ts";
@@ -22,6 +22,8 @@ export interface NetworkEvents {
   peerDown(id: string): void;
   frame(id: string, bytes: Uint8Array): void;
 }
+
+const remote = (c: PeerConnection) => `${c.socket.remoteAddress ?? "?"}:${c.socket.remotePort ?? "?"}`;
 
 interface DialTarget {
   address: PeerAddress;
@@ -139,9 +141,12 @@ export class P2pNetwork {
       frame: (c: PeerConnection, bytes: Uint8Array) => this.events.frame(c.id, bytes),
       closed: (c: PeerConnection, reason: Error | undefined) => {
         this.pending.delete(c);
+        const code = (reason as P2pError | undefined)?.code;
+        const integrity = code !== undefined && linkIntegrityCodes.has(code);
+        if (integrity) this.log.warn({ peer: c.id || undefined, address: remote(c), role: c.role, code, reason: reason!.message, authenticated: c.id !== "" }, "p2p link failed an integrity check; dropped (a dialled peer is redialled)");
         if (c.id && this.peers.get(c.id) === c) {
           this.peers.delete(c.id);
-          this.log.info({ peer: c.id, code: (reason as P2pError | undefined)?.code, reason: reason?.message }, "peer disconnected");
+          if (!integrity) this.log.info({ peer: c.id, code, reason: reason?.message }, "peer disconnected");
           this.events.peerDown(c.id);
           // Addresses that went quiet because this peer's own dial served us: dial them again.
           for (const t of this.targets.values()) {
@@ -150,7 +155,7 @@ export class P2pNetwork {
               this.connectTo(t);
             }
           }
-        } else if (reason && !(reason instanceof P2pError && reason.code === "P2P_DUPLICATE")) {
+        } else if (reason && !integrity && !(reason instanceof P2pError && reason.code === "P2P_DUPLICATE")) {
           this.log.debug({ peer: c.id || undefined, code: (reason as P2pError).code, reason: reason.message }, "connection failed");
         }
         if (target && target.connection === c) this.redial(target, reason);

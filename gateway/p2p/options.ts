@@ -1,9 +1,12 @@
 // Defaults of the p2p subsystem, in one place. Every queue, frame and rate has its maximum here;
 // exceeding one is a handled event (a dropped frame, a closed connection), never a slowdown.
+import { sessionFramesMaxDefault } from "./session-cipher.ts";
 
 export interface P2pOptions {
-  /** Largest frame payload accepted or sent: a block at the chain's limit plus its envelope. */
+  /** Largest frame payload accepted or sent: a block at the chain's limit plus its envelope (sealed: 16 bytes more on the wire). */
   frameBytesMax: number;
+  /** Frames per direction under one session key; the link then closes and the redial makes new keys (session-cipher.ts). */
+  sessionFramesMax: number;
   /** Frames waiting to be written to one peer; beyond it the connection is closed (the peer does not read). */
   queueFramesMax: number;
   /** Bytes waiting to be written to one peer. */
@@ -32,6 +35,7 @@ export interface P2pOptions {
 
 export const p2pDefaults: P2pOptions = {
   frameBytesMax: (8 << 20) + (64 << 10),
+  sessionFramesMax: sessionFramesMaxDefault,
   queueFramesMax: 4096,
   queueBytesMax: 64 << 20,
   rateFramesPerS: 5_000,

@@ -1,15 +1,17 @@
-// One TCP connection to another gateway: the handshake (handshake.ts), then frames both ways under
-// limits. Inbound: every frame passes the peer's token buckets (frames and bytes per second) or is
-// dropped; a peer that keeps flooding is disconnected. Outbound: frames queue in the socket up to
+// One TCP connection to another gateway: the handshake (handshake.ts), then sealed frames both ways
+// (session-cipher.ts) under limits. Inbound: every frame passes the peer's token buckets (frames
+// and bytes per second) or is dropped unopened; a peer that keeps flooding is disconnected; a frame
+// that fails its tag ends the connection. Outbound: frames are sealed and queue in the socket up to
 // queueFramesMax / queueBytesMax; a peer that does not read is disconnected rather than buffered
 // without end. Nothing here understands what a frame means.
-import { randomBytes, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import type { Socket } from "node:net";
 import { deviceIdFromPublicKey, toHex } from "../../shared/ed25519.ts";
 import { P2pError } from "./errors.ts";
 import { encodeFrame, FrameDecoder } from "./frame.ts";
-import { decodeHello, encodeAuth, encodeHello, nonceBytes, verifyAuth, type HandshakeSide, type Hello, type Role } from "./handshake.ts";
+import { Handshake, type Role } from "./handshake.ts";
 import type { P2pOptions } from "./options.ts";
+import { aeadTagBytes, type FrameOpener, type FrameSealer } from "./session-cipher.ts";
 import { TokenBucket } from "../token-bucket.ts";
 
 export interface LocalIdentity {
@@ -29,8 +31,9 @@ export class PeerConnection {
   id = "";
   publicKey: Uint8Array | undefined;
   private readonly decoder: FrameDecoder;
-  private readonly side: HandshakeSide;
-  private hello: Hello | undefined;
+  private readonly handshake: Handshake;
+  private sealer: FrameSealer | undefined;
+  private opener: FrameOpener | undefined;
   private open = false;
   private closed = false;
   private queuedFrames = 0;
@@ -48,8 +51,8 @@ export class PeerConnection {
     private readonly events: PeerEvents,
     private readonly nowMs: () => number = Date.now,
   ) {
-    this.decoder = new FrameDecoder(options.frameBytesMax);
-    this.side = { role, chainId: me.chainId, privateKey: me.privateKey, publicKey: me.publicKey, ownNonce: new Uint8Array(randomBytes(nonceBytes)) };
+    this.decoder = new FrameDecoder(options.frameBytesMax + aeadTagBytes);
+    this.handshake = new Handshake(role, me, options.sessionFramesMax);
     this.frames = new TokenBucket(options.rateFramesPerS, options.rateFramesBurst, nowMs());
     this.bytes = new TokenBucket(options.rateBytesPerS, options.rateBytesBurst, nowMs());
     socket.setNoDelay(true);
@@ -59,7 +62,7 @@ export class PeerConnection {
     socket.on("drain", () => (this.queuedFrames = 0));
     this.handshakeTimer = setTimeout(() => this.close(new P2pError("P2P_HANDSHAKE_TIMEOUT", `peer did not prove its key within ${options.handshakeTimeoutMs} ms`)), options.handshakeTimeoutMs);
     this.handshakeTimer.unref();
-    this.write(encodeHello({ chainId: me.chainId, publicKey: me.publicKey, nonce: this.side.ownNonce }));
+    this.write(this.handshake.hello);
   }
 
   get isOpen(): boolean {
@@ -74,9 +77,16 @@ export class PeerConnection {
       this.close(new P2pError("P2P_QUEUE_FULL", `peer ${this.id} is not reading: ${this.queuedFrames} frames, ${this.socket.writableLength} bytes queued`));
       return false;
     }
-    this.write(payload);
+    let sealed: Uint8Array;
+    try {
+      sealed = this.sealer!.seal(payload);
+    } catch (e) {
+      this.close(e as Error); // P2P_SESSION_EXHAUSTED: the redial makes new keys
+      return false;
+    }
+    this.write(sealed);
     this.stats.framesOut++;
-    this.stats.bytesOut += payload.length;
+    this.stats.bytesOut += sealed.length;
     return true;
   }
 
@@ -103,26 +113,26 @@ export class PeerConnection {
     }
     for (const f of frames) {
       if (this.closed) return;
-      if (!this.open) this.handshake(f);
+      if (!this.open) this.onHandshakeFrame(f);
       else this.deliver(f);
     }
   }
 
-  private handshake(frame: Uint8Array): void {
+  private onHandshakeFrame(frame: Uint8Array): void {
+    let established;
     try {
-      if (!this.hello) {
-        this.hello = decodeHello(frame, this.side.chainId);
-        if (Buffer.compare(this.hello.publicKey, this.side.publicKey) === 0) throw new P2pError("P2P_SELF", "connected to itself; remove this node's own address from its peers");
-        this.write(encodeAuth(this.side, this.hello));
-        return;
-      }
-      verifyAuth(this.side, this.hello, frame);
+      const step = this.handshake.receive(frame);
+      for (const f of step.send) this.write(f);
+      established = step.established;
     } catch (e) {
       return this.close(e as Error);
     }
+    if (!established) return;
     clearTimeout(this.handshakeTimer);
-    this.publicKey = this.hello.publicKey;
-    this.id = toHex(deviceIdFromPublicKey(this.hello.publicKey));
+    this.sealer = established.sealer;
+    this.opener = established.opener;
+    this.publicKey = established.peer.publicKey;
+    this.id = toHex(deviceIdFromPublicKey(established.peer.publicKey));
     this.open = true;
     this.events.authenticated(this);
   }
@@ -133,10 +143,21 @@ export class PeerConnection {
     this.stats.bytesIn += frame.length;
     if (!this.frames.take(now) || !this.bytes.take(now, frame.length)) {
       this.stats.dropped++;
+      try {
+        this.opener!.skip(); // dropped unopened: a flood costs no decryption
+      } catch (e) {
+        return this.close(e as Error);
+      }
       if (++this.dropsInRow > this.options.rateDropsBeforeCloseMax) this.close(new P2pError("P2P_RATE_LIMITED", `peer ${this.id} exceeded ${this.options.rateFramesPerS} frames/s or ${this.options.rateBytesPerS} bytes/s for ${this.dropsInRow} frames`));
       return;
     }
     this.dropsInRow = 0;
-    this.events.frame(this, frame);
+    let payload: Uint8Array;
+    try {
+      payload = this.opener!.open(frame);
+    } catch (e) {
+      return this.close(e as Error); // P2P_DECRYPT: nothing more from this connection is trusted
+    }
+    this.events.frame(this, payload);
   }
 }
