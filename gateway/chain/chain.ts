@@ -80,7 +80,7 @@ export class Chain {
     if (!stored) {
       const header = encodeHeader(g.header);
       const body = encodeBody({ txs: [], lastCommit: null });
-      store.commitBlock({ height: 0, hash, previousHash: g.header.previousHash, timeMs: g.header.timeMs, header, body, certificate: null, results: encodeBlockResults([]), stateRoot: g.header.stateRoot, stateWrites: g.stateWrites, nodeWrites: g.nodeWrites, logNodes: [], index: { txs: [], readings: [] } });
+      store.commitBlock({ height: 0, hash, previousHash: g.header.previousHash, timeMs: g.header.timeMs, header, body, certificate: null, results: encodeBlockResults([]), stateRoot: g.header.stateRoot, stateWrites: g.stateWrites, nodeWrites: g.nodeWrites, logNodes: [], index: { txs: [], readings: [], contracts: { runs: [], events: [] } } });
     } else if (Buffer.compare(stored.hash, hash) !== 0) {
       throw new BlockError("GENESIS_MISMATCH", `${store.path} holds chain ${toHex(stored.hash)} but this genesis file gives ${toHex(hash)}; use the network's genesis file or another data directory`);
     }
@@ -197,7 +197,7 @@ export class Chain {
       stateWrites: e.stateWrites,
       nodeWrites: e.nodeWrites,
       logNodes: e.logNodes,
-      index: indexRows(e.txs, e.readings),
+      index: indexRows(e.txs, e.readings, e.results),
     });
     this.headCache = this.readHead();
     invariant(this.headCache.height === h.height && Buffer.compare(this.headCache.hash, p.hash) === 0, "head after commit is not the committed block");

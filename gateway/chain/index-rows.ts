@@ -5,9 +5,9 @@
 import { toHex } from "../../shared/ed25519.ts";
 import { decodeReading, readingDigest } from "../../shared/reading.ts";
 import { decodeTx, txTypeOfKind, type DecodedTx } from "../../shared/tx.ts";
-import type { IndexRows } from "../storage/schema.ts";
+import type { ContractIndexRows, IndexRows } from "../storage/schema.ts";
 import type { IndexedReading } from "./context.ts";
-import { decodeBlockResults, readingOutcome } from "./reading-outcome.ts";
+import { blockResultLeaves, decodeBlockResults, decodeTxResult, readingOutcome } from "./reading-outcome.ts";
 
 function counterparty(tx: DecodedTx): Uint8Array | null {
   const b = tx.body;
@@ -22,8 +22,24 @@ function counterparty(tx: DecodedTx): Uint8Array | null {
   }
 }
 
-export function indexRows(txs: DecodedTx[], readings: IndexedReading[][]): IndexRows {
-  const rows: IndexRows = { txs: [], readings: [] };
+/** CBOR head of a 3-element array: only a result with contract runs has one (reading-outcome.ts). */
+const cborArray3 = 0x83;
+
+/** Contract runs and events of a block, from its transactions' encoded results (in order). */
+export function contractRows(results: Uint8Array[]): ContractIndexRows {
+  const rows: ContractIndexRows = { runs: [], events: [] };
+  results.forEach((bytes, txIndex) => {
+    if (bytes[0] !== cborArray3) return; // most results (reading batches without subscribers) are not decoded
+    (decodeTxResult(bytes).runs ?? []).forEach((run, runIndex) => {
+      rows.runs.push({ contractId: run.contractId, txIndex, runIndex, position: run.position, gasUsed: run.gasUsed, failure: run.failure, events: run.events.length });
+      run.events.forEach((e, eventIndex) => rows.events.push({ contractId: run.contractId, txIndex, runIndex, eventIndex, position: run.position, topic: e.topic, data: e.data }));
+    });
+  });
+  return rows;
+}
+
+export function indexRows(txs: DecodedTx[], readings: IndexedReading[][], results: Uint8Array[]): IndexRows {
+  const rows: IndexRows = { txs: [], readings: [], contracts: contractRows(results) };
   txs.forEach((tx, idx) => {
     rows.txs.push({ id: tx.id, idx, kind: txTypeOfKind(tx.body.kind), author: tx.authorId, counterparty: counterparty(tx) });
     for (const r of readings[idx]) {
@@ -54,5 +70,5 @@ export function indexRowsFromStored(txBytes: Uint8Array[], resultsBytes: Uint8Ar
     });
     return out;
   });
-  return indexRows(txs, readings);
+  return indexRows(txs, readings, blockResultLeaves(resultsBytes));
 }

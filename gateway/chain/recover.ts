@@ -12,7 +12,7 @@ import type { ChainStore } from "../storage/chain-store.ts";
 import { StorageCorruption } from "../storage/errors.ts";
 import { decodeBody, decodeHeader, txRootOf } from "./block.ts";
 import { certificateHash } from "./certificate.ts";
-import { indexRowsFromStored } from "./index-rows.ts";
+import { contractRows, indexRowsFromStored } from "./index-rows.ts";
 import { blockResultLeaves, resultsRootOf } from "./reading-outcome.ts";
 import { smtRoot } from "./smt.ts";
 
@@ -20,7 +20,7 @@ function check(condition: unknown, message: string): asserts condition {
   if (!condition) throw new StorageCorruption(message);
 }
 
-export function recoverOnOpen(store: ChainStore): { tipHeight: number; indexesRebuilt: number } {
+export function recoverOnOpen(store: ChainStore): { tipHeight: number; indexesRebuilt: number; contractIndexRebuilt: number } {
   const tip = store.tip();
   check(tip !== undefined, "chain store is empty after genesis");
   const b = store.block(tip.height)!;
@@ -34,8 +34,10 @@ export function recoverOnOpen(store: ChainStore): { tipHeight: number; indexesRe
   check(Buffer.compare(root, header.stateRoot) === 0, `stored state root differs from the tip's header at ${tip.height}: the state tables are damaged; restore from a peer`);
   const recorded = store.meta("state_root");
   check(recorded !== undefined && Buffer.compare(recorded, root) === 0, "meta state_root differs from the tree's root");
+  // The contract index first: a file migrated from schema 2 has it empty below every block.
+  const contractIndexRebuilt = store.contractIndexHeight() < tip.height ? store.rebuildContractIndex((blk) => contractRows(blockResultLeaves(blk.results))) : 0;
   const indexesRebuilt = store.indexHeight() < tip.height ? store.rebuildIndexes((blk) => indexRowsFromStored(decodeBody(blk.body).txs, blk.results, (id) => store.indexes.deviceReadingCount(id))) : 0;
-  return { tipHeight: tip.height, indexesRebuilt };
+  return { tipHeight: tip.height, indexesRebuilt, contractIndexRebuilt };
 }
 
 /** Verifies hash links and roots of blocks [0, tip]; returns the number of blocks checked. */

@@ -12,7 +12,7 @@ import { sha256 } from "../../shared/ed25519.ts";
 import { StorageError, storageAssert } from "./errors.ts";
 import { Lru } from "./lru.ts";
 import { chainDbFileName, storeDefaults, type StoreOptions } from "./options.ts";
-import { schemaSql, schemaVersion, type IndexRows } from "./schema.ts";
+import { schemaSql, schemaVersion, schemaVersionMigratable, type ContractIndexRows, type IndexRows } from "./schema.ts";
 import { IndexWriter } from "./index-writer.ts";
 
 export interface StoredBlock {
@@ -105,6 +105,15 @@ export class ChainStore {
       this.setMeta("schema_version", Uint8Array.of(schemaVersion));
       return;
     }
+    if (v.length === 1 && v[0] === schemaVersionMigratable && !this.options.readonly) {
+      // Version 3 only adds derived contract tables (created by schemaSql): mark them as empty
+      // below every block, so recovery (gateway/chain/recover.ts) fills them from the results.
+      this.db.transaction(() => {
+        this.setMeta("contract_index_height", Buffer.from("-1"));
+        this.setMeta("schema_version", Uint8Array.of(schemaVersion));
+      })();
+      return;
+    }
     if (v.length !== 1 || v[0] !== schemaVersion) {
       throw new StorageError("STORE_SCHEMA", `${this.path} has schema version ${v[0]}, this build reads ${schemaVersion}; use a matching release or migrate the data directory`);
     }
@@ -193,6 +202,7 @@ export class ChainStore {
       this.indexWriter.write(c.height, c.index);
       this.q.putMeta.run("state_root", c.stateRoot);
       this.q.putMeta.run("index_height", Buffer.from(String(c.height)));
+      this.q.putMeta.run("contract_index_height", Buffer.from(String(c.height)));
     })());
     // Caches change only after the transaction committed: a failed commit leaves them true to disk.
     this.tipCache = { height: c.height, hash: c.hash };
@@ -235,6 +245,31 @@ export class ChainStore {
         this.indexWriter.clear(h);
         this.indexWriter.write(h, derive(b));
         this.q.putMeta.run("index_height", Buffer.from(String(h)));
+        this.q.putMeta.run("contract_index_height", Buffer.from(String(h)));
+      })();
+      rebuilt++;
+    }
+    return rebuilt;
+  }
+
+  /** Height up to which the contract index (contract-index.ts) is complete. */
+  contractIndexHeight(): number {
+    const v = this.meta("contract_index_height");
+    return v ? Number(Buffer.from(v).toString()) : this.indexHeight();
+  }
+
+  /** Rebuilds the contract index of blocks above `contractIndexHeight()` from their results. */
+  rebuildContractIndex(derive: (b: StoredBlock) => ContractIndexRows): number {
+    const tip = this.tip();
+    if (!tip) return 0;
+    let rebuilt = 0;
+    for (let h = this.contractIndexHeight() + 1; h <= tip.height; h++) {
+      const b = this.block(h);
+      storageAssert(b !== undefined, `block ${h} is missing below the tip ${tip.height}`);
+      this.db.transaction(() => {
+        this.indexWriter.contracts.clear(h);
+        this.indexWriter.contracts.write(h, derive(b));
+        this.q.putMeta.run("contract_index_height", Buffer.from(String(h)));
       })();
       rebuilt++;
     }

@@ -2,6 +2,7 @@
 // They are written in the block's own SQLite transaction (chain-store.ts) and can be rebuilt from
 // block bodies; queries here are bounded by an explicit row limit.
 import type Database from "better-sqlite3";
+import { ContractIndex } from "./contract-index.ts";
 import type { IndexRows } from "./schema.ts";
 
 /** Most rows one index query returns. */
@@ -36,7 +37,10 @@ const toRow = (r: RawReading): ReadingRow => ({
 
 export class IndexWriter {
   private readonly q;
+  /** Contract runs, events and totals (contract-index.ts). */
+  readonly contracts: ContractIndex;
   constructor(db: Database.Database) {
+    this.contracts = new ContractIndex(db);
     this.q = {
       putTx: db.prepare("INSERT INTO txs (id, height, idx, kind, author, counterparty) VALUES (?, ?, ?, ?, ?, ?)"),
       putReading: db.prepare("INSERT INTO readings (device, seq, received_ms, height, tx_idx, pos, gateway, digest, log_idx) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
@@ -60,11 +64,13 @@ export class IndexWriter {
   write(height: number, rows: IndexRows): void {
     for (const t of rows.txs) this.q.putTx.run(t.id, height, t.idx, t.kind, t.author, t.counterparty);
     for (const r of rows.readings) this.q.putReading.run(r.deviceId, r.sequence, r.receivedAtMs, height, r.txIndex, r.position, r.gatewayId, r.digest, r.logIndex);
+    this.contracts.write(height, rows.contracts);
   }
 
   clear(height: number): void {
     this.q.clearTxs.run(height);
     this.q.clearReadings.run(height);
+    this.contracts.clear(height);
   }
 
   readingsByDevice(deviceId: Uint8Array, fromMs = 0, toMs = Number.MAX_SAFE_INTEGER, limit = indexRowsMax): ReadingRow[] {

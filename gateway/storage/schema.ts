@@ -5,7 +5,13 @@
 // they can be rebuilt from block bodies if a release changes them.
 // Version 2: blocks keep their transactions' results (header resultsRoot); readings keep their
 // position in the device's log, which is arrival order and no longer sequence order.
-export const schemaVersion = 2;
+// Version 3: contract runs, events and per-contract totals (contract_runs, contract_events,
+// contract_stats), derived from the blocks' results. A version 2 file is migrated in place on
+// open: the tables are created and filled from the stored results (recover.ts), tracked by the
+// meta key contract_index_height like index_height tracks the others.
+export const schemaVersion = 3;
+/** The previous version this build migrates in place (derived tables added, nothing else changed). */
+export const schemaVersionMigratable = 2;
 
 export const schemaSql = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -72,10 +78,58 @@ CREATE TABLE IF NOT EXISTS readings (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS readings_by_time ON readings (device, received_ms);
 CREATE INDEX IF NOT EXISTS readings_by_block ON readings (height);
+
+-- Contract runs (a call's, or a reading's trigger) and the events they emitted, from each
+-- transaction's result (gateway/contracts/records.ts runToCbor). (height, tx_idx, run_idx) is a
+-- run's place in the chain; pos is the triggering reading's position in its batch (NULL: a call).
+CREATE TABLE IF NOT EXISTS contract_runs (
+  contract BLOB NOT NULL,
+  height INTEGER NOT NULL,
+  tx_idx INTEGER NOT NULL,
+  run_idx INTEGER NOT NULL,
+  pos INTEGER,
+  gas INTEGER NOT NULL,
+  failure TEXT,
+  events INTEGER NOT NULL,
+  PRIMARY KEY (contract, height, tx_idx, run_idx)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS contract_runs_by_block ON contract_runs (height);
+
+CREATE TABLE IF NOT EXISTS contract_events (
+  contract BLOB NOT NULL,
+  height INTEGER NOT NULL,
+  tx_idx INTEGER NOT NULL,
+  run_idx INTEGER NOT NULL,
+  ev_idx INTEGER NOT NULL,
+  pos INTEGER,
+  topic BLOB NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (contract, height, tx_idx, run_idx, ev_idx)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS contract_events_by_topic ON contract_events (contract, topic, height, tx_idx, run_idx, ev_idx);
+CREATE INDEX IF NOT EXISTS contract_events_by_block ON contract_events (height);
+
+-- Totals per contract, kept with the rows above (added when a block's rows are written,
+-- subtracted when they are cleared), so a contract's gas used is one row, not a scan of its runs.
+CREATE TABLE IF NOT EXISTS contract_stats (
+  contract BLOB PRIMARY KEY,
+  runs INTEGER NOT NULL,
+  failed INTEGER NOT NULL,
+  gas INTEGER NOT NULL,
+  events INTEGER NOT NULL,
+  last_height INTEGER NOT NULL
+) WITHOUT ROWID;
 `;
 
 /** Derived index rows of one block (built by the chain from the block, never from the state). */
 export interface IndexRows {
   txs: { id: Uint8Array; idx: number; kind: number; author: Uint8Array; counterparty: Uint8Array | null }[];
   readings: { deviceId: Uint8Array; sequence: number; receivedAtMs: number; txIndex: number; position: number; gatewayId: Uint8Array; digest: Uint8Array; logIndex: number }[];
+  contracts: ContractIndexRows;
+}
+
+/** A block's contract runs and events (contract-index.ts), from its transactions' results. */
+export interface ContractIndexRows {
+  runs: { contractId: Uint8Array; txIndex: number; runIndex: number; position: number | null; gasUsed: number; failure: string | null; events: number }[];
+  events: { contractId: Uint8Array; txIndex: number; runIndex: number; eventIndex: number; position: number | null; topic: Uint8Array; data: Uint8Array }[];
 }

@@ -92,6 +92,6 @@ describe("chain store", () => {
     const p = chain.build({ timeMs: f.genesis.genesisTimeMs + 1, proposer: f.gateways[0].id, txs: [] }).pending;
     chain.commit(p, null);
     expect(() => chain.commit(p, null)).toThrow(/another head/);
-    expect(() => store.commitBlock({ ...store.block(1)!, stateRoot: new Uint8Array(32), stateWrites: new Map(), nodeWrites: new Map(), logNodes: [], index: { txs: [], readings: [] } })).toThrow(StorageCorruption);
+    expect(() => store.commitBlock({ ...store.block(1)!, stateRoot: new Uint8Array(32), stateWrites: new Map(), nodeWrites: new Map(), logNodes: [], index: { txs: [], readings: [], contracts: { runs: [], events: [] } } })).toThrow(StorageCorruption);
   });
 });

@@ -3,75 +3,17 @@
 // blocks built, certified and committed), then replayed from genesis by a second node.
 import { beforeAll, describe, expect, it } from "vitest";
 import { decode } from "../../shared/cbor.ts";
-import { toHex } from "../../shared/ed25519.ts";
-import type { AttachedReading } from "../../shared/tx.ts";
 import type { Identity } from "../../gateway/chain/keyfile.ts";
 import { stateKey } from "../../gateway/chain/keys.ts";
 import { verifyStateProof } from "../../gateway/chain/proof.ts";
-import { decodeTxResult } from "../../gateway/chain/reading-outcome.ts";
-import type { ContractRun } from "../../gateway/contracts/records.ts";
-import { buildAndCommit, type Outcome } from "../chain/drive.ts";
-import { batchBody, deviceReading, makeFixture, openChain, signed, type Fixture } from "../chain/fixture.ts";
+import { signed } from "../chain/fixture.ts";
 import { callTx, deployTx, examples, i64le, type ExampleName } from "./contract-fixture.ts";
+import { Driver, hourMs } from "./example-driver.ts";
 
 let code: Record<ExampleName, Uint8Array>;
 beforeAll(async () => {
   code = await examples();
 });
-
-const hourMs = 3_600_000;
-
-class Driver {
-  readonly f: Fixture;
-  readonly net;
-  readonly signers: Map<string, Identity>;
-  private gatewayNonce = 0;
-  timeMs: number;
-
-  constructor(label: string) {
-    this.f = makeFixture({ gateways: 1, users: 4, devices: 4, label, params: { contractsEnabled: 1 } });
-    this.net = openChain(this.f);
-    this.signers = new Map([...this.f.gateways, ...this.f.users, this.f.owner].map((p) => [toHex(p.id), p]));
-    this.timeMs = this.f.genesis.genesisTimeMs;
-  }
-  get chain() {
-    return this.net.chain;
-  }
-  block(txs: Uint8Array[], stepMs = 1000): Outcome {
-    this.timeMs += stepMs;
-    const out = buildAndCommit(this.chain, this.signers, txs, this.timeMs);
-    expect(out.codes.filter((c) => c !== undefined), "no transaction rejected").toEqual([]);
-    return out;
-  }
-  /** One batch of readings [device index, sequence, value], received at the block's time. */
-  readings(list: [number, number, number][], stepMs = 1000): ContractRun[] {
-    const g = this.f.gateways[0];
-    const received = this.timeMs + stepMs;
-    const readings: AttachedReading[] = list.map(([d, seq, value]) => ({ bytes: deviceReading(this.f.devices[d], seq, value), receivedAtMs: received }));
-    const out = this.block([signed(this.chain.chainId, g, this.gatewayNonce++, batchBody(g, readings), 1n)], stepMs);
-    expect(out.outcomes[0].every((o) => o === "READING_RECORDED")).toBe(true);
-    return decodeTxResult(out.pending.execution.results[0]).runs ?? [];
-  }
-  balance(id: Uint8Array): bigint {
-    return this.chain.state().account(id).balance;
-  }
-  /** A second node replays every block from genesis through validation: same results, same root. */
-  replay(): void {
-    const other = openChain(this.f);
-    for (let h = 1; h <= this.chain.head().height; h++) {
-      const stored = this.chain.blockAt(h)!;
-      const p = other.chain.validate(stored.block);
-      expect(p.execution.results.map(toHex)).toEqual(this.chain.store.block(h) && decodeResults(this.chain, h));
-      other.chain.commit(p, stored.certificate);
-    }
-    expect(toHex(other.chain.head().header.stateRoot)).toBe(toHex(this.chain.head().header.stateRoot));
-    other.store.close();
-  }
-}
-
-function decodeResults(chain: Driver["chain"], h: number): string[] {
-  return (decode(chain.store.block(h)!.results) as Uint8Array[]).map(toHex);
-}
 
 const text = (b: Uint8Array) => Buffer.from(b).toString();
 
@@ -102,7 +44,7 @@ describe("example contracts on a chain", () => {
     ]);
     // Other devices' readings do not trigger it.
     expect(d.readings([[1, 0, 40]])).toEqual([]);
-    d.replay();
+    d.replay().store.close();
   });
 
   it("pay-per-reading: the device owner is paid per verified reading until the escrow runs out", () => {
@@ -125,7 +67,7 @@ describe("example contracts on a chain", () => {
     const later = d.readings(Array.from({ length: 10 }, (_, i) => [3, i, 1] as [number, number, number]));
     expect(later.some((r) => r.failure === "CONTRACT_UNFUNDED")).toBe(true);
     expect(d.balance(d.f.owner.id) - ownerBefore).toBe(90n);
-    d.replay();
+    d.replay().store.close();
   });
 
   it("hourly aggregate: count, min, max, mean per device and hour in storage, read with a state proof", () => {
@@ -151,6 +93,6 @@ describe("example contracts on a chain", () => {
     expect(read(d.f.devices[1], hour0)).toEqual([1, -3_250, -3_250, -3_250, -3_250]);
     expect(read(d.f.devices[0], hour0 + 1)).toEqual([1, 30_000, 30_000, 30_000, 30_000]);
     expect(read(d.f.devices[1], hour0 + 1), "absence is proven too").toBeUndefined();
-    d.replay();
+    d.replay().store.close();
   });
 });
