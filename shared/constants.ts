@@ -15,6 +15,7 @@ export const uriPath = {
   time: "t", // GET the gateway's clock
   enroll: "e", // POST an owner-signed enrollment
   health: "h", // GET liveness
+  firmware: "f", // GET f/<image id>: a release's image, Block2 (docs/firmware-update.md)
 } as const;
 
 /** COSE (RFC 9052) labels and algorithm ids the reading format uses. */
@@ -57,3 +58,13 @@ export const ed25519PublicKeyBytes = 32;
 export const ed25519SignatureBytes = 64;
 /** Partial IV (sequence number) is at most 5 bytes, as in OSCORE (RFC 8613 §6.1). */
 export const sequenceMax = 2 ** 40 - 1;
+
+const hexBytes = (hex: string): Uint8Array => Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16));
+
+/**
+ * Firmware manifest identities (docs/firmware-update.md), UUID v5 (RFC 9562 §5.5) as SUIT suggests
+ * (RFC 9124 §4.2.1, RFC 9019 §6.1): vendor id = UUID5(DNS namespace 6ba7b810-9dad-11d1-80b4-00c04fd430c8,
+ * "moteledger.dev"); class id = UUID5(vendor id, "Moteledger WASM firmware"). test/shared recomputes both.
+ */
+export const firmwareVendorId = hexBytes("ef69495fc8ec52448aaf9ae3e73489f6");
+export const firmwareClassId = hexBytes("d30c7fb16fd35686a179c2e27e968c93");

@@ -16,3 +16,9 @@ export class CborError extends MoteError {}
 
 /** A signed reading that does not decode or does not verify. */
 export class ReadingError extends MoteError {}
+
+/**
+ * A firmware manifest or image refused. `code` is the boot loader's failure reason name
+ * (docs/firmware-update.md): MANIFEST, SIGNATURE, DIGEST, VERSION, ABI.
+ */
+export class FirmwareError extends MoteError {}
