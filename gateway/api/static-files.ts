@@ -7,8 +7,8 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, extname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { packageFile } from "../../shared/package-paths.ts";
 import { notFound } from "./errors.ts";
 import type { RouteSpec } from "./route-spec.ts";
 
@@ -27,7 +27,8 @@ const types: Record<string, string> = {
   ".ico": "image/x-icon",
 };
 
-export const dashboardDir = join(dirname(fileURLToPath(import.meta.url)), "..", "dashboard");
+/** Not compiled: served from the source tree by the gateway whether it runs from source or dist/. */
+export const dashboardDir = packageFile("gateway/dashboard");
 
 function load(path: string): StaticFile {
   const body = readFileSync(path);

@@ -4,10 +4,9 @@
 // a killed `npm start` leaves no gateway behind.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { MoteError } from "../../shared/errors.ts";
+import { nodeArgsFor } from "../../shared/package-paths.ts";
 
-export const moteBin = fileURLToPath(new URL("../../bin/mote.js", import.meta.url));
 const exitWithParentUrl = new URL("./exit-with-parent.mjs", import.meta.url).href;
 
 /** A gateway as npm start's progress line shows it. */
@@ -72,8 +71,9 @@ export class GatewayProcess {
   }
 
   static spawn(spec: GatewayProcessSpec): GatewayProcess {
+    // The CLI in this process's own form: compiled under npm start, the sources under tests.
     const args = [
-      moteBin, "gateway", "start",
+      ...nodeArgsFor("gateway/cli/main.ts"), "gateway", "start",
       "--data-dir", spec.dataDir,
       "--genesis", spec.genesisPath,
       "--key", spec.keyPath,

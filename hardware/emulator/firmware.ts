@@ -3,12 +3,13 @@
 // (the module's own 1-page memory; an instance whose memory is not exactly 64 KiB is refused).
 import { readFileSync } from "node:fs";
 import { randomFillSync } from "node:crypto";
-import { fileURLToPath } from "node:url";
 import type { Clock } from "./clock.ts";
 import type { SlotStore } from "./slot-store.ts";
 import { FirmwareError, FirmwareFault } from "./errors.ts";
+import { packageFile } from "../../shared/package-paths.ts";
 
-export const defaultFirmwarePath = fileURLToPath(new URL("../../device/build/firmware.wasm", import.meta.url));
+/** Built by `npm run build:device`, beside the sources, for runs from source and from dist/ alike. */
+export const defaultFirmwarePath = packageFile("device/build/firmware.wasm");
 
 export const LINK_RADIO = 0;
 export const LINK_SERIAL = 1;

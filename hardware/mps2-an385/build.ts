@@ -9,8 +9,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultFirmwarePath } from "../emulator/firmware.ts";
+import { packageFile } from "../../shared/package-paths.ts";
 
-const boardDir = fileURLToPath(new URL(".", import.meta.url));
+// The C sources and the build cache stay in the source tree when this runs compiled (dist/).
+const boardDir = packageFile("hardware/mps2-an385");
 const abiDir = join(boardDir, "..", "abi");
 export const boardBuildDir = join(boardDir, "build");
 

@@ -1,9 +1,8 @@
 // A gateway as a child process, started the way an operator starts it (`mote gateway start`), so
 // tests can kill -9 it and start it again on the same data directory and port.
 import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
-
-const cli = fileURLToPath(new URL("../../gateway/cli/main.ts", import.meta.url));
+// Tests run the sources, and so do the gateways they start (shared/package-paths.ts: no stale dist/).
+import { nodeArgsFor } from "../../shared/package-paths.ts";
 
 export interface GatewayProcess {
   child: ChildProcess;
@@ -15,7 +14,7 @@ export interface GatewayProcess {
 }
 
 export function startGatewayProcess(args: string[], timeoutMs = 30_000): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", cli, "gateway", "start", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...nodeArgsFor("gateway/cli/main.ts"), "gateway", "start", ...args], { stdio: ["ignore", "pipe", "pipe"] });
   const lines: Record<string, unknown>[] = [];
   let stderr = "";
   let partial = "";
