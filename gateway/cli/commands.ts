@@ -6,7 +6,8 @@ import { registerNetCommands } from "./net-command.ts";
 import { registerChainCommands } from "./chain-commands.ts";
 import { registerDeviceCommands } from "./device-commands.ts";
 import { registerKeyCommands } from "./key-command.ts";
+import { registerFirmwareCommands } from "./firmware-commands.ts";
 
 export type RegisterCommands = (program: Command) => void;
 
-export const commandGroups: RegisterCommands[] = [registerNetCommands, registerKeyCommands, registerGatewayCommands, registerDeviceCommands, registerChainCommands];
+export const commandGroups: RegisterCommands[] = [registerNetCommands, registerKeyCommands, registerGatewayCommands, registerDeviceCommands, registerChainCommands, registerFirmwareCommands];
