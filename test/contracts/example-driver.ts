@@ -5,7 +5,11 @@ import { expect } from "vitest";
 import { decode } from "../../shared/cbor.ts";
 import { toHex } from "../../shared/ed25519.ts";
 import type { AttachedReading } from "../../shared/tx.ts";
+import { decodeHeader } from "../../gateway/chain/block.ts";
+import { Chain } from "../../gateway/chain/chain.ts";
+import type { GenesisFile } from "../../gateway/chain/genesis.ts";
 import type { Identity } from "../../gateway/chain/keyfile.ts";
+import { ChainStore } from "../../gateway/storage/chain-store.ts";
 import { decodeTxResult } from "../../gateway/chain/reading-outcome.ts";
 import type { ContractRun } from "../../gateway/contracts/records.ts";
 import { buildAndCommit, type Outcome } from "../chain/drive.ts";
@@ -49,20 +53,30 @@ export class Driver {
     return this.chain.state().account(id).balance;
   }
   /** A second node replays every block from genesis through validation: same results, same root. */
-  replay(): ReturnType<typeof openChain> {
-    const other = openChain(this.f);
-    for (let h = 1; h <= this.chain.head().height; h++) {
-      const stored = this.chain.blockAt(h)!;
-      const p = other.chain.validate(stored.block);
-      expect(p.execution.results.map(toHex)).toEqual(this.chain.store.block(h) && decodeResults(this.chain, h));
-      other.chain.commit(p, stored.certificate);
-    }
-    expect(toHex(other.chain.head().header.stateRoot)).toBe(toHex(this.chain.head().header.stateRoot));
-    return other;
+  replay(): { store: ChainStore; chain: Chain } {
+    return replayChain(this.chain, this.f.genesis);
   }
 }
 
-function decodeResults(chain: Driver["chain"], h: number): string[] {
+function storedResults(chain: Chain, h: number): string[] {
   return (decode(chain.store.block(h)!.results) as Uint8Array[]).map(toHex);
+}
+
+/**
+ * Replays `source`'s blocks from genesis on a fresh node (in memory) through validation, as a
+ * node syncing would: each block's results (every contract run, its gas and events) must be the
+ * stored ones, and the state root the source's. Returns the replaying node, open.
+ */
+export function replayChain(source: Chain, genesis: GenesisFile, toHeight = source.head().height): { store: ChainStore; chain: Chain } {
+  const store = ChainStore.open(":memory:");
+  const chain = Chain.open(store, genesis);
+  for (let h = 1; h <= toHeight; h++) {
+    const stored = source.blockAt(h)!;
+    const p = chain.validate(stored.block);
+    expect(p.execution.results.map(toHex), `results of block ${h}`).toEqual(storedResults(source, h));
+    chain.commit(p, stored.certificate);
+  }
+  expect(toHex(chain.head().header.stateRoot)).toBe(toHex(decodeHeader(source.store.block(toHeight)!.header).stateRoot));
+  return { store, chain };
 }
 
