@@ -18,6 +18,10 @@
 //  12 deployContract     [bstr code, [criterion...], readingGasLimit]   WebAssembly (gateway/contracts/); criterion:
 //                        [1, device id] | [2, owner id] | [3, metadata key, value]  (a reading matches any one)
 //  13 callContract       [contract id (16), method (text), bstr input, gasLimit, amount]   amount moves to the contract first
+//  14 publishRelease     [bstr manifest (COSE_Sign1, shared/firmware-manifest.ts), location (http(s) URL text)]
+//  15 startRollout       [image id (8), selector, [device id (16)...], inFlightMax]   targets ascending, distinct;
+//                        selector: [1] the ids themselves | [2, owner id] | [3, metadata key, value]
+//  16 stopRollout        [rollout number]                      no more offers; progress stays on record
 import { encode, type CborValue } from "./cbor.ts";
 import { batchReadingsMax, decodeAttestation, encodeAttestation, type BatchAttestation } from "./attestation.ts";
 import { MoteError } from "./errors.ts";
@@ -40,6 +44,9 @@ export const txKinds = {
   validatorEvidence: 11,
   deployContract: 12,
   callContract: 13,
+  publishRelease: 14,
+  startRollout: 15,
+  stopRollout: 16,
 } as const;
 export type TxKind = keyof typeof txKinds;
 
@@ -61,6 +68,13 @@ export const contractCriteriaMax = 8;
 export const contractMethodBytesMax = 32;
 export const contractInputBytesMax = 1024;
 export const metadataCriterionBytesMax = 128;
+/** A release's manifest on the wire (shared/firmware-manifest.ts manifestBytesMax is the same figure). */
+export const releaseManifestBytesMax = 256;
+export const releaseLocationBytesMax = 256;
+export const imageIdBytes = 8;
+/** Devices one rollout may target: 1,024 ids of 16 bytes keep the transaction under txRolloutBytesMax. */
+export const rolloutTargetsMax = 1024;
+export const rolloutInFlightMax = 1024;
 
 /** u64: amounts are CBOR unsigned integers and never exceed 64 bits. */
 export const amountMax = 2n ** 64n - 1n;
@@ -87,7 +101,13 @@ export type TxBody =
   | { kind: "paramVote"; name: string; value: bigint }
   | { kind: "validatorEvidence"; evidence: Uint8Array }
   | { kind: "deployContract"; code: Uint8Array; criteria: ContractCriterion[]; readingGasLimit: number }
-  | { kind: "callContract"; contractId: Uint8Array; method: string; input: Uint8Array; gasLimit: number; amount: bigint };
+  | { kind: "callContract"; contractId: Uint8Array; method: string; input: Uint8Array; gasLimit: number; amount: bigint }
+  | { kind: "publishRelease"; manifest: Uint8Array; location: string }
+  | { kind: "startRollout"; imageId: Uint8Array; selector: RolloutSelector; targets: Uint8Array[]; inFlightMax: number }
+  | { kind: "stopRollout"; rollout: number };
+
+/** How a rollout's author chose its targets; the chain checks every target matches it. */
+export type RolloutSelector = { kind: "ids" } | { kind: "owner"; ownerId: Uint8Array } | { kind: "metadata"; key: string; value: string };
 
 /** What a contract subscribes to (gateway/contracts/records.ts keeps the same shapes in state). */
 export type ContractCriterion = { kind: "device"; deviceId: Uint8Array } | { kind: "owner"; ownerId: Uint8Array } | { kind: "metadata"; key: string; value: string };
@@ -186,6 +206,28 @@ function criterionToCbor(c: ContractCriterion): CborValue {
   return c.kind === "device" ? [1, c.deviceId] : c.kind === "owner" ? [2, c.ownerId] : [3, c.key, c.value];
 }
 
+function selectorFromCbor(v: CborValue): RolloutSelector {
+  if (!Array.isArray(v)) fail("a rollout selector must be an array");
+  if (v[0] === 1 && v.length === 1) return { kind: "ids" };
+  if (v[0] === 2 && v.length === 2) return { kind: "owner", ownerId: fixedBytes(v[1], accountIdBytes, "selector owner id") };
+  if (v[0] === 3 && v.length === 3) return { kind: "metadata", key: boundedText(v[1], metadataKeyBytesMax, "selector metadata key"), value: boundedText(v[2], metadataValueBytesMax, "selector metadata value") };
+  return fail("a rollout selector is [1], [2, owner id] or [3, metadata key, value]");
+}
+
+function selectorToCbor(s: RolloutSelector): CborValue {
+  return s.kind === "ids" ? [1] : s.kind === "owner" ? [2, s.ownerId] : [3, s.key, s.value];
+}
+
+function rolloutFromCbor(v: CborValue): TxBody {
+  const [imageId, selector, targets, inFlightMax] = fields(v, 4, "startRollout");
+  if (!Array.isArray(targets) || targets.length < 1 || targets.length > rolloutTargetsMax) fail(`a rollout targets 1 to ${rolloutTargetsMax} devices`);
+  const ids = targets.map((t) => fixedBytes(t, accountIdBytes, "target device id"));
+  if (!ascendingDistinct(ids)) fail("rollout targets must be distinct and in ascending byte order");
+  const n = smallUint(inFlightMax, "inFlightMax");
+  if (n < 1 || n > rolloutInFlightMax) fail(`inFlightMax must be 1 to ${rolloutInFlightMax}`);
+  return { kind: "startRollout", imageId: fixedBytes(imageId, imageIdBytes, "image id"), selector: selectorFromCbor(selector), targets: ids, inFlightMax: n };
+}
+
 export function bodyFromCbor(kind: TxKind, v: CborValue): TxBody {
   switch (kind) {
     case "transfer": {
@@ -245,6 +287,20 @@ export function bodyFromCbor(kind: TxKind, v: CborValue): TxBody {
       if (!(input instanceof Uint8Array) || input.length > contractInputBytesMax) fail(`call input must be a byte string of at most ${contractInputBytesMax} bytes`);
       return { kind, contractId: fixedBytes(id, accountIdBytes, "contract id"), method: boundedText(method, contractMethodBytesMax, "method"), input, gasLimit: smallUint(gas, "gasLimit"), amount: uint64(amount, "amount") };
     }
+    case "publishRelease": {
+      const [manifest, location] = fields(v, 2, kind);
+      if (!(manifest instanceof Uint8Array) || manifest.length === 0 || manifest.length > releaseManifestBytesMax) fail(`a release manifest must be 1 to ${releaseManifestBytesMax} bytes`);
+      const url = boundedText(location, releaseLocationBytesMax, "release location");
+      if (!/^https?:\/\/[^\s]+$/.test(url)) fail("release location must be an http(s) URL");
+      return { kind, manifest, location: url };
+    }
+    case "startRollout":
+      return rolloutFromCbor(v);
+    case "stopRollout": {
+      const n = smallUint(fields(v, 1, kind)[0], "rollout number");
+      if (n < 1) fail("rollout numbers start at 1");
+      return { kind, rollout: n };
+    }
   }
 }
 
@@ -275,6 +331,12 @@ export function bodyToCbor(b: TxBody): CborValue {
       return [b.code, b.criteria.map(criterionToCbor), b.readingGasLimit];
     case "callContract":
       return [b.contractId, b.method, b.input, b.gasLimit, b.amount];
+    case "publishRelease":
+      return [b.manifest, b.location];
+    case "startRollout":
+      return [b.imageId, selectorToCbor(b.selector), b.targets, b.inFlightMax];
+    case "stopRollout":
+      return [b.rollout];
   }
 }
 

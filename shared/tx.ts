@@ -16,7 +16,7 @@
 import type { KeyObject } from "node:crypto";
 import { decode, encode, type CborValue } from "./cbor.ts";
 import { deviceIdFromPublicKey, sha256, signEd25519, verifyEd25519 } from "./ed25519.ts";
-import { bodyFromCbor, bodyToCbor, contractCodeBytesMax, txTypeOfKind, txKindOfType, uint64, TxError, type TxBody } from "./tx-body.ts";
+import { bodyFromCbor, bodyToCbor, contractCodeBytesMax, rolloutTargetsMax, txTypeOfKind, txKindOfType, uint64, TxError, type TxBody } from "./tx-body.ts";
 
 export * from "./tx-body.ts";
 
@@ -28,6 +28,8 @@ export const txBytesMax = 1 << 20;
 export const txSmallBytesMax = 4096;
 /** A contract deployment: its code (at most contractCodeBytesMax) and a little more. */
 export const txDeployBytesMax = contractCodeBytesMax + 4096;
+/** A rollout: up to rolloutTargetsMax 16-byte device ids (17 bytes each in CBOR) and a little more. */
+export const txRolloutBytesMax = rolloutTargetsMax * 17 + 4096;
 
 export interface Tx {
   version: number;
@@ -113,7 +115,7 @@ export function decodeTx(bytes: Uint8Array): DecodedTx {
   if (typeof type !== "number") fail("TX_MALFORMED", "type must be an integer");
   const kind = txKindOfType(type);
   if (kind === undefined) fail("TX_UNKNOWN_TYPE", `transaction type ${type} is unknown to this node; upgrade it or fix the sender`);
-  const kindBytesMax = kind === "readingBatch" ? txBytesMax : kind === "deployContract" ? txDeployBytesMax : txSmallBytesMax;
+  const kindBytesMax = kind === "readingBatch" ? txBytesMax : kind === "deployContract" ? txDeployBytesMax : kind === "startRollout" ? txRolloutBytesMax : txSmallBytesMax;
   if (bytes.length > kindBytesMax) fail("TX_TOO_LARGE", `a ${kind} transaction is limited to ${kindBytesMax} bytes, got ${bytes.length}`);
   if (!(author instanceof Uint8Array) || author.length !== 32) fail("TX_MALFORMED", "author must be a 32-byte Ed25519 public key");
   return {

@@ -24,6 +24,7 @@ import { readingOutcome, type ReadingOutcome } from "./reading-outcome.ts";
 import { deviceStatus, type Device } from "./records.ts";
 import { windowRecord, windowVerdict } from "./sequence-window.ts";
 import { runReadingTriggers, type TriggeringReading } from "../contracts/apply-contracts.ts";
+import { recordFirmwareReport } from "./apply-firmware.ts";
 import type { ContractRun } from "../contracts/records.ts";
 import type { State } from "./state.ts";
 
@@ -136,6 +137,7 @@ export function applyReadingBatch(state: State, tx: DecodedTx, body: BatchBody, 
       device.readings += 1;
       logNodes.push(...appended.nodes);
       readings.push({ deviceId: r.reading.deviceId, sequence: r.reading.sequence, digest: r.digest, receivedAtMs: r.receivedAtMs, position, logIndex });
+      recordFirmwareReport(state, r.reading.deviceId, r.reading.sequence, r.reading.records, ctx.height);
       triggering.push({ position, view: { deviceId: r.reading.deviceId, ownerId: device.owner, sequence: r.reading.sequence, receivedAtMs: r.receivedAtMs, records: r.reading.records, metadata: device.metadata } });
     } else if (r.outcome === readingOutcome.equivocation) {
       quarantineForEquivocation(state, tx, entry.id, device, r.recordedDigest, body.readings[position].bytes, ctx);

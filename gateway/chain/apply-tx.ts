@@ -14,6 +14,7 @@
 import { verifyTxSignature, type DecodedTx, type TxBody } from "../../shared/tx.ts";
 import { applyEnroll, applyReport, applyRevoke } from "./apply-devices.ts";
 import { applyValidatorEvidence } from "./apply-evidence.ts";
+import { applyPublishRelease, applyStartRollout, applyStopRollout } from "./apply-firmware.ts";
 import { applyReadingBatch } from "./apply-readings.ts";
 import { applyCall, applyDeploy, gasCost } from "../contracts/apply-contracts.ts";
 import { applyParamVote, applyRegisterCandidate, applyStake, applyTransfer, applyUnstake, applyVote } from "./apply-staking.ts";
@@ -111,6 +112,15 @@ export function applyTx(state: State, tx: DecodedTx, ctx: TxContext): TxEffects 
       result = { failure: run.failure, readings: [], runs: [run] };
       break;
     }
+    case "publishRelease":
+      applyPublishRelease(fork, tx, body, ctx);
+      break;
+    case "startRollout":
+      applyStartRollout(fork, tx, body, ctx);
+      break;
+    case "stopRollout":
+      applyStopRollout(fork, tx, body, ctx);
+      break;
     default:
       return reject("TX_UNKNOWN_TYPE", `transaction kind ${(body as { kind: string }).kind} has no transition`);
   }

@@ -8,7 +8,8 @@
 //   "rewardPool": "1000000",                                   (funds block rewards)
 //   "accounts": [{ "publicKey" | "id": hex, "balance": "1000", "stake": "5000", "votes": [hex id] }],
 //   "candidates": [{ "publicKey": hex, "endpoint": "127.0.0.1:7400" }],
-//   "devices": [{ "publicKey": hex, "owner": hex id, "metadata": {...}, "ttlDays": 0 }]
+//   "devices": [{ "publicKey": hex, "owner": hex id, "metadata": {...}, "ttlDays": 0 }],
+//   "firmwarePublishers": [hex public key]                   (firmware manifest signers; genesis-only)
 // }
 // Amounts are decimal strings (JSON numbers lose precision past 2^53).
 import { readFileSync } from "node:fs";
@@ -21,6 +22,7 @@ import { validatorSetHash } from "./execute.ts";
 import { keyHash, valueHash } from "./keys.ts";
 import { paramsFromJson } from "./params.ts";
 import { emptyWindow } from "./sequence-window.ts";
+import { FirmwareState } from "./firmware-state.ts";
 import { deviceStatus, type ValidatorSet } from "./records.ts";
 import { MemoryNodeStore, smtApply, type SmtWrites } from "./smt.ts";
 import { State, type StateWrites } from "./state.ts";
@@ -34,6 +36,8 @@ export interface GenesisFile {
   accounts?: { publicKey?: string; id?: string; balance?: string; stake?: string; votes?: string[] }[];
   candidates?: { publicKey: string; endpoint?: string }[];
   devices?: { publicKey: string; owner: string; metadata?: Record<string, string>; ttlDays?: number }[];
+  /** Keys whose firmware manifests the chain accepts (apply-firmware.ts); no transaction changes them. */
+  firmwarePublishers?: string[];
 }
 
 export interface GenesisBlock {
@@ -114,6 +118,9 @@ function buildState(state: State, g: GenesisFile): void {
     const metadata = new Map(Object.entries(d.metadata ?? {}).map(([k, v]) => [k, String(v)]));
     state.setDevice(id, { owner: hexBytes(d.owner, 16, `devices[${i}].owner`), publicKey, status: deviceStatus.active, lastSequence: -1, metadata, ttlDays: d.ttlDays ?? 0, enrolledHeight: 0, readings: 0, evidence: 0, logFrontier: [], window: emptyWindow(), statusSinceMs: 0 });
   });
+  const publishers = (g.firmwarePublishers ?? []).map((k, i) => hexBytes(k, 32, `firmwarePublishers[${i}]`));
+  if (new Set(publishers.map((k) => Buffer.from(k).toString("hex"))).size !== publishers.length) fail("firmwarePublishers has a key twice");
+  new FirmwareState(state).setPublishers(publishers);
   const validators = electValidators(state, params, 0);
   if (validators.length === 0) fail("no candidate is electable: give at least one candidate stake and votes");
   state.setValidators({ epoch: 0, validators });

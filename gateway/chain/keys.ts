@@ -41,6 +41,18 @@ export const stateKey = {
   code: (hash: Uint8Array) => `code/${toHex(hash)}`,
   /** Every contract subscribed to readings, with its criteria, ascending by id (triggers.ts). */
   subscriptions: () => "contract-subscriptions",
+  /** Firmware publisher keys (32-byte Ed25519), from the genesis file only (firmware-state.ts). */
+  firmwarePublishers: () => "firmware/publishers",
+  /** A release by its image id (8 bytes): manifest, location, author, height, version. */
+  firmwareRelease: (imageId: Uint8Array) => `firmware/release/${toHex(imageId)}`,
+  /** Image ids of every release, in publication order. */
+  firmwareReleases: () => "firmware/releases",
+  /** Rollout number n (1, 2, ...). */
+  firmwareRollout: (n: number) => `firmware/rollout/${n}`,
+  /** [rollouts ever started, running rollout numbers]. */
+  firmwareRollouts: () => "firmware/rollouts",
+  /** What a device's readings reported: running version, its reading, failed attempts. */
+  deviceFirmware: (deviceId: Uint8Array) => `firmware/device/${toHex(deviceId)}`,
 } as const;
 
 /** Position of a key in the sparse Merkle tree. */
