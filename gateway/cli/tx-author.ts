@@ -1,8 +1,7 @@
 // Builds, signs and submits a transaction for the account in a key file: the chain id and the
 // next nonce come from the gateway, the signature never leaves this process.
 import { toHex } from "../../shared/ed25519.ts";
-import { signTx, txVersion, type TxBody } from "../../shared/tx.ts";
-import { readKeyFile } from "../chain/keyfile.ts";
+import type { TxBody } from "../../shared/tx.ts";
 import type { ApiClient } from "./api-client.ts";
 import { CliError } from "./errors.ts";
 
@@ -14,6 +13,8 @@ export interface Submitted {
 
 /** `fee` must reach the chain's txFee parameter (1 in a `mote net init` genesis); the API says so if not. */
 export async function submitTx(api: ApiClient, keyPath: string, body: TxBody, fee = 1n): Promise<Submitted> {
+  // The transaction codec loads when a command signs, not with every `mote` start (npm run bench:cli).
+  const [{ signTx, txVersion }, { readKeyFile }] = await Promise.all([import("../../shared/tx.ts"), import("../chain/keyfile.ts")]);
   const who = readKeyFile(keyPath);
   const [head, account] = await Promise.all([api.get("v1/head"), api.get(`v1/accounts/${toHex(who.id)}`)]);
   const bytes = signTx(who.key, head.chainId, { version: txVersion, author: who.publicKey, nonce: account.nextNonce, fee, body });
