@@ -7,6 +7,7 @@ export const contentFormat = {
   coseSign1: 18, // application/cose; cose-type="cose-sign1", RFC 9052
   cbor: 60, // application/cbor
   text: 0, // text/plain; charset=utf-8 (diagnostic payloads)
+  octetStream: 42, // application/octet-stream (firmware images)
 } as const;
 
 /** Gateway resource paths. Single letters: every byte on air costs battery. */

@@ -5,7 +5,8 @@
 // RFC 7252: format errors and pings in a CON get a Reset (§4.2, §4.3), in a NON nothing;
 // unrecognized critical options get 4.02 (§5.4.1); methods we do not serve 4.05 (§5.8);
 // Proxy-Uri/Proxy-Scheme 5.05 (§5.7.2). Block1 gets 4.13 with Size1 (RFC 7959 §2.9.3): a reading
-// must fit one message. Elective options we do not use are removed (§5.4.1 lets us ignore them).
+// must fit one message. Block2 and Size2 pass for GET /f (firmware images, RFC 7959 §2.2, §4). Elective
+// options we do not use are removed (§5.4.1 lets us ignore them).
 // An Empty ACK or RST is never answered (§4.2, §4.3): it only settles or cancels an exchange. Every
 // answer made here obeys amplification.ts: no larger than the request, or a short diagnostic.
 import { fitResponse } from "./amplification.ts";
@@ -24,9 +25,9 @@ export interface AdmissionLimits {
 const GET = 1;
 const POST = 2;
 /** Options the resources read; every other elective option is dropped before the `coap` server. */
-const passedOptions = new Set<number>([option.uriPath, option.contentFormat, option.uriQuery]);
+const passedOptions = new Set<number>([option.uriPath, option.contentFormat, option.uriQuery, option.block2, option.size2]);
 /** Critical options we recognize (and then ignore: we are the only host and port here). */
-const recognizedCritical = new Set<number>([option.uriHost, option.uriPort, option.uriPath, option.uriQuery, option.accept]);
+const recognizedCritical = new Set<number>([option.uriHost, option.uriPort, option.uriPath, option.uriQuery, option.accept, option.block2]);
 
 const text = (s: string) => Buffer.from(s, "utf8");
 

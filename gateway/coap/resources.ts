@@ -1,7 +1,11 @@
 // The gateway's CoAP resources, thin adapters in the style of node's `http` handlers: decode the
 // request, call a service, encode the answer. Paths are single letters (shared/constants.ts).
 //
-//   POST /r  content-format 18 (COSE_Sign1 reading)  → 2.01, empty payload (every byte is air)
+//   POST /r  content-format 18 (COSE_Sign1 reading)  → 2.01, empty payload (every byte is air), or the
+//            release's manifest (content-format 18) when a rollout offers this device an update
+//   GET  /f/<image id>  → 2.05, the release's image (application/octet-stream); Block2 (RFC 7959) in the
+//            block size the device asks for (the `coap` server segments it, at most 1,024 bytes);
+//            5.03 + Max-Age while this gateway fetches it, 4.04 for no such release
 //   POST /e  content-format 60 (owner-signed enrollment, shared/enrollment.ts) → 2.01 / 2.04
 //   GET  /t  → 2.05, CBOR uint: gateway Unix time in ms (devices without a clock stamp with it)
 //   GET  /h  → 2.05, CBOR map: liveness and counters
@@ -28,8 +32,15 @@ export interface AdmittedRemote extends AddressInfo {
   datagramBytes: number;
 }
 
+/** The firmware part (gateway/firmware/firmware-service.ts); absent on a gateway without a chain. */
+export interface FirmwareResources {
+  offerFor(readingBytes: Uint8Array): Uint8Array | undefined;
+  image(imageId: string): { kind: "image"; bytes: Uint8Array } | { kind: "fetching"; retryAfterS: number } | { kind: "unknown" };
+}
+
 export interface ResourceDeps {
   pipeline: IngestPipeline;
+  firmware?: FirmwareResources;
   enrollment: EnrollmentService;
   health: () => Map<string, CborValue>;
   log: Logger;
@@ -58,7 +69,7 @@ export function createRequestHandler(deps: ResourceDeps): (req: IncomingMessage,
     const m = remote.coap;
     const source = `${remote.transport}:${remote.address}:${remote.port}`;
     const path = m.options.filter((o) => o.number === option.uriPath).map((o) => o.value.toString("utf8")).join("/");
-    const route = routes[path];
+    const route = path.startsWith(`${uriPath.firmware}/`) ? { GET: () => getImage(deps, path.slice(uriPath.firmware.length + 1)) } : routes[path];
     const handler = route?.[m.code === 1 ? "GET" : "POST"];
     const answer = !route ? diagnostic("4.04", `no resource /${path.slice(0, 32)}`) : !handler ? diagnostic("4.05", `method not allowed on /${path}`) : undefined;
     if (answer) return send(res, answer, remote);
@@ -75,7 +86,26 @@ async function postReading(deps: ResourceDeps, m: CoapMessage, source: string): 
   const format = contentFormatOf(m);
   if (format !== contentFormat.coseSign1) return diagnostic("4.15", `Content-Format must be ${contentFormat.coseSign1} (COSE_Sign1)`);
   await deps.pipeline.ingest(m.payload, source);
-  return { code: "2.01" };
+  const manifest = offerFor(deps, m.payload);
+  return manifest ? { code: "2.01", payload: manifest, contentFormat: contentFormat.coseSign1 } : { code: "2.01" };
+}
+
+/** An update notice never costs the reading its acknowledgement: a failure here only logs. */
+function offerFor(deps: ResourceDeps, reading: Uint8Array): Uint8Array | undefined {
+  try {
+    return deps.firmware?.offerFor(reading);
+  } catch (e) {
+    deps.log.error({ err: e, code: "FIRMWARE_OFFER" }, "firmware offer failed");
+    return undefined;
+  }
+}
+
+function getImage(deps: ResourceDeps, imageId: string): Answer {
+  if (!/^[0-9a-f]{16}$/.test(imageId) || !deps.firmware) return diagnostic("4.04", `no firmware image ${imageId.slice(0, 16)}`);
+  const a = deps.firmware.image(imageId);
+  if (a.kind === "unknown") return diagnostic("4.04", `no release ${imageId} on chain`);
+  if (a.kind === "fetching") return { ...diagnostic("5.03", "image being fetched; retry"), maxAgeS: a.retryAfterS };
+  return { code: "2.05", payload: a.bytes, contentFormat: contentFormat.octetStream };
 }
 
 function postEnrollment(deps: ResourceDeps, m: CoapMessage): Answer {

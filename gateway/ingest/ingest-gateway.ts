@@ -8,7 +8,7 @@ import { fromHex, PublicKeyCache, toHex } from "../../shared/ed25519.ts";
 import { readingBytesMax } from "../../shared/reading.ts";
 import { enrollmentBytesMax } from "../../shared/enrollment.ts";
 import { CoapEndpoint } from "../coap/endpoint.ts";
-import { createRequestHandler } from "../coap/resources.ts";
+import { createRequestHandler, type FirmwareResources } from "../coap/resources.ts";
 import { SerialSocket } from "../coap/serial-socket.ts";
 import type { GatewayConfig } from "../config.ts";
 import { EnrollmentService } from "../devices/enrollment.ts";
@@ -51,7 +51,7 @@ export class IngestGateway {
    * name the account that submits the batches) and the chain's device registry; a stand-alone
    * gateway keeps its own key file and SQLite registry in the data directory.
    */
-  static async start(config: GatewayConfig, log: Logger, parts: { identity?: GatewayIdentity; registry?: DeviceRegistry } = {}): Promise<IngestGateway> {
+  static async start(config: GatewayConfig, log: Logger, parts: { identity?: GatewayIdentity; registry?: DeviceRegistry; firmware?: FirmwareResources } = {}): Promise<IngestGateway> {
     const unlock = lockDataDir(config.dataDir);
     const identity = parts.identity ?? loadOrCreateIdentity(config.dataDir);
     const registry = parts.registry ?? SqliteDeviceRegistry.open(config.dataDir);
@@ -65,7 +65,7 @@ export class IngestGateway {
     const pipeline = new IngestPipeline({ registry, store, commits, misbehaviour, keys, options: config.ingest, log, backlog });
     const enrollment = new EnrollmentService(registry, { trustedOwners: config.enrollment.trustedOwners.map(fromHex), open: config.enrollment.open }, keys);
     let gw: IngestGateway | undefined;
-    const handler = createRequestHandler({ pipeline, enrollment, log, health: () => gw!.health() });
+    const handler = createRequestHandler({ pipeline, enrollment, log, health: () => gw!.health(), firmware: parts.firmware });
     const endpoint = new CoapEndpoint(
       handler,
       { limits: { payloadBytesMax: Math.max(readingBytesMax, enrollmentBytesMax) }, piggybackReplyMs: config.coap.piggybackReplyMs, udpReceiveBufferBytes: config.coap.udpReceiveBufferBytes },

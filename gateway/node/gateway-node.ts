@@ -25,6 +25,8 @@ import { IngestGateway } from "../ingest/ingest-gateway.ts";
 import type { ChainProgress } from "../ingest/backlog.ts";
 import { createApiServer, GatewayMetrics, PbftConsensusSource, SoloConsensusSource, type ApiServer } from "../api/index.ts";
 import { ChainDeviceRegistry } from "./chain-registry.ts";
+import { FirmwareImageStore } from "../firmware/image-store.ts";
+import { FirmwareService } from "../firmware/firmware-service.ts";
 
 export interface ChainParts {
   identity: Identity;
@@ -65,6 +67,7 @@ export class GatewayNode {
       const ingest = await IngestGateway.start(config, log, {
         identity: { privateKey: identity.key, publicKey: identity.publicKey, gatewayId: identity.id },
         registry: new ChainDeviceRegistry(chain),
+        firmware: new FirmwareService(chain, new FirmwareImageStore(config.dataDir), log.child({ subsystem: "firmware" })),
       });
       cleanup.unshift(() => ingest.close());
       const parts: ChainParts = { identity, store, chain, mempool, consensus: undefined, producer: undefined };
