@@ -71,7 +71,7 @@ function largestPowerOfTwoBelow(n: number): number {
 }
 
 /** Hash of leaves [from, to) of a device's log, from stored perfect subtrees (RFC 6962 MTH). */
-function rangeHash(reader: LogNodeReader, deviceId: Uint8Array, from: number, to: number): Uint8Array {
+export function rangeHash(reader: LogNodeReader, deviceId: Uint8Array, from: number, to: number): Uint8Array {
   const n = to - from;
   if ((n & (n - 1)) === 0 && from % n === 0) {
     const level = Math.log2(n);

@@ -12,7 +12,7 @@ import { sha256 } from "../../shared/ed25519.ts";
 import { StorageError, storageAssert } from "./errors.ts";
 import { Lru } from "./lru.ts";
 import { chainDbFileName, storeDefaults, type StoreOptions } from "./options.ts";
-import { schemaSql, schemaVersion, schemaVersionMigratable, type ContractIndexRows, type IndexRows } from "./schema.ts";
+import { schemaSql, schemaVersion, schemaVersionsMigratable, type ContractIndexRows, type IndexRows } from "./schema.ts";
 import { IndexWriter } from "./index-writer.ts";
 
 export interface StoredBlock {
@@ -105,11 +105,18 @@ export class ChainStore {
       this.setMeta("schema_version", Uint8Array.of(schemaVersion));
       return;
     }
-    if (v.length === 1 && v[0] === schemaVersionMigratable && !this.options.readonly) {
-      // Version 3 only adds derived contract tables (created by schemaSql): mark them as empty
-      // below every block, so recovery (gateway/chain/recover.ts) fills them from the results.
+    if (v.length === 1 && schemaVersionsMigratable.includes(v[0]) && !this.options.readonly) {
+      const from = v[0];
       this.db.transaction(() => {
-        this.setMeta("contract_index_height", Buffer.from("-1"));
+        // Version 3 only adds derived contract tables (created by schemaSql): mark them as empty
+        // below every block, so recovery (gateway/chain/recover.ts) fills them from the results.
+        if (from === 2) this.setMeta("contract_index_height", Buffer.from("-1"));
+        // Version 4 adds each reading's decoded values: the readings index is rebuilt from the
+        // bodies (a device's log positions are counted from its rows, so they go first).
+        if (from <= 3) {
+          this.db.exec("DELETE FROM readings; DELETE FROM reading_values;");
+          this.setMeta("index_height", Buffer.from("-1"));
+        }
         this.setMeta("schema_version", Uint8Array.of(schemaVersion));
       })();
       return;

@@ -45,7 +45,9 @@ export class IndexWriter {
       putTx: db.prepare("INSERT INTO txs (id, height, idx, kind, author, counterparty) VALUES (?, ?, ?, ?, ?, ?)"),
       putReading: db.prepare("INSERT INTO readings (device, seq, received_ms, height, tx_idx, pos, gateway, digest, log_idx) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
       clearTxs: db.prepare("DELETE FROM txs WHERE height = ?"),
+      putValue: db.prepare("INSERT INTO reading_values (device, seq, rec, name, unit, value, string_value, bool_value, time_s, height) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
       clearReadings: db.prepare("DELETE FROM readings WHERE height = ?"),
+      clearValues: db.prepare("DELETE FROM reading_values WHERE height = ?"),
       readingsByDevice: db.prepare<[Buffer, number, number, number], RawReading>(
         "SELECT * FROM readings WHERE device = ? AND received_ms >= ? AND received_ms <= ? ORDER BY received_ms, seq LIMIT ?",
       ),
@@ -63,13 +65,17 @@ export class IndexWriter {
 
   write(height: number, rows: IndexRows): void {
     for (const t of rows.txs) this.q.putTx.run(t.id, height, t.idx, t.kind, t.author, t.counterparty);
-    for (const r of rows.readings) this.q.putReading.run(r.deviceId, r.sequence, r.receivedAtMs, height, r.txIndex, r.position, r.gatewayId, r.digest, r.logIndex);
+    for (const r of rows.readings) {
+      this.q.putReading.run(r.deviceId, r.sequence, r.receivedAtMs, height, r.txIndex, r.position, r.gatewayId, r.digest, r.logIndex);
+      r.records.forEach((v, rec) => this.q.putValue.run(r.deviceId, r.sequence, rec, v.name, v.unit ?? null, v.value ?? null, v.stringValue ?? null, v.boolValue === undefined ? null : v.boolValue ? 1 : 0, v.time ?? null, height));
+    }
     this.contracts.write(height, rows.contracts);
   }
 
   clear(height: number): void {
     this.q.clearTxs.run(height);
     this.q.clearReadings.run(height);
+    this.q.clearValues.run(height);
     this.contracts.clear(height);
   }
 

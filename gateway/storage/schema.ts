@@ -9,9 +9,15 @@
 // contract_stats), derived from the blocks' results. A version 2 file is migrated in place on
 // open: the tables are created and filled from the stored results (recover.ts), tracked by the
 // meta key contract_index_height like index_height tracks the others.
-export const schemaVersion = 3;
-/** The previous version this build migrates in place (derived tables added, nothing else changed). */
-export const schemaVersionMigratable = 2;
+// Version 4: each reading's decoded SenML records (reading_values) and readings by log position
+// (readings_by_log), for SQL over the index (gateway/sql/) and its range proofs. A version 2 or 3
+// file is migrated in place on open: its readings index is emptied and rebuilt from the block
+// bodies by recovery, which now writes the decoded values too.
+export const schemaVersion = 4;
+/** Previous versions this build migrates in place (derived tables added, nothing else changed). */
+export const schemaVersionsMigratable: readonly number[] = [2, 3];
+
+import type { SenmlRecord } from "../../shared/senml.ts";
 
 export const schemaSql = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -78,6 +84,26 @@ CREATE TABLE IF NOT EXISTS readings (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS readings_by_time ON readings (device, received_ms);
 CREATE INDEX IF NOT EXISTS readings_by_block ON readings (height);
+-- A device's readings in log order (arrival on chain): the leaves of its log, for range proofs.
+CREATE INDEX IF NOT EXISTS readings_by_log ON readings (device, log_idx);
+
+-- Each recorded reading's SenML records (RFC 8428), decoded from its COSE payload in the block
+-- body (shared/senml.ts resolves base fields): record rec of reading (device, seq). Exactly one of
+-- value, string_value, bool_value is set. time_s is the record's SenML time, when it has one.
+CREATE TABLE IF NOT EXISTS reading_values (
+  device BLOB NOT NULL,
+  seq INTEGER NOT NULL,
+  rec INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  unit TEXT,
+  value REAL,
+  string_value TEXT,
+  bool_value INTEGER,
+  time_s REAL,
+  height INTEGER NOT NULL,
+  PRIMARY KEY (device, seq, rec)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS reading_values_by_block ON reading_values (height);
 
 -- Contract runs (a call's, or a reading's trigger) and the events they emitted, from each
 -- transaction's result (gateway/contracts/records.ts runToCbor). (height, tx_idx, run_idx) is a
@@ -124,7 +150,7 @@ CREATE TABLE IF NOT EXISTS contract_stats (
 /** Derived index rows of one block (built by the chain from the block, never from the state). */
 export interface IndexRows {
   txs: { id: Uint8Array; idx: number; kind: number; author: Uint8Array; counterparty: Uint8Array | null }[];
-  readings: { deviceId: Uint8Array; sequence: number; receivedAtMs: number; txIndex: number; position: number; gatewayId: Uint8Array; digest: Uint8Array; logIndex: number }[];
+  readings: { deviceId: Uint8Array; sequence: number; receivedAtMs: number; txIndex: number; position: number; gatewayId: Uint8Array; digest: Uint8Array; logIndex: number; records: SenmlRecord[] }[];
   contracts: ContractIndexRows;
 }
 

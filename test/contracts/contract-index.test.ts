@@ -13,7 +13,9 @@ import { contractRows } from "../../gateway/chain/index-rows.ts";
 import { decodeBlockResults, encodeTxResult } from "../../gateway/chain/reading-outcome.ts";
 import type { ContractRun } from "../../gateway/contracts/records.ts";
 import { ChainStore } from "../../gateway/storage/chain-store.ts";
+import { schemaVersion } from "../../gateway/storage/schema.ts";
 import type { ContractIndex, EventPlace } from "../../gateway/storage/contract-index.ts";
+import { schemaVersion } from "../../gateway/storage/schema.ts";
 import { signed } from "../chain/fixture.ts";
 import { callTx, deployTx, examples, i64le, type ExampleName } from "./contract-fixture.ts";
 import { Driver } from "./example-driver.ts";
@@ -110,7 +112,7 @@ describe("contract index", () => {
     expect(store.contractIndexHeight()).toBe(-1);
     const chain = Chain.open(store, d.f.genesis);
     expect(store.contractIndexHeight()).toBe(chain.head().height);
-    expect(store.meta("schema_version")).toEqual(Uint8Array.of(3));
+    expect(store.meta("schema_version")).toEqual(Uint8Array.of(schemaVersion));
     expect(eventList(store.indexes.contracts, id)).toEqual(before);
     expect(store.indexes.contracts.stats(id)).toEqual(stats);
     store.close();
