@@ -1,11 +1,16 @@
-// CoAP client for readings (RFC 7252): one confirmable POST /r at a time (NSTART = 1, §4.7),
+// CoAP client for readings (RFC 7252): one confirmable request at a time (NSTART = 1, §4.7),
 // retransmitted with exponential back-off (§4.2), matched by message id and token (§5.3.2),
-// piggybacked (§5.2.1) or separate (§5.2.2) responses, duplicate detection (§4.5).
+// piggybacked (§5.2.1) or separate (§5.2.2) responses, duplicate detection (§4.5). The request is
+// a reading's POST /r or, when no reading waits, the next block of an update pull (update.ts);
+// requests from a flashing tool on the serial line are served by update.ts.
 import { coapBegin, coapOption, coapOptionUint, coapPayload, coapEnd, coapParse,
-  coapType, coapCode, coapMid, coapTokenLen, coapTokenPtr,
-  COAP_CON, COAP_ACK, COAP_RST, COAP_POST, COAP_OPTION_URI_PATH, COAP_OPTION_CONTENT_FORMAT,
-  COAP_FORMAT_COSE_SIGN1 } from "./codec/coap";
-import { hostNowMs, LOG_INFO, LOG_WARN } from "./host";
+  coapType, coapCode, coapMid, coapTokenLen, coapTokenPtr, coapContentFormat, coapOptionFind, coapOptionPtr,
+  coapPayloadPtr, coapPayloadLen,
+  COAP_CON, COAP_NON, COAP_ACK, COAP_RST, COAP_GET, COAP_POST, COAP_OPTION_URI_PATH, COAP_OPTION_CONTENT_FORMAT,
+  COAP_OPTION_BLOCK1, COAP_OPTION_BLOCK2, COAP_FORMAT_COSE_SIGN1 } from "./codec/coap";
+import { answerBlock1, answerCode, answerPayload, answerPayloadLen, imageIdHex, updateBlockAnswer,
+  updateConfirm, updateNextBlock2, updateOffer, updatePulling, updateServe } from "./update";
+import { hostNowMs, LINK_SERIAL, LOG_INFO, LOG_WARN } from "./host";
 import { linkSend } from "./link";
 import { outboxHead, outboxHeadLength, outboxPop, outboxSize } from "./outbox";
 import { count, EXCHANGES_GAVE_UP, MESSAGES_SENT, READINGS_ACKED, READINGS_REJECTED, RETRANSMISSIONS, RX_DUPLICATES, RX_MALFORMED } from "./stats";
@@ -19,7 +24,6 @@ const RESPONSE_TIMEOUT_MS: i64 = 93_000;
 /** After giving up (or a 5.xx/4.29), the reading stays queued and is tried again this much later. */
 export const RETRY_BACKOFF_MS: i64 = 30_000;
 
-const CODE_NOT_FOUND: u8 = 0x84; // 4.04
 const CODE_TOO_MANY_REQUESTS: u8 = 0x9d; // 4.29
 const TOKEN_BYTES: u32 = 2;
 
@@ -37,11 +41,16 @@ let mid: u16 = 0;
 let token: u16 = 0;
 let messageLen: u32 = 0;
 let rng: u32 = 1;
+/** The request in flight is a block of an update pull, not a reading. */
+let sendingBlock = false;
 
 const message = memory.data(256); // the CON request, kept for retransmission
-const reply = memory.data(16); // ACK/RST/4.04 answers: header + token only
+const REPLY_BYTES_MAX: u32 = 64;
+const reply = memory.data(<i32>REPLY_BYTES_MAX); // ACK/RST answers, and update.ts's small responses
+const APPLICATION_CBOR: u32 = 60; // Content-Format of update.ts's status (RFC 8949 §9.5)
 const tokenBytes = memory.data(8);
 const URI_PATH_READINGS = memory.data<u8>([0x72]); // "r" (shared/constants.ts uriPath.readings)
+const URI_PATH_FIRMWARE = memory.data<u8>([0x66]); // "f": GET /f/<image id> (docs/firmware-update.md)
 
 // Message ids of server CON messages already answered (§4.5), with the answer's type and code,
 // so a duplicate gets the same answer again.
@@ -79,14 +88,14 @@ export function exchangeTick(): i32 {
       count(RETRANSMISSIONS);
       linkSend(link, message, messageLen);
     } else {
-      giveUp("no ACK after MAX_RETRANSMIT, retrying later", now);
+      giveUp("no ACK, retrying later", now);
     }
   } else if (state == WAIT_RESPONSE && now >= deadline) {
-    giveUp("no separate response, retrying later", now);
+    giveUp("no response, retrying later", now);
   } else if (state == BACKOFF && now >= deadline) {
     state = IDLE;
   }
-  if (state == IDLE && outboxSize() > 0) start(now);
+  if (state == IDLE && (outboxSize() > 0 || updatePulling())) start(now);
   if (state == IDLE) return -1;
   const wait = deadline - now;
   return wait < 0 ? 0 : <i32>wait;
@@ -108,14 +117,23 @@ function start(now: i64): void {
   mid++;
   token++;
   store<u16>(tokenBytes, token);
-  coapBegin(message, 256, COAP_CON, COAP_POST, mid, tokenBytes, TOKEN_BYTES);
-  coapOption(COAP_OPTION_URI_PATH, URI_PATH_READINGS, 1);
-  coapOptionUint(COAP_OPTION_CONTENT_FORMAT, COAP_FORMAT_COSE_SIGN1);
-  coapPayload(outboxHead(), outboxHeadLength());
+  // Readings first: an update waits for a moment when no reading does.
+  sendingBlock = outboxSize() == 0;
+  if (sendingBlock) {
+    coapBegin(message, 256, COAP_CON, COAP_GET, mid, tokenBytes, TOKEN_BYTES);
+    coapOption(COAP_OPTION_URI_PATH, URI_PATH_FIRMWARE, 1);
+    coapOption(COAP_OPTION_URI_PATH, imageIdHex, 16);
+    coapOptionUint(COAP_OPTION_BLOCK2, updateNextBlock2());
+  } else {
+    coapBegin(message, 256, COAP_CON, COAP_POST, mid, tokenBytes, TOKEN_BYTES);
+    coapOption(COAP_OPTION_URI_PATH, URI_PATH_READINGS, 1);
+    coapOptionUint(COAP_OPTION_CONTENT_FORMAT, COAP_FORMAT_COSE_SIGN1);
+    coapPayload(outboxHead(), outboxHeadLength());
+  }
   const len = coapEnd();
   if (len < 0) {
     // Cannot happen for readings the outbox accepted; drop it rather than wedge the queue.
-    outboxPop();
+    if (!sendingBlock) outboxPop();
     return;
   }
   messageLen = <u32>len;
@@ -158,9 +176,13 @@ export function exchangeReceive(from: i32, ptr: usize, len: u32): bool {
     if (tokenMatches()) settle(code, now);
     return true;
   }
-  // CON or NON from the gateway.
-  if (type == COAP_CON && answerDuplicate(from)) return true;
+  // CON or NON from the gateway, or a request from a flashing tool.
   const isResponse = code >= 0x40;
+  if (code > 0 && code < 0x20) {
+    serve(from, type, code); // PUT is idempotent and update.ts answers repeats alike: no dedup needed
+    return true;
+  }
+  if (type == COAP_CON && answerDuplicate(from)) return true;
   if (isResponse && (state == WAIT_ACK || state == WAIT_RESPONSE) && tokenMatches()) {
     // A separate response; also an implicit ACK if our ACK was lost (§5.2.2).
     if (type == COAP_CON) answer(from, COAP_ACK, 0);
@@ -168,22 +190,44 @@ export function exchangeReceive(from: i32, ptr: usize, len: u32): bool {
   } else if (type == COAP_CON) {
     // §4.2: a CON we cannot process is rejected with RST; a request (or ping) for a resource
     // this firmware does not have gets 4.04 piggybacked.
-    if (code == 0 || isResponse) answer(from, COAP_RST, 0);
-    else answer(from, COAP_ACK, CODE_NOT_FOUND);
+    answer(from, COAP_RST, 0);
   }
   return true;
 }
 
+/** A request (update.ts's resources): a piggybacked answer to a CON, a NON answer to a NON. */
+function serve(from: i32, type: u8, code: u8): void {
+  // Only a cable reaches the update resources: a radio neighbour cannot disturb a pull.
+  const pathLen = from == LINK_SERIAL ? coapOptionFind(COAP_OPTION_URI_PATH, 0) : -1;
+  updateServe(code, coapOptionPtr, pathLen);
+  const tokenLen = coapTokenLen;
+  store<u64>(tokenBytes, load<u64>(coapTokenPtr)); // the token survives update.ts's parsing
+  coapBegin(reply, REPLY_BYTES_MAX, type == COAP_CON ? COAP_ACK : COAP_NON, answerCode, type == COAP_CON ? coapMid : ++mid, tokenBytes, tokenLen);
+  // Options in ascending number (§3.1): Content-Format 12 before Block1 27.
+  if (answerPayloadLen > 0) coapOptionUint(COAP_OPTION_CONTENT_FORMAT, APPLICATION_CBOR);
+  if (answerBlock1 >= 0) coapOptionUint(COAP_OPTION_BLOCK1, <u32>answerBlock1);
+  if (answerPayloadLen > 0) coapPayload(answerPayload, answerPayloadLen);
+  const len = coapEnd();
+  if (len > 0) linkSend(from, reply, <u32>len);
+}
+
 function settle(code: u8, now: i64): void {
+  if (sendingBlock) {
+    if (updateBlockAnswer(code)) state = IDLE;
+    else settleRetry("gateway busy, retrying later", now);
+    return;
+  }
   const cls = code >> 5;
   if (cls == 2) {
     count(READINGS_ACKED);
     outboxPop();
     state = IDLE;
+    updateConfirm();
+    if (coapPayloadLen > 0 && coapContentFormat == <i32>COAP_FORMAT_COSE_SIGN1) updateOffer(coapPayloadPtr, coapPayloadLen);
   } else if (cls == 4 && code != CODE_TOO_MANY_REQUESTS) {
     // The gateway refused this reading for good (bad signature, replay, unknown device…).
     count(READINGS_REJECTED);
-    logStart("reading refused by gateway, code ");
+    logStart("reading refused, code ");
     logU64(cls);
     logText(".");
     logU64(code & 31);
@@ -191,7 +235,7 @@ function settle(code: u8, now: i64): void {
     outboxPop();
     state = IDLE;
   } else {
-    settleRetry("gateway busy or failing, retrying later", now);
+    settleRetry("gateway busy, retrying later", now);
   }
 }
 

@@ -20,6 +20,19 @@ export declare function hostLinkSend(link: i32, ptr: usize, len: i32): i32;
 @external("env", "log")
 export declare function hostLog(level: i32, ptr: usize, len: i32): void;
 
+// ABI v2: the boot loader's image slots (docs/firmware-update.md).
+@external("env", "fw_state")
+export declare function hostFwState(out: usize): void;
+
+@external("env", "fw_write")
+export declare function hostFwWrite(offset: i32, ptr: usize, len: i32): i32;
+
+@external("env", "fw_install")
+export declare function hostFwInstall(manifest: usize, len: i32): i32;
+
+@external("env", "fw_confirm")
+export declare function hostFwConfirm(): i32;
+
 export const LINK_RADIO: i32 = 0;
 export const LINK_SERIAL: i32 = 1;
 

@@ -7,6 +7,7 @@ import { outboxClear, outboxFull, outboxPush, outboxTail, MESSAGE_BYTES_MAX } fr
 import { buildSignedReading } from "./signed-reading";
 import { selectSensor, sensorNamePtr, sensorNameLen, sensorUnitPtr, sensorUnitLen } from "./sensors";
 import { exchangeReset, exchangeReceive, exchangeTick } from "./exchange";
+import { updateReset } from "./update";
 import { FRAME_BYTES_MAX, linkReset, serialFeed, slipFrame } from "./link";
 import { count, counter, resetCounters, COUNTERS, READINGS_SIGNED, RX_MALFORMED, SEQUENCE_NEXT } from "./stats";
 import { logStart, logHex, logText, logU64, logEnd } from "./log";
@@ -32,6 +33,7 @@ export function init(link: i32): i32 {
   if (err < 0) return err;
   if (hostEntropy(seedBytes, 4) < 0) store<u32>(seedBytes, <u32>nextSequence() ^ load<u32>(deviceId));
   exchangeReset(link, load<u32>(seedBytes));
+  updateReset();
   initialized = true;
   logStart(loaded == 1 ? "new identity " : "identity ");
   logHex(deviceId, DEVICE_ID_BYTES);

@@ -23,16 +23,18 @@ export const SENML_UPDATE_TIME: i32 = 7;
 export const SENML_CBOR_CONTENT_FORMAT: u16 = 112;
 
 /**
- * Writes the pack [{0: name, 1: unit, 2: value}] (one record, §4 / §6) into [buf, buf + cap).
+ * Writes the pack [{0: name, 1: unit, 2: value}, ...] (§4 / §6) into [buf, buf + cap), announcing
+ * `extraRecords` more records that the caller appends (senmlAppendUint).
  * name and unit are UTF-8 (the sensor catalog's names and RFC 8428 §12.1 units).
  * Returns the bytes written, or -1 if they do not fit.
  * Example: n "temp", u "Cel", v 21.5 -> 81 a3 00 64 74656d70 01 63 43656c 02 f9 4d60 (17 bytes).
  */
 export function senmlEncodeReading(
   buf: usize, cap: u32, name: usize, nameLen: u32, unit: usize, unitLen: u32, value: f64,
+  extraRecords: u32,
 ): i32 {
   cborWriterInit(buf, cap);
-  cborArray(1);
+  cborArray(1 + extraRecords);
   cborMap(3);
   cborUint(<u64>SENML_NAME);
   cborText(name, nameLen);
@@ -40,5 +42,19 @@ export function senmlEncodeReading(
   cborText(unit, unitLen);
   cborUint(<u64>SENML_VALUE);
   cborFloat(value);
+  return cborWriterLength();
+}
+
+/**
+ * Appends one record {0: name, 2: value} with an unsigned integer value, after senmlEncodeReading
+ * was told to leave room for it (extraRecords). The firmware's version reports (docs/firmware-update.md):
+ * "fw" 7 -> a2 00 62 6677 02 07.
+ */
+export function senmlAppendUint(name: usize, nameLen: u32, value: u64): i32 {
+  cborMap(2);
+  cborUint(<u64>SENML_NAME);
+  cborText(name, nameLen);
+  cborUint(<u64>SENML_VALUE);
+  cborUint(value);
   return cborWriterLength();
 }

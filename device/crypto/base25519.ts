@@ -6,43 +6,20 @@
 // multiples 1..8 of each digit's position; storing every 16th position (2^0, 2^64, 2^128, 2^192)
 // costs 4 × 8 × 64 = 2 KiB and 60 doublings, where ref10's every-2nd-position table costs
 // 24 KiB and 4 doublings. Affine (x, y) rather than ref10's (y+x, y-x, 2d·x·y) saves a third of
-// the table for two multiplications per lookup. The firmware must stay within 16 KiB.
+// the table for two multiplications per lookup.
 //
-// Generated with BigInt affine arithmetic; test/device/crypto-field.test.ts recomputes every word
-// and compares it with this file, so an edit here that is not a regeneration fails the tests.
+// Why it is computed, not stored: a WebAssembly module's data is copied into linear memory (RAM)
+// anyway, so shipping the table costs 2 KiB of the 16 KiB image and saves no RAM. ed25519.ts
+// fills it from B on first use: 192 doublings, 32 additions and 32 inversions, about 11,000
+// field operations once per boot, some 9 signatures' worth (estimated from the 1,280 field
+// operations of one [s]B), paid by the first signature or public key after boot. test/device/crypto-field.test.ts
+// compares the computed table with the multiples of B word for word.
 
-/** 256 u64 words: entry (j, k) is x at word 8·(8j + k), y at the 4 words after it. */
-export const BASE_TABLE: usize = memory.data<u64>([
-  0xc9562d608f25d51a, 0x692cc7609525a7b2, 0xc0a4e231fdd6dc5c, 0x216936d3cd6e53fe, 0x6666666666666658, 0x6666666666666666, 0x6666666666666666, 0x6666666666666666,
-  0x83c5a14e2843ce0e, 0x080d8e4515d7a45f, 0x3d043b7d1833e7ac, 0x36ab384c9f5a046c, 0x0e5f46ae6af8a3c9, 0x97390f5164385156, 0x1da25ee8c9a21f56, 0x2260cdf3092329c2,
-  0xac62485fd3f8e25c, 0x6343981981624886, 0x1ff4ae743edac83a, 0x67ae9c4a22928f49, 0x02c3684878f5b4d4, 0x9f16ec1767240304, 0xa126a18e60269ef7, 0x1267b1d177ee69ab,
-  0x493aa657c4c9f870, 0x1a739ec193ce1547, 0x8325d4b87a3520f9, 0x203da8db56cff146, 0xdf38ab61ca32112f, 0x4cf22832ea2f0ff0, 0x470eb88580d5716c, 0x47d0e827cb1595e1,
-  0x91409cc0322ef233, 0x5c2819f93e1be1a5, 0xfcef7cf7d12da5de, 0x49fda73eade3587b, 0x10d21f83d676c8ed, 0x31282eca89430b5d, 0xe02c6e1489924666, 0x5f4825b298feae6f,
-  0x783a741a7dcbf23d, 0xa1e599826c7b4427, 0x62aeacc0dd0a29be, 0x4c9797ba7a45601c, 0xc1d27ad0f9497ef4, 0xf9417c06944d6b60, 0x1db709a7fd4f7d77, 0x054de3fc2886d8a1,
-  0x5855981af50e4107, 0x83e809f3bbf1ce95, 0xe9e3ee194b1d8107, 0x14568685fcf4bd4e, 0x12c4c4b59f4062b8, 0xf0882b46f7abf23d, 0x87ce6468dd36ad41, 0x31c563e32b47d52f,
-  0x3b87fdbc08a584c8, 0xeb3ac67b80698b99, 0x42862d5cf84ecf93, 0x6742e15f97d771b6, 0x1e2f5ba9fc37b9b4, 0x81783cfc621ee493, 0x6ead6f09668af38f, 0x21d30600c9e57379,
-  0x3e0b6b8ff4eda202, 0x0078db7ed51a35eb, 0xd44b60cfb4a08a96, 0x6222bd88bf2df9d5, 0x8f1efa5782e45313, 0x5410b608ba902b06, 0xdd6bdaed261b7c4f, 0x0325bb42ea4ed025,
-  0x1142aa2d8bdba597, 0x4e8406d9bb93f209, 0xae5fa62b25a0a811, 0x023bc7abc84cb4c4, 0xed8511df0f29c9ee, 0x04f94b8f2c620dce, 0xc95020371d7206e9, 0x4d2b97a739eceb14,
-  0x8007640e33263467, 0x2ca8caa6ccea10d8, 0xc59a8b49ca8a61df, 0x132a065edb5c4041, 0x9865fa3e1dd7de2f, 0xb390b0dc31fe8ea5, 0x762d6b7b85e5cfd1, 0x534ef70a3532f780,
-  0xc4be33fbbd39d169, 0x97fc6856f0ef5cf0, 0x980aa453b672c847, 0x6d5066cf7137b4a5, 0x5cb347115219a417, 0xf95200b4222ea95b, 0x83abe35abeb81857, 0x54bb8cd82a0a87c8,
-  0x5072429c7b04c2cd, 0x63c0310fb99a0b27, 0x7f58215a74ba0a8f, 0x35ff8f7cdb086934, 0x0fc49cbaa6ce8b8a, 0x4e1b5717dfe1a8a9, 0x5469e86953bb606b, 0x50e1cc6871155f05,
-  0x2af2120a622e0213, 0x4012bc64947385a1, 0x6b4e87079a8328e5, 0x6c6365c17f4bb26f, 0x0309499e5494c782, 0x08dc332a60b8d3eb, 0xc8320a0056a9ec8e, 0x1c5703a9d3d1a968,
-  0x3b944c675bd887d1, 0x479de51848c1e18f, 0xb8300141be7cea83, 0x68b818a50b31d52c, 0x4728e4dfed398826, 0x9685965535addc77, 0x28ee74d7536d8f43, 0x1e8b233ec00766b2,
-  0x4a73e8be859362a9, 0xd3aa50942db5b00e, 0x34073b76629deab2, 0x6b66159ac8702d4e, 0x5fee1a22c8ca96c5, 0xce630883226031e7, 0xe49b3a5d584432b9, 0x19dd4bef38efd504,
-  0xfc8047ae60b7e824, 0x98e685c9c2e723e5, 0x952d3984e14e29a0, 0x4c27afff3c45f32c, 0x5bbabd114bf5a66b, 0x90d0be1e51a4c49e, 0x95f11eb626c29c3a, 0x5f2c99e6526dc87d,
-  0xfcefd1b43224e085, 0xf6952c728fbfa269, 0xa08157f7907d6ee4, 0x786be30733efdaf7, 0x4eab0712c63e2736, 0x2a7c08beb39d69be, 0x34270ecdd4fd0847, 0x653a5f772f34985b,
-  0x3125ca89f193c7c7, 0xaea4bacc8756d94b, 0xa2fd3aa58b84f09b, 0x09c186afb833951c, 0x1a349a357f7b062f, 0x02a82a6bbed54ff1, 0x934695b149864a1e, 0x6137b0746027b353,
-  0x6cb822f04c2eaa13, 0xc6a4d06beb4d19b3, 0xdf8957815bc8dd9c, 0x21fee4804968a933, 0x3060d3e930901700, 0xbda5367a8972c231, 0x416c5da150858339, 0x500b7740072cb51d,
-  0x4919e3a2b12d4f17, 0xeda10ce5973c9955, 0xb813e0365c89c9e8, 0x4a2e1f96eee4e082, 0x44d4b832ac846fc4, 0xdc229e517335a664, 0x8c951188bfdf0da8, 0x6c3f24822e185c5b,
-  0xaf41449ec0ec3464, 0x462530ea6d0536a0, 0x6af195bd869d2435, 0x5dbd3bf95494d746, 0x137ce1c737e25b77, 0xa342ce2a7b7b9f8c, 0x863cd8c0a8992ab9, 0x56f5f77776e9fbb0,
-  0x9370badc76ed5685, 0xb58e011afd275e11, 0xf1f2d57df9771ceb, 0x4b3702044575d3c0, 0x482027acd289b820, 0xe36dcb0fafcce292, 0x2f427a80e5606aaf, 0x54333c50acf332f5,
-  0x28b7136e1146b3df, 0xc358adacf1dd564e, 0xe4a198065e9488f8, 0x77fe8a5d490afb6a, 0x6d75c5afa5f50246, 0x22acc9fe0a3545ba, 0x8ac0033395218d91, 0x3c530f01e039f316,
-  0xdb7ad644c7dad28d, 0x7a9ddee1b81d7d26, 0x2d8d04371c7e177d, 0x1bc7af1e38185e7c, 0xcaf2f65900314833, 0x1d027e12631b270f, 0x7a5eef87795dc049, 0x61d909d855661f2f,
-  0x0799938218028354, 0xf2fa8975d8daa7d0, 0xd228355a6bb8a3d9, 0x06bce245f8c2596b, 0x96fc955188a3c065, 0xc2c9418b0de87894, 0xc92acd2f10754858, 0x3d26989cdd0f6da0,
-  0x7ebd89041b29662f, 0x0cb0ef0eb7dd6eee, 0x643c3ac9c27ffcb4, 0x7665908aaf4445ef, 0x7083a00e4b704ca1, 0x65221938b8afa413, 0xce17f8064f02b409, 0x4ed18a7c50da4546,
-  0x5d9d954e6c16d4f7, 0xe5345cfe522b910f, 0x0834f3f33ba4e630, 0x0a09b36eb5a04aa9, 0xf3a2eb0fa35ed926, 0x06ce9ee4d4373b20, 0x24b6eb2baeed533d, 0x3aa47fd60fa3110a,
-  0x919cd5451113735e, 0x0ba162d2ba6e7d20, 0x80c8b5a8bf564986, 0x1c71ce37638e6d6a, 0xe3e8fee129e406cb, 0xd40d183f447a972c, 0x243dbad79aa0cfb7, 0x7880cc1c2003b2cd,
-  0x931b9e7f74cbc8d6, 0x120e79446c852cb1, 0x897a82f895c2cfe5, 0x3c607a84c1df2f7d, 0xea779a86ba3cea68, 0x4987e0a1731a060c, 0x2384bab489dbee18, 0x34518ad109941a3a,
-  0x310af417ffbe2da0, 0x3a17fc66a638e39c, 0x3ff938dd616ef7f1, 0x089b6cd02000bc66, 0xe78816f13e8ceb88, 0x43cbe4a7cdbb12a3, 0xb438defd11ca657e, 0x66ef7206aa36dfd8,
-  0x2e1eb2d6fc2c9fdb, 0x2b72862d87067a52, 0xf87ab5434677906d, 0x079e9d5b60917d60, 0x3901381c04c78797, 0x640064fca385c758, 0x3126ca9450bfa225, 0x16512951d2240a45,
+/** B = (x, y) (RFC 8032 §5.1), canonical little-endian: x in words 0..3, y in words 4..7. */
+export const BASE_POINT: usize = memory.data<u64>([
+  0xc9562d608f25d51a, 0x692cc7609525a7b2, 0xc0a4e231fdd6dc5c, 0x216936d3cd6e53fe,
+  0x6666666666666658, 0x6666666666666666, 0x6666666666666666, 0x6666666666666666,
 ]);
+
+/** 256 u64 words, zero until ed25519.ts fills it: entry (j, k) is x at word 8·(8j + k), y at the 4 words after it. */
+export const BASE_TABLE: usize = memory.data(2048, 8);

@@ -10,12 +10,12 @@
 //                           sliding-window digits 512; 6 field temporaries 240; table entry 64,
 //                           radix-16 digits 64; scalars and encodings 224
 //                      96 constants (d, 2d, sqrt(-1))
-//   base25519.ts    2,048 constants (the fixed-base table)
+//   base25519.ts    2,048 state (the fixed-base table, filled on first use) + 64 constants (B)
 //   field25519.ts     232 state
 //   scalar25519.ts    512 state + 32 constant (L)
 //   sha512.ts         320 state + 704 constants (K, H0; shared with SHA-256)
 //   sha256.ts         160 state
-//   total           6,648 (3,768 state + 2,880 constants), checked by test/device/crypto.test.ts.
+//   total           6,712 (5,816 state + 896 constants), checked by test/device/crypto.test.ts.
 //   The firmware, which signs but never verifies, links 1,472 bytes of verification state less.
 // Cost of [s]B: 64 table lookups and additions, 60 doublings, one inversion: about 780 field
 // multiplications and 500 squarings. Per signature through wasm2c: 0.88 M x86 instructions
@@ -39,7 +39,7 @@ import {
   FE_BYTES, feAdd, feSub, feNeg, feMul, feSq, feSq2, feOne, feZero, feCopy, feNegateIf, feCswap,
   feFromBytes, feToBytes, feInvert, fePow2523, feIsNegative, feIsZero,
 } from "./field25519";
-import { BASE_TABLE } from "./base25519";
+import { BASE_POINT, BASE_TABLE } from "./base25519";
 import { sha512, sha512Init, sha512Update, sha512Final } from "./sha512";
 import { scReduce, scMulAdd, scIsCanonical } from "./scalar25519";
 
@@ -178,8 +178,48 @@ function entryToCached(q: usize, negative: i32): void {
   feAdd(YPX(q), Z(q), X(q));
 }
 
+// ---- The fixed-base table (base25519.ts), filled on first use ----
+
+let baseTableReady = false;
+
+/** out = x ‖ y, the canonical encodings of p's (p3) affine coordinates. */
+function storeAffine(out: usize, p: usize): void {
+  feInvert(F0, Z(p));
+  feMul(F1, X(p), F0);
+  feToBytes(out, F1);
+  feMul(F1, Y(p), F0);
+  feToBytes(out + 32, F1);
+}
+
+/** Fills BASE_TABLE: row j holds 1..8 times P = 2^(64j)·B. Public data only (no secret involved). */
+function buildBaseTable(): void {
+  feFromBytes(X(U), BASE_POINT);
+  feFromBytes(Y(U), BASE_POINT + 32);
+  feOne(Z(U));
+  feMul(T(U), X(U), Y(U));
+  for (let row = 0; row < TABLE_ROWS; row++) {
+    for (let i = 0; row > 0 && i < 64; i++) { // P = 2^64·P
+      geDouble(R, U);
+      p1p1ToP3(U, R);
+    }
+    p3ToCached(Q, U);
+    memory.copy(H, U, POINT_BYTES);
+    for (let k = 0; k < 8; k++) { // H = (k+1)·P
+      storeAffine(BASE_TABLE + <usize>(row * 8 + k) * ENTRY_BYTES, H);
+      geAdd(R, H, Q, false);
+      p1p1ToP3(H, R);
+    }
+  }
+  baseTableReady = true;
+}
+
+@inline function needBaseTable(): void {
+  if (!baseTableReady) buildBaseTable();
+}
+
 /** q (cached, affine) = ±(k+1)·B for public k = 0..7 (table row 0); variable-time index. */
 function loadBaseMultiple(q: usize, k: i32, negative: i32): void {
+  needBaseTable();
   memory.copy(ENTRY, BASE_TABLE + <usize>k * ENTRY_BYTES, ENTRY_BYTES);
   entryToCached(q, negative);
 }
@@ -229,6 +269,7 @@ function recodeRadix16(s: usize): void {
  *  4 doublings (none for the first) and 4 table lookups with additions: 64 additions and 60
  *  doublings for any s. */
 function scalarMulBase(s: usize): void {
+  needBaseTable();
   recodeRadix16(s);
   p3Identity(H);
   for (let m = TABLE_ROW_STRIDE - 1; m >= 0; m--) {

@@ -45,6 +45,14 @@ export function registerDeviceCommands(program: Command): void {
     });
 
   device
+    .command("flash <firmware>")
+    .description("flash a signed firmware image to a board over its serial line (CoAP Block1 over SLIP); resumes where a cut cable stopped it, and prints the version the board booted")
+    .requiredOption("--port <tty>", "the board's serial port")
+    .requiredOption("--manifest <file>", "the image's signed manifest (mote firmware sign)")
+    .option("--baud <n>", "baud rate", integerArg(1200, 4_000_000, "a baud rate"), 115_200)
+    .action(async (firmware: string, o: { port: string; manifest: string; baud: number }) => (await import("./device-flash.ts")).flashDevice({ firmware, ...o }));
+
+  device
     .command("run")
     .description("run a board emulator with the real firmware on a flash directory, sending a reading every interval until Ctrl-C or --count readings; exit 0 when all were acknowledged, 3 when unacknowledged within CoAP's retransmission limits, 4 when the gateway refused one")
     .requiredOption("--flash <dir>", "the board's flash directory (its identity lives there; mote device keygen makes one)")

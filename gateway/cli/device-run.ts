@@ -44,7 +44,7 @@ const refusals: Record<string, string> = {
 
 /** "4.3" as the firmware logs it (class.detail, detail unpadded) → "4.03" as RFC 7252 §12.1.2 writes it. */
 export function refusalCode(firmwareLog: string): string | undefined {
-  const m = /refused by gateway, code (\d)\.(\d{1,2})/.exec(firmwareLog);
+  const m = /reading refused, code (\d)\.(\d{1,2})/.exec(firmwareLog);
   return m ? `${m[1]}.${m[2].padStart(2, "0")}` : undefined;
 }
 

@@ -40,6 +40,24 @@ void mote_log(int32_t level, const uint8_t *ptr, uint32_t len) {
   board_log(level < 0 ? 0 : level > 3 ? 3 : level, (const char *)ptr, len);
 }
 
+void mote_fw_state(uint8_t *out16) {
+  for (int i = 0; i < 16; i++) out16[i] = 0; /* version 0, not on trial, no failed attempt */
+}
+
+int32_t mote_fw_write(int32_t offset, const uint8_t *ptr, uint32_t len) {
+  (void)offset; (void)ptr; (void)len;
+  return -1; /* no update slot */
+}
+
+int32_t mote_fw_install(const uint8_t *ptr, uint32_t len) {
+  (void)ptr; (void)len;
+  return -MOTE_FW_REASON_MANIFEST;
+}
+
+int32_t mote_fw_confirm(void) {
+  return -1; /* never on trial */
+}
+
 const char *mote_error_name(int64_t code) {
   static const char *const names[] = { "OK", "E_NOT_INITIALIZED", "E_ENTROPY", "E_STORAGE", "E_IDENTITY_CORRUPT",
     "E_BUSY", "E_BAD_ARGUMENT", "E_LINK", "E_MALFORMED", "E_SEQUENCE_CORRUPT" };

@@ -30,6 +30,15 @@ int32_t mote_storage_write(int32_t slot, const uint8_t *ptr, uint32_t len);
 int32_t mote_link_send(int32_t link, const uint8_t *ptr, uint32_t len);
 void mote_log(int32_t level, const uint8_t *ptr, uint32_t len);
 
+/* ABI v2's boot-loader imports (docs/firmware-update.md). The C hosts have no image slots yet: they
+ * answer as a board without an update slot (version 0, nothing can be written or installed), which
+ * the ABI allows; the Node board emulator (hardware/emulator/boot-loader.ts) implements them. */
+#define MOTE_FW_REASON_MANIFEST 5
+void mote_fw_state(uint8_t *out16);
+int32_t mote_fw_write(int32_t offset, const uint8_t *ptr, uint32_t len);
+int32_t mote_fw_install(const uint8_t *ptr, uint32_t len);
+int32_t mote_fw_confirm(void);
+
 /* True if [ptr, ptr + len) lies inside a linear memory of memory_bytes (no overflow). */
 static inline bool mote_range_ok(uint64_t memory_bytes, uint32_t ptr, uint32_t len) {
   return (uint64_t)ptr + len <= memory_bytes;

@@ -35,3 +35,20 @@ u32 Z_envZ_link_send(struct Z_env_instance_t *env, u32 link, u32 ptr, u32 len) {
 void Z_envZ_log(struct Z_env_instance_t *env, u32 level, u32 ptr, u32 len) {
   mote_log((int32_t)level, checked(env, ptr, len), len);
 }
+
+void Z_envZ_fw_state(struct Z_env_instance_t *env, u32 ptr) {
+  mote_fw_state(checked(env, ptr, 16));
+}
+
+u32 Z_envZ_fw_write(struct Z_env_instance_t *env, u32 offset, u32 ptr, u32 len) {
+  return (u32)mote_fw_write((int32_t)offset, checked(env, ptr, len), len);
+}
+
+u32 Z_envZ_fw_install(struct Z_env_instance_t *env, u32 ptr, u32 len) {
+  return (u32)mote_fw_install(checked(env, ptr, len), len);
+}
+
+u32 Z_envZ_fw_confirm(struct Z_env_instance_t *env) {
+  (void)env;
+  return (u32)mote_fw_confirm();
+}

@@ -4,10 +4,12 @@
 import { createSocket, type Socket } from "node:dgram";
 import { EventEmitter } from "node:events";
 import { SerialPort } from "serialport";
+import { readFileSync } from "node:fs";
 import { RealClock, type Clock } from "./clock.ts";
 import { SlotStore } from "./slot-store.ts";
-import { Firmware, LINK_RADIO, LINK_SERIAL, type CounterName } from "./firmware.ts";
-import { FirmwareFault } from "./errors.ts";
+import { defaultFirmwarePath, Firmware, LINK_RADIO, LINK_SERIAL, type CounterName } from "./firmware.ts";
+import { FirmwareError, FirmwareFault } from "./errors.ts";
+import { BootLoader, type BootChoice } from "./boot-loader.ts";
 import { MoteError } from "../../shared/errors.ts";
 import { toHex } from "../../shared/ed25519.ts";
 
@@ -25,7 +27,16 @@ export interface BoardOptions {
   log?: (level: number, message: string) => void;
   /** Replaces node:crypto as the entropy source (tests of entropy failure). */
   entropy?: (out: Uint8Array) => boolean;
+  /**
+   * Provisions the board for firmware updates (docs/firmware-update.md): the publisher key it
+   * trusts, and the factory image's signed manifest. Without it the board runs `wasmPath` as it is
+   * and cannot be updated. Once provisioned, the flash's image slots decide what runs.
+   */
+  updates?: { publisherKey: Uint8Array; manifest?: Uint8Array; trialMs?: number };
 }
+
+/** How long a new image may run on trial before it must have confirmed itself. */
+export const TRIAL_MS_DEFAULT = 5 * 60_000;
 
 export class BoardError extends MoteError {}
 
@@ -40,6 +51,8 @@ export class Board extends EventEmitter {
   readonly publicKey: Uint8Array;
   private firmware: Firmware;
   private timer: unknown = undefined;
+  private trialTimer: unknown = undefined;
+  readonly bootLoader: BootLoader | undefined;
   private closed = false;
   private readonly waiters = new Set<() => void>();
 
@@ -50,6 +63,16 @@ export class Board extends EventEmitter {
     private readonly transport: Transport,
   ) {
     super();
+    const u = options.updates;
+    if (u) {
+      this.bootLoader = new BootLoader({
+        dir: options.dataDir,
+        publisherKey: u.publisherKey,
+        factoryImage: readFileSync(options.wasmPath ?? defaultFirmwarePath),
+        factoryManifest: u.manifest,
+        log: (level, message) => this.options.log?.(level, `${logLevels[level]}: ${message}`),
+      });
+    }
     this.firmware = this.bootFirmware();
     ({ deviceId: this.deviceId, publicKey: this.publicKey } = this.firmware.identity());
     transport.onData((bytes) => this.onReceive(bytes));
@@ -73,9 +96,62 @@ export class Board extends EventEmitter {
     return this.options.link.kind === "udp" ? LINK_RADIO : LINK_SERIAL;
   }
 
+  /** The version of the running image (0: a board not provisioned for updates, or a factory image without manifest). */
+  get firmwareVersion(): number {
+    return this.bootLoader?.runningVersion ?? 0;
+  }
+
+  get onTrial(): boolean {
+    return this.bootLoader?.onTrial ?? false;
+  }
+
+  /**
+   * Starts the firmware the boot loader chooses. A new image that cannot start (it does not load,
+   * traps or fails in init) ends its trial there, and the confirmed image starts instead.
+   */
   private bootFirmware(): Firmware {
+    for (;;) {
+      const choice = this.bootLoader?.boot();
+      try {
+        const fw = this.startFirmware(choice);
+        this.afterBoot(fw, choice);
+        return fw;
+      } catch (e) {
+        if (!choice?.onTrial || !(e instanceof FirmwareFault || e instanceof FirmwareError)) throw e;
+        this.bootLoader!.trialFailed("TRAP");
+      }
+    }
+  }
+
+  private afterBoot(fw: Firmware, choice: BootChoice | undefined): void {
+    // Identity lives in storage slot 0, apart from the images: every image must come up as the same device.
+    const id = fw.identity().deviceId;
+    if (this.deviceId && toHex(id) !== this.deviceIdHex) {
+      throw new BoardError("BOARD_IDENTITY_CHANGED", `device ${this.deviceIdHex} came back as ${toHex(id)} after a restart: storage slot 0 was replaced; re-provision the board`);
+    }
+    if (this.trialTimer !== undefined) this.clock.clearTimer(this.trialTimer);
+    this.trialTimer = undefined;
+    if (choice?.onTrial) {
+      this.trialTimer = this.clock.setTimer(this.options.updates?.trialMs ?? TRIAL_MS_DEFAULT, () => {
+        this.trialTimer = undefined;
+        if (this.closed || !this.bootLoader?.onTrial) return;
+        this.bootLoader.trialFailed("UNCONFIRMED");
+        this.restart();
+      });
+    }
+    this.emit("boot", { version: choice?.version ?? 0, onTrial: choice?.onTrial ?? false });
+  }
+
+  /** Restarts the firmware (as a reset would) and runs its timers. */
+  private restart(): void {
+    this.firmware = this.bootFirmware();
+    this.schedule();
+  }
+
+  private startFirmware(choice: BootChoice | undefined): Firmware {
     const fw = new Firmware(
       {
+        updates: this.bootLoader,
         clock: this.clock,
         slots: this.slots,
         entropy: this.options.entropy,
@@ -86,7 +162,7 @@ export class Board extends EventEmitter {
           return this.transport.send(bytes);
         },
       },
-      this.options.wasmPath,
+      choice?.image ?? this.options.wasmPath,
     );
     fw.init(this.link);
     return fw;
@@ -158,11 +234,18 @@ export class Board extends EventEmitter {
    */
   private guard<T>(fn: () => T, ...fallback: [T?]): T {
     try {
-      return fn();
+      const result = fn();
+      if (this.bootLoader?.restartPending) {
+        // fw_install accepted an image during this call: start it now, on trial.
+        this.bootLoader.restartPending = false;
+        this.restart();
+      }
+      return result;
     } catch (e) {
       if (!(e instanceof FirmwareFault)) throw e;
       this.emit("fault", e);
       this.options.log?.(3, `${logLevels[3]}: ${e.message}; rebooting`);
+      this.bootLoader?.trialFailed("TRAP");
       this.firmware = this.bootFirmware();
       if (fallback.length === 0) throw e;
       return fallback[0] as T;
@@ -173,6 +256,7 @@ export class Board extends EventEmitter {
     if (this.closed) return;
     this.closed = true;
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
+    if (this.trialTimer !== undefined) this.clock.clearTimer(this.trialTimer);
     for (const w of this.waiters) w();
     await this.transport.close();
   }

@@ -2,7 +2,7 @@
 // This is the Node twin of the WAMR native glue: same imports, same contract, same budgets
 // (the module's own 1-page memory; an instance whose memory is not exactly 64 KiB is refused).
 import { readFileSync } from "node:fs";
-import { randomFillSync } from "node:crypto";
+import { createHash, randomFillSync } from "node:crypto";
 import type { Clock } from "./clock.ts";
 import type { SlotStore } from "./slot-store.ts";
 import { FirmwareError, FirmwareFault } from "./errors.ts";
@@ -30,9 +30,32 @@ export const counters = {
 } as const;
 export type CounterName = keyof typeof counters;
 
+/**
+ * The boot loader's side of ABI v2 (docs/firmware-update.md): image slots, install, confirm.
+ * A host without one answers as a board without an update slot: nothing can be installed.
+ */
+export interface UpdateHost {
+  /** Running version, on trial, last failed version and its reason (0 when none). */
+  state(): { version: number; trial: boolean; failedVersion: number; failureReason: number };
+  /** Writes image bytes at `offset` of the inactive slot (0 starts a new image): 0, -1 out of range, -2 I/O. */
+  write(offset: number, bytes: Uint8Array): number;
+  /** Verifies and installs the image for this manifest: 0 (boots it on trial after the current call) or -reason. */
+  install(manifest: Uint8Array): number;
+  /** The running image on trial confirms itself: 0, or -1 if it is not on trial. */
+  confirm(): number;
+}
+
+const noUpdates: UpdateHost = {
+  state: () => ({ version: 0, trial: false, failedVersion: 0, failureReason: 0 }),
+  write: () => -1,
+  install: () => -5,
+  confirm: () => -1,
+};
+
 export interface FirmwareHost {
   clock: Clock;
   slots: SlotStore;
+  updates?: UpdateHost;
   send(link: number, bytes: Uint8Array): boolean;
   log(level: number, message: string): void;
   entropy?: (out: Uint8Array) => boolean;
@@ -40,11 +63,13 @@ export interface FirmwareHost {
 
 const moduleCache = new Map<string, WebAssembly.Module>();
 
-function compiled(path: string): WebAssembly.Module {
-  let m = moduleCache.get(path);
+/** A firmware file by path, or an image's bytes (from a boot loader's slot) by content. */
+function compiled(wasm: string | Uint8Array): WebAssembly.Module {
+  const key = typeof wasm === "string" ? `path:${wasm}` : `sha256:${createHash("sha256").update(wasm).digest("hex")}`;
+  let m = moduleCache.get(key);
   if (!m) {
-    m = new WebAssembly.Module(readFileSync(path));
-    moduleCache.set(path, m);
+    m = new WebAssembly.Module((typeof wasm === "string" ? readFileSync(wasm) : wasm) as BufferSource);
+    moduleCache.set(key, m);
   }
   return m;
 }
@@ -61,7 +86,7 @@ export class Firmware {
 
   constructor(
     readonly host: FirmwareHost,
-    wasmPath = defaultFirmwarePath,
+    wasm: string | Uint8Array = defaultFirmwarePath,
   ) {
     let memory!: WebAssembly.Memory;
     const bytes = () => new Uint8Array(memory.buffer);
@@ -95,11 +120,27 @@ export class Firmware {
       },
       link_send: (link: number, ptr: number, len: number): number => (host.send(link, bytes().slice(ptr, ptr + len)) ? 0 : -1),
       log: (level: number, ptr: number, len: number): void => host.log(level, Buffer.from(memory.buffer, ptr, len).toString("utf8")),
+      fw_state: (ptr: number): void => {
+        const s = (host.updates ?? noUpdates).state();
+        const view = new DataView(memory.buffer, ptr, 16);
+        view.setUint32(0, s.version, true);
+        view.setUint32(4, s.trial ? 1 : 0, true);
+        view.setUint32(8, s.failedVersion, true);
+        view.setUint32(12, s.failureReason, true);
+      },
+      fw_write: (offset: number, ptr: number, len: number): number => (host.updates ?? noUpdates).write(offset, bytes().slice(ptr, ptr + len)),
+      fw_install: (ptr: number, len: number): number => (host.updates ?? noUpdates).install(bytes().slice(ptr, ptr + len)),
+      fw_confirm: (): number => (host.updates ?? noUpdates).confirm(),
       abort: (msg: number, file: number, line: number, col: number): never => {
         throw new FirmwareFault("FIRMWARE_ABORT", `firmware aborted: ${readAsString(memory, msg)} at ${readAsString(memory, file)}:${line}:${col}`);
       },
     };
-    const instance = new WebAssembly.Instance(compiled(wasmPath), { env });
+    let instance: WebAssembly.Instance;
+    try {
+      instance = new WebAssembly.Instance(compiled(wasm), { env });
+    } catch (e) {
+      throw new FirmwareFault("FIRMWARE_LOAD", `firmware image does not load: ${(e as Error).message}`);
+    }
     memory = instance.exports.memory as WebAssembly.Memory;
     if (memory.buffer.byteLength !== 65536) throw new FirmwareFault("FIRMWARE_MEMORY", `firmware memory is ${memory.buffer.byteLength} bytes; the ABI requires exactly one 64 KiB page`);
     this.memory = memory;

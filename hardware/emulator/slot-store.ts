@@ -31,21 +31,34 @@ export class SlotStore {
   write(slot: number, bytes: Uint8Array): void {
     if (!Number.isInteger(slot) || slot < 0 || slot >= SLOTS_MAX) throw new RangeError(`no storage slot ${slot}`);
     if (bytes.length > SLOT_BYTES_MAX) throw new RangeError(`slot ${slot}: ${bytes.length} bytes over ${SLOT_BYTES_MAX}`);
-    const tmp = `${this.path(slot)}.tmp`;
-    const fd = openSync(tmp, "w", 0o600);
-    try {
-      fchmodSync(fd, 0o600); // a leftover .tmp keeps its old mode through open(2)
-      writeSync(fd, bytes);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.path(slot));
-    const dirFd = openSync(this.dir, "r");
-    try {
-      fsyncSync(dirFd);
-    } finally {
-      closeSync(dirFd);
-    }
+    writeFileAtomic(this.dir, `slot-${slot}.bin`, bytes);
+  }
+}
+
+/**
+ * Replaces dir/name with `bytes` so that after a crash it holds the old or the new bytes, never a
+ * mix: write a temporary file, fsync it, rename it over the file, fsync the directory. Mode 0600.
+ */
+export function writeFileAtomic(dir: string, name: string, bytes: Uint8Array): void {
+  const path = join(dir, name);
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, "w", 0o600);
+  try {
+    fchmodSync(fd, 0o600); // a leftover .tmp keeps its old mode through open(2)
+    writeSync(fd, bytes);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  syncDirectory(dir);
+}
+
+export function syncDirectory(dir: string): void {
+  const dirFd = openSync(dir, "r");
+  try {
+    fsyncSync(dirFd);
+  } finally {
+    closeSync(dirFd);
   }
 }

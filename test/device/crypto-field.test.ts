@@ -24,6 +24,7 @@ export {
   feFromBytes, feToBytes, feIsNegative, feIsZero,
 } from "./field25519";
 export { ed25519ScalarMulBase } from "./ed25519";
+export { BASE_POINT, BASE_TABLE } from "./base25519";
 `;
 
 const p = 2n ** 255n - 19n;
@@ -275,18 +276,28 @@ describe("field25519 (radix 2^25.5) against BigInt mod 2^255 - 19", () => {
 });
 
 describe("base25519.ts: the fixed-base table", () => {
-  it("holds (k+1)·2^(64j)·B (affine x, y; canonical little-endian) for rows j = 0..3, k = 0..7", () => {
-    const source = readFileSync(join(root, "device", "crypto", "base25519.ts"), "utf8");
-    const words = [...source.matchAll(/0x([0-9a-f]{16})/g)].map((m) => BigInt("0x" + m[1]));
-    expect(words.length).toBe(4 * 8 * 8);
+  let field: Field;
+  beforeAll(async () => {
+    const wasm = await compileEntry();
+    field = new Field(new WebAssembly.Instance(new WebAssembly.Module(wasm as BufferSource), { env: {} }));
+  }, 60_000);
+
+  it("is filled on first use with (k+1)·2^(64j)·B (affine x, y; canonical little-endian) for rows j = 0..3, k = 0..7", () => {
+    const x = field.x;
+    const mem = () => new DataView((x.memory as WebAssembly.Memory).buffer);
+    const words = (ptr: number, n: number) => Array.from({ length: n }, (_, i) => mem().getBigUint64(ptr + 8 * i, true));
     const le = (n: bigint) => [0n, 1n, 2n, 3n].map((i) => (n >> (64n * i)) & (2n ** 64n - 1n));
+    expect(words(x.BASE_TABLE.value, 256).every((w) => w === 0n)).toBe(true); // nothing shipped in the image
+    const base = noble.Point.BASE.toAffine();
+    expect(words(x.BASE_POINT.value, 8)).toEqual([...le(base.x), ...le(base.y)]);
+    x.ed25519ScalarMulBase(field.slot(0), field.slot(1)); // any [s]B fills the table
     const expected: bigint[] = [];
     for (let j = 0; j < 4; j++) {
       for (let k = 1; k <= 8; k++) {
-        const { x, y } = noble.Point.BASE.multiply(BigInt(k) << BigInt(64 * j)).toAffine();
-        expected.push(...le(x), ...le(y));
+        const { x: ax, y: ay } = noble.Point.BASE.multiply(BigInt(k) << BigInt(64 * j)).toAffine();
+        expected.push(...le(ax), ...le(ay));
       }
     }
-    expect(words).toEqual(expected);
+    expect(words(x.BASE_TABLE.value, 256)).toEqual(expected);
   });
 });

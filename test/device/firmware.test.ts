@@ -76,7 +76,9 @@ describe("signed readings", () => {
     const reading = decodeReading(new Uint8Array(msg.payload));
     expect(reading.sequence).toBe(0);
     expect(Buffer.from(reading.deviceId)).toEqual(Buffer.from(deviceId));
-    expect(reading.records).toEqual([{ name: "temp", unit: "Cel", value: 21.5 }]);
+    // The first reading after boot also says which firmware signed it (docs/firmware-update.md); a
+    // host without image slots runs version 0.
+    expect(reading.records).toEqual([{ name: "temp", unit: "Cel", value: 21.5 }, { name: "fw", value: 0 }]);
     expect(verifyReading(reading, publicKeyObject(publicKey))).toBe(true);
     expect(noble.verify(reading.signature, sigStructure(reading.protectedBytes, reading.payloadBytes), publicKey)).toBe(true);
     const tagged = cborxDecode(msg.payload) as Tag;
@@ -86,7 +88,7 @@ describe("signed readings", () => {
     const [prot, unprot, payload, sig] = tagged.value as [Uint8Array, Record<number, Uint8Array>, Uint8Array, Uint8Array];
     expect(cborxDecode(prot)).toEqual({ 1: -8, 6: Buffer.from([0]) });
     expect(Buffer.from(unprot[4])).toEqual(Buffer.from(deviceId));
-    expect(cborxDecode(payload)).toEqual([{ 0: "temp", 1: "Cel", 2: 21.5 }]);
+    expect(cborxDecode(payload)).toEqual([{ 0: "temp", 1: "Cel", 2: 21.5 }, { 0: "fw", 2: 0 }]);
     expect(sig.length).toBe(64);
   });
 
