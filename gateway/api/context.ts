@@ -10,6 +10,7 @@ import type { ConsensusSource } from "./consensus-source.ts";
 import type { ApiOptions } from "./options.ts";
 import type { ChainQueries } from "./queries.ts";
 import type { SseHub } from "./sse.ts";
+import type { FirmwareImageStore } from "../firmware/image-store.ts";
 
 /** The ingest gateway as the API sees it (IngestGateway fits; all optional). */
 export interface IngestStatus {
@@ -41,6 +42,8 @@ export interface ApiDeps {
   log?: Logger;
   /** The node's clock (Unix ms); tests inject one. */
   clock?: () => number;
+  /** Firmware images this gateway keeps (gateway/firmware/image-store.ts); firmware upload/serving answer 503 without. */
+  firmwareImages?: FirmwareImageStore;
 }
 
 export interface ApiContext {
@@ -59,4 +62,5 @@ export interface ApiContext {
   clock: () => number;
   log: Logger;
   startedAtMs: number;
+  firmwareImages: FirmwareImageStore | undefined;
 }

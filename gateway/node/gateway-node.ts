@@ -64,10 +64,11 @@ export class GatewayNode {
       // A chain with contracts: the VM is loaded before any block is applied (gateway/chain/params.ts contractsEnabled).
       if (chain.params().contractsEnabled) await contractVmReady();
       const mempool = new Mempool(chain);
+      const firmwareImages = new FirmwareImageStore(config.dataDir);
       const ingest = await IngestGateway.start(config, log, {
         identity: { privateKey: identity.key, publicKey: identity.publicKey, gatewayId: identity.id },
         registry: new ChainDeviceRegistry(chain),
-        firmware: new FirmwareService(chain, new FirmwareImageStore(config.dataDir), log.child({ subsystem: "firmware" })),
+        firmware: new FirmwareService(chain, firmwareImages, log.child({ subsystem: "firmware" })),
       });
       cleanup.unshift(() => ingest.close());
       const parts: ChainParts = { identity, store, chain, mempool, consensus: undefined, producer: undefined };
@@ -94,6 +95,7 @@ export class GatewayNode {
           submitTx,
           nodeId: identity.id,
           ingest: ingestStatus,
+          firmwareImages,
           log: log.child({ subsystem: "api" }),
         });
         cleanup.unshift(() => api!.close());

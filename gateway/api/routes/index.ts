@@ -4,10 +4,11 @@ import type { RouteSpec } from "../route-spec.ts";
 import { chainRoutes } from "./chain.ts";
 import { deviceRoutes } from "./devices.ts";
 import { epochRoutes } from "./epochs.ts";
+import { firmwareRoutes } from "./firmware.ts";
 import { systemRoutes } from "./system.ts";
 import { txRoutes } from "./txs.ts";
 import { validatorRoutes } from "./validators.ts";
 
 export function apiRoutes(ctx: ApiContext, openapi: () => object): RouteSpec[] {
-  return [...chainRoutes(ctx), ...txRoutes(ctx), ...validatorRoutes(ctx), ...epochRoutes(ctx), ...deviceRoutes(ctx), ...systemRoutes(ctx, openapi)];
+  return [...chainRoutes(ctx), ...txRoutes(ctx), ...validatorRoutes(ctx), ...epochRoutes(ctx), ...deviceRoutes(ctx), ...firmwareRoutes(ctx), ...systemRoutes(ctx, openapi)];
 }
