@@ -110,11 +110,11 @@ test("limits: oversized frame, flood and a peer that stops reading each end the 
   const b = node(1, { queueBytesMax: 1 << 20, queueFramesMax: 1 << 20 });
   const addr = await a.net.listen("127.0.0.1", 0);
   b.net.dial({ host: "127.0.0.1", port: addr.port });
-  await until(() => a.seen.up.length === 1);
+  await until(() => a.seen.up.length === 1 && b.seen.up.length === 1); // each side opens when the other's auth arrives
   for (let i = 0; i < 400; i++) b.net.send(a.id, new Uint8Array([i & 255]));
   await until(() => a.seen.down.length === 1);
   expect(a.seen.frames.length).toBeLessThanOrEqual(110); // the burst, then drops, then the cut
-  await until(() => a.seen.up.length === 2, 10_000); // b redials
+  await until(() => a.seen.up.length === 2 && b.seen.up.length === 2, 10_000); // b redials
   expect(() => b.net.send(a.id, new Uint8Array(2000))).not.toThrow(); // b's own limit is larger: a refuses it
   await until(() => a.seen.down.length === 2);
 
@@ -140,4 +140,23 @@ test("limits: oversized frame, flood and a peer that stops reading each end the 
   }
   await until(() => c.seen.down.length === 1);
   raw.destroy();
+});
+
+test("a link that reaches sessionFramesMax closes (P2P_SESSION_EXHAUSTED) and the redial makes new keys", async () => {
+  // Frame 0 of each direction is the handshake's auth: 5 more frames per session at a limit of 6.
+  const a = node(0, { sessionFramesMax: 6 });
+  const b = node(1, { sessionFramesMax: 6 });
+  const addr = await b.net.listen("127.0.0.1", 0);
+  a.net.dial({ host: "127.0.0.1", port: addr.port });
+  let sent = 0;
+  while (sent < 12) {
+    await until(() => a.net.connectedPeers().includes(b.id));
+    if (!a.net.send(b.id, new Uint8Array([sent]))) continue; // the 6th: refused, the link closes
+    sent++;
+    await until(() => b.seen.frames.length === sent);
+  }
+  await until(() => b.seen.frames.length === 12);
+  expect(b.seen.frames.map((f) => f.bytes[0])).toEqual([...Array(12).keys()]);
+  expect(a.seen.up.length).toBeGreaterThanOrEqual(3); // 5 + 5 + 2: three sessions, each with its own keys
+  expect(a.seen.down.length).toBeGreaterThanOrEqual(2);
 });
