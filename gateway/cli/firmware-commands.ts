@@ -9,6 +9,7 @@ import { decodeManifest, imageBytesMax, publisherKid, signManifest, verifyImage,
 import { newIdentity, readKeyFile, writeKeyFile } from "../chain/keyfile.ts";
 import { CliError, UsageError } from "./errors.ts";
 import { printFields, printJson } from "./output.ts";
+import { registerFirmwareChainCommands } from "./firmware-chain-commands.ts";
 
 /** The ABI version images built from this tree need (device/ABI.md v2). */
 export const firmwareAbiVersionCurrent = 2;
@@ -108,5 +109,7 @@ export function registerFirmwareCommands(program: Command): void {
       else printFields({ ...manifestFields(signed), ...checks });
       if (failure) throw new CliError(failure.code, failure.message);
     });
+
+  registerFirmwareChainCommands(fw);
 
 }
