@@ -37,6 +37,8 @@ export interface FlashOptions {
   onProgress?: (p: FlashProgress) => void;
   /** RFC 7252 §4.8 ACK_TIMEOUT; retransmitted MAX_RETRANSMIT = 4 times with doubling. */
   ackTimeoutMs?: number;
+  /** Stops the transfer (the port is closed; running the same flash again resumes). */
+  signal?: AbortSignal;
 }
 
 const GET = 1;
@@ -55,18 +57,19 @@ export class SerialCoapClient {
   private constructor(
     private readonly port: SerialPort,
     private readonly ackTimeoutMs: number,
+    private readonly signal?: AbortSignal,
   ) {
     this.decoder = new SlipDecoder(FRAME_BYTES_MAX, (frame) => this.onFrame(frame));
     port.on("data", (chunk: Buffer) => this.decoder.push(chunk));
   }
 
-  static async open(path: string, baudRate = 115_200, ackTimeoutMs = 2_000): Promise<SerialCoapClient> {
+  static async open(path: string, baudRate = 115_200, ackTimeoutMs = 2_000, signal?: AbortSignal): Promise<SerialCoapClient> {
     const port = new SerialPort({ path, baudRate, autoOpen: false });
     await new Promise<void>((resolve, reject) =>
       port.open((err) => (err ? reject(new FlashError("FLASH_PORT", `cannot open ${path}: ${err.message}; check the cable and that no gateway holds the port`)) : resolve())),
     );
     port.on("error", () => {});
-    return new SerialCoapClient(port, ackTimeoutMs);
+    return new SerialCoapClient(port, ackTimeoutMs, signal);
   }
 
   private onFrame(frame: Buffer): void {
@@ -95,10 +98,21 @@ export class SerialCoapClient {
     const answer = new Promise<CoapMessage>((resolve) => (this.waiting = { messageId, resolve }));
     let timeout = this.ackTimeoutMs;
     for (let attempt = 0; attempt <= MAX_RETRANSMIT; attempt++, timeout *= 2) {
+      this.checkAborted();
       this.port.write(frame);
       let timer: NodeJS.Timeout | undefined;
-      const m = await Promise.race([answer, new Promise<null>((r) => (timer = setTimeout(() => r(null), timeout)))]);
+      let onAbort: (() => void) | undefined;
+      const m = await Promise.race([
+        answer,
+        new Promise<null>((r) => {
+          timer = setTimeout(() => r(null), timeout);
+          onAbort = () => r(null);
+          this.signal?.addEventListener("abort", onAbort, { once: true });
+        }),
+      ]);
       clearTimeout(timer);
+      this.signal?.removeEventListener("abort", onAbort!);
+      this.checkAborted();
       if (m) {
         if (m.type === TYPE_RST) throw new FlashError("FLASH_RESET", `the board reset the ${codeString(code)} /${path} exchange: it does not run Moteledger firmware with ABI v2`);
         if (m.token.length !== 0 && !m.token.equals(token)) continue;
@@ -107,6 +121,13 @@ export class SerialCoapClient {
     }
     this.waiting = null;
     throw new FlashError("FLASH_NO_ANSWER", `the board did not answer ${codeString(code)} /${path} (${MAX_RETRANSMIT} retransmissions): is the cable connected and the board running? Run the same command again to resume`);
+  }
+
+  private checkAborted(): void {
+    if (this.signal?.aborted) {
+      this.waiting = null;
+      throw new FlashError("FLASH_ABORTED", "the transfer was stopped; run the same flash again to resume where it stopped");
+    }
   }
 
   close(): Promise<void> {
@@ -158,7 +179,7 @@ function blockSzxFor(offset: number): number {
  * (on trial: it confirms itself once a gateway acknowledges one of its readings).
  */
 export async function flashOverSerial(opts: FlashOptions): Promise<BoardFirmwareStatus> {
-  const client = await SerialCoapClient.open(opts.port, opts.baudRate, opts.ackTimeoutMs);
+  const client = await SerialCoapClient.open(opts.port, opts.baudRate, opts.ackTimeoutMs, opts.signal);
   try {
     const start = expectStatus(await client.request(PUT, "m", [{ number: option.contentFormat, value: uintValue(18) }], Buffer.from(opts.manifest)), "handing over the manifest", ["2.04"]);
     let offset = Math.min(start.bytesReceived, opts.image.length);
