@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import type { Chain } from "../chain/chain.ts";
 import { decodeHeader, type BlockHeader } from "../chain/block.ts";
 import type { ConsensusSource } from "./consensus-source.ts";
+import type { ContractEventRow } from "../storage/contract-index.ts";
 import type { ChainQueries, ReadingIndexRow } from "./queries.ts";
 
 export interface FinalizedBlock {
@@ -18,6 +19,8 @@ export interface FinalizedBlock {
   bodyBytes: number;
   /** Index rows of the block's readings (at most readingsPerEventMax). */
   readings: ReadingIndexRow[];
+  /** Contract events the block's runs emitted (at most contractEventsPerBlockMax), from the events index. */
+  contractEvents: ContractEventRow[];
   /** When this gateway saw it finalized, and how long after its header time. */
   observedAtMs: number;
   finalityMs: number;
@@ -25,6 +28,8 @@ export interface FinalizedBlock {
 
 /** Readings per block carried by one event; a block holds at most a few batches of 4,096. */
 export const readingsPerEventMax = 20_000;
+/** Contract events per block carried by the stream (the index has them all: GET /v1/contracts/:id/events). */
+export const contractEventsPerBlockMax = 1000;
 const latencyWindow = 32;
 
 export class ChainWatcher {
@@ -99,6 +104,7 @@ export class ChainWatcher {
       txs: rows[0]?.txs ?? 0,
       bodyBytes: stored.body.length,
       readings: this.deps.queries.readingsOfBlock(height, readingsPerEventMax),
+      contractEvents: this.deps.queries.contractEventsOfBlock(height, contractEventsPerBlockMax),
       observedAtMs,
       finalityMs: Math.max(0, observedAtMs - header.timeMs),
     };

@@ -54,6 +54,7 @@ export function openApiDocument(specs: RouteSpec[]): object {
       { name: "transactions", description: "look up and submit transactions" },
       { name: "validators", description: "DPoS validators, candidates, accounts" },
       { name: "devices", description: "devices, readings and provenance" },
+      { name: "contracts", description: "WebAssembly contracts: their state, events, storage with proofs, and gas" },
       { name: "operations", description: "health, metrics, events, this document" },
     ],
     paths,

@@ -4,6 +4,7 @@
 // into the SQLite histogram (metrics).
 import type Database from "better-sqlite3";
 import type { ChainStore } from "../storage/chain-store.ts";
+import type { ContractEventRow, ContractIndex, EventPlace } from "../storage/contract-index.ts";
 import type { ReadingRow } from "../storage/index-writer.ts";
 
 export interface BlockRow {
@@ -55,18 +56,28 @@ const toTx = (r: RawTx): TxRow => ({ id: u8(r.id), height: r.height, index: r.id
 // State keys are "device/<32 hex>"; "device0" is the first string above every one of them ('0' = '/' + 1).
 const deviceKeyFirst = "device/";
 const deviceKeyEnd = "device0";
+// Contract records are "contract/<32 hex>"; a contract's storage "contract/<id>/s/<key hex>" sorts
+// right after its record and before "contract/<id>0", where the next contract's keys may start.
+const contractKeyFirst = "contract/";
+const contractKeyEnd = "contract0";
+const contractKeyLength = contractKeyFirst.length + 32;
+const storageKeyFirst = (idHex: string) => `contract/${idHex}/s/`;
+const storageKeyEnd = (idHex: string) => `contract/${idHex}/s0`;
 
 export type Timer = <T>(query: string, fn: () => T) => T;
 
 export class ChainQueries {
   private readonly q;
+  private readonly contractIndex: ContractIndex;
 
   constructor(
     store: ChainStore,
     private readonly time: Timer = (_q, fn) => fn(),
   ) {
     const db: Database.Database = store.db;
+    this.contractIndex = store.indexes.contracts;
     this.q = {
+      nextStateKey: db.prepare<[string, string], { key: string }>("SELECT key FROM state WHERE key >= ? AND key < ? ORDER BY key LIMIT 1"),
       blocksAsc: db.prepare<[number, number, number], RawBlock>(`SELECT ${blockColumns} FROM blocks WHERE height >= ? AND height <= ? ORDER BY height ASC LIMIT ?`),
       blocksDesc: db.prepare<[number, number, number], RawBlock>(`SELECT ${blockColumns} FROM blocks WHERE height >= ? AND height <= ? ORDER BY height DESC LIMIT ?`),
       heightByHash: db.prepare<[Buffer], { height: number }>("SELECT height FROM blocks WHERE hash = ?"),
@@ -136,5 +147,46 @@ export class ChainQueries {
   devices(afterHex: string | undefined, limit: number): { idHex: string; value: Uint8Array }[] {
     const from = afterHex === undefined ? deviceKeyFirst : `${deviceKeyFirst}${afterHex}`;
     return this.time("devices_page", () => this.q.devices.all(from, deviceKeyEnd, limit)).map((r) => ({ idHex: r.key.slice(deviceKeyFirst.length), value: u8(r.value) }));
+  }
+
+  /**
+   * Contract ids above `afterHex` (exclusive), in id order: one index step per contract, skipping
+   * each contract's storage entries (which sort between its record and the next contract).
+   */
+  contractIds(afterHex: string | undefined, limit: number): string[] {
+    return this.time("contracts_page", () => {
+      const ids: string[] = [];
+      let from = afterHex === undefined ? contractKeyFirst : `${contractKeyFirst}${afterHex}0`;
+      while (ids.length < limit) {
+        const row = this.q.nextStateKey.get(from, contractKeyEnd);
+        if (!row) break;
+        if (row.key.length === contractKeyLength) ids.push(row.key.slice(contractKeyFirst.length));
+        from = `${row.key.slice(0, contractKeyLength)}0`;
+      }
+      return ids;
+    });
+  }
+
+  /** Storage entries (state key, raw value) of a contract with key hex above `afterKeyHex`, in key order. */
+  contractStorage(idHex: string, afterKeyHex: string | undefined, limit: number): { key: string; value: Uint8Array }[] {
+    const first = storageKeyFirst(idHex);
+    const from = afterKeyHex === undefined ? first : `${first}${afterKeyHex}`;
+    return this.time("contract_storage_page", () => this.q.devices.all(from, storageKeyEnd(idHex), limit)).map((r) => ({ key: r.key, value: u8(r.value) }));
+  }
+
+  contractEvents(contractId: Uint8Array, o: { topic?: Uint8Array; from?: EventPlace; order: "asc" | "desc"; limit: number }): ContractEventRow[] {
+    return this.time("contract_events", () => this.contractIndex.events(contractId, o));
+  }
+
+  contractEventsOfBlock(height: number, limit: number): ContractEventRow[] {
+    return this.time("contract_events_of_block", () => this.contractIndex.eventsOfBlock(height, limit));
+  }
+
+  contractStats(contractId: Uint8Array) {
+    return this.time("contract_stats", () => this.contractIndex.stats(contractId));
+  }
+
+  contractRecentRuns(contractId: Uint8Array, limit: number) {
+    return this.time("contract_runs", () => this.contractIndex.recentRuns(contractId, limit));
   }
 }

@@ -67,6 +67,41 @@ const reading = obj({
   },
 });
 
+const stateProof = obj({
+  key: { type: "string", description: "the state key (gateway/chain/keys.ts)" },
+  value: nullable({ ...hexAny, description: "the state value (CBOR) the proof is for; null: the key is absent" }),
+  siblings: { type: "array", items: hexBytes(32), description: "sparse Merkle sibling hashes, root level first" },
+  terminal: nullable(obj({ keyHash: hexBytes(32), valueHash: hexBytes(32) })),
+  valid: { type: "boolean", description: "the proof verifies against the head's state root (gateway/chain/proof.ts verifyStateProof)" },
+});
+
+const criterion = {
+  type: "object",
+  required: ["kind"],
+  description: "a reading triggers the contract when any one criterion matches: its device, its device's owner, or a metadata entry",
+  properties: { kind: { enum: ["device", "owner", "metadata"] }, deviceId: hexBytes(16), ownerId: hexBytes(16), key: { type: "string" }, value: { type: "string" } },
+};
+
+const event = { topic: hexAny, topicText: { ...nullable({ type: "string" }), description: "the topic as text when it is printable UTF-8" }, data: hexAny };
+
+const contract = {
+  id: hexBytes(16),
+  codeHash: hexBytes(32, "SHA-256 of the WebAssembly code as deployed"),
+  codeBytes: int,
+  owner: hexBytes(16, "the deploying account"),
+  criteria: { type: "array", items: criterion },
+  readingGasLimit: int,
+  deployedHeight: int,
+  balance: amount,
+  methods: { type: "array", items: { type: "string" }, description: "exported functions a callContract may name" },
+  onReading: { type: "boolean", description: "exports on_reading (readings can trigger it)" },
+  runs: { ...int, description: "runs in finalized blocks (calls and reading triggers, failed included)" },
+  failedRuns: int,
+  gasUsed: { ...int, description: "gas used by all its runs" },
+  events: int,
+  lastRunHeight: nullable(int),
+};
+
 export const componentSchemas: Record<string, JsonSchema> = {
   Error: obj({ error: obj({ code: { type: "string", description: "stable, for programs" }, message: { type: "string", description: "what was wrong and what to do" } }) }),
   Head: obj({
@@ -103,7 +138,7 @@ export const componentSchemas: Record<string, JsonSchema> = {
   Tx: obj(
     {
       id: hexBytes(32),
-      kind: { enum: ["transfer", "stake", "unstake", "registerCandidate", "vote", "enrollDevice", "revokeDevice", "readingBatch", "reportDevice", "paramVote", "validatorEvidence"] },
+      kind: { enum: ["transfer", "stake", "unstake", "registerCandidate", "vote", "enrollDevice", "revokeDevice", "readingBatch", "reportDevice", "paramVote", "validatorEvidence", "deployContract", "callContract"] },
       author: hexBytes(16),
       authorPublicKey: hexBytes(32),
       nonce: int,
@@ -114,16 +149,46 @@ export const componentSchemas: Record<string, JsonSchema> = {
       index: int,
       result: {
         type: "object",
-        description: "finalized only: what the block made of it (under the header's resultsRoot). failure: the reject code of a body that failed after its fee was paid, else null; readings: each reading's outcome, in batch order",
+        description:
+          "finalized only: what the block made of it (under the header's resultsRoot). failure: the reject code of a body that failed after its fee was paid (a call's run failing: CONTRACT_OUT_OF_GAS, CONTRACT_TRAP, ...), else null; readings: each reading's outcome, in batch order; runs: the contract runs (a call's, or those its readings triggered)",
         properties: {
           failure: { type: ["string", "null"] },
+          runsTotal: int,
+          runs: {
+            type: "array",
+            items: obj({ contractId: hexBytes(16), position: { ...nullable(int), description: "the triggering reading's position in the batch; null for a call" }, gasUsed: int, failure: nullable({ type: "string" }), events: { type: "array", items: obj(event) } }),
+          },
           readings: { type: "array", items: { enum: ["READING_RECORDED", "READING_DUPLICATE", "READING_EQUIVOCATION", "READING_MALFORMED", "DEVICE_UNKNOWN", "DEVICE_NOT_ACTIVE", "READING_BAD_SIGNATURE", "READING_FROM_FUTURE", "READING_SEQUENCE_STALE"] } },
         },
       },
-      body: { type: "object", description: "kind-specific fields (shared/tx-body.ts); amounts as decimal strings, bytes as hex" },
+      body: {
+        type: "object",
+        description:
+          "kind-specific fields (shared/tx-body.ts); amounts as decimal strings, bytes as hex. deployContract: contractId, codeHash, codeBytes, criteria, readingGasLimit; callContract: contractId, method, input, gasLimit, amount",
+      },
     },
     ["id", "kind", "author", "authorPublicKey", "nonce", "fee", "bytes", "status", "body"],
   ),
+  Contract: obj(contract),
+  ContractDetail: obj({
+    ...contract,
+    recentRuns: {
+      type: "array",
+      description: "its latest runs, newest first (at most 50)",
+      items: obj({ height: int, txIndex: int, runIndex: int, position: nullable(int), gasUsed: int, failure: nullable({ type: "string" }), events: int }),
+    },
+    atHeight: int,
+    record: { ...stateProof, description: "the contract's record (contract/<id>) proven against the head's state root" },
+  }),
+  ContractEvent: obj({ contractId: hexBytes(16), height: int, txIndex: int, runIndex: int, eventIndex: int, position: { ...nullable(int), description: "the triggering reading's position in its batch; null for a call" }, ...event, cursor: { type: "string" } }),
+  ContractStoragePage: obj({
+    atHeight: int,
+    stateRoot: hexBytes(32),
+    items: { type: "array", items: obj({ key: hexAny, value: nullable(hexAny), proof: stateProof }) },
+    next: { type: ["string", "null"], description: "cursor of the next page (pass as ?cursor=), null on the last page" },
+  }),
+  ContractStorageProof: obj({ atHeight: int, stateRoot: hexBytes(32), key: hexAny, value: nullable(hexAny), proof: stateProof }),
+  Params: { type: "object", required: ["txFee", "codeByteFee", "gasPerToken", "contractGasMax", "contractsEnabled"], additionalProperties: { anyOf: [{ type: "integer" }, amount] } },
   TxAccepted: obj({ id: hexBytes(32), status: { const: "pending" } }),
   Validators: obj({
     epoch: int,

@@ -1,7 +1,7 @@
-// Server-sent events (WHATWG HTML §9.2) of finalized blocks and their readings:
+// Server-sent events (WHATWG HTML §9.2) of finalized blocks, their readings and contract events:
 //
-//   GET /v1/stream?events=block,reading&devices=<id>,<id>
-//   id: <height>            event: block | reading            data: <JSON>
+//   GET /v1/stream?events=block,reading,contract&devices=<id>,<id>&contracts=<id>,<id>
+//   id: <height>            event: block | reading | contract            data: <JSON>
 //
 // The event id is the block height, so a client that reconnects with Last-Event-ID gets the
 // blocks it missed (up to sseReplayBlocksMax). Limits: sseClientsPerAddressMax streams per remote
@@ -15,9 +15,11 @@ import type { BlockReader } from "./block-reader.ts";
 import type { ChainWatcher, FinalizedBlock } from "./chain-watcher.ts";
 import { ApiError, badRequest } from "./errors.ts";
 import type { ReadingIndexRow } from "./queries.ts";
+import { indexedEventView } from "./contract-views.ts";
 import { hex, readingView } from "./views.ts";
 
-export type StreamEvent = "block" | "reading";
+export type StreamEvent = "block" | "reading" | "contract";
+const streamEvents: readonly StreamEvent[] = ["block", "reading", "contract"];
 
 interface Client {
   res: ServerResponse;
@@ -26,6 +28,8 @@ interface Client {
   events: Set<StreamEvent>;
   /** Hex device ids whose readings this client wants; null: all devices. */
   devices: Set<string> | null;
+  /** Hex contract ids whose events this client wants; null: all contracts. */
+  contracts: Set<string> | null;
 }
 
 export interface SseOptions {
@@ -70,24 +74,26 @@ export class SseHub {
   }
 
   /** Parses the stream's query; throws ApiError on anything unknown. */
-  parse(query: { events?: string; devices?: string }): Pick<Client, "events" | "devices"> {
+  parse(query: { events?: string; devices?: string; contracts?: string }): Pick<Client, "events" | "devices" | "contracts"> {
     const events = new Set<StreamEvent>();
     for (const e of (query.events ?? "block,reading").split(",")) {
-      if (e !== "block" && e !== "reading") throw badRequest("BAD_EVENTS", `unknown event "${e}"; use block, reading or both, comma-separated`);
-      events.add(e);
+      if (!streamEvents.includes(e as StreamEvent)) throw badRequest("BAD_EVENTS", `unknown event "${e}"; use block, reading, contract or several, comma-separated`);
+      events.add(e as StreamEvent);
     }
-    let devices: Set<string> | null = null;
-    if (query.devices) {
-      const ids = query.devices.split(",");
-      if (ids.length > this.options.deviceFilterMax) throw badRequest("BAD_DEVICES", `at most ${this.options.deviceFilterMax} device ids per stream`);
-      for (const id of ids) if (!/^[0-9a-fA-F]{32}$/.test(id)) throw badRequest("BAD_DEVICES", `"${id}" is not a device id (32 hex digits)`);
-      devices = new Set(ids.map((i) => i.toLowerCase()));
-    }
-    return { events, devices };
+    return { events, devices: this.idFilter(query.devices, "device", "BAD_DEVICES"), contracts: this.idFilter(query.contracts, "contract", "BAD_CONTRACTS") };
+  }
+
+  /** A comma-separated list of 16-byte ids (hex), at most deviceFilterMax; null when absent. */
+  private idFilter(list: string | undefined, what: string, code: string): Set<string> | null {
+    if (!list) return null;
+    const ids = list.split(",");
+    if (ids.length > this.options.deviceFilterMax) throw badRequest(code, `at most ${this.options.deviceFilterMax} ${what} ids per stream`);
+    for (const id of ids) if (!/^[0-9a-fA-F]{32}$/.test(id)) throw badRequest(code, `"${id}" is not a ${what} id (32 hex digits)`);
+    return new Set(ids.map((i) => i.toLowerCase()));
   }
 
   /** Takes over the HTTP response and keeps it open as an event stream. */
-  attach(req: FastifyRequest, reply: FastifyReply, filter: Pick<Client, "events" | "devices">): void {
+  attach(req: FastifyRequest, reply: FastifyReply, filter: Pick<Client, "events" | "devices" | "contracts">): void {
     const address = req.ip;
     if (this.streamsOf(address) >= this.options.clientsPerAddressMax)
       throw new ApiError(429, "TOO_MANY_STREAMS", `${address} has ${this.options.clientsPerAddressMax} streams open already, the most one client may; close one (a dashboard tab needs one) and retry`, 5);
@@ -111,14 +117,20 @@ export class SseHub {
     const start = Math.max(from, head - this.options.replayBlocksMax + 1);
     for (let h = start; h <= head; h++) {
       const b = this.watcher.load(h, this.clock());
-      if (b) this.send(client, b, this.readingsData(b));
+      if (b) this.send(client, b, this.readingsData(b), this.contractData(b));
     }
   }
 
   private broadcast(b: FinalizedBlock): void {
     if (this.clients.size === 0) return;
     const readings = [...this.clients].some((c) => c.events.has("reading")) ? this.readingsData(b) : [];
-    for (const c of this.clients) this.send(c, b, readings);
+    const contracts = [...this.clients].some((c) => c.events.has("contract")) ? this.contractData(b) : [];
+    for (const c of this.clients) this.send(c, b, readings, contracts);
+  }
+
+  /** Contract events of a block as SSE data lines, encoded once for every client. */
+  private contractData(b: FinalizedBlock): { contractHex: string; line: string }[] {
+    return b.contractEvents.map((e) => ({ contractHex: hex(e.contractId), line: `id: ${b.height}\nevent: contract\ndata: ${JSON.stringify(indexedEventView(e))}\n\n` }));
   }
 
   /** Readings of a block as SSE data lines, decoded once for every client. */
@@ -129,13 +141,14 @@ export class SseHub {
     });
   }
 
-  private send(c: Client, b: FinalizedBlock, readings: { deviceHex: string; line: string }[]): void {
+  private send(c: Client, b: FinalizedBlock, readings: { deviceHex: string; line: string }[], contracts: { contractHex: string; line: string }[]): void {
     let out = "";
     if (c.events.has("block")) {
       const data = { height: b.height, hash: hex(b.hash), timeMs: b.header.timeMs, proposer: hex(b.header.proposer), txs: b.txs, readings: b.readings.length, bodyBytes: b.bodyBytes, finalityMs: b.finalityMs };
       out += `id: ${b.height}\nevent: block\ndata: ${JSON.stringify(data)}\n\n`;
     }
     if (c.events.has("reading")) for (const r of readings) if (!c.devices || c.devices.has(r.deviceHex)) out += r.line;
+    if (c.events.has("contract")) for (const e of contracts) if (!c.contracts || c.contracts.has(e.contractHex)) out += e.line;
     if (out) this.write(c, out);
   }
 

@@ -1,15 +1,17 @@
 // JSON shapes of chain objects, one function per object, shared by routes and the SSE stream.
 // Conventions (documented in openapi.ts): byte strings are lowercase hex; amounts are decimal
 // strings (they exceed 2^53); times are Unix milliseconds; heights and counts are integers.
-import { toHex } from "../../shared/ed25519.ts";
+import { sha256, toHex } from "../../shared/ed25519.ts";
 import { evidenceKindBatchEquivocation } from "../chain/apply-readings.ts";
 import { readingOutcomeNames, type TxResult } from "../chain/reading-outcome.ts";
 import { decodeReading, type SignedReading } from "../../shared/reading.ts";
 import type { SenmlRecord } from "../../shared/senml.ts";
-import type { DecodedTx, TxBody } from "../../shared/tx.ts";
+import type { DecodedTx } from "../../shared/tx.ts";
 import type { BlockHeader } from "../chain/block.ts";
 import { decodeCertificate } from "../chain/certificate.ts";
 import type { Device, EvidenceRecord } from "../chain/records.ts";
+import { contractIdOf } from "../contracts/records.ts";
+import { criterionView, runView } from "./contract-views.ts";
 import type { ReadingIndexRow } from "./queries.ts";
 
 export const hex = toHex;
@@ -126,7 +128,8 @@ function readingRef(bytes: Uint8Array): { deviceId: string; sequence: number } |
   }
 }
 
-function bodyView(b: TxBody, readingsListedMax: number) {
+function bodyView(tx: DecodedTx, readingsListedMax: number) {
+  const b = tx.body;
   switch (b.kind) {
     case "transfer":
       return { to: hex(b.to), amount: b.amount.toString() };
@@ -157,7 +160,21 @@ function bodyView(b: TxBody, readingsListedMax: number) {
       return { name: b.name, value: b.value.toString() };
     case "validatorEvidence":
       return { evidence: hex(b.evidence) };
+    case "deployContract":
+      // The code itself is served by GET /v1/contracts/:id; here its size and hash.
+      return { contractId: hex(contractIdOf(tx.authorId, tx.nonce)), codeHash: hex(sha256(b.code)), codeBytes: b.code.length, criteria: b.criteria.map(criterionView), readingGasLimit: b.readingGasLimit };
+    case "callContract":
+      return { contractId: hex(b.contractId), method: b.method, input: hex(b.input), gasLimit: b.gasLimit, amount: b.amount.toString() };
   }
+}
+
+/** A finalized transaction's result; contract runs (a call's, or its readings' triggers) listed like its readings. */
+function resultView(r: TxResult, listedMax: number) {
+  return {
+    failure: r.failure,
+    readings: r.readings.slice(0, listedMax).map((o) => readingOutcomeNames[o]),
+    ...(r.runs?.length ? { runsTotal: r.runs.length, runs: r.runs.slice(0, listedMax).map(runView) } : {}),
+  };
 }
 
 export type TxStatus = { status: "finalized"; height: number; index: number; result?: TxResult } | { status: "pending" };
@@ -172,7 +189,7 @@ export function txView(tx: DecodedTx, where: TxStatus, readingsListedMax: number
     fee: tx.fee.toString(),
     bytes: tx.bytes.length,
     ...where,
-    result: where.status === "finalized" && where.result ? { failure: where.result.failure, readings: where.result.readings.slice(0, readingsListedMax).map((o) => readingOutcomeNames[o]) } : undefined,
-    body: bodyView(tx.body, readingsListedMax),
+    result: where.status === "finalized" && where.result ? resultView(where.result, readingsListedMax) : undefined,
+    body: bodyView(tx, readingsListedMax),
   };
 }

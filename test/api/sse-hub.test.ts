@@ -34,7 +34,7 @@ class FakeResponse extends EventEmitter {
 function block(height: number): FinalizedBlock {
   const z = (n: number) => new Uint8Array(n);
   const header = { version: 1, chainId: "c", height, previousHash: z(32), timeMs: height, proposer: z(16), validatorSetHash: z(32), nextValidatorSetHash: z(32), txRoot: z(32), stateRoot: z(32), lastCommitHash: z(32), resultsRoot: z(32) };
-  return { height, hash: z(32), header, txs: 0, bodyBytes: 10, readings: [], observedAtMs: height, finalityMs: 1 };
+  return { height, hash: z(32), header, txs: 0, bodyBytes: 10, readings: [], contractEvents: [], observedAtMs: height, finalityMs: 1 };
 }
 
 describe("SseHub back-pressure", () => {
@@ -42,7 +42,7 @@ describe("SseHub back-pressure", () => {
     let emit: (b: FinalizedBlock) => void = () => {};
     const watcher = { on: (fn: (b: FinalizedBlock) => void) => ((emit = fn), () => {}), load: () => undefined } as unknown as ChainWatcher;
     const hub = new SseHub(watcher, {} as BlockReader, { head: () => ({ height: 0 }) }, Date.now, { clientsMax: 4, clientsPerAddressMax: 4, clientBufferBytesMax: 2000, heartbeatMs: 60_000, replayBlocksMax: 10, deviceFilterMax: 10 });
-    const attach = (res: FakeResponse) => hub.attach({ headers: {} } as FastifyRequest, { hijack() {}, raw: res } as unknown as FastifyReply, { events: new Set(["block"]), devices: null });
+    const attach = (res: FakeResponse) => hub.attach({ headers: {} } as FastifyRequest, { hijack() {}, raw: res } as unknown as FastifyReply, { events: new Set(["block"]), devices: null, contracts: null });
     const stuck = new FakeResponse(false);
     const healthy = new FakeResponse(true);
     attach(stuck);

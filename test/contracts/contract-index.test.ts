@@ -15,7 +15,6 @@ import type { ContractRun } from "../../gateway/contracts/records.ts";
 import { ChainStore } from "../../gateway/storage/chain-store.ts";
 import { schemaVersion } from "../../gateway/storage/schema.ts";
 import type { ContractIndex, EventPlace } from "../../gateway/storage/contract-index.ts";
-import { schemaVersion } from "../../gateway/storage/schema.ts";
 import { signed } from "../chain/fixture.ts";
 import { callTx, deployTx, examples, i64le, type ExampleName } from "./contract-fixture.ts";
 import { Driver } from "./example-driver.ts";

@@ -2,6 +2,7 @@
 import { fromHex } from "../../../shared/ed25519.ts";
 import { txKindOfType } from "../../../shared/tx.ts";
 import { decodeHeader } from "../../chain/block.ts";
+import { paramsToJson } from "../../chain/params.ts";
 import type { ApiContext } from "../context.ts";
 import { badRequest, notFound } from "../errors.ts";
 import { errorResponse, heightParam, limitParam, page, ref, type RouteSpec } from "../route-spec.ts";
@@ -45,6 +46,16 @@ export function chainRoutes(ctx: ApiContext): RouteSpec[] {
       description: "Every committed block is final (PBFT, or the single validator in development): `finalizedHeight` equals `height`. `finality` gives the latency from a block's header time to its finalization here, over the last blocks this gateway saw.",
       responses: { 200: { description: "the head", schema: ref("Head") } },
       handler: () => headView(ctx),
+    },
+    {
+      method: "GET",
+      url: "/v1/params",
+      operationId: "getParams",
+      tag: "chain",
+      summary: "The chain's parameters in force at the head: fees, limits and the contracts' gas schedule",
+      description: "What a client needs to pay the least fee: txFee, readingFee per reading, codeByteFee per byte of deployed code, and a call's gas limit at gasPerToken gas per token (gateway/chain/apply-tx.ts minimumFee). Amounts are decimal strings.",
+      responses: { 200: { description: "the parameters (gateway/chain/params.ts names)", schema: ref("Params") } },
+      handler: () => paramsToJson(ctx.chain.params()),
     },
     {
       method: "GET",

@@ -2,6 +2,7 @@
 import type { ApiContext } from "../context.ts";
 import type { RouteSpec } from "../route-spec.ts";
 import { chainRoutes } from "./chain.ts";
+import { contractRoutes } from "./contracts.ts";
 import { deviceRoutes } from "./devices.ts";
 import { epochRoutes } from "./epochs.ts";
 import { firmwareRoutes } from "./firmware.ts";
@@ -10,5 +11,5 @@ import { txRoutes } from "./txs.ts";
 import { validatorRoutes } from "./validators.ts";
 
 export function apiRoutes(ctx: ApiContext, openapi: () => object): RouteSpec[] {
-  return [...chainRoutes(ctx), ...txRoutes(ctx), ...validatorRoutes(ctx), ...epochRoutes(ctx), ...deviceRoutes(ctx), ...firmwareRoutes(ctx), ...systemRoutes(ctx, openapi)];
+  return [...chainRoutes(ctx), ...txRoutes(ctx), ...validatorRoutes(ctx), ...epochRoutes(ctx), ...deviceRoutes(ctx), ...contractRoutes(ctx), ...firmwareRoutes(ctx), ...systemRoutes(ctx, openapi)];
 }

@@ -69,24 +69,25 @@ export function systemRoutes(ctx: ApiContext, openapi: () => object): RouteSpec[
       url: "/v1/stream",
       operationId: "streamEvents",
       tag: "operations",
-      summary: "Server-sent events: each finalized block (`block`) and its readings (`reading`)",
+      summary: "Server-sent events: each finalized block (`block`), its readings (`reading`) and its contract events (`contract`)",
       description:
-        "text/event-stream. The event id is the block height: reconnect with Last-Event-ID to receive the blocks missed meanwhile (the last 100 at most). `events` picks event types (default both); `devices` restricts `reading` events to up to 100 device ids. A client that does not keep up is disconnected. One remote address may hold a few streams (429 beyond), the gateway a bounded number in all (503 beyond).",
+        "text/event-stream. The event id is the block height: reconnect with Last-Event-ID to receive the blocks missed meanwhile (the last 100 at most). `events` picks event types (default block and reading; add `contract` for contract events, the ContractEvent schema); `devices` restricts `reading` events to up to 100 device ids, `contracts` restricts `contract` events to up to 100 contract ids. A client that does not keep up is disconnected. One remote address may hold a few streams (429 beyond), the gateway a bounded number in all (503 beyond).",
       querystring: {
         type: "object",
         additionalProperties: false,
         properties: {
-          events: { type: "string", maxLength: 32, description: "comma-separated: block, reading" },
+          events: { type: "string", maxLength: 32, description: "comma-separated: block, reading, contract" },
           devices: { type: "string", maxLength: 3300, description: "comma-separated device ids (hex)" },
+          contracts: { type: "string", maxLength: 3300, description: "comma-separated contract ids (hex)" },
         },
       },
       responses: {
         200: { description: "the stream", contentType: "text/event-stream", schema: { type: "string" } },
-        400: errorResponse("unknown event type or device id"),
+        400: errorResponse("unknown event type, device id or contract id"),
         429: errorResponse("this client (remote address) holds the most streams one client may"),
         503: errorResponse("too many open streams"),
       },
-      handler: (req: FastifyRequest<{ Querystring: { events?: string; devices?: string } }>, reply: FastifyReply) => {
+      handler: (req: FastifyRequest<{ Querystring: { events?: string; devices?: string; contracts?: string } }>, reply: FastifyReply) => {
         ctx.sse.attach(req, reply, ctx.sse.parse(req.query));
       },
     },
