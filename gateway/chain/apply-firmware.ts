@@ -1,4 +1,4 @@
-// Firmware over the air, the chain's part (issue 11, docs/firmware-update.md "On chain"):
+// Firmware over the air, the chain's part (issue 11, gateway/chain/README.md "Firmware releases and rollouts"):
 //
 //   publishRelease (14)  anyone may publish a manifest signed by one of the genesis's firmware publisher
 //                        keys (`firmwarePublishers`, genesis-only); the release is named by its image id.

@@ -1,4 +1,4 @@
-// Firmware state records (issue 11, docs/firmware-update.md "On chain"): releases, rollouts and each
+// Firmware state records (issue 11, gateway/chain/README.md "Firmware releases and rollouts"): releases, rollouts and each
 // device's reported firmware, as deterministic CBOR arrays under the keys of keys.ts (firmware/...).
 // Every one is a state record under the state root, provable like a device record; there is no index
 // table. Field order is the encoding; extend by appending. A shape error is corruption (an invariant).

@@ -1,5 +1,5 @@
 // A rollout's progress and its offers, computed from chain state alone, so every gateway offers the
-// same devices at the same height (docs/firmware-update.md "On chain").
+// same devices at the same height (gateway/chain/README.md "Firmware releases and rollouts").
 //
 // Each target of rollout r (release version V), in ascending id order, is:
 //   updated   its firmware record's version ≥ V (reported by its own signed readings);

@@ -1,5 +1,5 @@
 // `mote firmware release|rollout|stop|status`: the chain's side of over-the-air updates, through a
-// gateway's API (docs/firmware-update.md "On chain"). The transaction codec and key files load inside the
+// gateway's API (gateway/chain/README.md "Firmware releases and rollouts"). The transaction codec and key files load inside the
 // commands (tx-author.ts), so `mote --help` stays light.
 import type { Command } from "commander";
 import { readFileSync } from "node:fs";
