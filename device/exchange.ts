@@ -41,6 +41,8 @@ let mid: u16 = 0;
 let token: u16 = 0;
 let messageLen: u32 = 0;
 let rng: u32 = 1;
+/** Message ids of NON answers: apart from `mid`, which must keep naming the exchange in flight. */
+let answerMid: u16 = 0;
 /** The request in flight is a block of an update pull, not a reading. */
 let sendingBlock = false;
 
@@ -65,6 +67,7 @@ export function exchangeReset(readingLink: i32, seed: u32): void {
   rng = seed | 1;
   mid = <u16>random();
   token = <u16>random();
+  answerMid = <u16>random();
   state = IDLE;
   seenCount = 0;
 }
@@ -202,7 +205,7 @@ function serve(from: i32, type: u8, code: u8): void {
   updateServe(code, coapOptionPtr, pathLen);
   const tokenLen = coapTokenLen;
   store<u64>(tokenBytes, load<u64>(coapTokenPtr)); // the token survives update.ts's parsing
-  coapBegin(reply, REPLY_BYTES_MAX, type == COAP_CON ? COAP_ACK : COAP_NON, answerCode, type == COAP_CON ? coapMid : ++mid, tokenBytes, tokenLen);
+  coapBegin(reply, REPLY_BYTES_MAX, type == COAP_CON ? COAP_ACK : COAP_NON, answerCode, type == COAP_CON ? coapMid : ++answerMid, tokenBytes, tokenLen);
   // Options in ascending number (§3.1): Content-Format 12 before Block1 27.
   if (answerPayloadLen > 0) coapOptionUint(COAP_OPTION_CONTENT_FORMAT, APPLICATION_CBOR);
   if (answerBlock1 >= 0) coapOptionUint(COAP_OPTION_BLOCK1, <u32>answerBlock1);
