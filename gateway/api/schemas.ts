@@ -138,7 +138,7 @@ export const componentSchemas: Record<string, JsonSchema> = {
   Tx: obj(
     {
       id: hexBytes(32),
-      kind: { enum: ["transfer", "stake", "unstake", "registerCandidate", "vote", "enrollDevice", "revokeDevice", "readingBatch", "reportDevice", "paramVote", "validatorEvidence", "deployContract", "callContract"] },
+      kind: { enum: ["transfer", "stake", "unstake", "registerCandidate", "vote", "enrollDevice", "revokeDevice", "readingBatch", "reportDevice", "paramVote", "validatorEvidence", "deployContract", "callContract", "publishRelease", "startRollout", "stopRollout"] },
       author: hexBytes(16),
       authorPublicKey: hexBytes(32),
       nonce: int,

@@ -165,6 +165,15 @@ function bodyView(tx: DecodedTx, readingsListedMax: number) {
       return { contractId: hex(contractIdOf(tx.authorId, tx.nonce)), codeHash: hex(sha256(b.code)), codeBytes: b.code.length, criteria: b.criteria.map(criterionView), readingGasLimit: b.readingGasLimit };
     case "callContract":
       return { contractId: hex(b.contractId), method: b.method, input: hex(b.input), gasLimit: b.gasLimit, amount: b.amount.toString() };
+    case "publishRelease":
+      return { manifest: hex(b.manifest), location: b.location };
+    case "startRollout": {
+      const s = b.selector;
+      const selector = s.kind === "ids" ? { kind: "ids" } : s.kind === "owner" ? { kind: "owner", owner: hex(s.ownerId) } : { kind: "metadata", key: s.key, value: s.value };
+      return { imageId: hex(b.imageId), selector, targets: b.targets.map(hex), inFlightMax: b.inFlightMax };
+    }
+    case "stopRollout":
+      return { rollout: b.rollout };
   }
 }
 
