@@ -3,7 +3,7 @@
 // stalled, backlog), and stops cleanly on Ctrl-C, SIGTERM or SIGHUP.
 //
 // Nothing outlives it: npm's shell may die without passing SIGTERM on, so this script also stops
-// when its parent or an ancestor in its process group (npm, its shell, tsx) is gone; gateways watch this script the same way (exit-with-parent.mjs), and a
+// when its parent or an ancestor in its process group (npm, its shell) is gone; gateways watch this script the same way (exit-with-parent.mjs), and a
 // guardian process (guardian.mjs) ends whatever is left (socat) if this script is killed with -9.
 // A second start on the same --dir refuses (devnet.lock).
 import { spawn } from "node:child_process";
