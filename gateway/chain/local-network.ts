@@ -6,6 +6,7 @@
 //   <dir>/genesis.json
 //   <dir>/gateway-<i>.key.json     (i = 1..n; mode 0600)
 //   <dir>/owner.key.json           (with devicesOwner)
+//   <dir>/publisher.key.json       (with firmwarePublisher: the key genesis trusts for firmware manifests)
 //
 // Example: initLocalNetwork({ dir: "net", gateways: 4, devicesOwner: true })
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -25,6 +26,8 @@ export interface LocalNetworkOptions {
   genesisTimeMs?: number;
   /** Also create and fund an account that owns devices (owner.key.json). */
   devicesOwner?: boolean | { balance?: string };
+  /** Also create a firmware publisher key (publisher.key.json), trusted by genesis (firmwarePublishers). */
+  firmwarePublisher?: boolean;
   params?: Record<string, number | string>;
   gatewayBalance?: string;
   gatewayStake?: string;
@@ -40,6 +43,7 @@ export interface LocalNetwork {
   genesis: GenesisFile;
   gateways: { index: number; id: string; publicKey: string; keyPath: string; endpoint: string; identity: Identity }[];
   owner?: { id: string; publicKey: string; keyPath: string; identity: Identity };
+  publisher?: { publicKey: string; keyPath: string; identity: Identity };
 }
 
 export function initLocalNetwork(o: LocalNetworkOptions): LocalNetwork {
@@ -56,6 +60,7 @@ export function initLocalNetwork(o: LocalNetworkOptions): LocalNetwork {
     return { index, id: toHex(identity.id), publicKey: toHex(identity.publicKey), keyPath: join(o.dir, `gateway-${index}.key.json`), endpoint: `127.0.0.1:${basePort + index}`, identity };
   });
   const ownerIdentity = o.devicesOwner ? newIdentity() : undefined;
+  const publisherIdentity = o.firmwarePublisher ? newIdentity() : undefined;
   const ownerBalance = typeof o.devicesOwner === "object" && o.devicesOwner.balance ? o.devicesOwner.balance : "1000000";
   const genesis: GenesisFile = {
     version: 1,
@@ -68,6 +73,7 @@ export function initLocalNetwork(o: LocalNetworkOptions): LocalNetwork {
       ...(ownerIdentity ? [{ publicKey: toHex(ownerIdentity.publicKey), balance: ownerBalance }] : []),
     ],
     candidates: gateways.map((g) => ({ publicKey: g.publicKey, endpoint: g.endpoint })),
+    ...(publisherIdentity ? { firmwarePublishers: [toHex(publisherIdentity.publicKey)] } : {}),
   };
   genesisBlock(genesis); // refuse to write a file that cannot start a chain
   writeFileSync(genesisPath, JSON.stringify(genesis, null, 2) + "\n");
@@ -78,5 +84,11 @@ export function initLocalNetwork(o: LocalNetworkOptions): LocalNetwork {
     writeKeyFile(keyPath, ownerIdentity, "device owner");
     owner = { id: toHex(ownerIdentity.id), publicKey: toHex(ownerIdentity.publicKey), keyPath, identity: ownerIdentity };
   }
-  return { genesisPath, genesis, gateways, owner };
+  let publisher: LocalNetwork["publisher"];
+  if (publisherIdentity) {
+    const keyPath = join(o.dir, "publisher.key.json");
+    writeKeyFile(keyPath, publisherIdentity, "firmware publisher");
+    publisher = { publicKey: toHex(publisherIdentity.publicKey), keyPath, identity: publisherIdentity };
+  }
+  return { genesisPath, genesis, gateways, owner, publisher };
 }

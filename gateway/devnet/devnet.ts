@@ -5,13 +5,17 @@
 // second serial line (qemu-device.ts).
 // Everything lives under one directory, reused on the next start, and locked while a network
 // runs there (devnet.lock, holding the pid of its npm start): a second start refuses.
-import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { MoteError } from "../../shared/errors.ts";
 import { lockPidFile } from "../ingest/data-dir-lock.ts";
 import { initLocalNetwork } from "../chain/local-network.ts";
 import { readKeyFile } from "../chain/keyfile.ts";
-import { Board } from "../../hardware/emulator/board.ts";
+import { Board, type BoardOptions } from "../../hardware/emulator/board.ts";
+import { defaultFirmwarePath } from "../../hardware/emulator/firmware.ts";
+import { HOST_ABI_VERSION } from "../../hardware/emulator/boot-loader.ts";
+import { signManifest } from "../../shared/firmware-manifest.ts";
+import { sha256 } from "../../shared/ed25519.ts";
 import { Fleet, type FleetMember } from "../../hardware/emulator/fleet.ts";
 import { openPtyPair, socatAvailable, type PtyPair } from "../../hardware/emulator/pty-pair.ts";
 import { GatewayProcess, type GatewayStatus } from "./processes.ts";
@@ -70,7 +74,7 @@ export class Devnet {
 
   private static async startLocked(o: DevnetOptions, netDir: string, unlock: () => void): Promise<Devnet> {
     if (!existsSync(join(netDir, "genesis.json"))) {
-      initLocalNetwork({ dir: netDir, gateways: o.gateways, devicesOwner: true, basePort: o.basePorts.p2p });
+      initLocalNetwork({ dir: netDir, gateways: o.gateways, devicesOwner: true, firmwarePublisher: true, basePort: o.basePorts.p2p });
       o.progress(`[1/5] created network: ${o.gateways} validators (${netDir})`);
     } else o.progress(`[1/5] reusing network in ${netDir} (--fresh to start over)`);
 
@@ -103,7 +107,7 @@ export class Devnet {
       await Promise.all(gateways.map((g) => g.ready(60_000, o.signal).then(() => o.progress(`[2/5] gateway ${g.spec.index} up (${++up}/${o.gateways}) API ${g.apiUrl}`))));
 
       o.signal?.throwIfAborted();
-      const members = await bootBoards(o, gateways, serial?.a);
+      const members = await bootBoards(o, gateways, serial?.a, factoryFirmware(netDir));
       const qemuIdentity = await qemu?.identity();
       o.progress(`[3/5] ${members.length} boards booted with the real firmware${qemuIdentity ? ", and the mps2-an385 board under qemu (Cortex-M3, wasm2c)" : ""}`);
       const owner = readKeyFile(join(netDir, "owner.key.json"));
@@ -140,15 +144,30 @@ export class Devnet {
   }
 }
 
-async function bootBoards(o: DevnetOptions, gateways: GatewayProcess[], serialPath: string | undefined): Promise<FleetMember[]> {
+/**
+ * What the boards are provisioned with (docs/firmware-update.md): the network's publisher key, and
+ * this build's firmware.wasm as version 1, signed by it. A board keeps what its flash holds once
+ * provisioned: after a firmware rebuild, `npm start -- --fresh` re-provisions (or roll the new build
+ * out: mote firmware sign|release|rollout). Networks made before publishers existed have none.
+ */
+function factoryFirmware(netDir: string): BoardOptions["updates"] {
+  const keyPath = join(netDir, "publisher.key.json");
+  if (!existsSync(keyPath)) return undefined;
+  const publisher = readKeyFile(keyPath);
+  const image = new Uint8Array(readFileSync(defaultFirmwarePath));
+  const manifest = signManifest(publisher.seed, { version: 1, imageBytes: image.length, imageDigest: sha256(image), abiVersion: HOST_ABI_VERSION, versionText: "factory" });
+  return { publisherKey: publisher.publicKey, manifest };
+}
+
+async function bootBoards(o: DevnetOptions, gateways: GatewayProcess[], serialPath: string | undefined, updates: BoardOptions["updates"]): Promise<FleetMember[]> {
   const members: FleetMember[] = [];
   for (let k = 0; k < o.devices; k++) {
     const g = gateways[k % gateways.length];
-    const board = await Board.boot({ dataDir: join(o.dir, "devices", `udp-${k + 1}`), link: { kind: "udp", host: "127.0.0.1", port: g.spec.udpPort } });
+    const board = await Board.boot({ dataDir: join(o.dir, "devices", `udp-${k + 1}`), link: { kind: "udp", host: "127.0.0.1", port: g.spec.udpPort }, updates });
     members.push({ board, sensor: k % 6, label: `mote-${String(k + 1).padStart(2, "0")}` });
   }
   if (serialPath) {
-    const board = await Board.boot({ dataDir: join(o.dir, "devices", "serial-1"), link: { kind: "serial", path: serialPath } });
+    const board = await Board.boot({ dataDir: join(o.dir, "devices", "serial-1"), link: { kind: "serial", path: serialPath }, updates });
     members.push({ board, sensor: 0, label: "mote-serial" });
   }
   return members;
