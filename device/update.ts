@@ -13,8 +13,8 @@ import { coapOptionFind, coapOptionFindUint, coapOptionPtr, coapPayloadLen, coap
   COAP_REQUEST_ENTITY_INCOMPLETE, COAP_REQUEST_ENTITY_TOO_LARGE } from "./codec/coap";
 import { logStart, logHex, logU64, logEnd } from "./log";
 
-/** A signed manifest is ~200 bytes (docs/firmware-update.md); anything larger is not one. */
-export const MANIFEST_BYTES_MAX: u32 = 320;
+/** shared/firmware-manifest.ts manifestBytesMax: the largest manifest is 223 bytes. */
+export const MANIFEST_BYTES_MAX: u32 = 256;
 /** Block size the device asks for over the radio (SZX 5, RFC 7959 §2.2). */
 const PULL_SZX: u32 = 5;
 /** Largest Block1 size taken over serial (SZX 6 = 1,024): a block plus headers fits a frame. */
