@@ -7,7 +7,8 @@ import { registerChainCommands } from "./chain-commands.ts";
 import { registerDeviceCommands } from "./device-commands.ts";
 import { registerKeyCommands } from "./key-command.ts";
 import { registerFirmwareCommands } from "./firmware-commands.ts";
+import { registerSqlCommands } from "./sql-command.ts";
 
 export type RegisterCommands = (program: Command) => void;
 
-export const commandGroups: RegisterCommands[] = [registerNetCommands, registerKeyCommands, registerGatewayCommands, registerDeviceCommands, registerChainCommands, registerFirmwareCommands];
+export const commandGroups: RegisterCommands[] = [registerNetCommands, registerKeyCommands, registerGatewayCommands, registerDeviceCommands, registerChainCommands, registerFirmwareCommands, registerSqlCommands];
