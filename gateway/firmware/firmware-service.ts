@@ -1,8 +1,8 @@
 // What a gateway does for firmware updates, between the chain and its CoAP resources:
 //   - offerFor(reading): the manifest to put in the answer to a device's reading, when a running rollout
 //     offers this device a release (gateway/chain/firmware-rollout.ts, recomputed once per new head) and
-//     neither the chain nor the reading itself says the device runs that version or a later one, and the
-//     image is here to be pulled;
+//     neither the chain nor the reading itself says the device runs that version or a later one, nor the
+//     latest report this gateway has seen from the device (see below), and the image is here to be pulled;
 //   - image(id): a published release's image for GET /f/<image id>, from the content-addressed store,
 //     fetched from the release's location (and checked against its manifest) when missing.
 // Fetches run in the background, one per image at a time, retried no sooner than fetchRetryMs.
@@ -31,6 +31,15 @@ export interface FirmwareServiceOptions extends FetchOptions {
 
 export const firmwareServiceDefaults: FirmwareServiceOptions = { ...fetchDefaults, fetchRetryMs: 30_000, retryAfterS: 30 };
 
+/**
+ * Devices whose latest version report this gateway remembers. A device reports its version only in the
+ * first reading after a boot; until that reading is final on chain, the readings that follow it say
+ * nothing and the chain still holds the old version, so without this memory the gateway would offer
+ * the release again to a device already running it (which pulls the whole image once more, and its
+ * boot loader refuses it: a VERSION failure on chain).
+ */
+export const reportedDevicesMax = 4096;
+
 export type ImageAnswer = { kind: "image"; bytes: Uint8Array } | { kind: "fetching"; retryAfterS: number } | { kind: "unknown" };
 
 export class FirmwareService {
@@ -39,6 +48,8 @@ export class FirmwareService {
   private readonly manifests = new Map<string, SignedManifest>();
   private readonly fetching = new Map<string, Promise<void>>();
   private readonly lastAttemptMs = new Map<string, number>();
+  /** device id (hex) → the version in its highest-sequence report seen here; oldest entry dropped first. */
+  private readonly reported = new Map<string, { version: number; sequence: number }>();
 
   constructor(
     private readonly chain: FirmwareChainView,
@@ -70,14 +81,28 @@ export class FirmwareService {
   /** The manifest to answer an accepted reading with, or undefined (see the header). */
   offerFor(readingBytes: Uint8Array): Uint8Array | undefined {
     const reading = decodeReading(readingBytes);
-    const offer = this.currentOffers().get(toHex(reading.deviceId));
+    const deviceHex = toHex(reading.deviceId);
+    const reported = this.remember(deviceHex, reading.sequence, firmwareReport(reading.records)?.version);
+    const offer = this.currentOffers().get(deviceHex);
     if (!offer) return undefined;
-    const reported = firmwareReport(reading.records)?.version;
     if (reported !== undefined && reported >= offer.version) return undefined;
     const onChain = new FirmwareState(this.chain.state()).deviceFirmware(reading.deviceId)?.version ?? 0;
     if (onChain >= offer.version) return undefined;
     if (this.image(offer.imageId).kind !== "image") return undefined; // offered once the image is here
     return offer.manifest;
+  }
+
+  /**
+   * The version of the device's highest-sequence report seen here, this reading's included (a rollback
+   * is reported in a later reading, so the latest report wins, not the highest version).
+   */
+  private remember(deviceHex: string, sequence: number, version: number | undefined): number | undefined {
+    const known = this.reported.get(deviceHex);
+    if (version === undefined || (known && known.sequence >= sequence)) return known?.version;
+    this.reported.delete(deviceHex); // re-inserted last: the map's order is the eviction order
+    if (this.reported.size >= reportedDevicesMax) this.reported.delete(this.reported.keys().next().value!);
+    this.reported.set(deviceHex, { version, sequence });
+    return version;
   }
 
   /** A published release's image by its image id (16 hex digits). */

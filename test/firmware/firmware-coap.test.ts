@@ -104,6 +104,16 @@ describe("firmware over CoAP", () => {
     expect((await post(target, [{ name: "fw", value: 2 }])).payload.length).toBe(0);
   });
 
+  it("does not offer it again to a device whose last report here says it runs it, before the chain knows", async () => {
+    // The device reports its version only in its first reading after a boot (above: v2); the chain
+    // still says nothing of it, and the next readings carry no report.
+    expect((await post(target)).payload.length).toBe(0);
+    expect((await post(target)).payload.length).toBe(0);
+    // A later report wins (a rollback to v1 is reported after the v2 report): offered again.
+    expect(Buffer.from((await post(target, [{ name: "fw", value: 1 }])).payload).equals(Buffer.from(manifest))).toBe(true);
+    expect(Buffer.from((await post(target)).payload).equals(Buffer.from(manifest))).toBe(true);
+  });
+
   it("serves the image with Block2 in the 512-byte blocks asked for; the digest matches", async () => {
     await service.settled();
     const parts: Buffer[] = [];
