@@ -6,6 +6,7 @@ import { renderNetwork, renderDevices } from "./view-network.js";
 import { renderDevice } from "./view-device.js";
 import { renderBlocks, renderBlock, renderTx } from "./view-explorer.js";
 import { renderProvenance } from "./view-provenance.js";
+import { renderFirmware } from "./view-firmware.js";
 
 const routes = [
   [/^$/, "network", renderNetwork],
@@ -15,6 +16,7 @@ const routes = [
   [/^blocks\/([0-9]+|[0-9a-f]{64})$/, "blocks", renderBlock],
   [/^txs\/([0-9a-f]{64})$/, "blocks", renderTx],
   [/^readings\/([0-9a-f]{32})\/([0-9]+)$/, "devices", renderProvenance],
+  [/^firmware$/, "firmware", renderFirmware],
 ];
 
 /** Block events fan out to whichever view is showing. */

@@ -42,8 +42,24 @@ function readingRow(r, isNew) {
   );
 }
 
+/** The device's firmware record from the fleet view (version 0 = never reported), or null. */
+async function loadFirmware(id) {
+  const fleet = await get("/v1/firmware/fleet").catch(() => null);
+  return fleet?.devices.find((d) => d.deviceId === id) ?? null;
+}
+
+function firmwareCell(fw) {
+  if (!fw) return "—";
+  return h(
+    "span",
+    { "data-testid": "device-firmware", "data-version": fw.version },
+    fw.version ? h("a", { href: "#/firmware" }, `v${fw.version}`) : h("span", { class: "muted" }, "not reported"),
+    fw.failures.map((f) => h("div", { class: "muted" }, `v${f.version} failed: ${f.reason} (block ${fmtInt(f.height)})`)),
+  );
+}
+
 export async function renderDevice(view, [id], _ctx) {
-  const device = await get(`/v1/devices/${id}`);
+  const [device, firmware] = await Promise.all([get(`/v1/devices/${id}`), loadFirmware(id)]);
   let rangeMs = ranges[1][1];
   let readings = await loadReadings(id, rangeMs);
   const sensors = [...new Set(readings.flatMap((r) => r.records.map((x) => x.name)))];
@@ -58,6 +74,7 @@ export async function renderDevice(view, [id], _ctx) {
         ["Last seen", h("span", { "data-time": d.lastReading?.receivedAtMs ?? "" }, ago(d.lastReading?.receivedAtMs))],
         ["Last sequence", h("span", { "data-testid": "device-seq" }, d.lastSequence < 0 ? "—" : fmtInt(d.lastSequence))],
         ["Readings on chain", fmtInt(d.readings)],
+        ["Firmware", firmwareCell(firmware)],
         ["Public key", hash(d.publicKey, { n: 0 })],
         ["Owner", hash(d.owner, { n: 0 })],
         ["Enrolled at block", h("a", { href: `#/blocks/${d.enrolledHeight}` }, fmtInt(d.enrolledHeight))],
@@ -127,6 +144,9 @@ export async function renderDevice(view, [id], _ctx) {
       device.lastSequence = Math.max(device.lastSequence, r.sequence);
       device.readings += 1;
       device.lastReading = { sequence: r.sequence, receivedAtMs: r.receivedAtMs, height: r.height };
+      // The first reading after a boot reports the running version (docs/firmware-update.md).
+      const fw = r.records.find((x) => x.name === "fw" && typeof x.value === "number");
+      if (firmware && fw && r.sequence > (firmware.reportedSequence ?? -1)) Object.assign(firmware, { version: fw.value, reportedSequence: r.sequence });
       renderHead(device);
     },
   });
