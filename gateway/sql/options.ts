@@ -6,8 +6,13 @@ export interface SqlOptions {
   rowsMax: number;
   /** Bytes of values an answer holds (text and hex blobs counted as characters, numbers as 8). */
   bytesMax: number;
-  /** SQLite's hard heap limit in each runner (PRAGMA hard_heap_limit): allocations past it fail. */
-  heapBytesMax: number;
+  /**
+   * Memory of each runner process (RLIMIT_DATA, set with `ulimit -d` before it starts: Node's heap
+   * and SQLite's allocations alike); an allocation past it fails and the statement is SQL_MEMORY.
+   * SQLite's own PRAGMA hard_heap_limit does nothing here: better-sqlite3 builds SQLite without
+   * memory statistics (SQLITE_DEFAULT_MEMSTATUS=0).
+   */
+  memoryBytesMax: number;
   /** Runner processes kept warm. */
   runners: number;
   /** Statements waiting for a runner before new ones are refused (SQL_BUSY). */
@@ -28,7 +33,7 @@ export const sqlDefaults: SqlOptions = {
   timeMs: 2_000,
   rowsMax: 10_000,
   bytesMax: 8 * 1024 * 1024,
-  heapBytesMax: 256 * 1024 * 1024,
+  memoryBytesMax: 512 * 1024 * 1024,
   runners: 2,
   queueMax: 32,
   textBytesMax: 16 * 1024,

@@ -1,7 +1,7 @@
 // Runner processes (runner-child.ts), each holding one read-only connection, taking one statement
 // at a time. A statement past its time limit is stopped by killing its process (SIGKILL) and a new
 // runner takes its place; a full queue refuses new statements rather than growing.
-import { fork, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { SqlError, type SqlErrorCode } from "./errors.ts";
@@ -48,7 +48,7 @@ export interface PoolOptions {
   runners: number;
   queueMax: number;
   timeMs: number;
-  heapBytesMax: number;
+  memoryBytesMax: number;
 }
 
 export class RunnerPool {
@@ -66,7 +66,9 @@ export class RunnerPool {
 
   private spawn(): Runner {
     const { file, execArgv } = runnerEntry();
-    const child = fork(file, [this.dbPath, String(this.o.heapBytesMax)], { execArgv, stdio: ["ignore", "ignore", "inherit", "ipc"] });
+    // The shell sets the memory limit (RLIMIT_DATA, KiB) and becomes Node; the IPC channel's fd survives the exec.
+    const limitKiB = Math.ceil(this.o.memoryBytesMax / 1024);
+    const child = spawn("/bin/sh", ["-c", `ulimit -d ${limitKiB} && exec "$0" "$@"`, process.execPath, ...execArgv, file, this.dbPath], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
     // An idle runner never keeps the gateway alive on its own; a busy one does (hold()).
     hold(child, false);
     const runner: Runner = { child, job: undefined, timer: undefined, ready: undefined as unknown as Promise<void> };

@@ -26,10 +26,10 @@ export interface RunAnswer {
   height: number;
 }
 
-/** Opens the chain database read-only with the documented views; `heapBytesMax` caps SQLite's heap. */
-export function openReadConnection(path: string, heapBytesMax: number): Database.Database {
+/** Opens the chain database read-only with the documented views. */
+export function openReadConnection(path: string): Database.Database {
   const db = new Database(path, { readonly: true, fileMustExist: true });
-  db.pragma(`hard_heap_limit = ${heapBytesMax}`);
+  // Sorts and temporary b-trees in memory, so the process's memory limit bounds them too (no temp files).
   db.pragma("temp_store = MEMORY");
   registerViewFunctions(db);
   db.exec(viewsSql());

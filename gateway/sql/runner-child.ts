@@ -4,12 +4,12 @@
 // Worker.terminate() does not stop a thread stuck in SQLite (measured: a recursive CTE kept its
 // worker, and the process, alive 5 s after terminate()). The pool (pool.ts) SIGKILLs us on time.
 //
-//   argv: <chain.sqlite path> <heap bytes max>
+//   argv: <chain.sqlite path>          (its memory is limited by the pool: ulimit -d)
 //   in:  { id, sql, params, rowsMax, bytesMax }     out: { id, answer } | { id, error: { code, message } }
 import { openReadConnection, runStatement, type RunRequest } from "./run-statement.ts";
 
-const [path, heap] = process.argv.slice(2);
-const db = openReadConnection(path, Number(heap));
+const [path] = process.argv.slice(2);
+const db = openReadConnection(path);
 
 process.on("message", (m: RunRequest & { id: number }) => {
   try {
