@@ -46,7 +46,7 @@ function progressBar(r) {
 
 function fleetBars(fleet, releases) {
   const total = Math.max(1, fleet.devices.length);
-  const newest = releases.reduce((m, r) => Math.max(m, r.version), 0);
+  const newest = fleet.versions.reduce((m, v) => Math.max(m, v.version), 0); // the newest the fleet runs
   if (fleet.versions.length === 0) return h("div", { class: "empty" }, "No devices enrolled");
   return h(
     "div",
