@@ -6,9 +6,10 @@ import { registerNetCommands } from "./net-command.ts";
 import { registerChainCommands } from "./chain-commands.ts";
 import { registerDeviceCommands } from "./device-commands.ts";
 import { registerKeyCommands } from "./key-command.ts";
+import { registerContractCommands } from "./contract-commands.ts";
 import { registerFirmwareCommands } from "./firmware-commands.ts";
 import { registerSqlCommands } from "./sql-command.ts";
 
 export type RegisterCommands = (program: Command) => void;
 
-export const commandGroups: RegisterCommands[] = [registerNetCommands, registerKeyCommands, registerGatewayCommands, registerDeviceCommands, registerChainCommands, registerFirmwareCommands, registerSqlCommands];
+export const commandGroups: RegisterCommands[] = [registerNetCommands, registerKeyCommands, registerGatewayCommands, registerDeviceCommands, registerChainCommands, registerFirmwareCommands, registerContractCommands, registerSqlCommands];

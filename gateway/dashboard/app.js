@@ -7,6 +7,7 @@ import { renderDevice } from "./view-device.js";
 import { renderBlocks, renderBlock, renderTx } from "./view-explorer.js";
 import { renderProvenance } from "./view-provenance.js";
 import { renderFirmware } from "./view-firmware.js";
+import { renderContract, renderContracts } from "./view-contracts.js";
 
 const routes = [
   [/^$/, "network", renderNetwork],
@@ -17,6 +18,8 @@ const routes = [
   [/^txs\/([0-9a-f]{64})$/, "blocks", renderTx],
   [/^readings\/([0-9a-f]{32})\/([0-9]+)$/, "devices", renderProvenance],
   [/^firmware$/, "firmware", renderFirmware],
+  [/^contracts$/, "contracts", renderContracts],
+  [/^contracts\/([0-9a-f]{32})$/, "contracts", renderContract],
 ];
 
 /** Block events fan out to whichever view is showing. */

@@ -123,9 +123,36 @@ function bodyPairs(tx) {
         ["Signature", hash(b.attestation.signature, { n: 16 })],
         ["Readings", `${fmtInt(b.readingsTotal)}${b.readingsTotal > b.readings.length ? ` (first ${b.readings.length} listed)` : ""}`],
       ];
+    case "deployContract":
+      return [
+        ["Contract", hash(b.contractId, { n: 0, href: `#/contracts/${b.contractId}` })],
+        ["Code", h("span", {}, hash(b.codeHash, { n: 12 }), ` · ${fmtInt(b.codeBytes)} bytes`)],
+        ["Subscribed to", b.criteria.length ? b.criteria.map((c) => h("span", { class: "chip" }, c.kind === "metadata" ? `${c.key} = ${c.value}` : `${c.kind} ${c.deviceId ?? c.ownerId}`)) : "calls only"],
+        ["Gas per reading run", fmtInt(b.readingGasLimit)],
+      ];
+    case "callContract":
+      return [
+        ["Contract", hash(b.contractId, { n: 0, href: `#/contracts/${b.contractId}` })],
+        ["Method", h("span", { class: "mono" }, b.method)],
+        ["Input", b.input ? hash(b.input, { n: 16 }) : "none"],
+        ["Gas limit", fmtInt(b.gasLimit)],
+        ["Amount", fmtAmount(b.amount)],
+      ];
     default:
       return Object.entries(b).map(([k, v]) => [k, typeof v === "object" ? JSON.stringify(v) : String(v)]);
   }
+}
+
+function runRow(r) {
+  return h(
+    "tr",
+    {},
+    h("td", {}, hash(r.contractId, { href: `#/contracts/${r.contractId}` })),
+    h("td", {}, r.position === null ? "call" : `#${r.position}`),
+    h("td", { class: "num" }, fmtInt(r.gasUsed)),
+    h("td", {}, r.failure ? pill("bad", r.failure) : pill("good", "completed")),
+    h("td", {}, r.events.map((e) => h("span", { class: "badge" }, e.topicText ?? e.topic))),
+  );
 }
 
 export async function renderTx(view, [id]) {
@@ -169,6 +196,7 @@ export async function renderTx(view, [id]) {
         ),
       ),
       readingRows ? card("Readings", "each links to its provenance", table([{ label: "#", num: true }, "Device", { label: "Seq", num: true }, "Received", ""], readingRows)) : null,
+      tx.result?.runs ? card("Contract runs", tx.result.failure ? `failed: ${tx.result.failure}` : `${fmtInt(tx.result.runsTotal)} in this transaction`, table(["Contract", "Reading", { label: "Gas", num: true }, "Outcome", "Events"], tx.result.runs.map(runRow))) : null,
     ),
   );
 }
