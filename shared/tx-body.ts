@@ -11,7 +11,9 @@
 //   7 revokeDevice       [device id (16)]
 //   8 readingBatch       [bstr attestation (shared/attestation.ts), [[bstr COSE_Sign1, receivedAtMs]...]]
 //   9 reportDevice       [device id, 1, [bstr COSE_Sign1, bstr COSE_Sign1]]   equivocation: same seq, two readings
-//                        [device id, 2, [badSignatures, replays, floods]]     what a gateway observed
+//                        [device id, 2, [badSignatures, replays, floods, ? [bstr datagram...]]]   what a gateway
+//                                                              observed, with up to 4 of the datagrams (device-signed
+//                                                              when they verify; forged ones are the point otherwise)
 //  10 paramVote          [name (text), value]                  a validator's vote for a parameter value
 //  11 validatorEvidence  [bstr evidence]                       a validator's double signature (gateway/consensus/evidence.ts
 //                                                              encodeEvidence, at most validatorEvidenceBytesMax bytes)
@@ -22,6 +24,8 @@
 //  15 startRollout       [image id (8), selector, [device id (16)...], inFlightMax]   targets ascending, distinct;
 //                        selector: [1] the ids themselves | [2, owner id] | [3, metadata key, value]
 //  16 stopRollout        [rollout number]                      no more offers; progress stays on record
+//  17 liftQuarantine     [device id (16)]                      the owner lifts a quarantine that gateways' reports
+//                                                              imposed (never one for equivocation: that key is compromised)
 import { encode, type CborValue } from "./cbor.ts";
 import { batchReadingsMax, decodeAttestation, encodeAttestation, type BatchAttestation } from "./attestation.ts";
 import { MoteError } from "./errors.ts";
@@ -47,6 +51,7 @@ export const txKinds = {
   publishRelease: 14,
   startRollout: 15,
   stopRollout: 16,
+  liftQuarantine: 17,
 } as const;
 export type TxKind = keyof typeof txKinds;
 
@@ -86,7 +91,10 @@ export interface AttachedReading {
 
 export type DeviceReport =
   | { evidence: "equivocation"; first: Uint8Array; second: Uint8Array }
-  | { evidence: "observed"; badSignatures: number; replays: number; floods: number };
+  | { evidence: "observed"; badSignatures: number; replays: number; floods: number; samples?: Uint8Array[] };
+
+/** Datagrams a gateway may attach to what it observed of a device. */
+export const reportSamplesMax = 4;
 
 export type TxBody =
   | { kind: "transfer"; to: Uint8Array; amount: bigint }
@@ -104,7 +112,8 @@ export type TxBody =
   | { kind: "callContract"; contractId: Uint8Array; method: string; input: Uint8Array; gasLimit: number; amount: bigint }
   | { kind: "publishRelease"; manifest: Uint8Array; location: string }
   | { kind: "startRollout"; imageId: Uint8Array; selector: RolloutSelector; targets: Uint8Array[]; inFlightMax: number }
-  | { kind: "stopRollout"; rollout: number };
+  | { kind: "stopRollout"; rollout: number }
+  | { kind: "liftQuarantine"; deviceId: Uint8Array };
 
 /** How a rollout's author chose its targets; the chain checks every target matches it. */
 export type RolloutSelector = { kind: "ids" } | { kind: "owner"; ownerId: Uint8Array } | { kind: "metadata"; key: string; value: string };
@@ -188,8 +197,13 @@ function reportFromCbor(v: CborValue): TxBody {
     return { kind: "reportDevice", deviceId: id, evidence: "equivocation", first, second };
   }
   if (evidence === 2) {
-    const [badSignatures, replays, floods] = fields(detail, 3, "observed evidence").map((c, i) => smallUint(c, `count ${i}`));
-    return { kind: "reportDevice", deviceId: id, evidence: "observed", badSignatures, replays, floods };
+    if (!Array.isArray(detail) || (detail.length !== 3 && detail.length !== 4)) fail("observed evidence is [badSignatures, replays, floods, ? [datagram...]]");
+    const [badSignatures, replays, floods] = detail.slice(0, 3).map((c, i) => smallUint(c, `count ${i}`));
+    if (detail.length === 3) return { kind: "reportDevice", deviceId: id, evidence: "observed", badSignatures, replays, floods };
+    const samples = detail[3];
+    if (!Array.isArray(samples) || samples.length === 0 || samples.length > reportSamplesMax) fail(`observed evidence carries 1 to ${reportSamplesMax} datagrams, or none (3 elements)`);
+    for (const d of samples) if (!(d instanceof Uint8Array) || d.length === 0 || d.length > readingBytesMax) fail(`a datagram of observed evidence is 1 to ${readingBytesMax} bytes`);
+    return { kind: "reportDevice", deviceId: id, evidence: "observed", badSignatures, replays, floods, samples: samples as Uint8Array[] };
   }
   return fail(`evidence kind ${String(evidence)} is unknown (1 equivocation, 2 observed)`);
 }
@@ -301,6 +315,8 @@ export function bodyFromCbor(kind: TxKind, v: CborValue): TxBody {
       if (n < 1) fail("rollout numbers start at 1");
       return { kind, rollout: n };
     }
+    case "liftQuarantine":
+      return { kind, deviceId: fixedBytes(fields(v, 1, kind)[0], accountIdBytes, "device id") };
   }
 }
 
@@ -322,7 +338,8 @@ export function bodyToCbor(b: TxBody): CborValue {
     case "readingBatch":
       return [encodeAttestation(b.attestation), b.readings.map((r) => [r.bytes, r.receivedAtMs])];
     case "reportDevice":
-      return b.evidence === "equivocation" ? [b.deviceId, 1, [b.first, b.second]] : [b.deviceId, 2, [b.badSignatures, b.replays, b.floods]];
+      if (b.evidence === "equivocation") return [b.deviceId, 1, [b.first, b.second]];
+      return [b.deviceId, 2, b.samples?.length ? [b.badSignatures, b.replays, b.floods, b.samples] : [b.badSignatures, b.replays, b.floods]];
     case "paramVote":
       return [b.name, b.value];
     case "validatorEvidence":
@@ -337,6 +354,8 @@ export function bodyToCbor(b: TxBody): CborValue {
       return [b.imageId, selectorToCbor(b.selector), b.targets, b.inFlightMax];
     case "stopRollout":
       return [b.rollout];
+    case "liftQuarantine":
+      return [b.deviceId];
   }
 }
 

@@ -138,7 +138,7 @@ export const componentSchemas: Record<string, JsonSchema> = {
   Tx: obj(
     {
       id: hexBytes(32),
-      kind: { enum: ["transfer", "stake", "unstake", "registerCandidate", "vote", "enrollDevice", "revokeDevice", "readingBatch", "reportDevice", "paramVote", "validatorEvidence", "deployContract", "callContract", "publishRelease", "startRollout", "stopRollout"] },
+      kind: { enum: ["transfer", "stake", "unstake", "registerCandidate", "vote", "enrollDevice", "revokeDevice", "readingBatch", "reportDevice", "paramVote", "validatorEvidence", "deployContract", "callContract", "publishRelease", "startRollout", "stopRollout", "liftQuarantine"] },
       author: hexBytes(16),
       authorPublicKey: hexBytes(32),
       nonce: int,
@@ -235,6 +235,12 @@ export const componentSchemas: Record<string, JsonSchema> = {
       type: "array",
       description: "GET /v1/devices/:id only: the evidence on chain (at most 64 records), each with a one-line summary",
       items: { type: "object", required: ["kind", "summary", "reporter", "height"], properties: { kind: { enum: ["equivocation", "observed"] }, summary: { type: "string" }, reporter: hexBytes(16), height: int, sequence: nullable(int) } },
+    },
+    quarantine: {
+      type: "object",
+      description: "GET /v1/devices/:id of a quarantined device only: equivocation (two readings under one sequence: not liftable, the key is compromised) or reports from f + 1 validators (the owner may lift it: mote device lift)",
+      required: ["cause", "liftable", "reporters", "sinceHeight"],
+      properties: { cause: { enum: ["reports", "equivocation"] }, liftable: { type: "boolean" }, reporters: { type: "array", items: hexBytes(16) }, sinceHeight: nullable(int) },
     },
   }, ["id", "publicKey", "owner", "status", "lastSequence", "readings", "evidence", "enrolledHeight", "ttlDays", "metadata", "lastReading", "statusSinceMs"]),
   Reading: reading,

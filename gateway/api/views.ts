@@ -100,7 +100,15 @@ export function evidenceView(e: EvidenceRecord) {
   return { ...base, kind: "observed", summary: `a gateway observed ${badSignatures} bad signatures, ${replays} replays and ${floods} floods`, badSignatures, replays, floods };
 }
 
-export function deviceView(id: Uint8Array | string, d: Device, last: ReadingIndexRow | undefined, evidence?: EvidenceRecord[]) {
+/** Why a quarantined device is refused, who reported it, and whether its owner may lift it (quarantine.ts). */
+export interface QuarantineView {
+  cause: "reports" | "equivocation";
+  liftable: boolean;
+  reporters: string[];
+  sinceHeight: number | null;
+}
+
+export function deviceView(id: Uint8Array | string, d: Device, last: ReadingIndexRow | undefined, evidence?: EvidenceRecord[], quarantine?: QuarantineView) {
   return {
     id: typeof id === "string" ? id : hex(id),
     publicKey: hex(d.publicKey),
@@ -115,6 +123,7 @@ export function deviceView(id: Uint8Array | string, d: Device, last: ReadingInde
     lastReading: last ? { sequence: last.sequence, receivedAtMs: last.receivedAtMs, height: last.height } : null,
     statusSinceMs: d.statusSinceMs || null,
     ...(evidence ? { evidenceRecords: evidence.map(evidenceView) } : {}),
+    ...(quarantine ? { quarantine } : {}),
   };
 }
 
@@ -174,6 +183,8 @@ function bodyView(tx: DecodedTx, readingsListedMax: number) {
     }
     case "stopRollout":
       return { rollout: b.rollout };
+    case "liftQuarantine":
+      return { deviceId: hex(b.deviceId) };
   }
 }
 

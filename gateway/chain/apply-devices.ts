@@ -10,6 +10,7 @@ import type { TxContext } from "./context.ts";
 import { reject } from "./errors.ts";
 import { evidencePerDeviceMax } from "./options.ts";
 import { emptyWindow } from "./sequence-window.ts";
+import { equivocationProven, recordObservation } from "./quarantine.ts";
 import { deviceStatus, type Device } from "./records.ts";
 import type { State } from "./state.ts";
 
@@ -69,6 +70,12 @@ function checkEquivocation(device: Device, deviceId: Uint8Array, body: Extract<B
   if (!verifyReading(a, key) || !verifyReading(b, key)) reject("EVIDENCE_INVALID", "both readings must verify under the device's key");
 }
 
+/** A datagram attached to an observation must at least be a reading naming this device (its signature may be forged: that is what was seen). */
+function checkSample(bytes: Uint8Array, deviceId: Uint8Array): void {
+  const r = decodeEvidence(bytes, "an observed");
+  if (Buffer.compare(r.deviceId, deviceId) !== 0) reject("EVIDENCE_INVALID", "an observed datagram must carry the reported device's id");
+}
+
 export function applyReport(state: State, tx: DecodedTx, body: Body<"reportDevice">, ctx: TxContext): void {
   const device = state.device(body.deviceId);
   if (!device) reject("DEVICE_UNKNOWN", `device ${toHex(body.deviceId)} is not enrolled`);
@@ -76,12 +83,16 @@ export function applyReport(state: State, tx: DecodedTx, body: Body<"reportDevic
     checkEquivocation(device, body.deviceId, body, ctx);
     if (device.status === deviceStatus.active) device.statusSinceMs = ctx.timeMs;
     device.status = deviceStatus.quarantined;
+    equivocationProven(state, body.deviceId);
   } else if (!state.candidate(tx.authorId)) {
     reject("GATEWAY_NOT_REGISTERED", "only a registered gateway may report what it observed of a device");
+  } else {
+    for (const d of body.samples ?? []) checkSample(d, body.deviceId);
+    recordObservation(state, tx, body.deviceId, device, ctx);
   }
   // Evidence records are bounded per device; past the bound only the count grows.
   if (device.evidence < evidencePerDeviceMax) {
-    const detail = body.evidence === "equivocation" ? [body.first, body.second] : [body.badSignatures, body.replays, body.floods];
+    const detail = body.evidence === "equivocation" ? [body.first, body.second] : [body.badSignatures, body.replays, body.floods, ...(body.samples?.length ? [body.samples] : [])];
     state.setEvidence(body.deviceId, device.evidence, { kind: body.evidence === "equivocation" ? 1 : 2, reporter: tx.authorId, height: ctx.height, detail });
   }
   device.evidence += 1;

@@ -21,6 +21,7 @@ import { logAppend, readingLeafData, type LogNode } from "./device-log.ts";
 import { reject } from "./errors.ts";
 import { evidencePerDeviceMax } from "./options.ts";
 import { readingOutcome, type ReadingOutcome } from "./reading-outcome.ts";
+import { equivocationProven } from "./quarantine.ts";
 import { deviceStatus, type Device } from "./records.ts";
 import { windowRecord, windowVerdict } from "./sequence-window.ts";
 import { runReadingTriggers, type TriggeringReading } from "../contracts/apply-contracts.ts";
@@ -152,6 +153,7 @@ export function applyReadingBatch(state: State, tx: DecodedTx, body: BatchBody, 
 function quarantineForEquivocation(state: State, tx: DecodedTx, id: Uint8Array, device: Device, prior: Uint8Array | undefined, bytes: Uint8Array, ctx: TxContext): void {
   if (device.status === deviceStatus.active) {
     device.status = deviceStatus.quarantined;
+    equivocationProven(state, id);
     device.statusSinceMs = ctx.timeMs;
   }
   if (device.evidence < evidencePerDeviceMax) {

@@ -12,6 +12,7 @@
 // nonce) and its result records the failure, but its run's state changes are dropped
 // (gateway/contracts/apply-contracts.ts), so a caller cannot make validators work for free.
 import { verifyTxSignature, type DecodedTx, type TxBody } from "../../shared/tx.ts";
+import { applyLiftQuarantine } from "./quarantine.ts";
 import { applyEnroll, applyReport, applyRevoke } from "./apply-devices.ts";
 import { applyValidatorEvidence } from "./apply-evidence.ts";
 import { applyPublishRelease, applyStartRollout, applyStopRollout } from "./apply-firmware.ts";
@@ -120,6 +121,9 @@ export function applyTx(state: State, tx: DecodedTx, ctx: TxContext): TxEffects 
       break;
     case "stopRollout":
       applyStopRollout(fork, tx, body, ctx);
+      break;
+    case "liftQuarantine":
+      applyLiftQuarantine(fork, tx, body, ctx);
       break;
     default:
       return reject("TX_UNKNOWN_TYPE", `transaction kind ${(body as { kind: string }).kind} has no transition`);

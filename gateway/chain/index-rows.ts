@@ -17,6 +17,7 @@ function counterparty(tx: DecodedTx): Uint8Array | null {
       return b.to;
     case "revokeDevice":
     case "reportDevice":
+    case "liftQuarantine":
       return b.deviceId;
     default:
       return null;

@@ -31,6 +31,8 @@ export const stateKey = {
   /** Stakes that unbond at the start of block `height`. */
   unbonding: (height: number) => `unbonding/${height}`,
   evidence: (deviceId: Uint8Array, index: number) => `evidence/${toHex(deviceId)}/${index}`,
+  /** Gateways' recent reports of what they observed of a device, and whether they quarantined it (quarantine.ts). */
+  deviceReports: (deviceId: Uint8Array) => `device-reports/${toHex(deviceId)}`,
   /** A validator's double signature at (height, round) already on chain (apply-evidence.ts). */
   validatorEvidence: (validatorId: Uint8Array, height: number, round: number) => `validator-evidence/${toHex(validatorId)}/${height}/${round}`,
   /** A contract: its code hash, deployer, subscriptions (gateway/contracts/records.ts). */

@@ -70,8 +70,20 @@ export class ReadingFeed {
     return this.signer.unconfirmed().filter((e) => e.tx.body.kind === "readingBatch");
   }
 
-  /** Moves pending readings into batch transactions, within the outstanding bound. */
+  private reporter: { tick(nowMs: number): void } | undefined;
+
+  /** Ticks a misbehaviour reporter (misbehaviour-reporter.ts) with the feed: both put what ingest saw on chain. */
+  attachReporter(reporter: { tick(nowMs: number): void }): void {
+    this.reporter = reporter;
+  }
+
+  /** Moves pending readings into batch transactions, within the outstanding bound; then reports misbehaviour. */
   tick(nowMs: number): void {
+    this.batchPending(nowMs);
+    this.reporter?.tick(nowMs);
+  }
+
+  private batchPending(nowMs: number): void {
     const max = Math.min(this.options.batchReadingsMax, this.chain.params().batchReadingsMax);
     for (let i = 0; i < this.options.batchesPerTick; i++) {
       const outstanding = this.outstanding();

@@ -96,6 +96,19 @@ export function registerDeviceCommands(program: Command): void {
     });
 
   device
+    .command("lift <deviceId>")
+    .description("lift the quarantine gateways' reports put on a device you own (a quarantine for equivocation cannot be lifted: that key is compromised)")
+    .requiredOption("--key <file>", "the owner's key file")
+    .option(...apiOption)
+    .option("--no-wait", "do not wait for finality")
+    .action(async (id: string, o: { key: string; api: string; wait?: boolean }) => {
+      const api = new ApiClient(o.api);
+      const sent = await submitTx(api, o.key, { kind: "liftQuarantine", deviceId: hexArg(id, 16, "device id") });
+      console.log(`lift ${sent.id} submitted`);
+      if (o.wait !== false) console.log(`quarantine lifted in block ${await waitFinalized(api, sent.id)}`);
+    });
+
+  device
     .command("list")
     .description("devices enrolled on chain")
     .option(...apiOption)

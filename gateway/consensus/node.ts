@@ -15,6 +15,7 @@ import type { Chain, ChainHead, PendingBlock } from "../chain/chain.ts";
 import type { Identity } from "../chain/keyfile.ts";
 import type { Mempool } from "../chain/mempool.ts";
 import { NodeSigner } from "../chain/node-signer.ts";
+import { MisbehaviourReporter, reporterDefaults, type MisbehaviourSource, type ReporterOptions } from "../chain/misbehaviour-reporter.ts";
 import { ReadingFeed, readingFeedDefaults, type PendingReadingSource, type ReadingFeedOptions } from "../chain/reading-feed.ts";
 import { TxOutbox } from "../chain/tx-outbox.ts";
 import { decodeEnvelope, encodeEnvelope, envelopeKind } from "../p2p/envelope.ts";
@@ -41,8 +42,10 @@ export interface ConsensusNodeConfig {
   peers: PeerAddress[];
   log: Logger;
   /** Ingest's pending store: accepted readings become batch transactions. */
-  readings?: PendingReadingSource;
+  readings?: PendingReadingSource & Partial<MisbehaviourSource>;
   readingFeed?: Partial<ReadingFeedOptions>;
+  /** How this gateway reports devices' misbehaviour on chain (misbehaviour-reporter.ts). */
+  misbehaviourReports?: Partial<ReporterOptions>;
   consensus?: Partial<ConsensusOptions>;
   sync?: Partial<SyncOptions>;
   p2p?: Partial<P2pOptions>;
@@ -184,7 +187,10 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
   dialValidators(c.chain, network, c.identity);
   nodeSigner = new NodeSigner(c.chain, c.mempool, outbox, (tx) => gossip.local(tx), log);
   // Settle what the chain did with our transactions while this process was down, then offer the rest again.
-  if (c.readings) feed = new ReadingFeed(c.chain, nodeSigner, c.readings, log, { ...readingFeedDefaults, ...c.readingFeed });
+  if (c.readings) {
+    feed = new ReadingFeed(c.chain, nodeSigner, c.readings, log, { ...readingFeedDefaults, ...c.readingFeed });
+    if (c.readings.misbehaviourSince) feed.attachReporter(new MisbehaviourReporter(c.chain, nodeSigner, c.readings as PendingReadingSource & MisbehaviourSource, c.identity.id, log, { ...reporterDefaults, ...c.misbehaviourReports }));
+  }
   if (feed) feed.recover();
   else nodeSigner.settle();
   const saved = wal.load();

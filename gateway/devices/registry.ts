@@ -13,6 +13,8 @@ export interface DeviceRecord {
   enrolledAtMs: number;
   /** The owner-signed enrollment bytes (shared/enrollment.ts), kept as evidence. */
   enrollment: Uint8Array;
+  /** Why a quarantined device is refused, in words a device owner can act on (chain registries only). */
+  statusReason?: string;
 }
 
 export type EnrollOutcome = "created" | "unchanged" | "updated";

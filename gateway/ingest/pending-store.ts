@@ -264,6 +264,12 @@ export class PendingStore {
     return { readings, pending, batches };
   }
 
+  /** Misbehaviour counters changed after `ms` (gateway/chain/misbehaviour-reporter.ts). */
+  misbehaviourSince(ms: number): { deviceId: Uint8Array; code: string; count: number; lastAtMs: number }[] {
+    const rows = this.db.prepare("SELECT device_id, code, count, last_at_ms FROM misbehaviour WHERE last_at_ms > ?").all(ms) as { device_id: Uint8Array; code: string; count: number; last_at_ms: number }[];
+    return rows.map((r) => ({ deviceId: new Uint8Array(r.device_id), code: r.code, count: r.count, lastAtMs: r.last_at_ms }));
+  }
+
   /** Misbehaviour counters of one device, by code. */
   misbehaviour(deviceId: Uint8Array): Record<string, number> {
     const rows = this.db.prepare("SELECT code, count FROM misbehaviour WHERE device_id = ?").all(deviceId) as { code: string; count: number }[];

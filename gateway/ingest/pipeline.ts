@@ -118,7 +118,8 @@ export class IngestPipeline {
     if (!device) throw new IngestError("UNKNOWN_DEVICE", `device ${id} is not enrolled; enroll it with its owner key (POST /e)`);
     if (device.status !== "active") {
       const code = device.status === "pending" ? "DEVICE_PENDING" : device.status === "revoked" ? "DEVICE_REVOKED" : "DEVICE_QUARANTINED";
-      throw new IngestError(code, `device ${id} is ${device.status}${device.status === "pending" ? "; an operator must approve it" : ""}`);
+      const why = device.status === "pending" ? "; an operator must approve it" : device.statusReason ? `: ${device.statusReason}` : "";
+      throw new IngestError(code, `device ${id} is ${device.status}${why}`);
     }
     // COSE_Sign1 verification (RFC 9052 §4.4), on the thread pool.
     const key = this.deps.keys.get(device.publicKey);

@@ -8,6 +8,8 @@ import { toHex } from "../../shared/ed25519.ts";
 import { MoteError } from "../../shared/errors.ts";
 import type { Chain } from "../chain/chain.ts";
 import { deviceStatus } from "../chain/records.ts";
+import { quarantineCause } from "../chain/quarantine.ts";
+import type { State } from "../chain/state.ts";
 import type { DeviceRecord, DeviceRegistry, DeviceStatus, EnrollOutcome } from "../devices/registry.ts";
 
 const cachedDevicesMax = 100_000;
@@ -17,6 +19,12 @@ const statusName: Record<number, DeviceStatus> = { [deviceStatus.active]: "activ
 /** Enrollment over CoAP (POST /e) on a chain gateway: refused with 4.03 and what to do instead. */
 export class EnrollOnChainError extends MoteError {
   readonly coapCode = "4.03";
+}
+
+function quarantineReason(state: State, deviceId: Uint8Array): string {
+  return quarantineCause(state, deviceId) === "reports"
+    ? "gateways reported misbehaviour; its owner may lift it"
+    : "equivocation, its key is compromised; re-enroll";
 }
 
 export class ChainDeviceRegistry implements DeviceRegistry {
@@ -44,6 +52,7 @@ export class ChainDeviceRegistry implements DeviceRegistry {
             metadata: Object.fromEntries(d.metadata),
             enrolledAtMs: 0,
             enrollment: new Uint8Array(0),
+            ...(d.status === deviceStatus.quarantined ? { statusReason: quarantineReason(this.chain.state(), deviceId) } : {}),
           }
         : null;
       this.cache.set(key, record);

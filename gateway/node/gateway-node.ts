@@ -19,6 +19,7 @@ import { ChainStore } from "../storage/chain-store.ts";
 import { startConsensusNode, type ConsensusNode } from "../consensus/node.ts";
 import { NodeSigner } from "../chain/node-signer.ts";
 import { ReadingFeed } from "../chain/reading-feed.ts";
+import { MisbehaviourReporter } from "../chain/misbehaviour-reporter.ts";
 import { TxOutbox } from "../chain/tx-outbox.ts";
 import type { GatewayConfig, NetworkConfig } from "../config.ts";
 import { IngestGateway } from "../ingest/ingest-gateway.ts";
@@ -131,6 +132,7 @@ async function startConsensus(network: NetworkConfig, config: GatewayConfig, log
     const chainLog = log.child({ subsystem: "chain" });
     const signer = new NodeSigner(parts.chain, parts.mempool, outbox, () => {}, chainLog);
     const feed = new ReadingFeed(parts.chain, signer, readings, chainLog);
+    feed.attachReporter(new MisbehaviourReporter(parts.chain, signer, readings, parts.identity.id, chainLog));
     feed.recover();
     parts.closeOutbox = () => outbox.close();
     parts.feed = feed;

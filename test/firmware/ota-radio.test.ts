@@ -89,7 +89,7 @@ beforeAll(async () => {
   const f = makeFixture({ gateways: 1, users: 1, devices: 0, label: "ota-radio", params: { blockIntervalMs: 200 } });
   f.genesis.genesisTimeMs = Date.now() - 1000;
   f.genesis.firmwarePublishers = [toHex(publisher.publicKey)];
-  f.genesis.devices.push({ publicKey: toHex(publicKey), owner: toHex(f.owner.id), metadata: { model: "node-emulator" }, ttlDays: 0 });
+  (f.genesis.devices ??= []).push({ publicKey: toHex(publicKey), owner: toHex(f.owner.id), metadata: { model: "node-emulator" }, ttlDays: 0 });
   owner = f.owner;
   releaser = f.users[0];
 

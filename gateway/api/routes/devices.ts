@@ -1,12 +1,13 @@
 // Devices (enrolled on chain), their readings by time range, and one reading's provenance.
-import { fromHex } from "../../../shared/ed25519.ts";
+import { fromHex, toHex } from "../../../shared/ed25519.ts";
 import { decode } from "../../../shared/cbor.ts";
-import { deviceCodec } from "../../chain/records.ts";
+import { deviceCodec, deviceStatus } from "../../chain/records.ts";
+import { deviceReports, quarantineCause } from "../../chain/quarantine.ts";
 import type { ApiContext } from "../context.ts";
 import { badRequest, notFound } from "../errors.ts";
 import { readingProvenance } from "../provenance.ts";
 import { errorResponse, hexId, limitParam, page, ref, timeMsParam, type RouteSpec } from "../route-spec.ts";
-import { deviceView, readingView } from "../views.ts";
+import { deviceView, readingView, type QuarantineView } from "../views.ts";
 import { evidencePerDeviceMax } from "../../chain/options.ts";
 
 const deviceIdParams = { type: "object", required: ["id"], properties: { id: hexId(16, "device id (first 16 bytes of SHA-256 of its public key)") } };
@@ -63,7 +64,13 @@ export function deviceRoutes(ctx: ApiContext): RouteSpec[] {
         const { id, d } = device(ctx, req.params.id);
         const state = ctx.chain.state();
         const evidence = Array.from({ length: Math.min(d.evidence, evidencePerDeviceMax) }, (_, i) => state.evidence(id, i)).filter((e) => e !== undefined);
-        return deviceView(id, d, ctx.queries.lastReading(id), evidence);
+        let quarantine: QuarantineView | undefined;
+        if (d.status === deviceStatus.quarantined) {
+          const reports = deviceReports(state, id);
+          const cause = quarantineCause(state, id);
+          quarantine = { cause, liftable: cause === "reports", reporters: (reports?.reports ?? []).map((r) => toHex(r.reporter)), sinceHeight: reports?.quarantinedAt ?? null };
+        }
+        return deviceView(id, d, ctx.queries.lastReading(id), evidence, quarantine);
       },
     },
     {
