@@ -49,26 +49,26 @@ function run(c: Case): void {
   if (cpu) c.cpuMs.push((Number(cpu[1]) + Number(cpu[2])) * 1000);
 }
 
-/** A one-gateway network from the compiled CLI: `mote net init`, then `mote gateway start --consensus solo`. */
+/** A one-gateway network from the compiled CLI: `mote net init`, then `mote gateway start --consensus solo` on free ports. */
 async function startSoloGateway(dir: string): Promise<{ api: string; child: ChildProcess }> {
-  const [p2pPort, apiPort] = [46_401, 46_080];
-  const init = spawnSync(process.execPath, [mote, "net", "init", "--dir", join(dir, "net"), "--gateways", "1", "--base-port", String(p2pPort - 1)], { encoding: "utf8" });
+  const init = spawnSync(process.execPath, [mote, "net", "init", "--dir", join(dir, "net"), "--gateways", "1"], { encoding: "utf8" });
   if (init.status !== 0) throw new Error(`mote net init failed: ${init.stderr}`);
   const child = spawn(
     process.execPath,
-    [mote, "gateway", "start", "--data-dir", join(dir, "gw"), "--genesis", join(dir, "net", "genesis.json"), "--key", join(dir, "net", "gateway-1.key.json"), "--consensus", "solo", "--udp-host", "127.0.0.1", "--udp-port", "0", "--p2p-port", String(p2pPort), "--api-port", String(apiPort), "--log-level", "warn"],
+    [mote, "gateway", "start", "--data-dir", join(dir, "gw"), "--genesis", join(dir, "net", "genesis.json"), "--key", join(dir, "net", "gateway-1.key.json"), "--consensus", "solo", "--udp-host", "127.0.0.1", "--udp-port", "0", "--p2p-port", "0", "--api-port", "0", "--log-level", "warn"],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
   let said = "";
-  await new Promise<void>((resolve, reject) => {
+  const api = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the gateway did not start within 30 s: ${said}`)), 30_000);
     child.stderr!.on("data", (b: Buffer) => {
       said += b.toString();
-      if (said.includes("gateway API ")) (clearTimeout(timer), resolve());
+      const listening = said.match(/gateway API (http:\/\/\S+)/); // "gateway API http://127.0.0.1:<port>  dashboard …"
+      if (listening) (clearTimeout(timer), resolve(listening[1]));
     });
     child.once("exit", (code) => (clearTimeout(timer), reject(new Error(`the gateway exited (${code}): ${said}`))));
   });
-  return { api: `http://127.0.0.1:${apiPort}`, child };
+  return { api, child };
 }
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
