@@ -5,8 +5,6 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, extname } from "node:path";
 import { fromHex, sha256, toHex } from "../../shared/ed25519.ts";
 import type { ContractCriterion, TxBody } from "../../shared/tx.ts";
-import { minimumFee } from "../chain/apply-tx.ts";
-import { paramsFromJson } from "../chain/params.ts";
 import { callInputBytesMax, criteriaPerContractMax } from "../contracts/limits.ts";
 import { ApiClient } from "./api-client.ts";
 import { integerArg } from "./args.ts";
@@ -96,6 +94,8 @@ function amountArg(s: string): bigint {
 
 /** Signs `body` at the least fee the chain's parameters ask, submits it, and (unless --no-wait) waits for its block. */
 async function send(api: ApiClient, keyPath: string, body: TxBody, wait: boolean): Promise<{ id: string; height?: number; tx?: any }> {
+  // The chain's modules load only for the commands that sign: `mote --help` and the rest start without them.
+  const [{ minimumFee }, { paramsFromJson }] = await Promise.all([import("../chain/apply-tx.ts"), import("../chain/params.ts")]);
   const params = paramsFromJson(await api.get("v1/params"));
   if (!params.contractsEnabled) throw new CliError("CONTRACTS_DISABLED", `the chain at ${api.baseUrl} does not run contracts (its genesis leaves contractsEnabled at 0)`);
   const sent = await submitTx(api, keyPath, body, minimumFee(body, params));

@@ -12,9 +12,10 @@ export function registerNetCommands(program: Command): void {
     .option("--chain-id <id>", "chain id", "mote-local")
     .option("--base-port <port>", "gateway i listens for peers on 127.0.0.1:(base + i)", "7400")
     .option("--force", "replace an existing genesis.json")
-    .action(async (o: { dir: string; gateways: string; chainId: string; basePort: string; force?: boolean }) => {
+    .option("--contracts", "enable WebAssembly contracts on this chain (genesis parameter contractsEnabled, fixed for the chain's life)")
+    .action(async (o: { dir: string; gateways: string; chainId: string; basePort: string; force?: boolean; contracts?: boolean }) => {
       const { initLocalNetwork } = await import("../chain/local-network.ts"); // the chain loads only for this command
-      const netw = initLocalNetwork({ dir: o.dir, gateways: Number(o.gateways), chainId: o.chainId, basePort: Number(o.basePort), devicesOwner: true, force: o.force });
+      const netw = initLocalNetwork({ dir: o.dir, gateways: Number(o.gateways), chainId: o.chainId, basePort: Number(o.basePort), devicesOwner: true, force: o.force, ...(o.contracts ? { params: { contractsEnabled: 1 } } : {}) });
       console.log(`genesis: ${netw.genesisPath} (chain ${netw.genesis.chainId})`);
       printTable(["gateway", "id", "peer endpoint", "key file"], netw.gateways.map((g) => [g.index, g.id, g.endpoint, g.keyPath]));
       if (netw.owner) console.log(`device owner: ${netw.owner.id} (${netw.owner.keyPath})`);
