@@ -58,6 +58,14 @@ function firmwareCell(fw) {
   );
 }
 
+
+/** Why the device is refused, and what its owner can do (GET /v1/devices/:id quarantine). */
+function quarantineText(q) {
+  if (q.cause === "equivocation") return "two readings under one sequence number: the key is compromised; re-enroll the device with a new key";
+  const since = q.sinceHeight === null ? "" : ` at block ${fmtInt(q.sinceHeight)}`;
+  return `${q.reporters.length} gateways reported misbehaviour${since}; its owner can lift it (mote device lift)`;
+}
+
 export async function renderDevice(view, [id], _ctx) {
   const [device, firmware] = await Promise.all([get(`/v1/devices/${id}`), loadFirmware(id)]);
   let rangeMs = ranges[1][1];
@@ -81,6 +89,7 @@ export async function renderDevice(view, [id], _ctx) {
         ["Data kept", d.ttlDays ? `${d.ttlDays} days` : "forever"],
         ["Metadata", Object.keys(d.metadata).length ? Object.entries(d.metadata).map(([k, v]) => h("span", { class: "chip" }, `${k}: ${v}`)) : "—"],
         d.evidence ? ["Evidence", h("span", { "data-testid": "device-evidence" }, `${d.evidence} report(s) on chain`, ...(d.evidenceRecords ?? []).map((e) => h("div", { class: "muted" }, `block ${fmtInt(e.height)}: ${e.summary}`)))] : null,
+        d.quarantine ? ["Quarantine", h("span", { "data-testid": "device-quarantine" }, quarantineText(d.quarantine))] : null,
       ]),
     );
   renderHead(device);
