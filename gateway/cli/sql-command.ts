@@ -7,10 +7,9 @@
 //     --param hex:6aceb7d8… --param 100 --param 200 --verify --genesis genesis.json --range 6aceb7d8…:100-200
 import type { Command } from "commander";
 import { readFileSync, writeFileSync } from "node:fs";
-import { genesisBlock, readGenesisFile } from "../chain/genesis.ts";
 import type { DeclaredRange } from "../sql/prove.ts";
 import type { SqlParam } from "../sql/run-statement.ts";
-import { verifyAnswer, type VerifiedAnswerWire } from "../sql/verify.ts";
+import type { VerifiedAnswerWire } from "../sql/verify.ts";
 import { ApiClient } from "./api-client.ts";
 import { apiOption } from "./chain-commands.ts";
 import { UsageError } from "./errors.ts";
@@ -78,6 +77,8 @@ export function registerSqlCommands(program: Command): void {
       if (o.save) writeFileSync(o.save, JSON.stringify(answer));
       let report;
       if (o.verify) {
+        // Loaded only here: the verifier brings SQLite and the chain's codecs, which other commands do not need.
+        const [{ genesisBlock, readGenesisFile }, { verifyAnswer }] = await Promise.all([import("../chain/genesis.ts"), import("../sql/verify.ts")]);
         const g = genesisBlock(readGenesisFile(o.genesis!));
         report = await verifyAnswer({ sql, params, ranges, answer, genesis: { header: g.header, validators: g.validators }, moreTransitions: (from) => api.get(`v1/epochs?from=${from}&limit=256`) });
       }

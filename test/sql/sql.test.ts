@@ -3,7 +3,7 @@
 // a changed row, a forged reading or a reading dropped from a declared device range fails with the row
 // named. Through the engine, the HTTP route and the `mote sql` command.
 import { execFile } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -44,6 +44,8 @@ beforeAll(async () => {
 afterAll(async () => {
   sql?.close();
   await api?.close();
+  c?.chain.store.close();
+  if (c) rmSync(c.dir, { recursive: true, force: true });
 });
 
 const code = async (p: Promise<unknown>): Promise<string | undefined> => p.then(() => undefined, (e: SqlError | SqlVerifyError) => e.code);
