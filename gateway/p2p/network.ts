@@ -23,8 +23,6 @@ export interface NetworkEvents {
   frame(id: string, bytes: Uint8Array): void;
 }
 
-const remote = (c: PeerConnection) => `${c.socket.remoteAddress ?? "?"}:${c.socket.remotePort ?? "?"}`;
-
 interface DialTarget {
   address: PeerAddress;
   failures: number;
@@ -143,7 +141,7 @@ export class P2pNetwork {
         this.pending.delete(c);
         const code = (reason as P2pError | undefined)?.code;
         const integrity = code !== undefined && linkIntegrityCodes.has(code);
-        if (integrity) this.log.warn({ peer: c.id || undefined, address: remote(c), role: c.role, code, reason: reason!.message, authenticated: c.id !== "" }, "p2p link failed an integrity check; dropped (a dialled peer is redialled)");
+        if (integrity) this.log.warn({ peer: c.id || undefined, address: c.remote || undefined, role: c.role, code, reason: reason!.message, authenticated: c.id !== "" }, "p2p link failed an integrity check; dropped (a dialled peer is redialled)");
         if (c.id && this.peers.get(c.id) === c) {
           this.peers.delete(c.id);
           if (!integrity) this.log.info({ peer: c.id, code, reason: reason?.message }, "peer disconnected");

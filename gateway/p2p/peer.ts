@@ -30,6 +30,8 @@ export interface PeerEvents {
 export class PeerConnection {
   id = "";
   publicKey: Uint8Array | undefined;
+  /** "host:port" of the other end, known from its first bytes (for log lines after the socket is gone). */
+  remote = "";
   private readonly decoder: FrameDecoder;
   private readonly handshake: Handshake;
   private sealer: FrameSealer | undefined;
@@ -105,6 +107,7 @@ export class PeerConnection {
 
   private onData(chunk: Buffer): void {
     if (this.closed) return;
+    if (!this.remote) this.remote = `${this.socket.remoteAddress}:${this.socket.remotePort}`;
     let frames: Uint8Array[];
     try {
       frames = this.decoder.push(chunk);

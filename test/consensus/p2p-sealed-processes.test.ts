@@ -129,7 +129,9 @@ test("a passive observer of gateway links sees no plaintext; a flipped bit drops
     const who = nodes.findIndex((n, i) => logged(n, "P2P_DECRYPT").length > before[i]);
     if (receiver) expect(nodes[who]).toBe(receiver);
     const line = logged(nodes[who], "P2P_DECRYPT").at(-1)!;
-    expect(line).toMatchObject({ level: 40, code: "P2P_DECRYPT" });
+    expect(line).toMatchObject({ level: 40, code: "P2P_DECRYPT", authenticated: true });
+    expect(String(line.peer)).toMatch(/^[0-9a-f]{32}$/);
+    expect(String(line.address)).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(String(line.reason)).toMatch(/failed authentication/);
     expect(String(line.msg)).toMatch(/integrity/);
     console.log(`flip ${direction}: frame ${frame} on proxy ${proxy} (dialler port ${dialerPort}) → gateway ${who} logged ${JSON.stringify({ code: line.code, peer: line.peer, reason: line.reason })}`);
