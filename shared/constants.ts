@@ -42,6 +42,9 @@ export const senmlLabel = {
   s: 5,
   t: 6,
   ut: 7,
+  vd: 8,
+  /** RFC 9193 Content-Format: no integer label exists; RFC 8428 §6 has extensions use their text label. */
+  ct: "ct",
 } as const;
 
 /** The firmware's sensor catalog (device/ABI.md): index → SenML name and unit. */

@@ -11,6 +11,13 @@ export interface SenmlRecord {
   value?: number;
   stringValue?: string;
   boolValue?: boolean;
+  /** Data value (`vd`, CBOR label 8, RFC 8428 §4.3): opaque bytes; here, a payload's SHA-256 (shared/payload-anchor.ts). */
+  dataValue?: Uint8Array;
+  /**
+   * Content-Format of the data value (`ct`, RFC 9193 §2): a CoAP Content-Format number in decimal or a
+   * media type. RFC 9193 assigns no integer label, and RFC 8428 §6 says extensions use text keys: "ct".
+   */
+  contentFormat?: string;
   /** Seconds; absent means "when received" (§4.5.3). */
   time?: number;
 }
@@ -53,6 +60,10 @@ export function senmlFromCbor(pack: CborValue): SenmlRecord[] {
         case senmlLabel.vb:
           if (typeof v !== "boolean") throw new ReadingError("SENML_TYPE", "SenML vb must be a boolean");
           record.boolValue = v; values++; break;
+        case senmlLabel.vd:
+          if (!(v instanceof Uint8Array)) throw new ReadingError("SENML_TYPE", "SenML vd must be a byte string");
+          record.dataValue = v; values++; break;
+        case senmlLabel.ct: record.contentFormat = text(v, "ct"); break;
         case senmlLabel.t: record.time = num(v, "t"); break;
         default:
           // §4.4: unknown labels ending in "_" must be understood; integer labels we do not know
@@ -60,7 +71,9 @@ export function senmlFromCbor(pack: CborValue): SenmlRecord[] {
           throw new ReadingError("SENML_LABEL", `SenML label ${String(label)} is not supported`);
       }
     }
-    if (values !== 1) throw new ReadingError("SENML_SHAPE", "a SenML record needs exactly one of v, vs, vb");
+    if (values !== 1) throw new ReadingError("SENML_SHAPE", "a SenML record needs exactly one of v, vs, vb, vd");
+    // RFC 9193 §2: ct describes a data value; on any other record it would be meaningless.
+    if (record.contentFormat !== undefined && record.dataValue === undefined) throw new ReadingError("SENML_SHAPE", "SenML ct is only allowed on a record with vd");
     record.name = baseName + record.name;
     if (!record.name) throw new ReadingError("SENML_SHAPE", "SenML record has no name");
     if (record.unit === undefined && baseUnit !== undefined) record.unit = baseUnit;
@@ -70,7 +83,7 @@ export function senmlFromCbor(pack: CborValue): SenmlRecord[] {
   });
 }
 
-/** Encodes records the way the firmware does: `{0: n, 1: u, 2: v}` with `v` always a float. */
+/** Encodes records the way the firmware does: `{0: n, 1: u, 2: v}` with `v` always a float (`vd` and `ct` as given). */
 export function senmlToCbor(records: SenmlRecord[]): CborValue {
   return records.map((r) => {
     const m = new Map<CborValue, CborValue>([[senmlLabel.n, r.name]]);
@@ -78,6 +91,8 @@ export function senmlToCbor(records: SenmlRecord[]): CborValue {
     if (r.value !== undefined) m.set(senmlLabel.v, new CborFloat(r.value));
     if (r.stringValue !== undefined) m.set(senmlLabel.vs, r.stringValue);
     if (r.boolValue !== undefined) m.set(senmlLabel.vb, r.boolValue);
+    if (r.dataValue !== undefined) m.set(senmlLabel.vd, r.dataValue);
+    if (r.contentFormat !== undefined) m.set(senmlLabel.ct, r.contentFormat);
     if (r.time !== undefined) m.set(senmlLabel.t, new CborFloat(r.time));
     return m;
   });

@@ -63,7 +63,7 @@ const reading = obj({
   records: {
     type: "array",
     description: "SenML records (RFC 8428)",
-    items: obj({ name: { type: "string" }, unit: { type: "string" }, value: { type: "number" }, stringValue: { type: "string" }, boolValue: { type: "boolean" }, time: { type: "number" } }, ["name"]),
+    items: obj({ name: { type: "string" }, unit: { type: "string" }, value: { type: "number" }, stringValue: { type: "string" }, boolValue: { type: "boolean" }, dataValue: { type: "string", description: "vd (RFC 8428 §4.3), hex" }, contentFormat: { type: "string", description: "ct (RFC 9193)" }, time: { type: "number" } }, ["name"]),
   },
 });
 

@@ -58,6 +58,8 @@ export function recordsView(records: SenmlRecord[]) {
     ...(r.value !== undefined && { value: r.value }),
     ...(r.stringValue !== undefined && { stringValue: r.stringValue }),
     ...(r.boolValue !== undefined && { boolValue: r.boolValue }),
+    ...(r.dataValue !== undefined && { dataValue: Buffer.from(r.dataValue).toString("hex") }),
+    ...(r.contentFormat !== undefined && { contentFormat: r.contentFormat }),
     ...(r.time !== undefined && { time: r.time }),
   }));
 }

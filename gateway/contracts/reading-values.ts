@@ -29,6 +29,8 @@ export function milliUnits(value: number): bigint | undefined {
 export function recordKindOf(r: SenmlRecord): number {
   if (r.value !== undefined) return milliUnits(r.value) === undefined ? recordKind.unrepresentable : recordKind.number;
   if (r.stringValue !== undefined) return recordKind.text;
+  // A data value (a payload anchor's digest, shared/payload-anchor.ts) has no number to give a contract.
+  if (r.dataValue !== undefined) return recordKind.unrepresentable;
   return recordKind.boolean;
 }
 
