@@ -137,7 +137,7 @@ export function applyReadingBatch(state: State, tx: DecodedTx, body: BatchBody, 
       device.logFrontier = appended.frontier;
       device.readings += 1;
       logNodes.push(...appended.nodes);
-      readings.push({ deviceId: r.reading.deviceId, sequence: r.reading.sequence, digest: r.digest, receivedAtMs: r.receivedAtMs, position, logIndex });
+      readings.push({ deviceId: r.reading.deviceId, sequence: r.reading.sequence, digest: r.digest, receivedAtMs: r.receivedAtMs, position, logIndex, records: r.reading.records });
       recordFirmwareReport(state, r.reading.deviceId, r.reading.sequence, r.reading.records, ctx.height);
       triggering.push({ position, view: { deviceId: r.reading.deviceId, ownerId: device.owner, sequence: r.reading.sequence, receivedAtMs: r.receivedAtMs, records: r.reading.records, metadata: device.metadata } });
     } else if (r.outcome === readingOutcome.equivocation) {

@@ -10,6 +10,7 @@ import type { ChainParams } from "./params.ts";
 import type { TxResult } from "./reading-outcome.ts";
 import type { ValidatorSet } from "./records.ts";
 import type { ContractBlockEnv } from "../contracts/apply-contracts.ts";
+import type { SenmlRecord } from "../../shared/senml.ts";
 
 export interface TxContext {
   chainId: string;
@@ -71,6 +72,8 @@ export interface IndexedReading {
   position: number;
   /** Position of the reading in its device's log (device-log.ts): arrival order on chain. */
   logIndex: number;
+  /** Its SenML records as execution decoded them (the index keeps them: storage reading_values). */
+  records: SenmlRecord[];
 }
 
 /** What applying one transaction produced beside its state writes. */

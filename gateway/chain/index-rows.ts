@@ -7,7 +7,6 @@ import { decodeReading, readingDigest } from "../../shared/reading.ts";
 import { decodeTx, txTypeOfKind, type DecodedTx } from "../../shared/tx.ts";
 import type { ContractIndexRows, IndexRows } from "../storage/schema.ts";
 import type { IndexedReading } from "./context.ts";
-import { invariant } from "./errors.ts";
 import { blockResultLeaves, decodeBlockResults, decodeTxResult, readingOutcome } from "./reading-outcome.ts";
 
 function counterparty(tx: DecodedTx): Uint8Array | null {
@@ -45,12 +44,7 @@ export function indexRows(txs: DecodedTx[], readings: IndexedReading[][], result
   txs.forEach((tx, idx) => {
     rows.txs.push({ id: tx.id, idx, kind: txTypeOfKind(tx.body.kind), author: tx.authorId, counterparty: counterparty(tx) });
     for (const r of readings[idx]) {
-      // The decoded values (schema 4 reading_values) come from the batch's bytes: the index stays a
-      // function of the block alone, on the commit path and the rebuild path alike.
-      const batch = tx.body.kind === "readingBatch" ? tx.body : undefined;
-      invariant(batch?.readings[r.position] !== undefined, `reading ${r.position} of transaction ${idx} is not in a batch`);
-      const records = decodeReading(batch.readings[r.position].bytes).records;
-      rows.readings.push({ deviceId: r.deviceId, sequence: r.sequence, receivedAtMs: r.receivedAtMs, txIndex: idx, position: r.position, gatewayId: tx.authorId, digest: r.digest, logIndex: r.logIndex, records });
+      rows.readings.push({ deviceId: r.deviceId, sequence: r.sequence, receivedAtMs: r.receivedAtMs, txIndex: idx, position: r.position, gatewayId: tx.authorId, digest: r.digest, logIndex: r.logIndex, records: r.records });
     }
   });
   return rows;
@@ -73,7 +67,7 @@ export function indexRowsFromStored(txBytes: Uint8Array[], resultsBytes: Uint8Ar
       const hex = toHex(reading.deviceId);
       const logIndex = next.get(hex) ?? logSize(reading.deviceId);
       next.set(hex, logIndex + 1);
-      out.push({ deviceId: reading.deviceId, sequence: reading.sequence, digest: readingDigest(r.bytes), receivedAtMs: r.receivedAtMs, position, logIndex });
+      out.push({ deviceId: reading.deviceId, sequence: reading.sequence, digest: readingDigest(r.bytes), receivedAtMs: r.receivedAtMs, position, logIndex, records: reading.records });
     });
     return out;
   });
