@@ -45,9 +45,11 @@ export class IndexWriter {
       putTx: db.prepare("INSERT INTO txs (id, height, idx, kind, author, counterparty) VALUES (?, ?, ?, ?, ?, ?)"),
       putReading: db.prepare("INSERT INTO readings (device, seq, received_ms, height, tx_idx, pos, gateway, digest, log_idx) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
       clearTxs: db.prepare("DELETE FROM txs WHERE height = ?"),
-      putValue: db.prepare("INSERT INTO reading_values (device, seq, rec, name, unit, value, string_value, bool_value, time_s, height) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+      // OR REPLACE: a rebuild over rows a test or a tool left behind still lands (a (device, seq) never changes its reading).
+      putValue: db.prepare("INSERT OR REPLACE INTO reading_values (device, seq, rec, name, unit, value, string_value, bool_value, time_s, height) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
       clearReadings: db.prepare("DELETE FROM readings WHERE height = ?"),
-      clearValues: db.prepare("DELETE FROM reading_values WHERE height = ?"),
+      // By the block's readings (readings_by_block, then the values' key): no index on height to keep per reading.
+      clearValues: db.prepare("DELETE FROM reading_values WHERE (device, seq) IN (SELECT device, seq FROM readings WHERE height = ?)"),
       readingsByDevice: db.prepare<[Buffer, number, number, number], RawReading>(
         "SELECT * FROM readings WHERE device = ? AND received_ms >= ? AND received_ms <= ? ORDER BY received_ms, seq LIMIT ?",
       ),
@@ -74,8 +76,8 @@ export class IndexWriter {
 
   clear(height: number): void {
     this.q.clearTxs.run(height);
-    this.q.clearReadings.run(height);
     this.q.clearValues.run(height);
+    this.q.clearReadings.run(height);
     this.contracts.clear(height);
   }
 

@@ -103,7 +103,6 @@ CREATE TABLE IF NOT EXISTS reading_values (
   height INTEGER NOT NULL,
   PRIMARY KEY (device, seq, rec)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS reading_values_by_block ON reading_values (height);
 
 -- Contract runs (a call's, or a reading's trigger) and the events they emitted, from each
 -- transaction's result (gateway/contracts/records.ts runToCbor). (height, tx_idx, run_idx) is a
