@@ -60,12 +60,10 @@ export class FrameSealer {
     if (this.counter >= this.framesMax) throw new P2pError("P2P_SESSION_EXHAUSTED", `this link sent ${this.framesMax} frames under one key; it closes and the redial makes new keys`);
     const cipher = createCipheriv("chacha20-poly1305", this.key, frameNonce(this.counter), { authTagLength: aeadTagBytes });
     this.counter++;
-    const out = new Uint8Array(plaintext.length + aeadTagBytes);
     const body = cipher.update(plaintext);
     cipher.final(); // a stream cipher: final() adds no bytes, it computes the tag
-    out.set(body, 0);
-    out.set(cipher.getAuthTag(), plaintext.length);
-    return out;
+    return Buffer.concat([body, cipher.getAuthTag()], plaintext.length + aeadTagBytes); // not zero-filled first, unlike new Uint8Array
+
   }
 }
 
