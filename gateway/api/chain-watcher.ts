@@ -9,7 +9,7 @@ import type { Chain } from "../chain/chain.ts";
 import { decodeHeader, type BlockHeader } from "../chain/block.ts";
 import type { ConsensusSource } from "./consensus-source.ts";
 import type { ContractEventRow } from "../storage/contract-index.ts";
-import type { ChainQueries, ReadingIndexRow } from "./queries.ts";
+import type { ChainQueries, DeviceTxRow, ReadingIndexRow } from "./queries.ts";
 
 export interface FinalizedBlock {
   height: number;
@@ -21,6 +21,8 @@ export interface FinalizedBlock {
   readings: ReadingIndexRow[];
   /** Contract events the block's runs emitted (at most contractEventsPerBlockMax), from the events index. */
   contractEvents: ContractEventRow[];
+  /** Transactions of the block that may change a device's status (revoke, report, lift). */
+  deviceTxs: DeviceTxRow[];
   /** When this gateway saw it finalized, and how long after its header time. */
   observedAtMs: number;
   finalityMs: number;
@@ -105,6 +107,7 @@ export class ChainWatcher {
       bodyBytes: stored.body.length,
       readings: this.deps.queries.readingsOfBlock(height, readingsPerEventMax),
       contractEvents: this.deps.queries.contractEventsOfBlock(height, contractEventsPerBlockMax),
+      deviceTxs: this.deps.queries.deviceTxsOfBlock(height),
       observedAtMs,
       finalityMs: Math.max(0, observedAtMs - header.timeMs),
     };

@@ -21,6 +21,15 @@ export interface BlockRow {
 /** A row of the chain's readings index, as the storage layer defines it. */
 export type ReadingIndexRow = ReadingRow;
 
+/** Transaction kinds that can change a device's status (shared/tx-body.ts): revokeDevice, reportDevice, liftQuarantine. */
+export const deviceStatusTxKinds = [7, 9, 17] as const;
+
+export interface DeviceTxRow {
+  txId: Uint8Array;
+  kind: number;
+  deviceId: Uint8Array;
+}
+
 export interface TxRow {
   id: Uint8Array;
   height: number;
@@ -83,6 +92,9 @@ export class ChainQueries {
       heightByHash: db.prepare<[Buffer], { height: number }>("SELECT height FROM blocks WHERE hash = ?"),
       txsOfBlock: db.prepare<[number, number, number], RawTx>("SELECT id, height, idx, kind, author FROM txs WHERE height = ? AND idx >= ? ORDER BY idx LIMIT ?"),
       txById: db.prepare<[Buffer], RawTx>("SELECT id, height, idx, kind, author FROM txs WHERE id = ?"),
+      deviceTxsOfBlock: db.prepare<[number], { id: Buffer; kind: number; counterparty: Buffer }>(
+        `SELECT id, kind, counterparty FROM txs WHERE height = ? AND kind IN (${deviceStatusTxKinds.join(", ")}) AND counterparty IS NOT NULL ORDER BY idx`,
+      ),
       readingsAsc: db.prepare<[Buffer, number, number, number, number, number], RawReading>(
         "SELECT * FROM readings WHERE device = ? AND (received_ms, seq) > (?, ?) AND received_ms >= ? AND received_ms <= ? ORDER BY received_ms ASC, seq ASC LIMIT ?",
       ),
@@ -137,6 +149,11 @@ export class ChainQueries {
   lastReading(deviceId: Uint8Array): ReadingIndexRow | undefined {
     const r = this.time("reading_last", () => this.q.lastReading.get(Buffer.from(deviceId)));
     return r && toReading(r);
+  }
+
+  /** A block's transactions that may change a device's status (revoke, report, lift), by device. */
+  deviceTxsOfBlock(height: number): DeviceTxRow[] {
+    return this.time("device_txs_of_block", () => this.q.deviceTxsOfBlock.all(height)).map((r) => ({ txId: new Uint8Array(r.id), kind: r.kind, deviceId: new Uint8Array(r.counterparty) }));
   }
 
   readingsOfBlock(height: number, limit: number): ReadingIndexRow[] {

@@ -1,6 +1,6 @@
 // Server-sent events (WHATWG HTML §9.2) of finalized blocks, their readings and contract events:
 //
-//   GET /v1/stream?events=block,reading,contract&devices=<id>,<id>&contracts=<id>,<id>
+//   GET /v1/stream?events=block,reading,contract,device&devices=<id>,<id>&contracts=<id>,<id>
 //   id: <height>            event: block | reading | contract            data: <JSON>
 //
 // The event id is the block height, so a client that reconnects with Last-Event-ID gets the
@@ -18,8 +18,10 @@ import type { ReadingIndexRow } from "./queries.ts";
 import { indexedEventView } from "./contract-views.ts";
 import { hex, readingView } from "./views.ts";
 
-export type StreamEvent = "block" | "reading" | "contract";
-const streamEvents: readonly StreamEvent[] = ["block", "reading", "contract"];
+const deviceTxKindNames: Record<number, string> = { 7: "revokeDevice", 9: "reportDevice", 17: "liftQuarantine" };
+
+export type StreamEvent = "block" | "reading" | "contract" | "device";
+const streamEvents: readonly StreamEvent[] = ["block", "reading", "contract", "device"];
 
 interface Client {
   res: ServerResponse;
@@ -77,7 +79,7 @@ export class SseHub {
   parse(query: { events?: string; devices?: string; contracts?: string }): Pick<Client, "events" | "devices" | "contracts"> {
     const events = new Set<StreamEvent>();
     for (const e of (query.events ?? "block,reading").split(",")) {
-      if (!streamEvents.includes(e as StreamEvent)) throw badRequest("BAD_EVENTS", `unknown event "${e}"; use block, reading, contract or several, comma-separated`);
+      if (!streamEvents.includes(e as StreamEvent)) throw badRequest("BAD_EVENTS", `unknown event "${e}"; use block, reading, contract, device or several, comma-separated`);
       events.add(e as StreamEvent);
     }
     return { events, devices: this.idFilter(query.devices, "device", "BAD_DEVICES"), contracts: this.idFilter(query.contracts, "contract", "BAD_CONTRACTS") };
@@ -149,6 +151,13 @@ export class SseHub {
     }
     if (c.events.has("reading")) for (const r of readings) if (!c.devices || c.devices.has(r.deviceHex)) out += r.line;
     if (c.events.has("contract")) for (const e of contracts) if (!c.contracts || c.contracts.has(e.contractHex)) out += e.line;
+    if (c.events.has("device")) {
+      // A transaction that may have changed a device's status: the client reads GET /v1/devices/{id}.
+      for (const t of b.deviceTxs) {
+        const deviceHex = hex(t.deviceId);
+        if (!c.devices || c.devices.has(deviceHex)) out += `id: ${b.height}\nevent: device\ndata: ${JSON.stringify({ deviceId: deviceHex, txId: hex(t.txId), kind: deviceTxKindNames[t.kind], height: b.height })}\n\n`;
+      }
+    }
     if (out) this.write(c, out);
   }
 

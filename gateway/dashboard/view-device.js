@@ -140,7 +140,9 @@ export async function renderDevice(view, [id], _ctx) {
 
   // Live: each finalized reading of this device arrives once on the stream.
   const seen = new Set(readings.map((r) => r.sequence));
-  const close = stream(`events=reading&devices=${id}`, {
+  const close = stream(`events=reading,device&devices=${id}`, {
+    // A revocation, a report or a lift: the status (and a quarantine's reason) is read afresh.
+    device: () => get(`/v1/devices/${id}`).then((d) => (Object.assign(device, d), renderHead(device))).catch(() => {}),
     reading: (r) => {
       if (seen.has(r.sequence)) return;
       seen.add(r.sequence);

@@ -34,7 +34,7 @@ class FakeResponse extends EventEmitter {
 function block(height: number): FinalizedBlock {
   const z = (n: number) => new Uint8Array(n);
   const header = { version: 1, chainId: "c", height, previousHash: z(32), timeMs: height, proposer: z(16), validatorSetHash: z(32), nextValidatorSetHash: z(32), txRoot: z(32), stateRoot: z(32), lastCommitHash: z(32), resultsRoot: z(32) };
-  return { height, hash: z(32), header, txs: 0, bodyBytes: 10, readings: [], contractEvents: [], observedAtMs: height, finalityMs: 1 };
+  return { height, hash: z(32), header, txs: 0, bodyBytes: 10, readings: [], contractEvents: [], deviceTxs: [], observedAtMs: height, finalityMs: 1 };
 }
 
 describe("SseHub back-pressure", () => {

@@ -15,6 +15,7 @@ import { submitTx, waitFinalized } from "../../gateway/cli/tx-author.ts";
 import { contentFormat } from "../../shared/constants.ts";
 import { encodeReading } from "../../shared/reading.ts";
 import { TestCoapClient } from "../support/gateway-coap-client.ts";
+import { SseClient } from "../api/sse-client.ts";
 
 const ports = { udp: 25_700, p2p: 27_400, api: 28_080 };
 let dir = "";
@@ -64,6 +65,8 @@ afterAll(async () => {
 
 describe("quarantine by 2 of 4 gateways' reports", () => {
   it("quarantines the device chain-wide in one block, every gateway refuses it with the reason, and its owner lifts it", async () => {
+    // The owner watches the device on gateway 3's event stream.
+    const watch = await SseClient.open(`http://127.0.0.1:${ports.api + 2}/v1/stream?events=device&devices=${deviceId}`);
     // Forged readings to gateways 1 and 2 only: bad signatures, counted, reported on chain by each.
     for (let i = 0; i < 12; i++) {
       expect(await postForged(1, 1_000 + i)).toBe("4.01");
@@ -99,5 +102,10 @@ describe("quarantine by 2 of 4 gateways' reports", () => {
       return d.lastSequence > before ? d : undefined;
     });
     expect(await postForged(3, 3_001)).toBe("4.01"); // back to checking signatures
+    await watch.waitFor(() => watch.of("device").some((e: any) => e.kind === "liftQuarantine"), 10_000);
+    const kinds = watch.of("device").map((e: any) => e.kind);
+    watch.destroy();
+    expect(kinds.filter((k) => k === "reportDevice").length).toBeGreaterThanOrEqual(2);
+    expect(kinds.at(-1)).toBe("liftQuarantine");
   }, 180_000);
 });

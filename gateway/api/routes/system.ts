@@ -69,14 +69,14 @@ export function systemRoutes(ctx: ApiContext, openapi: () => object): RouteSpec[
       url: "/v1/stream",
       operationId: "streamEvents",
       tag: "operations",
-      summary: "Server-sent events: each finalized block (`block`), its readings (`reading`) and its contract events (`contract`)",
+      summary: "Server-sent events: each finalized block (`block`), its readings (`reading`), its contract events (`contract`) and its transactions that may change a device's status (`device`)",
       description:
-        "text/event-stream. The event id is the block height: reconnect with Last-Event-ID to receive the blocks missed meanwhile (the last 100 at most). `events` picks event types (default block and reading; add `contract` for contract events, the ContractEvent schema); `devices` restricts `reading` events to up to 100 device ids, `contracts` restricts `contract` events to up to 100 contract ids. A client that does not keep up is disconnected. One remote address may hold a few streams (429 beyond), the gateway a bounded number in all (503 beyond).",
+        "text/event-stream. The event id is the block height: reconnect with Last-Event-ID to receive the blocks missed meanwhile (the last 100 at most). `events` picks event types (default block and reading; add `contract` for contract events, the ContractEvent schema; `device` for revocations, misbehaviour reports and quarantine lifts of a device: {deviceId, txId, kind, height}, then read GET /v1/devices/{id}); `devices` restricts `reading` and `device` events to up to 100 device ids, `contracts` restricts `contract` events to up to 100 contract ids. A client that does not keep up is disconnected. One remote address may hold a few streams (429 beyond), the gateway a bounded number in all (503 beyond).",
       querystring: {
         type: "object",
         additionalProperties: false,
         properties: {
-          events: { type: "string", maxLength: 32, description: "comma-separated: block, reading, contract" },
+          events: { type: "string", maxLength: 32, description: "comma-separated: block, reading, contract, device" },
           devices: { type: "string", maxLength: 3300, description: "comma-separated device ids (hex)" },
           contracts: { type: "string", maxLength: 3300, description: "comma-separated contract ids (hex)" },
         },
