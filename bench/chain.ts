@@ -9,7 +9,11 @@
 //              of a validator receiving someone else's block
 //   commit   = the SQLite transaction alone (block, state rows, tree nodes, indexes; fsync'd)
 //
-// Options (env): BENCH_READINGS_MAX (default 1000000), BENCH_DIR (default a temp dir).
+// A second table (bench/chain-contracts.ts): readings/s applied with 0, 1 and 10 contracts
+// subscribed to every reading, and the contract VM's gas/s on one core.
+//
+// Options (env): BENCH_READINGS_MAX (default 1000000), BENCH_DIR (default a temp dir),
+// BENCH_CONTRACTS=0 skips the contracts table.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,6 +28,8 @@ import type { GenesisFile } from "../gateway/chain/genesis.ts";
 import { identityFromSeed, type Identity } from "../gateway/chain/keyfile.ts";
 import { ChainStore } from "../gateway/storage/chain-store.ts";
 import { createHash } from "node:crypto";
+import { contractBench, printContractRows } from "./chain-contracts.ts";
+import { contractVmReady } from "../gateway/contracts/binaryen.ts";
 
 const readingsMax = Number(process.env.BENCH_READINGS_MAX ?? 1_000_000);
 const checkpoints = [0, 250_000, 500_000, 1_000_000].filter((c) => c <= readingsMax);
@@ -62,6 +68,7 @@ const gateway = identity("bench/gateway");
 const devices = Array.from({ length: devicesN }, (_, i) => identity(`bench/device/${i}`)); // same labels as the worker
 const users = Array.from({ length: usersN }, (_, i) => identity(`bench/user/${i}`));
 const owner = identity("bench/owner");
+const contractDeployer = identity("bench/contracts");
 const userNonce = new Uint32Array(usersN);
 let gatewayNonce = 0;
 
@@ -100,6 +107,7 @@ const genesis: GenesisFile = {
   accounts: [
     { publicKey: toHex(gateway.publicKey), balance: "1000000000000", stake: "10000", votes: [toHex(gateway.id)] },
     ...users.map((u) => ({ publicKey: toHex(u.publicKey), balance: "1000000000" })),
+    { publicKey: toHex(contractDeployer.publicKey), balance: "1000000000000" },
   ],
   candidates: [{ publicKey: toHex(gateway.publicKey), endpoint: "127.0.0.1:7401" }],
   devices: devices.map((d) => ({ publicKey: toHex(d.publicKey), owner: toHex(owner.id) })),
@@ -229,5 +237,11 @@ log("");
 log(`ratios: reading validate ${f0(last.readingsValidate)}/s = ${((100 * last.readingsValidate) / ceiling).toFixed(0)}% of the one-core Ed25519 ceiling (1 device signature per reading); reading batch tx = ${batchReadings} readings`);
 log(`reading-batch transactions/s = readings/s ÷ ${batchReadings}; every figure includes the SQLite commit. Total ${((performance.now() - started) / 1000).toFixed(0)} s.`);
 store.close();
+if (process.env.BENCH_CONTRACTS !== "0") {
+  log("");
+  log("contracts: building the examples and measuring 0, 1 and 10 subscribed contracts...");
+  await contractVmReady();
+  printContractRows(await contractBench({ genesis, gateway, ownerId: owner.id, deployer: contractDeployer, signReadings, log }), log);
+}
 await signer.terminate();
 if (!process.env.BENCH_DIR) rmSync(dir, { recursive: true, force: true });
