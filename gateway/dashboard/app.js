@@ -63,17 +63,21 @@ async function route() {
   window.scrollTo(0, 0);
 }
 
-/** Height → block, 64 hex → block (or tx when no such block), 32 hex → device. */
+/** Height → block, 64 hex → block (or tx when no such block), 32 hex → device (or contract). */
 async function search(q) {
   q = q.trim().toLowerCase();
   if (/^[0-9]{1,15}$/.test(q)) return (location.hash = `#/blocks/${q}`);
-  if (/^[0-9a-f]{32}$/.test(q)) return (location.hash = `#/devices/${q}`);
+  if (/^[0-9a-f]{32}$/.test(q)) {
+    // Devices and contracts both have 16-byte ids: a contract when no device has this one.
+    const isContract = await get(`/v1/devices/${q}`).then(() => false, () => get(`/v1/contracts/${q}`).then(() => true, () => false));
+    return (location.hash = isContract ? `#/contracts/${q}` : `#/devices/${q}`);
+  }
   if (/^[0-9a-f]{64}$/.test(q)) {
     const isBlock = await get(`/v1/blocks/${q}`).then(() => true, () => false);
     return (location.hash = isBlock ? `#/blocks/${q}` : `#/txs/${q}`);
   }
   const input = document.getElementById("search-input");
-  input.setCustomValidity("Enter a height, a 64-hex block hash or tx id, or a 32-hex device id");
+  input.setCustomValidity("Enter a height, a 64-hex block hash or tx id, or a 32-hex device or contract id");
   input.reportValidity();
 }
 

@@ -94,4 +94,11 @@ describe("dashboard: contracts", () => {
     expect(await page.locator(`a[href="#/contracts/${alarm}"]`).count()).toBeGreaterThanOrEqual(1);
     expect(pageErrors).toEqual([]);
   });
+
+  it("the search box takes a contract id", async () => {
+    await page.fill("#search-input", hourly);
+    await page.press("#search-input", "Enter");
+    await page.waitForFunction((id) => location.hash === `#/contracts/${id}`, hourly, { timeout: 10_000 });
+    await page.getByTestId("contract-gas-used").waitFor({ timeout: 10_000 });
+  });
 });
