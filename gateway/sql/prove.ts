@@ -185,7 +185,7 @@ export function proveAnswer(chain: Chain, reader: BlockReader, answer: RunAnswer
         const [device, seq] = ids as [string, number];
         devices.add(device);
         const found = chain.store.indexes.reading(fromHex(device), seq);
-        if (!found) throw new Error(`reading ${device}/${seq} is in the answer but not in the index`);
+        if (!found) throw new SqlError("SQL_NOT_PROVABLE", `a row's device and seq (${device}/${seq}) name no reading on chain: rows made up by the statement (a UNION with literals, say) cannot be proven`);
         const located = reader.reading(found.height, found.txIndex, found.position);
         if (!located) throw new Error(`reading ${device}/${seq} points at a missing batch entry`);
         if (!sizes.has(device)) sizes.set(device, deviceSize(chain, fromHex(device)));
@@ -195,7 +195,7 @@ export function proveAnswer(chain: Chain, reader: BlockReader, answer: RunAnswer
         devices.add(ids[0] as string);
       } else {
         const b = chain.store.block(ids[0] as number);
-        if (!b) throw new Error(`block ${String(ids[0])} is in the answer but not stored`);
+        if (!b) throw new SqlError("SQL_NOT_PROVABLE", `a row's height (${String(ids[0])}) names no stored block: rows made up by the statement cannot be proven`);
         proof.block = { header: hex(b.header), certificate: b.certificate ? hex(b.certificate) : null };
       }
     }

@@ -192,6 +192,7 @@ export async function verifyAnswer(input: VerifyInput): Promise<VerifyReport> {
         } catch (e) {
           return fail("VERIFY_ROW", `its COSE bytes do not decode: ${(e as Error).message}`, i);
         }
+        if (rec < 0 || rec >= reading.records.length) fail("VERIFY_ROW", `reading ${device}/${seq} has ${reading.records.length} SenML records, not a record ${rec}`, i);
         if (!verifyReading(reading, keys.get(d.publicKey))) fail("VERIFY_ROW", `the device's signature does not verify under its enrolled key`, i);
         const record: ReadingRecord = { sequence: reading.sequence, digest: readingDigest(reading.bytes), height: p.height, gatewayId: b(p.gateway), receivedAtMs: p.receivedMs };
         const fromRange = rangeLeaves.get(device)?.get(p.logIndex);

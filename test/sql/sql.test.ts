@@ -267,3 +267,16 @@ describe("over HTTP and the mote command", () => {
     expect(bad.out, bad.out).toMatch(/row 3: column value is 1000, the proof says 23\.25 \[VERIFY_ROW\]/);
   }, 60_000);
 });
+
+describe("made-up rows", () => {
+  it("a UNION with literal rows cannot be proven, and a record index past the pack fails", async () => {
+    const u = "SELECT device, seq FROM readings WHERE device = ? AND seq = 1 UNION ALL SELECT x'00000000000000000000000000000000', 5";
+    expect(await code(sql.query({ sql: u, params: [{ hex: dev[0] }], verify: true }))).toBe("SQL_NOT_PROVABLE");
+    const rv = "SELECT device, seq, rec FROM reading_values WHERE device = ? AND seq = 8";
+    const answer = await sql.query({ sql: rv, params: [{ hex: dev[2] }], verify: true });
+    expect(await verify(rv, [{ hex: dev[2] }], [], answer)).toMatchObject({ rows: 1 });
+    const bad = structuredClone(answer);
+    bad.rows[0][2] = 3;
+    expect(await verify(rv, [{ hex: dev[2] }], [], bad).catch((e: SqlVerifyError) => [e.code, e.row])).toEqual(["VERIFY_ROW", 0]);
+  });
+});
