@@ -20,7 +20,7 @@ import { defaultFirmwarePath } from "../../hardware/emulator/firmware.ts";
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const outDir = join(root, "test-output");
 const devices = 6; // over UDP; npm start's 20 is scripts/firmware-rollout-screenshot.ts
-const ports = { udp: 45700, p2p: 47400, api: 48080 }; // apart from the other npm start tests
+const ports = { udp: 12700, p2p: 13400, api: 14080 }; // apart from the other npm start tests, below the ephemeral range
 const api = `http://127.0.0.1:${ports.api}`;
 const rolloutMs = 120_000;
 
@@ -74,12 +74,12 @@ beforeAll(async () => {
   start = spawn(process.execPath, ["--import", "tsx", join(root, "scripts", "start.ts"), ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
   start.stdout!.on("data", (b) => (output += b));
   start.stderr!.on("data", (b) => (output += b));
-  await until("npm start coming up", async () => {
-    if (start.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
-    return output.includes("Ctrl-C to stop") ? true : undefined;
-  }, 120_000).catch((e) => {
-    throw new Error(`${(e as Error).message}\n${output}`);
-  });
+  const deadline = Date.now() + 120_000;
+  while (!output.includes("Ctrl-C to stop")) {
+    if (start.exitCode !== null) throw new Error(`npm start exited early (code ${start.exitCode}):\n${output}`);
+    if (Date.now() > deadline) throw new Error(`npm start did not come up in 120 s:\n${output}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
   ({ browser, page, pageErrors } = await openBrowser());
 }, 180_000);
 
