@@ -16,7 +16,8 @@
 //       "consensus": "pbft",                                // or "solo" (single validator)
 //       "p2p": { "host": "127.0.0.1", "port": 7401 }, "peers": ["127.0.0.1:7402"]
 //     },
-//     "api": { "host": "127.0.0.1", "port": 8080 }          // HTTP API, dashboard, /metrics; needs network
+//     "api": { "host": "127.0.0.1", "port": 8080 },         // HTTP API, dashboard, /metrics; needs network
+//     "payloads": { "bytesMax": 4194304, "peers": ["http://10.0.0.2:8080"], … }   // off-chain payloads (docs/payloads.md)
 //   }
 import { readFileSync } from "node:fs";
 import type { LevelWithSilent } from "pino";
@@ -59,6 +60,19 @@ export interface GatewayConfig {
   network: NetworkConfig | null;
   /** HTTP API, dashboard and /metrics (null: none). Needs `network`. */
   api: { host: string; port: number } | null;
+  /** Off-chain payloads (gateway/payloads/): upload limits and the gateways to fetch missing ones from. */
+  payloads: PayloadsConfig;
+}
+
+export interface PayloadsConfig {
+  /** Largest payload kept (uploads answer 4.13 with Size1 above it; larger anchored payloads are not fetched). */
+  bytesMax: number;
+  uploadsPerSourceMax: number;
+  uploadsMax: number;
+  /** A Block1 upload without a block for this long is dropped with its temporary file. */
+  uploadIdleMs: number;
+  /** Other gateways' API base URLs, asked for anchored payloads this gateway lacks. */
+  peers: string[];
 }
 
 export const defaultCoapPort = 5683; // RFC 7252 §6.1
@@ -76,6 +90,7 @@ export function defaultConfig(): GatewayConfig {
     statsIntervalMs: 60_000,
     network: null,
     api: null,
+    payloads: { bytesMax: 4 << 20, uploadsPerSourceMax: 2, uploadsMax: 32, uploadIdleMs: 60_000, peers: [] },
   };
 }
 
@@ -156,6 +171,7 @@ export function mergeConfig(base: GatewayConfig, raw: Json): GatewayConfig {
   if (o.statsIntervalMs !== undefined) c.statsIntervalMs = int(o.statsIntervalMs, "statsIntervalMs", 0, 86_400_000);
   if (o.network === null) c.network = null;
   else if (o.network !== undefined) c.network = mergeNetwork(c.network, object(o.network, "network"));
+  if (o.payloads !== undefined) c.payloads = mergePayloads(c.payloads, object(o.payloads, "payloads"));
   if (o.api === null) c.api = null;
   else if (o.api !== undefined) c.api = hostPort(o.api, "api", c.api ?? { host: "127.0.0.1", port: 8080 });
   return validate(c);
@@ -194,6 +210,20 @@ function mergeInts<T extends object>(base: T, o: Record<string, Json>, key: stri
   const out = { ...base } as Record<string, number>;
   for (const [k, v] of Object.entries(o)) out[k] = int(v, `${key}.${k}`, 0, 1 << 30);
   return out as T;
+}
+
+function mergePayloads(base: PayloadsConfig, o: Record<string, Json>): PayloadsConfig {
+  const { peers, ...ints } = o;
+  const out = { ...base, ...mergeInts({ bytesMax: base.bytesMax, uploadsPerSourceMax: base.uploadsPerSourceMax, uploadsMax: base.uploadsMax, uploadIdleMs: base.uploadIdleMs }, ints, "payloads") };
+  if (peers !== undefined) {
+    if (!Array.isArray(peers)) fail("payloads.peers", 'must be an array of "http://host:port"');
+    out.peers = peers.map((p, i) => {
+      if (typeof p !== "string" || !/^https?:\/\/[^\s/]+$/.test(p)) fail(`payloads.peers[${i}]`, 'must be "http://host:port" (no path)');
+      return p;
+    });
+  }
+  if (out.bytesMax < 1) fail("payloads.bytesMax", "must be at least 1");
+  return out;
 }
 
 /** Cross-field checks that a merge of valid pieces can still break. */

@@ -17,6 +17,7 @@ export const uriPath = {
   enroll: "e", // POST an owner-signed enrollment
   health: "h", // GET liveness
   firmware: "f", // GET f/<image id>: a release's image, Block2 (docs/firmware-update.md)
+  payloads: "p", // PUT p/<SHA-256 hex>: an off-chain payload, Block1 (docs/payloads.md)
 } as const;
 
 /** COSE (RFC 9052) labels and algorithm ids the reading format uses. */

@@ -11,6 +11,7 @@ import type { ApiOptions } from "./options.ts";
 import type { ChainQueries } from "./queries.ts";
 import type { SseHub } from "./sse.ts";
 import type { FirmwareImageStore } from "../firmware/image-store.ts";
+import type { PayloadService } from "../payloads/payload-service.ts";
 
 /** The ingest gateway as the API sees it (IngestGateway fits; all optional). */
 export interface IngestStatus {
@@ -44,6 +45,8 @@ export interface ApiDeps {
   clock?: () => number;
   /** Firmware images this gateway keeps (gateway/firmware/image-store.ts); firmware upload/serving answer 503 without. */
   firmwareImages?: FirmwareImageStore;
+  /** Off-chain payloads (gateway/payloads/payload-service.ts); the payload routes answer 503 without. */
+  payloads?: PayloadService;
 }
 
 export interface ApiContext {
@@ -63,4 +66,5 @@ export interface ApiContext {
   log: Logger;
   startedAtMs: number;
   firmwareImages: FirmwareImageStore | undefined;
+  payloads: PayloadService | undefined;
 }

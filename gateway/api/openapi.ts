@@ -55,6 +55,7 @@ export function openApiDocument(specs: RouteSpec[]): object {
       { name: "validators", description: "DPoS validators, candidates, accounts" },
       { name: "devices", description: "devices, readings and provenance" },
       { name: "contracts", description: "WebAssembly contracts: their state, events, storage with proofs, and gas" },
+      { name: "payloads", description: "off-chain payloads by SHA-256, anchored by signed readings, with their proof chain (docs/payloads.md)" },
       { name: "sql", description: "read-only SQL over the index, with proofs (docs/sql.md)" },
       { name: "operations", description: "health, metrics, events, this document" },
     ],

@@ -98,7 +98,7 @@ export async function createApiServer(deps: ApiDeps, overrides: Partial<ApiOptio
     deviceFilterMax: 100,
   });
   const submitTx = deps.submitTx ?? ((bytes: Uint8Array) => deps.mempool.add(bytes, clock()));
-  const ctx: ApiContext = { chain: deps.chain, mempool: deps.mempool, consensus: deps.consensus, submitTx, nodeId: deps.nodeId, ingest: deps.ingest, metrics, queries, reader, watcher, sse, options, clock, log, startedAtMs: clock(), firmwareImages: deps.firmwareImages };
+  const ctx: ApiContext = { chain: deps.chain, mempool: deps.mempool, consensus: deps.consensus, submitTx, nodeId: deps.nodeId, ingest: deps.ingest, metrics, queries, reader, watcher, sse, options, clock, log, startedAtMs: clock(), firmwareImages: deps.firmwareImages, payloads: deps.payloads };
 
   // Typed as the default instance: pino's Logger is fastify's base logger at run time.
   const app = Fastify({

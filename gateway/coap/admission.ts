@@ -7,6 +7,9 @@
 // Proxy-Uri/Proxy-Scheme 5.05 (§5.7.2). Block1 gets 4.13 with Size1 (RFC 7959 §2.9.3): a reading
 // must fit one message. Block2 and Size2 pass for GET /f (firmware images, RFC 7959 §2.2, §4). Elective
 // options we do not use are removed (§5.4.1 lets us ignore them).
+// PUT /p/<SHA-256 hex> (payload uploads, gateway/payloads/block1-upload.ts) is handed to the upload
+// path with its Block1 and Size1 options and a payload of at most one 1,024-byte block: the `coap`
+// server's own Block1 reassembly has no memory bound, so uploads never reach it.
 // An Empty ACK or RST is never answered (§4.2, §4.3): it only settles or cancels an exchange. Every
 // answer made here obeys amplification.ts: no larger than the request, or a short diagnostic.
 import { fitResponse } from "./amplification.ts";
@@ -14,6 +17,7 @@ import { codeByte, codeString, CoapFormatError, encodeMessage, isCritical, optio
 
 export type Admission =
   | { action: "pass"; bytes: Buffer; message: CoapMessage }
+  | { action: "upload"; message: CoapMessage; reason: "payload upload" }
   | { action: "reply"; bytes: Buffer; reason: string }
   | { action: "drop"; reason: string };
 
@@ -24,6 +28,11 @@ export interface AdmissionLimits {
 
 const GET = 1;
 const POST = 2;
+const PUT = 3;
+/** RFC 7959 §2.2: the largest block (SZX 6). */
+const uploadBlockBytesMax = 1024;
+/** Options an upload carries; other elective ones are ignored (§5.4.1), critical ones refused. */
+const uploadCritical = new Set<number>([option.uriHost, option.uriPort, option.uriPath, option.block1]);
 /** Options the resources read; every other elective option is dropped before the `coap` server. */
 const passedOptions = new Set<number>([option.uriPath, option.contentFormat, option.uriQuery, option.block2, option.size2]);
 /** Critical options we recognize (and then ignore: we are the only host and port here). */
@@ -57,6 +66,7 @@ function admitRequest(m: CoapMessage, datagram: Uint8Array, limits: AdmissionLim
   const refuse = (code: string, why: string, options = [] as CoapOption[]): Admission =>
     // §5.4.1: a NON with a bad critical option is rejected silently; a CON gets the answer.
     m.type === TYPE_CON || code === "4.05" || code === "4.13" ? answer(m, datagram.length, code, why, options) : { action: "drop", reason: why };
+  if (isUpload(m)) return admitUpload(m, datagram);
   if (m.code !== GET && m.code !== POST) return refuse("4.05", `method ${codeString(m.code)} not allowed: use GET or POST`);
   for (const o of m.options) {
     if (o.number === option.proxyUri || o.number === option.proxyScheme) return refuse("5.05", "not a proxy");
@@ -69,6 +79,22 @@ function admitRequest(m: CoapMessage, datagram: Uint8Array, limits: AdmissionLim
   if (m.options.every((o) => passedOptions.has(o.number))) return { action: "pass", bytes: Buffer.from(datagram), message: m };
   const kept = { ...m, options: m.options.filter((o) => passedOptions.has(o.number)) };
   return { action: "pass", bytes: encodeMessage(kept), message: kept };
+}
+
+const firstPathSegment = (m: CoapMessage): string | undefined => m.options.find((o) => o.number === option.uriPath)?.value.toString("utf8");
+
+function isUpload(m: CoapMessage): boolean {
+  return m.code === PUT && firstPathSegment(m) === "p";
+}
+
+function admitUpload(m: CoapMessage, datagram: Uint8Array): Admission {
+  const refuse = (code: string, why: string, options = [] as CoapOption[]): Admission => (m.type === TYPE_CON ? answer(m, datagram.length, code, why, options) : { action: "drop", reason: why });
+  for (const o of m.options) {
+    if (o.number === option.proxyUri || o.number === option.proxyScheme) return refuse("5.05", "not a proxy");
+    if (isCritical(o.number) && !uploadCritical.has(o.number)) return refuse("4.02", `critical option ${o.number} not supported`);
+  }
+  if (m.payload.length > uploadBlockBytesMax) return refuse("4.13", `payload ${m.payload.length} bytes in one message; send blocks of at most ${uploadBlockBytesMax} (Block1, RFC 7959)`, [{ number: option.size1, value: uintValue(uploadBlockBytesMax) }]);
+  return { action: "upload", message: m, reason: "payload upload" };
 }
 
 /** An error response built here, its diagnostic fitted to the request (amplification.ts). */

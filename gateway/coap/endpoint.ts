@@ -11,6 +11,7 @@ import type { AddressInfo } from "node:net";
 import { Server as CoapServer, type IncomingMessage, type OutgoingMessage } from "coap";
 import type { Logger } from "pino";
 import { admit, type AdmissionLimits } from "./admission.ts";
+import { responseFor, TYPE_CON, type CoapMessage } from "./message.ts";
 import type { AdmittedRemote } from "./resources.ts";
 import type { SerialSocket } from "./serial-socket.ts";
 
@@ -22,6 +23,11 @@ export interface EndpointStats {
 
 type Transport = "udp" | "serial";
 type RequestHandler = (req: IncomingMessage, res: OutgoingMessage) => void;
+/**
+ * Payload uploads (PUT /p/..., admission.ts): the message and its source ("udp:host:port") in, the
+ * whole response datagram out (undefined: no answer). Synchronous: blocks are answered in arrival order.
+ */
+export type UploadHandler = (m: CoapMessage, source: string) => Buffer | undefined;
 
 /** Anything the endpoint can send through: a dgram socket or a SerialSocket. */
 interface Sender {
@@ -36,6 +42,7 @@ class AdmittingServer extends CoapServer {
     private readonly limits: AdmissionLimits,
     private readonly stats: EndpointStats,
     private readonly log: Logger,
+    private readonly uploads: () => UploadHandler | undefined,
   ) {
     super(options);
   }
@@ -49,11 +56,26 @@ class AdmittingServer extends CoapServer {
         const remote: AdmittedRemote = { ...rsinfo, coap: a.message, transport: this.transport, datagramBytes: msg.length };
         return inner(a.bytes, remote);
       }
+      if (a.action === "upload") return this.upload(a.message, rsinfo);
       this.log.debug({ remote: `${rsinfo.address}:${rsinfo.port}`, reason: a.reason, action: a.action }, "message not passed to handlers");
       if (a.action === "drop") return void this.stats.dropped++;
       this.stats.answeredHere++;
       this.sender().send(a.bytes, 0, a.bytes.length, rsinfo.port, rsinfo.address);
     };
+  }
+
+  private upload(m: CoapMessage, rsinfo: AddressInfo): void {
+    this.stats.passed++;
+    const handler = this.uploads();
+    let reply: Buffer | undefined;
+    try {
+      reply = handler?.(m, `${this.transport}:${rsinfo.address}:${rsinfo.port}`);
+    } catch (e) {
+      this.log.error({ err: e, code: "INTERNAL" }, "payload upload handler failed");
+    }
+    // A gateway without a payload store: 4.04 to a CON (no payload: never larger than the request), nothing to a NON.
+    if (!handler && m.type === TYPE_CON) reply = responseFor(m, "4.04", Buffer.alloc(0));
+    if (reply) this.sender().send(reply, 0, reply.length, rsinfo.port, rsinfo.address);
   }
 }
 
@@ -69,6 +91,8 @@ export class CoapEndpoint {
   readonly stats: EndpointStats = { passed: 0, answeredHere: 0, dropped: 0 };
   private readonly servers: CoapServer[] = [];
   private readonly udpSockets: Socket[] = [];
+  /** Set by the payload subsystem; without it uploads get no answer (a CON is retransmitted, then given up). */
+  uploadHandler: UploadHandler | undefined;
 
   constructor(
     private readonly handler: RequestHandler,
@@ -77,7 +101,7 @@ export class CoapEndpoint {
   ) {}
 
   private server(transport: Transport, sender: () => Sender): CoapServer {
-    const server = new AdmittingServer({ piggybackReplyMs: this.options.piggybackReplyMs }, transport, sender, this.options.limits, this.stats, this.log);
+    const server = new AdmittingServer({ piggybackReplyMs: this.options.piggybackReplyMs }, transport, sender, this.options.limits, this.stats, this.log, () => this.uploadHandler);
     server.on("request", (req: IncomingMessage, res: OutgoingMessage) => {
       // An Empty RST that matches no exchange of ours falls through the `coap` server (1.5.0) to
       // 'request': its test `packet.ack ?? packet.reset` is false for a RST. An Empty message is

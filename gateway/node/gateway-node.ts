@@ -28,6 +28,10 @@ import { createApiServer, GatewayMetrics, PbftConsensusSource, SoloConsensusSour
 import { ChainDeviceRegistry } from "./chain-registry.ts";
 import { FirmwareImageStore } from "../firmware/image-store.ts";
 import { FirmwareService } from "../firmware/firmware-service.ts";
+import { Block1Uploads } from "../payloads/block1-upload.ts";
+import { PayloadService, payloadServiceDefaults } from "../payloads/payload-service.ts";
+import { PayloadStore } from "../payloads/payload-store.ts";
+import { uploadHandler } from "../payloads/upload-resource.ts";
 
 export interface ChainParts {
   identity: Identity;
@@ -52,6 +56,7 @@ export class GatewayNode {
     readonly chainParts: ChainParts | undefined,
     readonly api: ApiServer | undefined,
     readonly apiUrl: string | undefined,
+    readonly payloads?: { service: PayloadService; uploads: Block1Uploads; close(): void },
   ) {}
 
   static async start(config: GatewayConfig, log: Logger): Promise<GatewayNode> {
@@ -72,6 +77,8 @@ export class GatewayNode {
         firmware: new FirmwareService(chain, firmwareImages, log.child({ subsystem: "firmware" })),
       });
       cleanup.unshift(() => ingest.close());
+      const payloads = startPayloads(config, chain, ingest, log);
+      cleanup.unshift(() => payloads.close());
       const parts: ChainParts = { identity, store, chain, mempool, consensus: undefined, producer: undefined };
       const { source, submitTx } = await startConsensus(network, config, log, parts, ingest);
       cleanup.unshift(() => parts.producer?.stop(), () => parts.consensus?.close());
@@ -97,13 +104,14 @@ export class GatewayNode {
           nodeId: identity.id,
           ingest: ingestStatus,
           firmwareImages,
+          payloads: payloads.service,
           log: log.child({ subsystem: "api" }),
         });
         cleanup.unshift(() => api!.close());
         apiUrl = (await api.listen(config.api)).url;
       }
       log.info({ gatewayId: toHex(identity.id), chain: chain.chainId, height: chain.head().height, consensus: network.consensus, api: apiUrl }, "gateway node started");
-      return new GatewayNode(config, log, ingest, parts, api, apiUrl);
+      return new GatewayNode(config, log, ingest, parts, api, apiUrl, payloads);
     } catch (e) {
       for (const c of cleanup) await c();
       throw e;
@@ -113,6 +121,7 @@ export class GatewayNode {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.api?.close();
+      this.payloads?.close();
       this.chainParts?.producer?.stop();
       this.chainParts?.closeOutbox?.();
       await this.chainParts?.consensus?.close();
@@ -122,6 +131,29 @@ export class GatewayNode {
     })();
     return this.closing;
   }
+}
+
+/** Off-chain payloads: the store, Block1 uploads on the CoAP endpoint (PUT /p/...), and the fetcher. */
+function startPayloads(config: GatewayConfig, chain: Chain, ingest: IngestGateway, log: Logger) {
+  const p = config.payloads;
+  const store = new PayloadStore(config.dataDir);
+  const service = new PayloadService(chain, store, log.child({ subsystem: "payloads" }), { ...payloadServiceDefaults, peers: p.peers, payloadBytesMax: p.bytesMax });
+  const uploads = new Block1Uploads(store, { payloadBytesMax: p.bytesMax, uploadsPerSourceMax: p.uploadsPerSourceMax, uploadsMax: p.uploadsMax, idleMs: p.uploadIdleMs, retryAfterS: 10 }, Date.now, (hex) => service.stored(hex));
+  ingest.endpoint.uploadHandler = uploadHandler(uploads);
+  uploads.startSweeper();
+  service.start();
+  let closed = false;
+  return {
+    service,
+    uploads,
+    close() {
+      if (closed) return;
+      closed = true;
+      ingest.endpoint.uploadHandler = undefined;
+      uploads.close();
+      service.close();
+    },
+  };
 }
 
 async function startConsensus(network: NetworkConfig, config: GatewayConfig, log: Logger, parts: ChainParts, ingest: IngestGateway) {
