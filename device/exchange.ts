@@ -9,7 +9,7 @@ import { coapBegin, coapOption, coapOptionUint, coapPayload, coapEnd, coapParse,
   COAP_CON, COAP_NON, COAP_ACK, COAP_RST, COAP_GET, COAP_POST, COAP_OPTION_URI_PATH, COAP_OPTION_CONTENT_FORMAT,
   COAP_OPTION_BLOCK1, COAP_OPTION_BLOCK2, COAP_FORMAT_COSE_SIGN1 } from "./codec/coap";
 import { answerBlock1, answerCode, answerPayload, answerPayloadLen, imageIdHex, updateBlockAnswer,
-  updateConfirm, updateNextBlock2, updateOffer, updatePulling, updateServe } from "./update";
+  updateConfirm, updateInstallIfDue, updateNextBlock2, updateOffer, updatePulling, updateServe } from "./update";
 import { hostNowMs, LINK_SERIAL, LOG_INFO, LOG_WARN } from "./host";
 import { linkSend } from "./link";
 import { outboxHead, outboxHeadLength, outboxPop, outboxSize } from "./outbox";
@@ -98,6 +98,7 @@ export function exchangeTick(): i32 {
   } else if (state == BACKOFF && now >= deadline) {
     state = IDLE;
   }
+  if (state == IDLE && outboxSize() == 0) updateInstallIfDue(); // the host restarts after this call
   if (state == IDLE && (outboxSize() > 0 || updatePulling())) start(now);
   if (state == IDLE) return -1;
   const wait = deadline - now;

@@ -41,6 +41,7 @@ let confirmed = false;
 
 export function updateReset(): void {
   reportPending = true; // every boot tells the chain which version runs
+  installDue = false;
   manifestLen = 0;
   received = 0;
   pulling = false;
@@ -100,7 +101,7 @@ function takeManifest(ptr: usize, len: u32): bool {
 
 /** Called with the payload of a gateway's 2.xx answer to a reading: an update offer. */
 export function updateOffer(ptr: usize, len: u32): void {
-  if (pulling || len > MANIFEST_BYTES_MAX) return;
+  if (pulling || installDue || len > MANIFEST_BYTES_MAX) return;
   hashManifest(ptr, len);
   if (memory.compare(digest, refusedId, IMAGE_ID_BYTES) == 0) return;
   if (!takeManifest(ptr, len)) return;
@@ -141,7 +142,7 @@ export function updateBlockAnswer(code: u8): bool {
     received += coapPayloadLen;
     if ((block & 8) == 0) {
       pulling = false;
-      install();
+      installDue = true; // once no reading waits: a restart loses what the outbox holds
     }
   }
   // A block at another offset (a server that chose its own size) is asked again from `received`.
@@ -153,6 +154,16 @@ function abandon(): void {
   logStart("fw pull stopped at ");
   logU64(received);
   logEnd(LOG_WARN);
+}
+
+/** The last block of a pull is in; the install waits for the outbox to empty (updateInstallIfDue). */
+let installDue = false;
+
+/** Called when the link is idle and no reading waits: installs a pulled image now. */
+export function updateInstallIfDue(): void {
+  if (!installDue) return;
+  installDue = false;
+  install();
 }
 
 /** Hands the manifest to the boot loader; on success the host boots the new image on trial. */
@@ -212,6 +223,7 @@ export function updateServe(method: u8, pathPtr: usize, pathLen: i32): void {
 function servePutManifest(): u8 {
   if (!takeManifest(coapPayloadPtr, coapPayloadLen)) return COAP_REQUEST_ENTITY_TOO_LARGE;
   pulling = false; // the cable wins over the radio
+  installDue = false;
   return COAP_CHANGED;
 }
 

@@ -7,7 +7,7 @@ import { SerialPort } from "serialport";
 import { readFileSync } from "node:fs";
 import { RealClock, type Clock } from "./clock.ts";
 import { SlotStore } from "./slot-store.ts";
-import { defaultFirmwarePath, Firmware, LINK_RADIO, LINK_SERIAL, type CounterName } from "./firmware.ts";
+import { counters, defaultFirmwarePath, Firmware, LINK_RADIO, LINK_SERIAL, type CounterName } from "./firmware.ts";
 import { FirmwareError, FirmwareFault } from "./errors.ts";
 import { BootLoader, type BootChoice } from "./boot-loader.ts";
 import { MoteError } from "../../shared/errors.ts";
@@ -52,6 +52,8 @@ export class Board extends EventEmitter {
   private firmware: Firmware;
   private timer: unknown = undefined;
   private trialTimer: unknown = undefined;
+  /** Counters of firmware instances that were replaced (total()). */
+  private readonly carried = new Map<CounterName, number>();
   readonly bootLoader: BootLoader | undefined;
   private closed = false;
   private readonly waiters = new Set<() => void>();
@@ -110,6 +112,17 @@ export class Board extends EventEmitter {
    * traps or fails in init) ends its trial there, and the confirmed image starts instead.
    */
   private bootFirmware(): Firmware {
+    const previous = this.firmware as Firmware | undefined;
+    if (previous) {
+      for (const name of Object.keys(counters) as CounterName[]) {
+        if (name === "sequenceNext") continue;
+        try {
+          this.carried.set(name, (this.carried.get(name) ?? 0) + previous.stat(name));
+        } catch {
+          // a trapped instance may not answer: its counts are lost with it
+        }
+      }
+    }
     for (;;) {
       const choice = this.bootLoader?.boot();
       try {
@@ -175,8 +188,14 @@ export class Board extends EventEmitter {
     return seq;
   }
 
+  /** A counter of the running firmware, since it started (a restart or an update starts it afresh). */
   stat(name: CounterName): number {
     return this.firmware.stat(name);
+  }
+
+  /** A counter summed over every firmware start of this board (its restarts and updates included). */
+  total(name: CounterName): number {
+    return (this.carried.get(name) ?? 0) + this.firmware.stat(name);
   }
 
   /** Readings signed since boot and not yet answered by the gateway. */

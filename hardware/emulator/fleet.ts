@@ -74,8 +74,8 @@ export class Fleet {
     let acked = 0;
     let rejected = 0;
     for (const m of this.members) {
-      acked += m.board.stat("readingsAcked");
-      rejected += m.board.stat("readingsRejected");
+      acked += m.board.total("readingsAcked");
+      rejected += m.board.total("readingsRejected");
     }
     return { ...this.stats, acked, rejected };
   }

@@ -151,4 +151,12 @@ describe("over the air, from a rollout on chain to the device's confirmed v2", (
     expect(firmwareOnChain()!.failures).toEqual([expect.objectContaining({ version: 3, reason: 6 /* TRAP */ })]);
     expect(firmwareOnChain()!.version).toBe(2);
   }, 120_000);
+
+  it("lost no reading to the updates: every reading signed by v1, v2 and the failed v3's fallback is on chain", async () => {
+    await board.idle(30_000);
+    for (let i = 0; i < 20 && gw.store.counts().pending > 0; i++) produce();
+    const signedTotal = board.total("readingsSigned");
+    expect(board.total("readingsAcked")).toBe(signedTotal);
+    expect(chainParts.chain.state().device(deviceId)!.readings).toBe(signedTotal);
+  }, 60_000);
 });
