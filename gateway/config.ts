@@ -71,6 +71,8 @@ export interface PayloadsConfig {
   uploadsMax: number;
   /** A Block1 upload without a block for this long is dropped with its temporary file. */
   uploadIdleMs: number;
+  /** Longest wait between two fetch rounds of a missing payload (back-off doubles from 1 s up to this). */
+  fetchRetryMaxMs: number;
   /** Other gateways' API base URLs, asked for anchored payloads this gateway lacks. */
   peers: string[];
 }
@@ -90,7 +92,7 @@ export function defaultConfig(): GatewayConfig {
     statsIntervalMs: 60_000,
     network: null,
     api: null,
-    payloads: { bytesMax: 4 << 20, uploadsPerSourceMax: 2, uploadsMax: 32, uploadIdleMs: 60_000, peers: [] },
+    payloads: { bytesMax: 4 << 20, uploadsPerSourceMax: 2, uploadsMax: 32, uploadIdleMs: 60_000, fetchRetryMaxMs: 60_000, peers: [] },
   };
 }
 
@@ -214,7 +216,7 @@ function mergeInts<T extends object>(base: T, o: Record<string, Json>, key: stri
 
 function mergePayloads(base: PayloadsConfig, o: Record<string, Json>): PayloadsConfig {
   const { peers, ...ints } = o;
-  const out = { ...base, ...mergeInts({ bytesMax: base.bytesMax, uploadsPerSourceMax: base.uploadsPerSourceMax, uploadsMax: base.uploadsMax, uploadIdleMs: base.uploadIdleMs }, ints, "payloads") };
+  const out = { ...base, ...mergeInts({ bytesMax: base.bytesMax, uploadsPerSourceMax: base.uploadsPerSourceMax, uploadsMax: base.uploadsMax, uploadIdleMs: base.uploadIdleMs, fetchRetryMaxMs: base.fetchRetryMaxMs }, ints, "payloads") };
   if (peers !== undefined) {
     if (!Array.isArray(peers)) fail("payloads.peers", 'must be an array of "http://host:port"');
     out.peers = peers.map((p, i) => {
