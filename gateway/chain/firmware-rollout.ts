@@ -5,6 +5,8 @@
 //   updated   its firmware record's version ≥ V (reported by its own signed readings);
 //   failed    it reported a failed attempt of version V and runs a lower one;
 //   inactive  revoked or quarantined since the rollout started;
+//   unsupported  its last report says version 0: a host without image slots (device/ABI.md: the C
+//             hosts for now) or an unsigned factory image, which cannot install anything; never offered;
 //   offered   the first inFlightMax of the others, while the rollout runs: gateways put the manifest
 //             in their answers to these devices' readings;
 //   waiting   the rest: each target that ends updated or failed frees a slot for the next in id order.
@@ -15,7 +17,7 @@ import { FirmwareState } from "./firmware-state.ts";
 import { deviceStatus } from "./records.ts";
 import type { State } from "./state.ts";
 
-export type TargetStatus = "updated" | "failed" | "inactive" | "offered" | "waiting";
+export type TargetStatus = "updated" | "failed" | "inactive" | "unsupported" | "offered" | "waiting";
 
 export interface TargetProgress {
   deviceId: Uint8Array;
@@ -41,6 +43,11 @@ function doneStatus(fw: DeviceFirmware | undefined, version: number): { status: 
   return failure ? { status: "failed", reason: failure.reason } : undefined;
 }
 
+/** The device's readings said it runs version 0: it has no image slots to install into. */
+function cannotUpdate(fw: DeviceFirmware | undefined): boolean {
+  return fw !== undefined && fw.sequence >= 0 && fw.version === 0;
+}
+
 /** Every target's status; undefined for a rollout number that does not exist. */
 export function rolloutProgress(state: State, n: number): RolloutProgress | undefined {
   const fws = new FirmwareState(state);
@@ -49,7 +56,7 @@ export function rolloutProgress(state: State, n: number): RolloutProgress | unde
   const release = fws.release(rollout.imageId);
   if (!release) throw new Error(`assertion: rollout ${n} names release ${toHex(rollout.imageId)} that is not in state`);
   const running = rollout.stoppedHeight === 0;
-  const counts: Record<TargetStatus, number> = { updated: 0, failed: 0, inactive: 0, offered: 0, waiting: 0 };
+  const counts: Record<TargetStatus, number> = { updated: 0, failed: 0, inactive: 0, unsupported: 0, offered: 0, waiting: 0 };
   const targets = rollout.targets.map((deviceId): TargetProgress => {
     const fw = fws.deviceFirmware(deviceId);
     const version = fw?.version ?? 0;
@@ -57,6 +64,7 @@ export function rolloutProgress(state: State, n: number): RolloutProgress | unde
     let status: TargetStatus;
     if (done) status = done.status;
     else if (state.device(deviceId)?.status !== deviceStatus.active) status = "inactive";
+    else if (cannotUpdate(fw)) status = "unsupported";
     else status = running && counts.offered < rollout.inFlightMax ? "offered" : "waiting";
     counts[status] += 1;
     return done?.reason === undefined ? { deviceId, status, version } : { deviceId, status, version, reason: done.reason };
@@ -86,7 +94,8 @@ export function firmwareOffers(state: State): Map<string, FirmwareOffer> {
     let offered = 0;
     for (const deviceId of rollout.targets) {
       if (offered >= rollout.inFlightMax) break;
-      if (doneStatus(fws.deviceFirmware(deviceId), release.version)) continue;
+      const fw = fws.deviceFirmware(deviceId);
+      if (doneStatus(fw, release.version) || cannotUpdate(fw)) continue;
       if (state.device(deviceId)?.status !== deviceStatus.active) continue;
       offered += 1;
       const key = toHex(deviceId);

@@ -89,6 +89,7 @@ function rolloutCounts(r) {
     h("span", { class: "offered" }, h("strong", { "data-count": "offered" }, fmtInt(c.offered)), " offered"),
     h("span", { class: "waiting" }, h("strong", { "data-count": "waiting" }, fmtInt(c.waiting)), " waiting"),
     c.inactive ? h("span", { class: "inactive" }, h("strong", {}, fmtInt(c.inactive)), " inactive") : null,
+    c.unsupported ? h("span", { class: "inactive", title: "reports version 0: a host without image slots" }, h("strong", {}, fmtInt(c.unsupported)), " cannot update") : null,
     h("span", { class: "muted" }, `${fmtInt(r.inFlightMax)} at a time`),
   );
 }

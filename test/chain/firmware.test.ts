@@ -109,7 +109,7 @@ describe("firmware on chain", () => {
     const offered = () => [...firmwareOffers(d.chain.state()).keys()].sort();
     expect(offered()).toEqual([a, b].map((x) => toHex(x.id)).sort());
     expect(firmwareOffers(d.chain.state()).get(toHex(a.id))!.manifest).toEqual(manifestV2);
-    expect(rolloutProgress(d.chain.state(), 1)!.counts).toEqual({ updated: 0, failed: 0, inactive: 0, offered: 2, waiting: 2 });
+    expect(rolloutProgress(d.chain.state(), 1)!.counts).toEqual({ updated: 0, failed: 0, inactive: 0, unsupported: 0, offered: 2, waiting: 2 });
 
     // a runs v2 (a later reading), then an older reading saying v1 lands: the version stays 2.
     // b failed v2 with TRAP (6) and reports it twice (two boots): one failure on record.
@@ -122,7 +122,7 @@ describe("firmware on chain", () => {
     expect(d.fw().deviceFirmware(c.id)).toBeUndefined();
 
     const p = rolloutProgress(d.chain.state(), 1)!;
-    expect(p.counts).toEqual({ updated: 1, failed: 1, inactive: 0, offered: 2, waiting: 0 });
+    expect(p.counts).toEqual({ updated: 1, failed: 1, inactive: 0, unsupported: 0, offered: 2, waiting: 0 });
     expect(p.targets.find((t) => toHex(t.deviceId) === toHex(b.id))).toMatchObject({ status: "failed", reason: 6, version: 1 });
     expect(offered()).toEqual([c, e].map((x) => toHex(x.id)).sort());
 
@@ -133,7 +133,20 @@ describe("firmware on chain", () => {
     expect(offered()).toEqual([]);
     const stopped = rolloutProgress(d.chain.state(), 1)!;
     expect(stopped.running).toBe(false);
-    expect(stopped.counts).toEqual({ updated: 1, failed: 1, inactive: 0, offered: 0, waiting: 2 });
+    expect(stopped.counts).toEqual({ updated: 1, failed: 1, inactive: 0, unsupported: 0, offered: 0, waiting: 2 });
+  });
+
+  it("never offers a device that reports version 0 (a host without image slots), and gives its slot to the next", () => {
+    const d = new Driver();
+    d.block([{ who: f.users[0], body: { kind: "publishRelease", manifest: manifestV2, location } }]);
+    d.block([{ who: f.owner, body: { kind: "startRollout", imageId, selector: { kind: "ids" }, targets: sortedDevices.map((x) => x.id), inFlightMax: 1 } }]);
+    const [a, b] = sortedDevices;
+    expect([...firmwareOffers(d.chain.state()).keys()]).toEqual([toHex(a.id)]);
+    d.readings([reading(a, 1, [{ name: "fw", value: 0 }])]);
+    expect([...firmwareOffers(d.chain.state()).keys()]).toEqual([toHex(b.id)]);
+    const p = rolloutProgress(d.chain.state(), 1)!;
+    expect(p.counts).toMatchObject({ unsupported: 1, offered: 1, waiting: 2 });
+    expect(p.targets[0]).toMatchObject({ status: "unsupported", version: 0 });
   });
 });
 

@@ -31,7 +31,7 @@ const releaseSchema = obj({
   author: { type: "string" },
   height: { type: "integer" },
 });
-const countsSchema = obj({ updated: { type: "integer" }, failed: { type: "integer" }, inactive: { type: "integer" }, offered: { type: "integer" }, waiting: { type: "integer" } });
+const countsSchema = obj({ updated: { type: "integer" }, failed: { type: "integer" }, inactive: { type: "integer" }, unsupported: { type: "integer" }, offered: { type: "integer" }, waiting: { type: "integer" } });
 const rolloutSchema = obj({
   number: { type: "integer" },
   imageId: { type: "string" },
@@ -146,7 +146,7 @@ export function firmwareRoutes(ctx: ApiContext): RouteSpec[] {
       url: "/v1/firmware/rollouts",
       operationId: "listFirmwareRollouts",
       tag: "firmware",
-      summary: "Every rollout, newest first, with its progress counts (updated, failed, inactive, offered, waiting)",
+      summary: "Every rollout, newest first, with its progress counts (updated, failed, inactive, unsupported, offered, waiting)",
       responses: { 200: { description: "the rollouts", schema: { type: "object", properties: { items: { type: "array", items: rolloutSchema } } } } },
       handler: () => {
         const count = new FirmwareState(ctx.chain.state()).rolloutIndex().count;
@@ -158,7 +158,7 @@ export function firmwareRoutes(ctx: ApiContext): RouteSpec[] {
       url: "/v1/firmware/rollouts/:n",
       operationId: "getFirmwareRollout",
       tag: "firmware",
-      summary: "One rollout: each target's status (updated, failed with its reason, inactive, offered, waiting) and reported version",
+      summary: "One rollout: each target's status (updated, failed with its reason, inactive, unsupported: it reports version 0, a host without image slots, offered, waiting) and reported version",
       params: { type: "object", required: ["n"], properties: { n: { type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER } } },
       responses: { 200: { description: "the rollout and its targets", schema: rolloutSchema }, 404: errorResponse("no such rollout") },
       handler: (req: { params: { n: number } }) => rolloutView(ctx, req.params.n, true),
