@@ -27,6 +27,22 @@ function metadataArg(pairs: string[] = []): Map<string, string> {
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
+/** `mote device <name> <deviceId> --key <owner key>`: one owner-signed transaction about a device, awaited to finality. */
+function ownerDeviceCommand(device: Command, name: string, description: string, kind: "revokeDevice" | "liftQuarantine", noun: string, done: string): void {
+  device
+    .command(`${name} <deviceId>`)
+    .description(description)
+    .requiredOption("--key <file>", "the owner's key file")
+    .option(...apiOption)
+    .option("--no-wait", "do not wait for finality")
+    .action(async (id: string, o: { key: string; api: string; wait?: boolean }) => {
+      const api = new ApiClient(o.api);
+      const sent = await submitTx(api, o.key, { kind, deviceId: hexArg(id, 16, "device id") });
+      console.log(`${noun} ${sent.id} submitted`);
+      if (o.wait !== false) console.log(`${done} in block ${await waitFinalized(api, sent.id)}`);
+    });
+}
+
 export function registerDeviceCommands(program: Command): void {
   const device = program.command("device").description("device identities, enrollment and history");
 
@@ -82,31 +98,8 @@ export function registerDeviceCommands(program: Command): void {
       if (o.wait !== false) console.log(`device enrolled in block ${await waitFinalized(api, sent.id)}`);
     });
 
-  device
-    .command("revoke <deviceId>")
-    .description("revoke a device you own: every gateway refuses its readings from then on")
-    .requiredOption("--key <file>", "the owner's key file")
-    .option(...apiOption)
-    .option("--no-wait", "do not wait for finality")
-    .action(async (id: string, o: { key: string; api: string; wait?: boolean }) => {
-      const api = new ApiClient(o.api);
-      const sent = await submitTx(api, o.key, { kind: "revokeDevice", deviceId: hexArg(id, 16, "device id") });
-      console.log(`revocation ${sent.id} submitted`);
-      if (o.wait !== false) console.log(`device revoked in block ${await waitFinalized(api, sent.id)}`);
-    });
-
-  device
-    .command("lift <deviceId>")
-    .description("lift the quarantine gateways' reports put on a device you own (a quarantine for equivocation cannot be lifted: that key is compromised)")
-    .requiredOption("--key <file>", "the owner's key file")
-    .option(...apiOption)
-    .option("--no-wait", "do not wait for finality")
-    .action(async (id: string, o: { key: string; api: string; wait?: boolean }) => {
-      const api = new ApiClient(o.api);
-      const sent = await submitTx(api, o.key, { kind: "liftQuarantine", deviceId: hexArg(id, 16, "device id") });
-      console.log(`lift ${sent.id} submitted`);
-      if (o.wait !== false) console.log(`quarantine lifted in block ${await waitFinalized(api, sent.id)}`);
-    });
+  ownerDeviceCommand(device, "revoke", "revoke a device you own: every gateway refuses its readings from then on", "revokeDevice", "revocation", "device revoked");
+  ownerDeviceCommand(device, "lift", "lift the quarantine gateways' reports put on a device you own (a quarantine for equivocation cannot be lifted: that key is compromised)", "liftQuarantine", "lift", "quarantine lifted");
 
   device
     .command("list")
