@@ -9,7 +9,8 @@ import { registerKeyCommands } from "./key-command.ts";
 import { registerContractCommands } from "./contract-commands.ts";
 import { registerFirmwareCommands } from "./firmware-commands.ts";
 import { registerSqlCommands } from "./sql-command.ts";
+import { registerPayloadCommands } from "./payload-commands.ts";
 
 export type RegisterCommands = (program: Command) => void;
 
-export const commandGroups: RegisterCommands[] = [registerNetCommands, registerKeyCommands, registerGatewayCommands, registerDeviceCommands, registerChainCommands, registerFirmwareCommands, registerContractCommands, registerSqlCommands];
+export const commandGroups: RegisterCommands[] = [registerNetCommands, registerKeyCommands, registerGatewayCommands, registerDeviceCommands, registerChainCommands, registerFirmwareCommands, registerContractCommands, registerSqlCommands, registerPayloadCommands];
