@@ -5,10 +5,13 @@
 // with Block1 over UDP through a proxy that loses 20% of datagrams each way; gateway B fetches it from A
 // (B never saw the upload) and serves it; the client checks, trusting only genesis, that the bytes hash
 // to the digest a finalized, device-signed reading names.
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { pino } from "pino";
 import { afterAll, expect, test } from "vitest";
 import { contentFormat } from "../../shared/constants.ts";
@@ -114,6 +117,13 @@ test("a 1 MiB payload uploaded with Block1 over UDP at 20% loss, anchored by a f
   const forged = structuredClone(proof);
   forged.proofs[0].provenance.reading.cose = toHex(encodeReading(device.key.privateKey, device.deviceId, 1, [{ name: "temp", unit: "Cel", value: 21.5 }, ...anchorRecords({ name: "img", digest: sha256(payload), bytes: payload.length, contentFormat: 42 })]));
   await expect(verifyPayload({ sha256: digest, bytes, proof: forged, genesis: { header: g.header, validators: g.validators } })).rejects.toMatchObject({ code: "VERIFY_NO_ANCHOR" });
+
+  // The same check from the CLI against gateway B: mote payload get --verify --genesis.
+  const out = join(dir, "fetched.jpg");
+  const cli = await promisify(execFile)(process.execPath, ["--import", "tsx", fileURLToPath(new URL("../../gateway/cli/main.ts", import.meta.url)), "payload", "get", digest, "--out", out, "--verify", "--genesis", net.genesisPath, "--api", url(1)], { timeout: 60_000 });
+  expect(cli.stdout).toMatch(/digest\s+matches/);
+  expect(cli.stdout).toMatch(new RegExp(`verified from genesis: reading ${toHex(device.deviceId)}/1 `));
+  expect(toHex(sha256(readFileSync(out)))).toBe(digest);
 
   console.log(
     `1 MiB upload through 20% loss: ${up.blocks} blocks, ${up.retransmissions} retransmissions, ${uploadMs} ms; proxy dropped ${proxy.stats.droppedUp} of ${proxy.stats.upstream} up, ${proxy.stats.droppedDown} of ${proxy.stats.downstream} down; ` +
