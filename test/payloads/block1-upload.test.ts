@@ -7,6 +7,7 @@ import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { sha256, toHex } from "../../shared/ed25519.ts";
@@ -159,6 +160,21 @@ describe("PUT /p/<sha256> with Block1", () => {
     expect(uploads.active).toBe(0);
     expect(tmpFiles()).toEqual([]);
     expect((await put(hex, randomBytes(1024), [block1(2, true)])).code).toBe("4.08");
+  });
+
+  it("mote payload put uploads a file and prints the records that anchor it", async () => {
+    const bytes = randomBytes(3000);
+    const file = join(gw.dataDir, "cli-upload.bin");
+    writeFileSync(file, bytes);
+    const cli = fileURLToPath(new URL("../../gateway/cli/main.ts", import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", cli, "payload", "put", file, "--gateway", `127.0.0.1:${gw.port}`, "--content-format", "23", "--name", "cam", "--json"], { timeout: 60_000 });
+    const out = JSON.parse(stdout);
+    expect(out).toMatchObject({ code: "2.01", bytes: 3000, blocks: 3, sha256: toHex(sha256(bytes)) });
+    expect(out.anchor).toEqual([
+      { name: "cam", dataValue: toHex(sha256(bytes)), contentFormat: "23" },
+      { name: "cam", unit: "B", value: 3000 },
+    ]);
+    expect(Buffer.from(store.get(out.sha256)!)).toEqual(bytes);
   });
 
   it("libcoap's coap-client uploads a file with Block1 (-m put -b 1024) and the gateway keeps it under its digest", async () => {
