@@ -30,6 +30,8 @@ export interface PayloadServiceOptions {
   fetchesInFlightMax: number;
   /** Blocks scanned per poll: a long chain is caught up over several polls. */
   scanBlocksPerPollMax: number;
+  /** Readings decoded per poll (checked between blocks). */
+  scanReadingsPerPollMax: number;
   fetch?: typeof globalThis.fetch;
 }
 
@@ -42,6 +44,7 @@ export const payloadServiceDefaults: PayloadServiceOptions = {
   retryMaxMs: 60_000,
   fetchesInFlightMax: 2,
   scanBlocksPerPollMax: 500,
+  scanReadingsPerPollMax: 5000,
 };
 
 /** Anchors listed per digest (the proof route serves each one's provenance). */
@@ -117,8 +120,13 @@ export class PayloadService {
     const to = Math.min(head, from + this.options.scanBlocksPerPollMax - 1);
     if (to < from) return;
     const found = [];
-    for (let h = from; h <= to; h++) {
-      for (const row of this.queries.readingsOfBlock(h, 1 << 20)) {
+    let readings = 0;
+    let last = from - 1;
+    // Whole blocks only, until scanReadingsPerPollMax readings were decoded: one poll never holds the event loop long.
+    for (let h = from; h <= to && readings < this.options.scanReadingsPerPollMax; h++, last++) {
+      const rows = this.queries.readingsOfBlock(h, 1 << 20);
+      readings += rows.length;
+      for (const row of rows) {
         const located = this.reader.reading(h, row.txIndex, row.position);
         if (!located) throw new Error(`index row ${toHex(row.deviceId)}/${row.sequence} at block ${h} has no reading`);
         for (const anchor of this.anchorsOf(located.reading.records, row.deviceId, row.sequence)) {
@@ -126,7 +134,7 @@ export class PayloadService {
         }
       }
     }
-    this.index.record(to, found);
+    this.index.record(last, found);
     for (const f of found) {
       const hex = toHex(f.anchor.digest);
       if (!this.store.has(hex)) this.markMissing(hex);
