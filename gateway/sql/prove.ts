@@ -12,12 +12,14 @@
 //              (null when a declared range already holds its leaf), or the block's header and certificate
 import { decode } from "../../shared/cbor.ts";
 import { fromHex } from "../../shared/ed25519.ts";
-import type { BlockReader } from "../api/block-reader.ts";
 import { epochWalk } from "../api/provenance.ts";
 import type { Chain } from "../chain/chain.ts";
 import { logAuditPath } from "../chain/device-log.ts";
 import { stateKey } from "../chain/keys.ts";
+import { decodeBody } from "../chain/block.ts";
 import { deviceCodec } from "../chain/records.ts";
+import { readingDigest } from "../../shared/reading.ts";
+import { batchReadingBytes } from "./batch-reading.ts";
 import { SqlError } from "./errors.ts";
 import type { ColumnOrigin } from "./guard.ts";
 import { rangeSiblings, rangeWitnessGap } from "./range-proof.ts";
@@ -169,13 +171,25 @@ export interface ProveLimits {
 }
 
 /** The proofs of `answer`, read at the chain's head (the caller makes sure the answer read that height). */
-export function proveAnswer(chain: Chain, reader: BlockReader, answer: RunAnswer, groups: ProvableGroup[], ranges: DeclaredRange[], o: ProveLimits): SqlProof {
+export function proveAnswer(chain: Chain, answer: RunAnswer, groups: ProvableGroup[], ranges: DeclaredRange[], o: ProveLimits): SqlProof {
   const head = chain.head();
   if (answer.height !== head.height) throw new Error(`answer read height ${answer.height}, the head is ${head.height}`);
   const devices = new Set<string>(ranges.map((r) => r.device));
   const rangeProofs = ranges.map((r) => rangeProof(chain, r, o.rangeLeavesMax));
   const covered = (device: string, logIndex: number) => rangeProofs.some((p) => p.device === device && p.leaves.length > 0 && logIndex >= p.first && logIndex < p.first + p.leaves.length);
   const sizes = new Map<string, number>();
+  // Block bodies of this answer's readings (a body is up to a few MB; rows of one block share it).
+  const bodies = new Map<number, Uint8Array[]>();
+  const coseOf = (height: number, txIndex: number, position: number): Uint8Array => {
+    let txs = bodies.get(height);
+    if (!txs) {
+      const b = chain.store.block(height);
+      if (!b) throw new Error(`block ${height} of an indexed reading is not stored`);
+      txs = decodeBody(b.body).txs;
+      bodies.set(height, txs);
+    }
+    return batchReadingBytes(txs[txIndex], position);
+  };
   const rows = answer.rows.map((row): RowProof => {
     const proof: RowProof = {};
     for (const g of groups) {
@@ -186,11 +200,12 @@ export function proveAnswer(chain: Chain, reader: BlockReader, answer: RunAnswer
         devices.add(device);
         const found = chain.store.indexes.reading(fromHex(device), seq);
         if (!found) throw new SqlError("SQL_NOT_PROVABLE", `a row's device and seq (${device}/${seq}) name no reading on chain: rows made up by the statement (a UNION with literals, say) cannot be proven`);
-        const located = reader.reading(found.height, found.txIndex, found.position);
-        if (!located) throw new Error(`reading ${device}/${seq} points at a missing batch entry`);
+        const cose = coseOf(found.height, found.txIndex, found.position);
+        // The paired check: the bytes served are the ones whose digest the chain recorded.
+        if (Buffer.compare(readingDigest(cose), found.digest) !== 0) throw new Error(`reading ${device}/${seq}: the batch entry at ${found.height}/${found.txIndex}/${found.position} does not hash to the indexed digest`);
         if (!sizes.has(device)) sizes.set(device, deviceSize(chain, fromHex(device)));
         const path = covered(device, found.logIndex) ? null : logAuditPath(chain.store, fromHex(device), found.logIndex, sizes.get(device)!).map(hex);
-        proof.reading = { cose: hex(located.attached.bytes), height: found.height, gateway: hex(found.gatewayId), receivedMs: found.receivedAtMs, logIndex: found.logIndex, path };
+        proof.reading = { cose: hex(cose), height: found.height, gateway: hex(found.gatewayId), receivedMs: found.receivedAtMs, logIndex: found.logIndex, path };
       } else if (g.kind === "device") {
         devices.add(ids[0] as string);
       } else {

@@ -2,9 +2,8 @@
 // share: guard (guard.ts) → a runner process with limits (pool.ts) → with `verify`, proofs at the
 // head the statement read (prove.ts).
 //
-//   const sql = new SqlService(chain, reader);
+//   const sql = new SqlService(chain);
 //   const answer = await sql.query({ sql: "SELECT seq, value FROM readings WHERE device = ? ORDER BY seq", params: [{ hex: id }] });
-import type { BlockReader } from "../api/block-reader.ts";
 import type { Chain } from "../chain/chain.ts";
 import { SqlError } from "./errors.ts";
 import { StatementGuard } from "./guard.ts";
@@ -38,7 +37,6 @@ export class SqlService {
 
   constructor(
     private readonly chain: Chain,
-    private readonly reader: BlockReader,
     options: Partial<SqlOptions> = {},
   ) {
     this.options = { ...sqlDefaults, ...options };
@@ -86,7 +84,7 @@ export class SqlService {
       // Proofs are made at the head; the statement must have read that same height (the state and
       // the devices view change with every block). Between awaits the head does not move.
       if (answer.height === this.chain.head().height) {
-        const proof = proveAnswer(this.chain, this.reader, answer, groups, ranges, o);
+        const proof = proveAnswer(this.chain, answer, groups, ranges, o);
         return { ...answer, proof, elapsedMs: performance.now() - started };
       }
       if (attempt >= proveAttemptsMax) throw new SqlError("SQL_CHAIN_MOVING", `the chain moved on during each of ${attempt} attempts to prove the answer; try again`);

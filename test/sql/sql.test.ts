@@ -37,7 +37,7 @@ beforeAll(async () => {
     { device: 2, seq: 7, records: [{ name: "temp", unit: "Cel", value: 21.5 }, { name: "door", stringValue: "open" }, { name: "alarm", boolValue: true }] },
     { device: 2, seq: 8, records: [{ name: "temp", unit: "Cel", value: 21.75 }] },
   ]);
-  sql = new SqlService(c.chain, c.reader, { timeMs: 1500, rowsMax: 100, runners: 2, memoryBytesMax: 200 * 1024 * 1024 });
+  sql = new SqlService(c.chain, { timeMs: 1500, rowsMax: 100, runners: 2, memoryBytesMax: 200 * 1024 * 1024 });
   await sql.warm();
   api = await createApiServer({ chain: c.chain, mempool: new Mempool(c.chain), consensus: new SoloConsensusSource(c.chain, c.devices[0].id) });
 }, 120_000);
@@ -278,5 +278,24 @@ describe("made-up rows", () => {
     const bad = structuredClone(answer);
     bad.rows[0][2] = 3;
     expect(await verify(rv, [{ hex: dev[2] }], [], bad).catch((e: SqlVerifyError) => [e.code, e.row])).toEqual(["VERIFY_ROW", 0]);
+  });
+});
+
+describe("batch entries without decoding the batch", () => {
+  it("batchReadingBytes finds every entry of every stored batch, byte for byte as decodeTx does", async () => {
+    const { batchReadingBytes } = await import("../../gateway/sql/batch-reading.ts");
+    const { decodeTx } = await import("../../shared/tx.ts");
+    const { decodeBody } = await import("../../gateway/chain/block.ts");
+    let n = 0;
+    for (let h = 1; h <= c.chain.head().height; h++) {
+      for (const tx of decodeBody(c.chain.store.block(h)!.body).txs) {
+        const d = decodeTx(tx);
+        if (d.body.kind !== "readingBatch") continue;
+        d.body.readings.forEach((r, i) => expect(Buffer.compare(batchReadingBytes(tx, i), r.bytes)).toBe(0));
+        n += d.body.readings.length;
+        expect(() => batchReadingBytes(tx, d.body.readings.length)).toThrow(RangeError);
+      }
+    }
+    expect(n).toBe(inOrder + 100 + 2);
   });
 });

@@ -17,7 +17,7 @@ function service(ctx: ApiContext): SqlService {
   let s = services.get(ctx);
   if (!s) {
     try {
-      s = new SqlService(ctx.chain, ctx.reader);
+      s = new SqlService(ctx.chain);
     } catch (e) {
       if (e instanceof SqlError) throw new ApiError(503, e.code, e.message);
       throw e;
