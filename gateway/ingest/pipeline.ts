@@ -9,6 +9,7 @@
 import type { Logger } from "pino";
 import { PublicKeyCache, toHex, verifyEd25519Async } from "../../shared/ed25519.ts";
 import { ReadingError } from "../../shared/errors.ts";
+import { payloadAnchors } from "../../shared/payload-anchor.ts";
 import { decodeReading, readingBytesMax, readingDigest, sigStructure, type SignedReading } from "../../shared/reading.ts";
 import type { DeviceRegistry } from "../devices/registry.ts";
 import { LogThrottle } from "../log.ts";
@@ -104,7 +105,11 @@ export class IngestPipeline {
   private decode(bytes: Uint8Array): SignedReading {
     if (bytes.length > readingBytesMax) throw new IngestError("TOO_LARGE", `reading is ${bytes.length} bytes; the limit is ${readingBytesMax}`);
     try {
-      return decodeReading(bytes);
+      const reading = decodeReading(bytes);
+      // A payload anchor the device got wrong (shared/payload-anchor.ts) is refused here, where the
+      // device hears why; whether the payload itself is here does not matter (it may come later).
+      payloadAnchors(reading.records);
+      return reading;
     } catch (e) {
       if (e instanceof ReadingError) throw new IngestError("MALFORMED", `${e.code}: ${e.message}`);
       throw e;

@@ -10,7 +10,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { contentFormat } from "../../shared/constants.ts";
 import { sha256, toHex } from "../../shared/ed25519.ts";
+import { anchorRecords } from "../../shared/payload-anchor.ts";
+import { encodeReading } from "../../shared/reading.ts";
+import type { SenmlRecord } from "../../shared/senml.ts";
 import { decodeBlockOption, encodeBlockOption } from "../../gateway/coap/block-option.ts";
 import { option, optionUint, uintValue, type CoapOption } from "../../gateway/coap/message.ts";
 import { uploadPayload } from "../../gateway/payloads/block1-client.ts";
@@ -18,7 +22,7 @@ import { Block1Uploads } from "../../gateway/payloads/block1-upload.ts";
 import { PayloadStore } from "../../gateway/payloads/payload-store.ts";
 import { uploadHandler } from "../../gateway/payloads/upload-resource.ts";
 import { TestCoapClient } from "../support/gateway-coap-client.ts";
-import { startTestGateway, type TestGateway } from "../support/gateway-fixtures.ts";
+import { startTestGateway, TestDevice, type TestGateway } from "../support/gateway-fixtures.ts";
 
 const PUT = 3;
 const bytesMax = 64 * 1024;
@@ -175,6 +179,17 @@ describe("PUT /p/<sha256> with Block1", () => {
       { name: "cam", unit: "B", value: 3000 },
     ]);
     expect(Buffer.from(store.get(out.sha256)!)).toEqual(bytes);
+  });
+
+  it("ingest takes a reading anchoring a payload that is not here yet (2.01), and refuses a malformed anchor with 4.00 PAYLOAD_ANCHOR", async () => {
+    const d = new TestDevice();
+    gw.enroll(d);
+    const anchor = anchorRecords({ name: "img", digest: randomBytes(32), bytes: 5000, contentFormat: 22 });
+    const post = (records: SenmlRecord[]) => client.request({ method: "POST", path: "r", payload: encodeReading(d.key.privateKey, d.deviceId, d.nextSequence++, records), contentFormat: contentFormat.coseSign1 });
+    expect((await post([{ name: "temp", value: 1 }, ...anchor])).code).toBe("2.01");
+    const refused = await post([anchor[0]]); // no size record
+    expect(refused.code).toBe("4.00");
+    expect(refused.payload.toString()).toMatch(/PAYLOAD_ANCHOR/);
   });
 
   it("libcoap's coap-client uploads a file with Block1 (-m put -b 1024) and the gateway keeps it under its digest", async () => {
