@@ -25,6 +25,7 @@ export interface StartFlags {
   apiHost?: string;
   apiPort?: string;
   api?: boolean;
+  payloadPeer?: string[];
 }
 
 /** Defaults, then the config file, then MOTE_* environment variables, then flags: the later wins. */
@@ -50,6 +51,7 @@ export function configFromFlags(flags: StartFlags, env: NodeJS.ProcessEnv = proc
       ...(flags.peer ? { peers: [...(n?.peers ?? []), ...flags.peer] } : {}),
     };
   }
+  if (flags.payloadPeer) o.payloads = { peers: [...config.payloads.peers, ...flags.payloadPeer] };
   if (flags.api === false) o.api = null;
   else if (flags.apiHost || flags.apiPort) o.api = { host: flags.apiHost ?? config.api?.host ?? "127.0.0.1", port: Number(flags.apiPort ?? config.api?.port ?? 8080) };
   else if (!config.api && (flags.genesis || config.network)) o.api = { host: "127.0.0.1", port: 8080 };
@@ -82,6 +84,7 @@ export function registerGatewayCommands(program: Command): void {
     .option("--api-host <host>", "HTTP API address (default 127.0.0.1)")
     .option("--api-port <port>", "HTTP API, dashboard and /metrics port (default 8080)")
     .option("--no-api", "do not serve the HTTP API")
+    .option("--payload-peer <url>", "another gateway's API (http://host:port) to fetch anchored payloads from (repeatable; docs/payloads.md)", collect)
     .action(async (flags: StartFlags) => {
       // Loaded here, not at the top: the node (fastify, SQLite, CoAP, pino) costs every other command's start.
       const [{ GatewayNode }, { createLogger }] = await Promise.all([import("../node/gateway-node.ts"), import("../log.ts")]);

@@ -99,6 +99,7 @@ export class Devnet {
             p2pPort: o.basePorts.p2p + i,
             apiPort: o.basePorts.api + i - 1,
             peers: Array.from({ length: o.gateways }, (_, j) => o.basePorts.p2p + j + 1).filter((p) => p !== o.basePorts.p2p + i),
+            payloadPeerApiPorts: Array.from({ length: o.gateways }, (_, j) => o.basePorts.api + j).filter((p) => p !== o.basePorts.api + i - 1),
             serialPaths: i === 1 ? [serial?.b, qemu?.gatewaySide].filter((p): p is string => p !== undefined) : [],
           }),
         );

@@ -32,6 +32,8 @@ export interface GatewayProcessSpec {
   p2pPort: number;
   apiPort: number;
   peers: number[];
+  /** The other gateways' API ports: where this one fetches anchored payloads it lacks (docs/payloads.md). */
+  payloadPeerApiPorts?: number[];
   /** Serial ports (SLIP-framed CoAP) this gateway opens. */
   serialPaths?: string[];
 }
@@ -82,6 +84,7 @@ export class GatewayProcess {
       "--p2p-host", "127.0.0.1", "--p2p-port", String(spec.p2pPort),
       ...spec.peers.flatMap((p) => ["--peer", `127.0.0.1:${p}`]),
       "--api-host", "127.0.0.1", "--api-port", String(spec.apiPort),
+      ...(spec.payloadPeerApiPorts ?? []).flatMap((p) => ["--payload-peer", `http://127.0.0.1:${p}`]),
       ...(spec.serialPaths ?? []).flatMap((path) => ["--serial", path]),
       "--log-level", "info",
     ];
