@@ -67,6 +67,8 @@ export interface GatewayConfig {
 export interface PayloadsConfig {
   /** Largest payload kept (uploads answer 4.13 with Size1 above it; larger anchored payloads are not fetched). */
   bytesMax: number;
+  /** All payloads kept together, at most (uploads answer 5.03 past it, fetches wait). */
+  storeBytesMax: number;
   uploadsPerSourceMax: number;
   uploadsMax: number;
   /** A Block1 upload without a block for this long is dropped with its temporary file. */
@@ -92,7 +94,7 @@ export function defaultConfig(): GatewayConfig {
     statsIntervalMs: 60_000,
     network: null,
     api: null,
-    payloads: { bytesMax: 4 << 20, uploadsPerSourceMax: 2, uploadsMax: 32, uploadIdleMs: 60_000, fetchRetryMaxMs: 60_000, peers: [] },
+    payloads: { bytesMax: 4 << 20, storeBytesMax: 1 << 30, uploadsPerSourceMax: 2, uploadsMax: 32, uploadIdleMs: 60_000, fetchRetryMaxMs: 60_000, peers: [] },
   };
 }
 
@@ -215,7 +217,7 @@ function mergeInts<T extends object>(base: T, o: Record<string, Json>, key: stri
 }
 
 function mergePayloads(base: PayloadsConfig, o: Record<string, Json>): PayloadsConfig {
-  const { peers, ...ints } = o;
+  const { peers, storeBytesMax, ...ints } = o;
   const out = { ...base, ...mergeInts({ bytesMax: base.bytesMax, uploadsPerSourceMax: base.uploadsPerSourceMax, uploadsMax: base.uploadsMax, uploadIdleMs: base.uploadIdleMs, fetchRetryMaxMs: base.fetchRetryMaxMs }, ints, "payloads") };
   if (peers !== undefined) {
     if (!Array.isArray(peers)) fail("payloads.peers", 'must be an array of "http://host:port"');
@@ -224,6 +226,8 @@ function mergePayloads(base: PayloadsConfig, o: Record<string, Json>): PayloadsC
       return p;
     });
   }
+  // Past mergeInts' 2^30: a store is often larger than a gibibyte.
+  if (storeBytesMax !== undefined) out.storeBytesMax = int(storeBytesMax, "payloads.storeBytesMax", 1, 2 ** 50);
   if (out.bytesMax < 1) fail("payloads.bytesMax", "must be at least 1");
   return out;
 }

@@ -136,7 +136,7 @@ export class GatewayNode {
 /** Off-chain payloads: the store, Block1 uploads on the CoAP endpoint (PUT /p/...), and the fetcher. */
 function startPayloads(config: GatewayConfig, chain: Chain, ingest: IngestGateway, log: Logger) {
   const p = config.payloads;
-  const store = new PayloadStore(config.dataDir);
+  const store = new PayloadStore(config.dataDir, p.storeBytesMax);
   const service = new PayloadService(chain, store, log.child({ subsystem: "payloads" }), { ...payloadServiceDefaults, peers: p.peers, payloadBytesMax: p.bytesMax, retryMaxMs: Math.max(p.fetchRetryMaxMs, 1) });
   const uploads = new Block1Uploads(store, { payloadBytesMax: p.bytesMax, uploadsPerSourceMax: p.uploadsPerSourceMax, uploadsMax: p.uploadsMax, idleMs: p.uploadIdleMs, retryAfterS: 10 }, Date.now, (hex) => service.stored(hex));
   ingest.endpoint.uploadHandler = uploadHandler(uploads);

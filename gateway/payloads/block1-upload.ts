@@ -16,7 +16,8 @@
 //   - total over payloadBytesMax, or a Size1 (§4) announcing more: 4.13 Request Entity Too Large with
 //     Size1 = payloadBytesMax (§2.9.3);
 //   - at most uploadsPerSourceMax uploads in flight per source and uploadsMax in all, else 5.03 with
-//     Max-Age; an upload idle for idleMs is dropped with its file (sweep).
+//     Max-Age; an upload idle for idleMs is dropped with its file (sweep); a store past its bytesMax
+//     (payload-store.ts) answers 5.03 PAYLOAD_STORE_FULL and drops the upload.
 // The answer to a finished upload is remembered for idleMs, so a retransmitted last block (its ACK
 // lost) gets the same 2.01 again rather than a 4.08.
 import { blockBytes, type BlockOption } from "../coap/block-option.ts";
@@ -32,6 +33,9 @@ export interface UploadOptions {
   /** Max-Age of a 5.03 when the upload slots are full. */
   retryAfterS: number;
 }
+
+/** Answers of finished uploads remembered for retransmitted last blocks. */
+export const finishedMax = 1024;
 
 export const uploadDefaults: UploadOptions = { payloadBytesMax: 4 << 20, uploadsPerSourceMax: 2, uploadsMax: 32, idleMs: 60_000, retryAfterS: 10 };
 
@@ -112,7 +116,16 @@ export class Block1Uploads {
       if (offset + r.payload.length !== received) return refuse("4.00", `PAYLOAD_BLOCK: block ${block.num} overlaps the ${received} bytes received with different bounds`);
     }
     if (offset > received) return refuse("4.08", `PAYLOAD_INCOMPLETE: block ${block.num} starts at byte ${offset}, but only ${received} bytes were received; send the blocks in order`);
-    if (offset === received) upload.writer.append(r.payload);
+    if (offset === received) {
+      try {
+        upload.writer.append(r.payload);
+      } catch (e) {
+        if (!(e instanceof PayloadError)) throw e;
+        this.drop(key);
+        this.stats.refused++;
+        return refuse("5.03", `${e.code}: ${e.message}`, { maxAgeS: this.options.retryAfterS });
+      }
+    }
     if (block.more) return { code: "2.31", block1: block };
     return this.finish(key, upload, block);
   }
@@ -130,6 +143,8 @@ export class Block1Uploads {
       this.stats.refused++;
       answer = refuse("4.00", `${e.code}: ${e.message}`);
     }
+    // Bounded: the oldest remembered answer goes first (a lost ACK of an old upload then gets a 4.08).
+    if (this.finished.size >= finishedMax) this.finished.delete(this.finished.keys().next().value!);
     this.finished.set(key, { answer, atMs: this.clock() });
     return answer;
   }

@@ -5,6 +5,7 @@
 //   PAYLOAD_INCOMPLETE  a Block1 block that does not continue the upload (CoAP 4.08, RFC 7959 §2.9.2)
 //   PAYLOAD_BUSY        too many uploads in flight, from this source or in all (CoAP 5.03 + Max-Age)
 //   PAYLOAD_BLOCK       a malformed block (CoAP 4.00)
+//   PAYLOAD_STORE_FULL  the store holds payloads.storeBytesMax bytes (CoAP 5.03 + Max-Age; fetches retry)
 //   PAYLOAD_FETCH       no peer served the payload (retried later)
 import { MoteError } from "../../shared/errors.ts";
 

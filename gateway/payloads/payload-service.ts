@@ -16,6 +16,7 @@ import { BlockReader } from "../api/block-reader.ts";
 import { ChainQueries } from "../api/queries.ts";
 import { BoundedFetchError, fetchBounded } from "../http-fetch.ts";
 import { AnchorIndex, type AnchorRow } from "./anchor-index.ts";
+import { PayloadError } from "./errors.ts";
 import type { PayloadStore } from "./payload-store.ts";
 
 export interface PayloadServiceOptions {
@@ -215,8 +216,9 @@ export class PayloadService {
         this.log.info({ sha256: hex, bytes: bytes.length, from: peer, attempts: m.attempts + 1 }, "payload fetched");
         return;
       } catch (e) {
-        if (!(e instanceof BoundedFetchError)) throw e;
+        if (!(e instanceof BoundedFetchError) && !(e instanceof PayloadError)) throw e;
         errors.push(e.message);
+        if (e instanceof PayloadError) break; // the store is full: no peer can help this round
       }
     }
     m.attempts++;

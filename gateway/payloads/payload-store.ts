@@ -3,6 +3,8 @@
 // <dataDir>/payloads/tmp/ (a Block1 upload appends block by block, hashing as it goes), fsynced, and
 // renamed onto their digest only when the hash matches; a file whose bytes no longer hash to its
 // name is never served. `remove(digest)` exists for expiry (issue 13 item 1).
+// The store holds at most bytesMax bytes, kept and being written together: past it a write fails with
+// PAYLOAD_STORE_FULL (uploads answer 5.03, fetches retry later) rather than filling the disk.
 import { createHash, randomBytes, type Hash } from "node:crypto";
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
@@ -27,6 +29,7 @@ export class PayloadWriter {
 
   append(chunk: Uint8Array): void {
     if (this.fd === undefined) throw new Error(`payload writer ${this.digestHex} already closed`);
+    this.store.reserve(chunk.length);
     writeSync(this.fd, chunk);
     this.hash.update(chunk);
     this.bytes += chunk.length;
@@ -44,31 +47,56 @@ export class PayloadWriter {
     } catch (e) {
       closeSync(fd);
       rmSync(this.path, { force: true });
+      this.store.release(this.bytes, false);
       throw e;
     }
     closeSync(fd);
     const created = !this.store.has(this.digestHex);
     renameSync(this.path, this.store.pathOf(this.digestHex));
+    this.store.release(this.bytes, created);
     return { created };
   }
 
   abort(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
+    if (this.fd === undefined) return;
+    closeSync(this.fd);
     this.fd = undefined;
     rmSync(this.path, { force: true });
+    this.store.release(this.bytes, false);
   }
 }
 
 export class PayloadStore {
   readonly dir: string;
   readonly tmpDir: string;
+  /** Bytes of the payloads kept, and of those being written. */
+  bytesKept = 0;
+  bytesWriting = 0;
 
-  constructor(dataDir: string) {
+  constructor(
+    dataDir: string,
+    readonly bytesMax = Number.MAX_SAFE_INTEGER,
+  ) {
     this.dir = join(dataDir, "payloads");
     this.tmpDir = join(this.dir, "tmp");
     mkdirSync(this.tmpDir, { recursive: true });
     // Temporary files of a previous run are uploads nobody will finish.
     for (const f of readdirSync(this.tmpDir)) rmSync(join(this.tmpDir, f), { force: true });
+    for (const f of readdirSync(this.dir)) if (hexDigest.test(f)) this.bytesKept += statSync(join(this.dir, f)).size;
+  }
+
+  /** Counts bytes about to be written; PayloadError("PAYLOAD_STORE_FULL") past bytesMax. */
+  reserve(bytes: number): void {
+    if (this.bytesKept + this.bytesWriting + bytes > this.bytesMax) {
+      throw new PayloadError("PAYLOAD_STORE_FULL", `this gateway keeps at most ${this.bytesMax} bytes of payloads (${this.bytesKept} kept, ${this.bytesWriting} being written); retry later`);
+    }
+    this.bytesWriting += bytes;
+  }
+
+  /** A writer finished: its bytes are kept (a new file) or given back. */
+  release(bytes: number, kept: boolean): void {
+    this.bytesWriting -= bytes;
+    if (kept) this.bytesKept += bytes;
   }
 
   pathOf(digestHex: string): string {
@@ -126,8 +154,9 @@ export class PayloadStore {
   /** Deletes a payload's bytes (expiry); true if there were any. */
   remove(digest: Uint8Array | string): boolean {
     const path = this.pathOf(typeof digest === "string" ? digest : toHex(digest));
-    const had = this.has(digest);
+    const size = this.size(digest);
     rmSync(path, { force: true });
-    return had;
+    if (size !== undefined) this.bytesKept -= size;
+    return size !== undefined;
   }
 }

@@ -192,6 +192,24 @@ describe("PUT /p/<sha256> with Block1", () => {
     expect(refused.payload.toString()).toMatch(/PAYLOAD_ANCHOR/);
   });
 
+  it("a store at its bytesMax answers 5.03 PAYLOAD_STORE_FULL and drops the upload; space comes back with remove()", () => {
+    const small = new PayloadStore(join(gw.dataDir, "small"), 3000);
+    const u = new Block1Uploads(small, { ...uploads.options, payloadBytesMax: 1 << 20 }, () => now);
+    const a = randomBytes(2048);
+    const send = (bytes: Uint8Array, num: number, more: boolean) => u.receive({ source: "udp:x:1", digestHex: toHex(sha256(bytes)), block1: { num, more, szx: 6 }, payload: bytes.subarray(num * 1024, (num + 1) * 1024) });
+    expect(send(a, 0, true).code).toBe("2.31");
+    expect(send(a, 1, false).code).toBe("2.01");
+    expect(small.bytesKept).toBe(2048);
+    const b = randomBytes(2048);
+    expect(send(b, 0, true).code).toBe("5.03");
+    expect(u.active).toBe(0);
+    expect(small.remove(toHex(sha256(a)))).toBe(true);
+    expect(small.bytesKept).toBe(0);
+    expect(send(b, 0, true).code).toBe("2.31");
+    expect(send(b, 1, false).code).toBe("2.01");
+    expect(readdirSync(small.tmpDir)).toEqual([]);
+  });
+
   it("libcoap's coap-client uploads a file with Block1 (-m put -b 1024) and the gateway keeps it under its digest", async () => {
     const binary = ["/usr/bin/coap-client", "/usr/bin/coap-client-notls", "/usr/bin/coap-client-openssl", "/usr/bin/coap-client-gnutls"].find(existsSync);
     expect(binary, "install Debian's libcoap3-bin").toBeDefined();
