@@ -100,7 +100,7 @@ export function registerChainCommands(program: Command): void {
       if (!Number.isFinite(from) || !Number.isFinite(to)) throw new UsageError("BAD_ARGUMENT", "--since/--until take an ISO date or Unix milliseconds");
       const page = await new ApiClient(o.api).get(`v1/devices/${deviceId}/readings?from=${from}&to=${to}&limit=${o.limit}${o.cursor ? `&cursor=${encodeURIComponent(o.cursor)}` : ""}`);
       if (o.json) return printJson(page);
-      printTable(["seq", "received", "block", "gateway", "values"], page.items.map((r: any) => [r.sequence, new Date(r.receivedAtMs).toISOString(), r.height, r.gatewayId, r.records.map((x: any) => `${x.name}=${x.value ?? x.stringValue ?? x.boolValue}${x.unit ? ` ${x.unit}` : ""}`).join(", ")]));
+      printTable(["seq", "received", "block", "gateway", "values"], page.items.map((r: any) => [r.sequence, new Date(r.receivedAtMs).toISOString(), r.height, r.gatewayId, r.records.map((x: any) => `${x.name}=${x.value ?? x.stringValue ?? x.boolValue ?? `sha256:${String(x.dataValue).slice(0, 12)}…`}${x.unit ? ` ${x.unit}` : ""}`).join(", ")]));
       if (page.next) console.log(`more: --cursor ${page.next}`);
     });
 

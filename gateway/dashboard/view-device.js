@@ -30,7 +30,7 @@ async function loadReadings(id, rangeMs) {
 const valueOf = (r, sensor) => r.records.find((x) => x.name === sensor && typeof x.value === "number");
 
 function readingRow(r, isNew) {
-  const values = r.records.map((x) => `${x.value ?? x.stringValue ?? x.boolValue ?? ""}${x.unit ? " " + x.unit : ""}`).join(", ");
+  const values = r.records.map((x) => `${x.value ?? x.stringValue ?? x.boolValue ?? (x.dataValue ? `sha256:${x.dataValue.slice(0, 12)}…` : "")}${x.unit ? " " + x.unit : ""}`).join(", ");
   return h(
     "tr",
     { class: isNew ? "new" : undefined, "data-seq": r.sequence },

@@ -51,7 +51,7 @@ function path(label, items) {
 export async function renderProvenance(view, [deviceId, seq]) {
   const p = await get(`/v1/devices/${deviceId}/readings/${seq}`);
   const r = p.reading;
-  const values = r.records.map((x) => `${x.name} ${x.value ?? x.stringValue ?? x.boolValue ?? ""}${x.unit ? " " + x.unit : ""}`).join(", ");
+  const values = r.records.map((x) => `${x.name} ${x.value ?? x.stringValue ?? x.boolValue ?? (x.dataValue ? `sha256:${x.dataValue.slice(0, 12)}…` : "")}${x.unit ? " " + x.unit : ""}`).join(", ");
   const c = p.certificate;
   const counted = c.signers.filter((s) => s.valid && s.inSet).length;
   const st = p.state;
