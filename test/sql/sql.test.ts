@@ -106,7 +106,7 @@ describe("hostile statements", () => {
     }
     expect(sql.killed).toBe(2);
     expect((await sql.query({ sql: "SELECT count(*) FROM readings" })).rows).toEqual([[inOrder + 100 + 2]]);
-  });
+  }, 30_000); // two kills, then new runners start (about 1 s each from the sources, more under load)
 
   it("an allocation past the runner process memory limit is SQL_MEMORY; rows past the limit are cut (truncated)", async () => {
     // hex() is allowed and doubles its input: nested 28 times it asks for 256 MiB (on top of 128) in
@@ -116,7 +116,7 @@ describe("hostile statements", () => {
     const a = await sql.query({ sql: "SELECT seq FROM readings WHERE device = ? ORDER BY seq", params: [{ hex: dev[0] }] });
     expect(a.rows.length).toBe(100);
     expect(a.truncated).toBe(true);
-  });
+  }, 20_000);
 });
 
 describe("answers", () => {
