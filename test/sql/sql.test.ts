@@ -289,11 +289,11 @@ describe("batch entries without decoding the batch", () => {
     let n = 0;
     for (let h = 1; h <= c.chain.head().height; h++) {
       for (const tx of decodeBody(c.chain.store.block(h)!.body).txs) {
-        const d = decodeTx(tx);
-        if (d.body.kind !== "readingBatch") continue;
-        d.body.readings.forEach((r, i) => expect(Buffer.compare(batchReadingBytes(tx, i), r.bytes)).toBe(0));
-        n += d.body.readings.length;
-        expect(() => batchReadingBytes(tx, d.body.readings.length)).toThrow(RangeError);
+        const body = decodeTx(tx).body;
+        if (body.kind !== "readingBatch") continue;
+        body.readings.forEach((r, i) => expect(Buffer.compare(batchReadingBytes(tx, i), r.bytes)).toBe(0));
+        n += body.readings.length;
+        expect(() => batchReadingBytes(tx, body.readings.length)).toThrow(RangeError);
       }
     }
     expect(n).toBe(inOrder + 100 + 2);
