@@ -45,6 +45,7 @@ export function updateReset(): void {
   manifestLen = 0;
   received = 0;
   pulling = false;
+  memory.fill(refusedId, 0, IMAGE_ID_BYTES); // init is a reset: a refused offer may be tried again
   hostFwState(fwState);
   confirmed = load<u32>(fwState, 4) == 0;
 }
