@@ -93,7 +93,7 @@ export function checkReadingBatch(state: State, tx: DecodedTx, body: BatchBody, 
     const outcome = (o: ReadingOutcome): CheckedReading => ({ outcome: o, digest, receivedAtMs, reading });
     if (device.status !== deviceStatus.active && receivedAtMs >= device.statusSinceMs) return outcome(readingOutcome.deviceNotActive);
     if (receivedAtMs > horizonMs) return outcome(readingOutcome.fromFuture);
-    if (!ctx.signaturesVerified(tx) && !verifyReading(reading, ctx.keys.get(device.publicKey))) {
+    if (!ctx.signaturesVerified(tx) && !ctx.readingVerified?.(digest) && !verifyReading(reading, ctx.keys.get(device.publicKey))) {
       signaturesValid = false;
       return outcome(readingOutcome.badSignature);
     }

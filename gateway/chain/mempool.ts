@@ -69,8 +69,12 @@ export class Mempool {
     return this.entries.has(toHex(id));
   }
 
-  /** Decodes, checks and queues a transaction. `nowMs` is this node's clock. Throws TxRejected. */
-  add(bytes: Uint8Array, nowMs: number): DecodedTx {
+  /**
+   * Decodes, checks and queues a transaction. `nowMs` is this node's clock. Throws TxRejected.
+   * `verifiedReadings`: hex digests of readings whose device signatures the caller verified under
+   * the devices' enrolled keys (reading-preverify.ts); they are not verified again here.
+   */
+  add(bytes: Uint8Array, nowMs: number, verifiedReadings?: ReadonlySet<string>): DecodedTx {
     let tx: DecodedTx;
     try {
       tx = decodeTx(bytes);
@@ -87,7 +91,7 @@ export class Mempool {
     const queue = this.byAuthor.get(authorHex) ?? [];
     if (queue.length >= this.options.perAuthorMax) reject("MEMPOOL_AUTHOR_FULL", `author ${authorHex} has ${queue.length} pending transactions; wait for a block`);
     const entry = { tx, authorHex };
-    if (this.admit(tx, queue.length, nowMs)) this.verifiedIds.set(verifiedKey(tx), true);
+    if (this.admit(tx, queue.length, nowMs, verifiedReadings)) this.verifiedIds.set(verifiedKey(tx), true);
     this.entries.set(idHex, entry);
     queue.push(entry);
     this.byAuthor.set(authorHex, queue);
@@ -96,7 +100,7 @@ export class Mempool {
   }
 
   /** Every check that does not need the pending transactions' effects. True if every signature verified. */
-  private admit(tx: DecodedTx, pendingFromAuthor: number, nowMs: number): boolean {
+  private admit(tx: DecodedTx, pendingFromAuthor: number, nowMs: number, verifiedReadings?: ReadonlySet<string>): boolean {
     const state = this.chain.state();
     const head = this.chain.head();
     const ctx: TxContext = {
@@ -107,6 +111,7 @@ export class Mempool {
       validators: state.validators(),
       keys: this.chain.keys,
       signaturesVerified: () => false,
+      ...(verifiedReadings ? { readingVerified: (digest: Uint8Array) => verifiedReadings.has(toHex(digest)) } : {}),
       recorded: new RecordedReadings((id, seq) => this.chain.store.recordedReading(id, seq)),
     };
     checkEnvelope(state, tx, ctx, state.account(tx.authorId).nonce + pendingFromAuthor);

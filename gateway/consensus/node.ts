@@ -15,6 +15,7 @@ import type { Chain, ChainHead, PendingBlock } from "../chain/chain.ts";
 import type { Identity } from "../chain/keyfile.ts";
 import type { Mempool } from "../chain/mempool.ts";
 import { NodeSigner } from "../chain/node-signer.ts";
+import { OrderedAdmission } from "./reading-preverify.ts";
 import { MisbehaviourReporter, reporterDefaults, type MisbehaviourSource, type ReporterOptions } from "../chain/misbehaviour-reporter.ts";
 import { ReadingFeed, readingFeedDefaults, type PendingReadingSource, type ReadingFeedOptions } from "../chain/reading-feed.ts";
 import { TxOutbox } from "../chain/tx-outbox.ts";
@@ -139,6 +140,8 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
     const t = setTimeout(() => guarded(() => replica.timer(timer, height, round, Date.now())), Math.max(0, atMs - Date.now()));
     timers.set(timer, t);
   };
+  // Peers' batches: readings verified on the thread pool, admitted in arrival order (reading-preverify.ts).
+  const admission = new OrderedAdmission(c.chain, c.mempool);
   const gossip = new TxGossip(
     {
       selfId: toHex(c.identity.id),
@@ -148,14 +151,7 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
         return Array.from({ length: Math.min(count, v.n) }, (_, i) => v.idHex[v.proposer(h + i, 0)]);
       },
       send: (peer, tx) => network.send(peer, encodeEnvelope({ kind: "tx", bytes: tx })),
-      admit: (tx) => {
-        try {
-          c.mempool.add(tx, Date.now());
-          return true;
-        } catch {
-          return false;
-        }
-      },
+      admit: (tx) => admission.admit(tx),
     },
     c.p2p?.gossipSeenMax ?? 100_000,
     c.p2p?.gossipProposersAhead ?? 3,

@@ -11,7 +11,7 @@ export interface GossipDeps {
   upcomingProposers(count: number): string[];
   send(peer: string, tx: Uint8Array): void;
   /** Puts a peer's transaction into the mempool; false when refused (invalid, duplicate, full). */
-  admit(tx: Uint8Array): boolean;
+  admit(tx: Uint8Array): boolean | Promise<boolean>;
 }
 
 export class TxGossip {
@@ -35,12 +35,17 @@ export class TxGossip {
       this.stats.duplicates++;
       return;
     }
-    if (!this.deps.admit(tx)) {
-      this.stats.refused++;
-      return;
-    }
-    this.stats.admitted++;
-    this.relay(tx, peer);
+    const settle = (ok: boolean) => {
+      if (!ok) {
+        this.stats.refused++;
+        return;
+      }
+      this.stats.admitted++;
+      this.relay(tx, peer);
+    };
+    const admitted = this.deps.admit(tx);
+    if (typeof admitted === "boolean") settle(admitted);
+    else admitted.then(settle, () => settle(false));
   }
 
   /** Own transactions still pending: sent again regardless of the seen-set. */

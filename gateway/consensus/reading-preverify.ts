@@ -1,0 +1,65 @@
+// Gossiped reading batches, verified off the consensus thread. A validator admits each batch a peer
+// gossips, and admission used to verify every reading's device signature synchronously: bench:net's
+// profiles put 27% of a validator's main thread there at 4 validators. Here the readings are verified
+// on libuv's thread pool (node:crypto's verify with a callback) before the mempool sees the batch, which
+// then skips them; admissions still happen one at a time in arrival order, so an author's nonces stay in
+// sequence. Everything else (envelope, attestation, state checks) is the mempool's as before.
+import { toHex, verifyEd25519Async } from "../../shared/ed25519.ts";
+import { decodeReading, readingDigest, sigStructure } from "../../shared/reading.ts";
+import { decodeTx, type DecodedTx } from "../../shared/tx.ts";
+import type { Chain } from "../chain/chain.ts";
+import type { Mempool } from "../chain/mempool.ts";
+
+/** Hex digests of the batch's readings whose signatures verify under their enrolled device's key. */
+export async function preverifyReadings(chain: Chain, tx: DecodedTx): Promise<Set<string>> {
+  const verified = new Set<string>();
+  if (tx.body.kind !== "readingBatch") return verified;
+  const state = chain.state();
+  await Promise.all(
+    tx.body.readings.map(async ({ bytes }) => {
+      let reading;
+      try {
+        reading = decodeReading(bytes);
+      } catch {
+        return; // the mempool gives the reading its outcome
+      }
+      const device = state.device(reading.deviceId);
+      if (!device) return;
+      if (await verifyEd25519Async(chain.keys.get(device.publicKey), sigStructure(reading.protectedBytes, reading.payloadBytes), reading.signature)) {
+        verified.add(toHex(readingDigest(bytes)));
+      }
+    }),
+  );
+  return verified;
+}
+
+/** Admits peers' transactions into the mempool in arrival order, each batch's readings verified in parallel first. */
+export class OrderedAdmission {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly chain: Chain,
+    private readonly mempool: Mempool,
+  ) {}
+
+  admit(bytes: Uint8Array): Promise<boolean> {
+    let tx: DecodedTx | undefined;
+    try {
+      tx = decodeTx(bytes);
+    } catch {
+      tx = undefined; // the mempool refuses it with its reason
+    }
+    const verified = tx ? preverifyReadings(this.chain, tx) : Promise.resolve(new Set<string>());
+    const admitted = this.tail.then(async () => {
+      const set = await verified;
+      try {
+        this.mempool.add(bytes, Date.now(), set);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    this.tail = admitted;
+    return admitted;
+  }
+}

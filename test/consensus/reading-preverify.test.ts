@@ -1,0 +1,49 @@
+// Gossiped batches verified off the consensus thread (gateway/consensus/reading-preverify.ts): only
+// readings that verify under their enrolled device's key are marked verified; the mempool still gives a
+// forged one its outcome; and admissions keep arrival order even when an earlier batch verifies slower,
+// so an author's nonces stay in sequence.
+import { describe, expect, it } from "vitest";
+import { generateKeyPairSync } from "node:crypto";
+import { toHex } from "../../shared/ed25519.ts";
+import { decodeTx } from "../../shared/tx.ts";
+import { encodeReading, readingDigest } from "../../shared/reading.ts";
+import { OrderedAdmission, preverifyReadings } from "../../gateway/consensus/reading-preverify.ts";
+import { batchBody, deviceReading, makeFixture, openChain, signed } from "../chain/fixture.ts";
+
+function setup() {
+  const f = makeFixture({ gateways: 1, users: 1, devices: 3, label: "preverify" });
+  const { chain, mempool } = openChain(f);
+  const gateway = f.gateways[0];
+  const fee = (n: number) => BigInt(n) * chain.params().readingFee + chain.params().txFee;
+  const batch = (nonce: number, readings: Uint8Array[]) =>
+    signed(chain.chainId, gateway, nonce, batchBody(gateway, readings.map((bytes) => ({ bytes, receivedAtMs: Date.now() }))), fee(readings.length));
+  return { f, chain, mempool, batch };
+}
+
+describe("reading pre-verification for gossiped batches", () => {
+  it("marks only readings that verify under their enrolled device's key", async () => {
+    const { f, chain, batch } = setup();
+    const [a, b] = f.devices;
+    const good = deviceReading(a, 1);
+    const forged = encodeReading(generateKeyPairSync("ed25519").privateKey, b.id, 1, [{ name: "temp", value: 1 }]);
+    const stranger = encodeReading(generateKeyPairSync("ed25519").privateKey, new Uint8Array(16).fill(7), 1, [{ name: "temp", value: 1 }]);
+    const verified = await preverifyReadings(chain, decodeTx(batch(0, [good, forged, stranger, new Uint8Array([1, 2, 3])])));
+    expect([...verified]).toEqual([toHex(readingDigest(good))]);
+  });
+
+  it("admits in arrival order although an earlier batch takes longer to verify, and a forged reading still gets its outcome", async () => {
+    const { f, mempool, chain, batch } = setup();
+    const [a, b, c] = f.devices;
+    const admission = new OrderedAdmission(chain, mempool);
+    const big = batch(0, Array.from({ length: 200 }, (_, i) => deviceReading(a, i)));
+    const small = batch(1, [deviceReading(b, 1)]);
+    const forged = batch(2, [encodeReading(generateKeyPairSync("ed25519").privateKey, c.id, 1, [{ name: "temp", value: 1 }])]);
+    const results = await Promise.all([admission.admit(big), admission.admit(small), admission.admit(forged), admission.admit(new Uint8Array([9, 9]))]);
+    expect(results).toEqual([true, true, true, false]);
+    expect(mempool.take(10).map((tx) => tx.nonce)).toEqual([0, 1, 2]);
+    // The forged batch is pending but not marked verified: block execution verifies it again.
+    const [, , forgedTx] = mempool.take(10);
+    expect(mempool.verified(forgedTx)).toBe(false);
+    expect(mempool.verified(mempool.take(10)[0])).toBe(true);
+  });
+});
