@@ -5,6 +5,7 @@
 import type { CborValue } from "../../shared/cbor.ts";
 import type { RolloutSelector } from "../../shared/tx.ts";
 import { invariant } from "./errors.ts";
+import { arr, bytes, int, list, text } from "./records.ts";
 
 /** A published release: its manifest (verified when published) and where gateways fetch the image. */
 export interface ReleaseRecord {
@@ -61,31 +62,10 @@ export interface DeviceFirmware {
   failures: FirmwareFailure[];
 }
 
-const int = (v: CborValue): number => {
-  invariant(typeof v === "number" && Number.isSafeInteger(v), "firmware record: expected a safe integer");
-  return v;
-};
-const bytes = (v: CborValue): Uint8Array => {
-  invariant(v instanceof Uint8Array, "firmware record: expected bytes");
-  return v;
-};
-const text = (v: CborValue): string => {
-  invariant(typeof v === "string", "firmware record: expected text");
-  return v;
-};
-function arr(v: CborValue, n: number, what: string): CborValue[] {
-  invariant(Array.isArray(v) && v.length === n, `firmware record ${what} has the wrong shape`);
-  return v;
-}
-function list(v: CborValue): CborValue[] {
-  invariant(Array.isArray(v), "firmware record: expected an array");
-  return v;
-}
-
 export const releaseCodec = {
   to: (r: ReleaseRecord): CborValue => [r.manifest, r.location, r.author, r.height, r.version],
   from: (v: CborValue): ReleaseRecord => {
-    const [manifest, location, author, height, version] = arr(v, 5, "release");
+    const [manifest, location, author, height, version] = arr(v, 5, "firmware release");
     return { manifest: bytes(manifest), location: text(location), author: bytes(author), height: int(height), version: int(version) };
   },
 };
@@ -104,7 +84,7 @@ function selectorFrom(v: CborValue): RolloutSelector {
 export const rolloutCodec = {
   to: (r: RolloutRecord): CborValue => [r.imageId, r.author, selectorTo(r.selector), r.targets, r.inFlightMax, r.height, r.stoppedHeight],
   from: (v: CborValue): RolloutRecord => {
-    const [imageId, author, selector, targets, inFlightMax, height, stopped] = arr(v, 7, "rollout");
+    const [imageId, author, selector, targets, inFlightMax, height, stopped] = arr(v, 7, "firmware rollout");
     return { imageId: bytes(imageId), author: bytes(author), selector: selectorFrom(selector), targets: list(targets).map(bytes), inFlightMax: int(inFlightMax), height: int(height), stoppedHeight: int(stopped) };
   },
 };
@@ -113,7 +93,7 @@ export const rolloutIndexCodec = {
   empty: (): RolloutIndex => ({ count: 0, running: [] }),
   to: (r: RolloutIndex): CborValue => [r.count, r.running],
   from: (v: CborValue): RolloutIndex => {
-    const [count, running] = arr(v, 2, "rollouts");
+    const [count, running] = arr(v, 2, "firmware rollouts");
     return { count: int(count), running: list(running).map(int) };
   },
 };
@@ -133,9 +113,4 @@ export const deviceFirmwareCodec = {
       }),
     };
   },
-};
-
-export const bytesListCodec = {
-  to: (ids: Uint8Array[]): CborValue => ids,
-  from: (v: CborValue): Uint8Array[] => list(v).map(bytes),
 };

@@ -4,7 +4,6 @@ import { decode, encode, type CborValue } from "../../shared/cbor.ts";
 import { invariant } from "./errors.ts";
 import { stateKey } from "./keys.ts";
 import {
-  bytesListCodec,
   deviceFirmwareCodec,
   releaseCodec,
   rolloutCodec,
@@ -14,6 +13,7 @@ import {
   type RolloutIndex,
   type RolloutRecord,
 } from "./firmware-records.ts";
+import { idListCodec } from "./records.ts";
 import type { State } from "./state.ts";
 
 const limits = { depthMax: 8, itemsMax: 100_000, bytesMax: 1 << 20 };
@@ -31,12 +31,12 @@ export class FirmwareState {
 
   /** Publisher keys the chain accepts manifests from; empty when the genesis names none. */
   publishers(): Uint8Array[] {
-    return this.read(stateKey.firmwarePublishers(), bytesListCodec.from) ?? [];
+    return this.read(stateKey.firmwarePublishers(), idListCodec.from) ?? [];
   }
   /** Genesis only: there is no transaction that changes them. */
   setPublishers(keys: Uint8Array[]): void {
     invariant(keys.every((k) => k.length === 32), "firmware publisher keys are 32 bytes");
-    this.write(stateKey.firmwarePublishers(), keys.length ? bytesListCodec.to(keys) : null);
+    this.write(stateKey.firmwarePublishers(), keys.length ? idListCodec.to(keys) : null);
   }
 
   release(imageId: Uint8Array): ReleaseRecord | undefined {
@@ -46,10 +46,10 @@ export class FirmwareState {
     this.write(stateKey.firmwareRelease(imageId), releaseCodec.to(r));
   }
   releaseIds(): Uint8Array[] {
-    return this.read(stateKey.firmwareReleases(), bytesListCodec.from) ?? [];
+    return this.read(stateKey.firmwareReleases(), idListCodec.from) ?? [];
   }
   setReleaseIds(ids: Uint8Array[]): void {
-    this.write(stateKey.firmwareReleases(), bytesListCodec.to(ids));
+    this.write(stateKey.firmwareReleases(), idListCodec.to(ids));
   }
 
   rollout(n: number): RolloutRecord | undefined {

@@ -89,27 +89,28 @@ export interface GovernanceVote {
   value: bigint;
 }
 
-const big = (v: CborValue): bigint => {
+// The field readers of the state records (here and in firmware-records.ts).
+export const big = (v: CborValue): bigint => {
   invariant(typeof v === "number" || typeof v === "bigint", "state record: expected an integer");
   return BigInt(v);
 };
-const int = (v: CborValue): number => {
+export const int = (v: CborValue): number => {
   invariant(typeof v === "number" && Number.isSafeInteger(v), "state record: expected a safe integer");
   return v;
 };
-const bytes = (v: CborValue): Uint8Array => {
+export const bytes = (v: CborValue): Uint8Array => {
   invariant(v instanceof Uint8Array, "state record: expected bytes");
   return v;
 };
-const text = (v: CborValue): string => {
+export const text = (v: CborValue): string => {
   invariant(typeof v === "string", "state record: expected text");
   return v;
 };
-function arr(v: CborValue, n: number, what: string): CborValue[] {
+export function arr(v: CborValue, n: number, what: string): CborValue[] {
   invariant(Array.isArray(v) && v.length === n, `state record ${what} has the wrong shape`);
   return v;
 }
-function list(v: CborValue): CborValue[] {
+export function list(v: CborValue): CborValue[] {
   invariant(Array.isArray(v), "state record: expected an array");
   return v;
 }
