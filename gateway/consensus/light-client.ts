@@ -23,7 +23,7 @@
 import { checkCertificate, type CertificateMembers, type CertificateProblem } from "../../shared/consensus-certificate.ts";
 import { decode } from "../../shared/cbor.ts";
 import { decodeCertificate, type Certificate } from "../../shared/consensus-messages.ts";
-import { PublicKeyCache, toHex } from "../../shared/ed25519.ts";
+import { fromHex, PublicKeyCache, toHex } from "../../shared/ed25519.ts";
 import { MoteError } from "../../shared/errors.ts";
 import { decodeHeader, headerHash, type BlockHeader } from "../chain/block.ts";
 import { validatorSetHash } from "../chain/execute.ts";
@@ -187,6 +187,35 @@ export function walkEpochs(client: LightClient, transitions: readonly EpochTrans
     client.verify(t.header, t.certificate);
     client.learnNextSet(t.nextSet);
   }
+}
+
+/** An epoch transition as gateways serve it (hex; gateway/api/provenance.ts epochTransitions). */
+export type EpochTransitionHex = { header: string; certificate: string | null; nextSet: string };
+
+/**
+ * A client's trust in a served head from genesis alone: walks the transitions served inline, pages on
+ * with `more(fromEpoch)` while the walk is not `complete`, then checks the head's certificate.
+ * Throws LightClientError (and whatever `more` throws).
+ */
+export async function trustHead(
+  genesis: { header: BlockHeader; validators: ValidatorSet },
+  walk: { transitions: EpochTransitionHex[]; complete: boolean },
+  head: { header: string; certificate: string | null },
+  more: (fromEpoch: number) => Promise<{ items: EpochTransitionHex[]; next: number | null }>,
+): Promise<{ header: BlockHeader; lc: LightClient }> {
+  const lc = new LightClient(genesis.header, genesis.validators);
+  const step = (ts: EpochTransitionHex[]) => walkEpochs(lc, ts.map((t) => decodeEpochTransition({ header: fromHex(t.header), certificate: fromHex(t.certificate ?? ""), nextSet: fromHex(t.nextSet) })));
+  step(walk.transitions);
+  let next = walk.complete ? null : walk.transitions.length;
+  while (next !== null) {
+    const page = await more(next);
+    step(page.items);
+    next = page.next;
+  }
+  const h = decodeCertifiedHeader({ header: fromHex(head.header), certificate: fromHex(head.certificate ?? "") });
+  if (h.header.height > lc.height) lc.verify(h.header, h.certificate);
+  lc.checkCertified(h.header, h.certificate);
+  return { header: h.header, lc };
 }
 
 // A set on the wire: validatorSetCodec's CBOR, at most 256 members.

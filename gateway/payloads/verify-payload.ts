@@ -25,12 +25,12 @@ import { logRoot, readingLeafData } from "../chain/device-log.ts";
 import { stateKey } from "../chain/keys.ts";
 import { verifyStateProof } from "../chain/proof.ts";
 import { deviceCodec, type ReadingRecord, type ValidatorSet } from "../chain/records.ts";
-import { decodeCertifiedHeader, decodeEpochTransition, LightClient, LightClientError, walkEpochs } from "../consensus/light-client.ts";
+import { LightClientError, trustHead, type EpochTransitionHex } from "../consensus/light-client.ts";
 
 export class PayloadVerifyError extends MoteError {}
 
 type Hex = string;
-type TransitionWire = { header: Hex; certificate: Hex | null; nextSet: Hex };
+type TransitionWire = EpochTransitionHex;
 type CertifiedWire = { height: number; header: Hex; certificate: Hex | null };
 
 /** The parts of a reading's provenance (gateway/api/provenance.ts) this check reads. */
@@ -93,21 +93,9 @@ export async function verifyPayload(input: PayloadVerifyInput): Promise<PayloadV
 }
 
 async function trustedHead(input: PayloadVerifyInput, epochs: ProvenanceWire["epochs"]): Promise<BlockHeader> {
-  const lc = new LightClient(input.genesis.header, input.genesis.validators);
+  const more = input.moreTransitions ?? (() => fail("VERIFY_HEAD", "the epoch walk is not complete and no gateway was given to page it"));
   try {
-    const step = (ts: TransitionWire[]) => walkEpochs(lc, ts.map((t) => decodeEpochTransition({ header: b(t.header), certificate: b(t.certificate ?? ""), nextSet: b(t.nextSet) })));
-    step(epochs.transitions);
-    let next = epochs.complete ? null : epochs.transitions.length;
-    while (next !== null) {
-      if (!input.moreTransitions) fail("VERIFY_HEAD", "the epoch walk is not complete and no gateway was given to page it");
-      const page = await input.moreTransitions!(next);
-      step(page.items);
-      next = page.next;
-    }
-    const h = decodeCertifiedHeader({ header: b(epochs.head.header), certificate: b(epochs.head.certificate ?? "") });
-    if (h.header.height > lc.height) lc.verify(h.header, h.certificate);
-    lc.checkCertified(h.header, h.certificate);
-    return h.header;
+    return (await trustHead(input.genesis, epochs, epochs.head, more)).header;
   } catch (e) {
     if (e instanceof LightClientError) fail("VERIFY_HEAD", `the head does not check from genesis: ${e.code}: ${e.message}`);
     throw e;

@@ -24,7 +24,7 @@ import { logRoot, readingLeafData } from "../chain/device-log.ts";
 import { stateKey } from "../chain/keys.ts";
 import { verifyStateProof } from "../chain/proof.ts";
 import { deviceCodec, deviceStatus, type Device, type ReadingRecord, type ValidatorSet } from "../chain/records.ts";
-import { decodeCertifiedHeader, decodeEpochTransition, LightClient, LightClientError, walkEpochs } from "../consensus/light-client.ts";
+import { decodeCertifiedHeader, LightClient, LightClientError, trustHead } from "../consensus/light-client.ts";
 import { SqlVerifyError } from "./errors.ts";
 import { StatementGuard } from "./guard.ts";
 import { provableGroups, type DeclaredRange, type ProvableGroup, type RangeProofWire, type SqlProof } from "./prove.ts";
@@ -64,26 +64,16 @@ function fail(code: SqlVerifyError["code"], message: string, row?: number): neve
 
 async function trustedHead(input: VerifyInput): Promise<{ header: BlockHeader; lc: LightClient }> {
   const { proof } = input.answer;
-  const lc = new LightClient(input.genesis.header, input.genesis.validators);
+  const more = input.moreTransitions ?? (() => fail("VERIFY_HEAD", "the answer's epoch walk is not complete and no gateway was given to page it"));
+  let trusted: { header: BlockHeader; lc: LightClient };
   try {
-    const step = (ts: TransitionWire[]) => walkEpochs(lc, ts.map((t) => decodeEpochTransition({ header: b(t.header), certificate: b(t.certificate ?? ""), nextSet: b(t.nextSet) })));
-    step(proof.epochs.transitions);
-    let next = proof.epochs.complete ? null : proof.epochs.transitions.length;
-    while (next !== null) {
-      if (!input.moreTransitions) fail("VERIFY_HEAD", "the answer's epoch walk is not complete and no gateway was given to page it");
-      const page = await input.moreTransitions(next);
-      step(page.items);
-      next = page.next;
-    }
-    const h = decodeCertifiedHeader({ header: b(proof.head.header), certificate: b(proof.head.certificate ?? "") });
-    if (h.header.height > lc.height) lc.verify(h.header, h.certificate);
-    lc.checkCertified(h.header, h.certificate);
-    if (h.header.height !== input.answer.height) fail("VERIFY_HEAD", `the proofs are at height ${h.header.height}, the answer says it read height ${input.answer.height}`);
-    return { header: h.header, lc };
+    trusted = await trustHead(input.genesis, proof.epochs, proof.head, more);
   } catch (e) {
     if (e instanceof LightClientError) fail("VERIFY_HEAD", `the head does not check from genesis: ${e.code}: ${e.message}`);
     throw e;
   }
+  if (trusted.header.height !== input.answer.height) fail("VERIFY_HEAD", `the proofs are at height ${trusted.header.height}, the answer says it read height ${input.answer.height}`);
+  return trusted;
 }
 
 function provenDevices(head: BlockHeader, proof: SqlProof): Map<string, Device | null> {
