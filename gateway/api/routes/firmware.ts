@@ -2,7 +2,7 @@
 // fleet by version (all from chain state), and the images this gateway keeps: uploaded by a publisher
 // (checked against a manifest signed by one of the chain's publisher keys) and served to other gateways
 // at the location a release names.
-import { fromHex, sha256, toHex } from "../../../shared/ed25519.ts";
+import { fromHex, toHex } from "../../../shared/ed25519.ts";
 import { FirmwareError } from "../../../shared/errors.ts";
 import { decodeManifest, firmwareFailureName, imageBytesMax, verifyImage, verifyManifest, type SignedManifest } from "../../../shared/firmware-manifest.ts";
 import { deviceCodec } from "../../chain/records.ts";
@@ -222,8 +222,8 @@ export function firmwareRoutes(ctx: ApiContext): RouteSpec[] {
       responses: { 200: { description: "the image", contentType: "application/octet-stream" }, 404: errorResponse("not kept here") },
       handler: (req: { params: { sha256: string } }, reply) => {
         const digest = fromHex(req.params.sha256.toLowerCase());
-        const bytes = imageStore(ctx).get(digest);
-        if (!bytes || toHex(sha256(bytes)) !== toHex(digest)) throw notFound("IMAGE_NOT_FOUND", `no image ${req.params.sha256} on this gateway; upload it with mote firmware release`);
+        const bytes = imageStore(ctx).get(digest); // only bytes that hash to `digest` (image-store.ts)
+        if (!bytes) throw notFound("IMAGE_NOT_FOUND", `no image ${req.params.sha256} on this gateway; upload it with mote firmware release`);
         reply.type("application/octet-stream");
         return Buffer.from(bytes);
       },
