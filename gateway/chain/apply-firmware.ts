@@ -19,7 +19,7 @@ import type { SenmlRecord } from "../../shared/senml.ts";
 import type { DecodedTx, RolloutSelector, TxBody } from "../../shared/tx.ts";
 import type { TxContext } from "./context.ts";
 import { reject } from "./errors.ts";
-import type { DeviceFirmware } from "./firmware-records.ts";
+import { deviceFirmwareCodec, type DeviceFirmware } from "./firmware-records.ts";
 import { FirmwareState } from "./firmware-state.ts";
 import { deviceStatus, type Device } from "./records.ts";
 import type { State } from "./state.ts";
@@ -141,6 +141,6 @@ export function recordFirmwareReport(state: State, deviceId: Uint8Array, sequenc
   const report = firmwareReport(records);
   if (!report) return;
   const fw = new FirmwareState(state);
-  const before = fw.deviceFirmware(deviceId) ?? { version: 0, sequence: -1, height: 0, failures: [] };
+  const before = fw.deviceFirmware(deviceId) ?? deviceFirmwareCodec.empty();
   fw.setDeviceFirmware(deviceId, withFirmwareReport(before, report, sequence, height));
 }
