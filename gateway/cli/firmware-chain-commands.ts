@@ -11,7 +11,8 @@ import { CliError, UsageError } from "./errors.ts";
 import { printFields, printJson, printTable } from "./output.ts";
 import { submitTx, waitFinalized } from "./tx-author.ts";
 
-function readFile(path: string, what: string): Uint8Array {
+/** A file's bytes, or CliError FILE_READ naming what it was meant to be. */
+export function readFile(path: string, what: string): Uint8Array {
   try {
     return new Uint8Array(readFileSync(path));
   } catch (e) {

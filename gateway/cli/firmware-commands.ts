@@ -2,25 +2,17 @@
 // rollouts and fleet view. A publisher key is an ordinary key file (gateway/chain/keyfile.ts, mode 0600);
 // `firmware keygen` makes one and prints the kid manifests carry.
 import type { Command } from "commander";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { fromHex, sha256, toHex } from "../../shared/ed25519.ts";
 import { MoteError } from "../../shared/errors.ts";
 import { decodeManifest, imageBytesMax, publisherKid, signManifest, verifyImage, verifyManifest, type SignedManifest } from "../../shared/firmware-manifest.ts";
 import { newIdentity, readKeyFile, writeKeyFile } from "../chain/keyfile.ts";
 import { CliError, UsageError } from "./errors.ts";
 import { printFields, printJson } from "./output.ts";
-import { registerFirmwareChainCommands } from "./firmware-chain-commands.ts";
+import { readFile, registerFirmwareChainCommands } from "./firmware-chain-commands.ts";
 
 /** The ABI version images built from this tree need (device/ABI.md v2). */
 export const firmwareAbiVersionCurrent = 2;
-
-function readBytes(path: string, what: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(path));
-  } catch (e) {
-    throw new CliError("FILE_READ", `cannot read ${what} ${path}: ${(e as Error).message}`);
-  }
-}
 
 function parseVersion(s: string): number {
   const n = Number(s);
@@ -68,7 +60,7 @@ export function registerFirmwareCommands(program: Command): void {
     .option("--abi <n>", "the device ABI version the image needs", (s) => Number(s), firmwareAbiVersionCurrent)
     .requiredOption("-o, --out <file>", "where to write the COSE_Sign1 manifest")
     .action((image: string, o: { key: string; version: number; text?: string; abi: number; out: string }) => {
-      const bytes = readBytes(image, "image");
+      const bytes = readFile(image, "image");
       if (bytes.length < 1 || bytes.length > imageBytesMax) throw new UsageError("IMAGE_SIZE", `${image} is ${bytes.length} bytes; an image is 1..${imageBytesMax} bytes (one slot)`);
       const who = readKeyFile(o.key);
       const manifest = signManifest(who.seed, { version: o.version, imageBytes: bytes.length, imageDigest: sha256(bytes), abiVersion: o.abi, versionText: o.text });
@@ -82,7 +74,7 @@ export function registerFirmwareCommands(program: Command): void {
     .option("--publisher <key>", "the publisher's public key (64 hex digits) or key file")
     .option("--json", "print JSON")
     .action((file: string, o: { image?: string; publisher?: string; json?: boolean }) => {
-      const signed = decodeManifest(readBytes(file, "manifest"));
+      const signed = decodeManifest(readFile(file, "manifest"));
       const checks: Record<string, string> = { signature: "not checked (give --publisher)", image: "not checked (give --image)" };
       let failure: MoteError | undefined;
       if (o.publisher) {
@@ -97,7 +89,7 @@ export function registerFirmwareCommands(program: Command): void {
       }
       if (o.image) {
         try {
-          verifyImage(signed.manifest, readBytes(o.image, "image"));
+          verifyImage(signed.manifest, readFile(o.image, "image"));
           checks.image = "matches";
         } catch (e) {
           if (!(e instanceof MoteError) || e.code !== "DIGEST") throw e;
