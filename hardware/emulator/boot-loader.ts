@@ -8,8 +8,6 @@
 //
 // Guarantee kept here: the board only ever starts an image whose manifest verifies and whose bytes
 // match it (or the factory image it was provisioned with), checked again at every start.
-import { statSync } from "node:fs";
-import { join } from "node:path";
 import { decodeManifest, firmwareFailureReasons, verifyImage, verifyManifest, type SignedManifest } from "../../shared/firmware-manifest.ts";
 import { MoteError } from "../../shared/errors.ts";
 import { atPowerOn, beginReceive, confirmed, failed, inactiveSlot, installed, other, provisioned, type BootState, type SlotIndex } from "./boot-state.ts";
@@ -81,9 +79,10 @@ export class BootLoader implements UpdateHost {
 
   /** Power-on: picks the image to start (persisting the choice first) and checks it again. */
   boot(): BootChoice {
+    const resetDuringTrial = this.persisted.trial?.booted === true;
     const choice = atPowerOn(this.persisted);
     this.persist(choice.state);
-    if (choice.state.lastFailure && choice.state.lastFailure !== this.persisted.lastFailure) this.log(2, "trial ended by a reset: back to the confirmed image");
+    if (resetDuringTrial) this.log(2, "trial ended by a reset: back to the confirmed image");
     const image = this.verifiedImage(choice.slot);
     if (image) {
       this.running = { slot: choice.slot, onTrial: choice.onTrial };
@@ -141,21 +140,13 @@ export class BootLoader implements UpdateHost {
     try {
       if (offset === 0) {
         if (this.persisted.receiving !== slot) this.persist(beginReceive(this.persisted, slot));
-      } else if (this.persisted.receiving !== slot || this.slotBytes(slot) !== offset) {
+      } else if (this.persisted.receiving !== slot || this.slots.imageBytes(slot) !== offset) {
         return -1; // blocks arrive in order, after one at offset 0
       }
       this.slots.writeAt(slot, offset, bytes);
       return 0;
     } catch {
       return -2;
-    }
-  }
-
-  private slotBytes(slot: SlotIndex): number {
-    try {
-      return statSync(join(this.options.dir, `image-${slot}.wasm`)).size;
-    } catch {
-      return -1;
     }
   }
 

@@ -2,10 +2,10 @@
 // directory: image-0.wasm, image-1.wasm and boot.cbor (boot-state.ts). The state is replaced
 // atomically (write, fsync, rename, fsync the directory); an image is written in place, block by
 // block, but only ever into a slot the state marks as being received, which nothing boots.
-import { closeSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, ftruncateSync, openSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { decodeBootState, encodeBootState, type BootState, type SlotIndex } from "./boot-state.ts";
-import { writeFileAtomic } from "./slot-store.ts";
+import { readFileOrNull, writeFileAtomic } from "./slot-store.ts";
 
 /** An image slot's capacity: the manifest format's limit (shared/firmware-manifest.ts imageBytesMax). */
 export const IMAGE_BYTES_MAX = 65_536;
@@ -19,12 +19,8 @@ export class ImageSlots {
 
   /** The persisted state, or null for a board never provisioned for updates. */
   readState(): BootState | null {
-    try {
-      return decodeBootState(new Uint8Array(readFileSync(join(this.dir, "boot.cbor"))));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-      throw e;
-    }
+    const bytes = readFileOrNull(join(this.dir, "boot.cbor"));
+    return bytes && decodeBootState(bytes);
   }
 
   writeState(state: BootState): void {
@@ -32,11 +28,15 @@ export class ImageSlots {
   }
 
   readImage(slot: SlotIndex): Uint8Array | null {
+    return readFileOrNull(this.imagePath(slot));
+  }
+
+  /** Bytes written into the slot so far, -1 if it holds no file. */
+  imageBytes(slot: SlotIndex): number {
     try {
-      return new Uint8Array(readFileSync(this.imagePath(slot)));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-      throw e;
+      return statSync(this.imagePath(slot)).size;
+    } catch {
+      return -1;
     }
   }
 

@@ -20,18 +20,23 @@ export class SlotStore {
   /** The slot's bytes, null if never written. Throws on I/O errors other than absence. */
   read(slot: number): Uint8Array | null {
     if (!Number.isInteger(slot) || slot < 0 || slot >= SLOTS_MAX) throw new RangeError(`no storage slot ${slot}`);
-    try {
-      return new Uint8Array(readFileSync(this.path(slot)));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-      throw e;
-    }
+    return readFileOrNull(this.path(slot));
   }
 
   write(slot: number, bytes: Uint8Array): void {
     if (!Number.isInteger(slot) || slot < 0 || slot >= SLOTS_MAX) throw new RangeError(`no storage slot ${slot}`);
     if (bytes.length > SLOT_BYTES_MAX) throw new RangeError(`slot ${slot}: ${bytes.length} bytes over ${SLOT_BYTES_MAX}`);
     writeFileAtomic(this.dir, `slot-${slot}.bin`, bytes);
+  }
+}
+
+/** A file's bytes, or null if it was never written. Throws on I/O errors other than absence. */
+export function readFileOrNull(path: string): Uint8Array | null {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw e;
   }
 }
 
