@@ -72,16 +72,18 @@ export class Mempool {
   /**
    * Decodes, checks and queues a transaction. `nowMs` is this node's clock. Throws TxRejected.
    * `verifiedReadings`: hex digests of readings whose device signatures the caller verified under
-   * the devices' enrolled keys (reading-preverify.ts); they are not verified again here.
+   * the devices' enrolled keys (reading-preverify.ts); they are not verified again here. A caller
+   * that decoded the transaction already passes it decoded.
    */
-  add(bytes: Uint8Array, nowMs: number, verifiedReadings?: ReadonlySet<string>): DecodedTx {
+  add(input: Uint8Array | DecodedTx, nowMs: number, verifiedReadings?: ReadonlySet<string>): DecodedTx {
     let tx: DecodedTx;
     try {
-      tx = decodeTx(bytes);
+      tx = input instanceof Uint8Array ? decodeTx(input) : input;
     } catch (e) {
       if (e instanceof TxError) throw new TxRejected(e.code as TxRejectCode, e.message);
       throw e;
     }
+    const bytes = tx.bytes;
     const idHex = toHex(tx.id);
     if (this.entries.has(idHex)) reject("TX_DUPLICATE", `transaction ${idHex} is already pending`);
     if (this.entries.size >= this.options.txsMax || this.bytes + bytes.length > this.options.bytesMax) {

@@ -66,7 +66,9 @@ export class MisbehaviourReporter {
     const byDevice = new Map<string, MisbehaviourRow[]>();
     for (const r of this.source.misbehaviourSince(since)) {
       const key = toHex(r.deviceId);
-      byDevice.set(key, [...(byDevice.get(key) ?? []), r]);
+      const rows = byDevice.get(key);
+      if (rows) rows.push(r);
+      else byDevice.set(key, [r]);
     }
     for (const [id, rows] of byDevice) {
       const counts = { badSignatures: 0, replays: 0, floods: 0 };

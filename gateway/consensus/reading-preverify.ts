@@ -4,6 +4,7 @@
 // on libuv's thread pool (node:crypto's verify with a callback) before the mempool sees the batch, which
 // then skips them; admissions still happen one at a time in arrival order, so an author's nonces stay in
 // sequence. Everything else (envelope, attestation, state checks) is the mempool's as before.
+import type { KeyObject } from "node:crypto";
 import { toHex, verifyEd25519Async } from "../../shared/ed25519.ts";
 import { decodeReading, readingDigest, sigStructure } from "../../shared/reading.ts";
 import { decodeTx, type DecodedTx } from "../../shared/tx.ts";
@@ -15,6 +16,18 @@ export async function preverifyReadings(chain: Chain, tx: DecodedTx): Promise<Se
   const verified = new Set<string>();
   if (tx.body.kind !== "readingBatch") return verified;
   const state = chain.state();
+  // A batch holds many readings of few devices: each device record is read once.
+  const keys = new Map<string, KeyObject | null>();
+  const keyOf = (deviceId: Uint8Array): KeyObject | null => {
+    const id = toHex(deviceId);
+    let key = keys.get(id);
+    if (key === undefined) {
+      const device = state.device(deviceId);
+      key = device ? chain.keys.get(device.publicKey) : null;
+      keys.set(id, key);
+    }
+    return key;
+  };
   await Promise.all(
     tx.body.readings.map(async ({ bytes }) => {
       let reading;
@@ -23,9 +36,9 @@ export async function preverifyReadings(chain: Chain, tx: DecodedTx): Promise<Se
       } catch {
         return; // the mempool gives the reading its outcome
       }
-      const device = state.device(reading.deviceId);
-      if (!device) return;
-      if (await verifyEd25519Async(chain.keys.get(device.publicKey), sigStructure(reading.protectedBytes, reading.payloadBytes), reading.signature)) {
+      const key = keyOf(reading.deviceId);
+      if (!key) return;
+      if (await verifyEd25519Async(key, sigStructure(reading.protectedBytes, reading.payloadBytes), reading.signature)) {
         verified.add(toHex(readingDigest(bytes)));
       }
     }),
@@ -53,7 +66,7 @@ export class OrderedAdmission {
     const admitted = this.tail.then(async () => {
       const set = await verified;
       try {
-        this.mempool.add(bytes, Date.now(), set);
+        this.mempool.add(tx ?? bytes, Date.now(), set); // decoded once
         return true;
       } catch {
         return false;
