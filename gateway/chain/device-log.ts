@@ -64,7 +64,8 @@ export function logRoot(frontier: Uint8Array[]): Uint8Array {
   return root;
 }
 
-function largestPowerOfTwoBelow(n: number): number {
+/** RFC 6962 §2.1's k: the largest power of two smaller than n (n > 1), where the MTH splits. */
+export function largestPowerOfTwoBelow(n: number): number {
   let k = 1;
   while (k * 2 < n) k *= 2;
   return k;

@@ -15,18 +15,12 @@
 // The hashes are the MTH (RFC 6962 §2.1) of each maximal subtree of the recursion that lies
 // wholly outside [first, last], in the recursion's left-to-right order.
 import { leafHash, nodeHash } from "../../shared/merkle.ts";
-import { rangeHash, readingLeafData, type LogNodeReader } from "../chain/device-log.ts";
+import { largestPowerOfTwoBelow, rangeHash, readingLeafData, type LogNodeReader } from "../chain/device-log.ts";
 import type { ReadingRecord } from "../chain/records.ts";
 import { sequenceWindowBits } from "../chain/sequence-window.ts";
 
 /** W of the argument above. */
 export const rangeWitnessGap = sequenceWindowBits;
-
-function split(n: number): number {
-  let k = 1;
-  while (k * 2 < n) k *= 2;
-  return k;
-}
 
 /** Hashes of the subtrees outside leaves [first, last] of a log of `size` leaves, in recursion order. */
 export function rangeSiblings(reader: LogNodeReader, deviceId: Uint8Array, size: number, first: number, last: number): Uint8Array[] {
@@ -37,7 +31,7 @@ export function rangeSiblings(reader: LogNodeReader, deviceId: Uint8Array, size:
       return;
     }
     if (hi - lo === 1) return;
-    const k = split(hi - lo);
+    const k = largestPowerOfTwoBelow(hi - lo);
     walk(lo, lo + k);
     walk(lo + k, hi);
   };
@@ -53,7 +47,7 @@ export function rangeRoot(size: number, first: number, leaves: ReadingRecord[], 
   const walk = (lo: number, hi: number): Uint8Array | undefined => {
     if (hi <= first || lo > last) return siblings[s++];
     if (hi - lo === 1) return leafHash(readingLeafData(leaves[lo - first]));
-    const k = split(hi - lo);
+    const k = largestPowerOfTwoBelow(hi - lo);
     const left = walk(lo, lo + k);
     const right = walk(lo + k, hi);
     return left && right ? nodeHash(left, right) : undefined;
