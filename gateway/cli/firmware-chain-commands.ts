@@ -4,6 +4,7 @@
 import type { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { fromHex } from "../../shared/ed25519.ts";
+import { decodeManifest, isImageId } from "../../shared/firmware-manifest.ts";
 import type { RolloutSelector } from "../../shared/tx.ts";
 import { ApiClient } from "./api-client.ts";
 import { apiOption } from "./chain-commands.ts";
@@ -68,7 +69,6 @@ export function registerFirmwareChainCommands(fw: Command): void {
         location = new URL(up.path, o.api).href;
       }
       const sent = await submitTx(api, o.key, { kind: "publishRelease", manifest, location });
-      const { decodeManifest } = await import("../../shared/firmware-manifest.ts");
       printFields({ "image id": decodeManifest(manifest).imageId, location, tx: sent.id });
       if (o.wait) console.log(`finalized in block ${await waitFinalized(api, sent.id)}`);
     });
@@ -83,7 +83,7 @@ export function registerFirmwareChainCommands(fw: Command): void {
     .option(...apiOption)
     .option("--no-wait", "return once the gateway accepted the transaction")
     .action(async (imageId: string, o: { key: string; device?: string[]; owner?: string; meta?: string; inFlight: number; api: string; wait: boolean }) => {
-      if (!/^[0-9a-f]{16}$/.test(imageId)) throw new UsageError("USAGE", `${imageId} is not an image id (16 hex digits, see mote firmware show)`);
+      if (!isImageId(imageId)) throw new UsageError("USAGE", `${imageId} is not an image id (16 hex digits, see mote firmware show)`);
       if (!Number.isInteger(o.inFlight) || o.inFlight < 1 || o.inFlight > 1024) throw new UsageError("USAGE", "--in-flight must be 1..1024");
       const api = new ApiClient(o.api);
       const { selector, targets } = await resolveTargets(api, o);
