@@ -1,19 +1,11 @@
 // `mote device flash <firmware.wasm> --port <tty> --manifest <file>`: checks the pair locally (the
 // manifest decodes and names this image), pushes it with a progress bar, and prints what the board
 // booted. A cut cable ends the run with a hint; the same command then resumes where it stopped.
-import { readFileSync } from "node:fs";
 import { decodeManifest, verifyImage } from "../../shared/firmware-manifest.ts";
 import { flashOverSerial, type FlashProgress } from "../flash/serial-flasher.ts";
 import { CliError, UsageError } from "./errors.ts";
+import { readFile } from "./firmware-chain-commands.ts";
 import { printFields } from "./output.ts";
-
-function readInput(path: string, what: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(path));
-  } catch (e) {
-    throw new UsageError("NO_FILE", `cannot read the ${what} ${path}: ${(e as Error).message}`);
-  }
-}
 
 /** One line, redrawn in place on a terminal; a line per 10% otherwise (logs, CI). */
 function progressBar(): (p: FlashProgress) => void {
@@ -37,8 +29,8 @@ function progressBar(): (p: FlashProgress) => void {
 }
 
 export async function flashDevice(o: { firmware: string; port: string; manifest: string; baud: number }): Promise<void> {
-  const image = readInput(o.firmware, "firmware image");
-  const manifest = readInput(o.manifest, "manifest");
+  const image = readFile(o.firmware, "firmware image");
+  const manifest = readFile(o.manifest, "manifest");
   let version: number;
   try {
     const signed = decodeManifest(manifest);
