@@ -42,10 +42,10 @@ function checkFramesMax(framesMax: number): void {
   if (!Number.isSafeInteger(framesMax) || framesMax < 1 || framesMax > framesMaxCeiling) throw new RangeError(`framesMax must be an integer in [1, 2^53], got ${framesMax}`);
 }
 
-/** Seals the frames of one direction, in order. */
-export class FrameSealer {
-  private readonly key: KeyObject;
-  /** Position of the next frame sealed. */
+/** One direction's key and frame counter, shared by the sealer and the opener. */
+abstract class FrameDirection {
+  protected readonly key: KeyObject;
+  /** Position of the next frame. */
   counter = 0;
 
   constructor(
@@ -56,34 +56,28 @@ export class FrameSealer {
     this.key = secretKey(key);
   }
 
+  /** The next frame's position; P2P_SESSION_EXHAUSTED once framesMax frames have gone (`verb`: sent or received). */
+  protected take(verb: "sent" | "received"): number {
+    if (this.counter >= this.framesMax) throw new P2pError("P2P_SESSION_EXHAUSTED", `this link ${verb} ${this.framesMax} frames under one key; it closes and the redial makes new keys`);
+    return this.counter++;
+  }
+}
+
+/** Seals the frames of one direction, in order. */
+export class FrameSealer extends FrameDirection {
   seal(plaintext: Uint8Array): Uint8Array {
-    if (this.counter >= this.framesMax) throw new P2pError("P2P_SESSION_EXHAUSTED", `this link sent ${this.framesMax} frames under one key; it closes and the redial makes new keys`);
-    const cipher = createCipheriv("chacha20-poly1305", this.key, frameNonce(this.counter), { authTagLength: aeadTagBytes });
-    this.counter++;
+    const cipher = createCipheriv("chacha20-poly1305", this.key, frameNonce(this.take("sent")), { authTagLength: aeadTagBytes });
     const body = cipher.update(plaintext);
     cipher.final(); // a stream cipher: final() adds no bytes, it computes the tag
     return Buffer.concat([body, cipher.getAuthTag()], plaintext.length + aeadTagBytes); // not zero-filled first, unlike new Uint8Array
-
   }
 }
 
 /** Opens the frames of one direction, in order; any frame that fails its tag is fatal to the link. */
-export class FrameOpener {
-  private readonly key: KeyObject;
-  /** Position of the next frame expected. */
-  counter = 0;
-
-  constructor(
-    key: Uint8Array,
-    readonly framesMax: number = sessionFramesMaxDefault,
-  ) {
-    checkFramesMax(framesMax);
-    this.key = secretKey(key);
-  }
-
+export class FrameOpener extends FrameDirection {
   /** Throws P2P_MALFORMED (shorter than a tag), P2P_DECRYPT (tag fails) or P2P_SESSION_EXHAUSTED. */
   open(sealed: Uint8Array): Uint8Array {
-    const n = this.take();
+    const n = this.take("received");
     if (sealed.length < aeadTagBytes) throw new P2pError("P2P_MALFORMED", `sealed frame ${n} is ${sealed.length} bytes, shorter than its ${aeadTagBytes}-byte tag`);
     const bodyBytes = sealed.length - aeadTagBytes;
     const decipher = createDecipheriv("chacha20-poly1305", this.key, frameNonce(n), { authTagLength: aeadTagBytes });
@@ -102,11 +96,6 @@ export class FrameOpener {
    * decryption): the next frame is still expected at the next position.
    */
   skip(): void {
-    this.take();
-  }
-
-  private take(): number {
-    if (this.counter >= this.framesMax) throw new P2pError("P2P_SESSION_EXHAUSTED", `this link received ${this.framesMax} frames under one key; it closes and the redial makes new keys`);
-    return this.counter++;
+    this.take("received");
   }
 }
