@@ -15,7 +15,6 @@ import { attestBatch } from "../shared/attestation.ts";
 import { readingDigest } from "../shared/reading.ts";
 import { decodeTx, signTx, txVersion, type DecodedTx, type TxBody } from "../shared/tx.ts";
 import { minimumFee } from "../gateway/chain/apply-tx.ts";
-import { encodeCertificate, signSoloCertificate } from "../gateway/chain/certificate.ts";
 import { Chain } from "../gateway/chain/chain.ts";
 import type { GenesisFile } from "../gateway/chain/genesis.ts";
 import type { Identity } from "../gateway/chain/keyfile.ts";
@@ -23,6 +22,7 @@ import { decodeTxResult } from "../gateway/chain/reading-outcome.ts";
 import { buildContract } from "../gateway/contracts/build.ts";
 import { contractIdOf } from "../gateway/contracts/records.ts";
 import { ChainStore } from "../gateway/storage/chain-store.ts";
+import { blockCycle } from "./block-cycle.ts";
 
 export type SignReadings = (count: number, receivedAtMs: number) => Promise<{ bytes: Uint8Array; receivedAtMs: number }[]>;
 
@@ -84,28 +84,14 @@ async function oneRow(deps: ContractBenchDeps, code: Record<string, Uint8Array>,
   const sign = (who: Identity, nonce: number, body: TxBody): DecodedTx => decodeTx(signTx(who.key, genesis.chainId, { version: txVersion, author: who.publicKey, nonce, fee: minimumFee(body, chain.params()), body }));
   const cycle = (txs: DecodedTx[], validate: boolean): { applyMs: number; validateMs: number; gas: number } => {
     timeMs += 1000;
-    chain.signaturesVerified = () => true;
-    const t0 = performance.now();
-    let { pending } = chain.build({ timeMs, proposer: deps.gateway.id, txs });
-    const applyMs = performance.now() - t0;
-    if (pending.execution.txs.length !== txs.length) throw new Error(`bench workload rejected: ${pending.execution.txs.length}/${txs.length} (${pending.execution.rejected.map((r) => r.error.code).join(",")})`);
-    for (const r of pending.execution.results.map(decodeTxResult)) {
-      if (r.failure !== null) throw new Error(`bench transaction failed: ${r.failure}`);
-      const stopped = (r.runs ?? []).find((x) => x.failure !== null);
-      if (stopped) throw new Error(`a contract run stopped: ${stopped.failure}; the bench measures completed runs`);
-    }
-    let validateMs = 0;
-    if (validate) {
-      chain.signaturesVerified = () => false;
-      const v0 = performance.now();
-      pending = chain.validate(pending.block);
-      validateMs = performance.now() - v0;
-    }
-    const cert = encodeCertificate(signSoloCertificate(deps.gateway.key, deps.gateway.id, chain.chainId, pending.block.header.height, pending.hash));
-    const c0 = performance.now();
-    chain.commit(pending, cert);
-    const commitMs = performance.now() - c0;
-    return { applyMs: applyMs + commitMs, validateMs: validateMs + commitMs, gas: pending.execution.gasUsed };
+    const t = blockCycle(chain, deps.gateway, timeMs, txs, validate, (pending) => {
+      for (const r of pending.execution.results.map(decodeTxResult)) {
+        if (r.failure !== null) throw new Error(`bench transaction failed: ${r.failure}`);
+        const stopped = (r.runs ?? []).find((x) => x.failure !== null);
+        if (stopped) throw new Error(`a contract run stopped: ${stopped.failure}; the bench measures completed runs`);
+      }
+    });
+    return { applyMs: t.applyMs + t.commitMs, validateMs: t.validateMs + t.commitMs, gas: t.gasUsed };
   };
 
   // Deploy n contracts subscribed to the owner's devices, fund them, configure those that need it.

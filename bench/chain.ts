@@ -23,12 +23,12 @@ import { readingDigest } from "../shared/reading.ts";
 import { Worker } from "node:worker_threads";
 import { decodeTx, signTx, txVersion, type DecodedTx, type TxBody } from "../shared/tx.ts";
 import { Chain } from "../gateway/chain/chain.ts";
-import { encodeCertificate, signSoloCertificate } from "../gateway/chain/certificate.ts";
 import type { GenesisFile } from "../gateway/chain/genesis.ts";
 import { identityFromSeed, type Identity } from "../gateway/chain/keyfile.ts";
 import { ChainStore } from "../gateway/storage/chain-store.ts";
 import { createHash } from "node:crypto";
 import { contractBench, printContractRows } from "./chain-contracts.ts";
+import { blockCycle, type BlockTiming } from "./block-cycle.ts";
 import { contractVmReady } from "../gateway/contracts/binaryen.ts";
 
 const readingsMax = Number(process.env.BENCH_READINGS_MAX ?? 1_000_000);
@@ -133,33 +133,12 @@ function transferBlockTxs(): DecodedTx[] {
 
 // ---- block cycle --------------------------------------------------------------------------------
 
-interface Timing {
-  applyMs: number;
-  validateMs: number;
-  commitMs: number;
-}
-
 let clockMs = genesis.genesisTimeMs;
 
 /** One block: build with cached signatures; optionally re-validate with full verification; commit. */
-function cycle(chain: Chain, txs: DecodedTx[], validate: boolean): Timing {
+function cycle(chain: Chain, txs: DecodedTx[], validate: boolean): BlockTiming {
   clockMs += 1000;
-  chain.signaturesVerified = () => true;
-  const t0 = performance.now();
-  let { pending } = chain.build({ timeMs: clockMs, proposer: gateway.id, txs });
-  const t1 = performance.now();
-  if (pending.execution.txs.length !== txs.length) throw new Error(`bench workload rejected: ${pending.execution.txs.length}/${txs.length}`);
-  let validateMs = 0;
-  if (validate) {
-    chain.signaturesVerified = () => false;
-    const v0 = performance.now();
-    pending = chain.validate(pending.block);
-    validateMs = performance.now() - v0;
-  }
-  const cert = encodeCertificate(signSoloCertificate(gateway.key, gateway.id, chain.chainId, pending.block.header.height, pending.hash));
-  const c0 = performance.now();
-  chain.commit(pending, cert);
-  return { applyMs: t1 - t0, validateMs, commitMs: performance.now() - c0 };
+  return blockCycle(chain, gateway, clockMs, txs, validate);
 }
 
 interface Row {
@@ -175,8 +154,8 @@ interface Row {
 }
 
 async function measure(chain: Chain, stored: number): Promise<Row> {
-  const r: Timing[] = [];
-  const t: Timing[] = [];
+  const r: BlockTiming[] = [];
+  const t: BlockTiming[] = [];
   // All workload is generated before the clock runs, so the signing worker is idle while timing.
   const readingBlocks: DecodedTx[][] = [];
   for (let i = 0; i < measuredBlocks; i++) readingBlocks.push(await readingBlockTxs(clockMs + 1000 * (i + 1), false));
@@ -184,7 +163,7 @@ async function measure(chain: Chain, stored: number): Promise<Row> {
   const transferBlocks = Array.from({ length: measuredBlocks }, () => transferBlockTxs());
   for (const txs of transferBlocks) t.push(cycle(chain, txs, true));
   const rate = (n: number, ms: number): number => (n * 1000) / ms;
-  const sum = (xs: Timing[], f: (x: Timing) => number): number => xs.reduce((s, x) => s + f(x), 0);
+  const sum = (xs: BlockTiming[], f: (x: BlockTiming) => number): number => xs.reduce((s, x) => s + f(x), 0);
   const readings = measuredBlocks * batchesPerBlock * batchReadings;
   const transfers = measuredBlocks * transfersPerBlock;
   return {
