@@ -13,7 +13,7 @@
 // An Empty ACK or RST is never answered (§4.2, §4.3): it only settles or cancels an exchange. Every
 // answer made here obeys amplification.ts: no larger than the request, or a short diagnostic.
 import { fitResponse } from "./amplification.ts";
-import { codeByte, codeString, CoapFormatError, encodeMessage, isCritical, option, parseMessage, resetFor, responseFor, uintValue, TYPE_ACK, TYPE_CON, TYPE_RST, type CoapMessage, type CoapOption } from "./message.ts";
+import { codeByte, codeString, CoapFormatError, encodeMessage, isCritical, METHOD_GET, METHOD_POST, METHOD_PUT, option, parseMessage, resetFor, responseFor, uintValue, TYPE_ACK, TYPE_CON, TYPE_RST, type CoapMessage, type CoapOption } from "./message.ts";
 
 export type Admission =
   | { action: "pass"; bytes: Buffer; message: CoapMessage }
@@ -26,9 +26,6 @@ export interface AdmissionLimits {
   payloadBytesMax: number;
 }
 
-const GET = 1;
-const POST = 2;
-const PUT = 3;
 /** RFC 7959 §2.2: the largest block (SZX 6). */
 const uploadBlockBytesMax = 1024;
 /** Options an upload carries; other elective ones are ignored (§5.4.1), critical ones refused. */
@@ -67,7 +64,7 @@ function admitRequest(m: CoapMessage, datagram: Uint8Array, limits: AdmissionLim
     // §5.4.1: a NON with a bad critical option is rejected silently; a CON gets the answer.
     m.type === TYPE_CON || code === "4.05" || code === "4.13" ? answer(m, datagram.length, code, why, options) : { action: "drop", reason: why };
   if (isUpload(m)) return admitUpload(m, datagram);
-  if (m.code !== GET && m.code !== POST) return refuse("4.05", `method ${codeString(m.code)} not allowed: use GET or POST`);
+  if (m.code !== METHOD_GET && m.code !== METHOD_POST) return refuse("4.05", `method ${codeString(m.code)} not allowed: use GET or POST`);
   for (const o of m.options) {
     if (o.number === option.proxyUri || o.number === option.proxyScheme) return refuse("5.05", "not a proxy");
     if (o.number === option.block1) return refuse("4.13", `block-wise upload not supported; send at most ${limits.payloadBytesMax} bytes`, [{ number: option.size1, value: uintValue(limits.payloadBytesMax) }]);
@@ -84,7 +81,7 @@ function admitRequest(m: CoapMessage, datagram: Uint8Array, limits: AdmissionLim
 const firstPathSegment = (m: CoapMessage): string | undefined => m.options.find((o) => o.number === option.uriPath)?.value.toString("utf8");
 
 function isUpload(m: CoapMessage): boolean {
-  return m.code === PUT && firstPathSegment(m) === "p";
+  return m.code === METHOD_PUT && firstPathSegment(m) === "p";
 }
 
 function admitUpload(m: CoapMessage, datagram: Uint8Array): Admission {

@@ -10,6 +10,11 @@ export const TYPE_NON = 1;
 export const TYPE_ACK = 2;
 export const TYPE_RST = 3;
 
+/** Request method codes (§12.1.1): 0.01 GET, 0.02 POST, 0.03 PUT, 0.04 DELETE. */
+export const METHOD_GET = 1;
+export const METHOD_POST = 2;
+export const METHOD_PUT = 3;
+
 export const option = {
   ifMatch: 1,
   uriHost: 3,

@@ -8,7 +8,7 @@ import { SerialPort } from "serialport";
 import { decode } from "../../shared/cbor.ts";
 import { MoteError } from "../../shared/errors.ts";
 import { firmwareFailureName } from "../../shared/firmware-manifest.ts";
-import { codeString, encodeMessage, option, parseMessage, TYPE_ACK, TYPE_CON, TYPE_RST, uintValue, type CoapMessage } from "../coap/message.ts";
+import { codeString, encodeMessage, METHOD_GET, METHOD_PUT, option, parseMessage, TYPE_ACK, TYPE_CON, TYPE_RST, uintValue, type CoapMessage } from "../coap/message.ts";
 import { SlipDecoder, slipEncode } from "../coap/slip.ts";
 
 export class FlashError extends MoteError {}
@@ -41,8 +41,6 @@ export interface FlashOptions {
   signal?: AbortSignal;
 }
 
-const GET = 1;
-const PUT = 3;
 /** Largest block the firmware takes (SZX 6); smaller ones resume an image pulled in 512-byte blocks. */
 const SZX_MAX = 6;
 const MAX_RETRANSMIT = 4;
@@ -164,7 +162,7 @@ function safeStatus(payload: Buffer): BoardFirmwareStatus | null {
 
 /** The firmware's status (GET /v). */
 export async function readStatus(client: SerialCoapClient): Promise<BoardFirmwareStatus> {
-  return expectStatus(await client.request(GET, "v"), "reading the board's firmware status", ["2.05"]);
+  return expectStatus(await client.request(METHOD_GET, "v"), "reading the board's firmware status", ["2.05"]);
 }
 
 /** The largest Block1 size (as SZX) that `offset` is a whole number of blocks of. */
@@ -181,7 +179,7 @@ function blockSzxFor(offset: number): number {
 export async function flashOverSerial(opts: FlashOptions): Promise<BoardFirmwareStatus> {
   const client = await SerialCoapClient.open(opts.port, opts.baudRate, opts.ackTimeoutMs, opts.signal);
   try {
-    const start = expectStatus(await client.request(PUT, "m", [{ number: option.contentFormat, value: uintValue(18) }], Buffer.from(opts.manifest)), "handing over the manifest", ["2.04"]);
+    const start = expectStatus(await client.request(METHOD_PUT, "m", [{ number: option.contentFormat, value: uintValue(18) }], Buffer.from(opts.manifest)), "handing over the manifest", ["2.04"]);
     let offset = Math.min(start.bytesReceived, opts.image.length);
     const resumedAt = offset;
     const szx = blockSzxFor(offset);
@@ -191,7 +189,7 @@ export async function flashOverSerial(opts: FlashOptions): Promise<BoardFirmware
       const chunk = opts.image.subarray(offset, offset + size);
       const more = offset + chunk.length < opts.image.length;
       const block = ((offset / size) << 4) | (more ? 8 : 0) | szx;
-      const answer = await client.request(PUT, "f", [{ number: option.block1, value: uintValue(block) }], Buffer.from(chunk));
+      const answer = await client.request(METHOD_PUT, "f", [{ number: option.block1, value: uintValue(block) }], Buffer.from(chunk));
       const code = codeString(answer.code);
       if (code === "4.08") {
         // The board holds another amount than we thought (a repeat got lost): ask, and go on from there.

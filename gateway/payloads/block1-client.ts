@@ -8,7 +8,7 @@ import { createSocket, type Socket } from "node:dgram";
 import { randomBytes, randomInt } from "node:crypto";
 import { sha256, toHex } from "../../shared/ed25519.ts";
 import { decodeBlockOption, encodeBlockOption, szxOf } from "../coap/block-option.ts";
-import { codeString, encodeMessage, option, optionUint, parseMessage, TYPE_ACK, TYPE_CON, TYPE_RST, uintValue, type CoapMessage } from "../coap/message.ts";
+import { codeString, encodeMessage, METHOD_PUT, option, optionUint, parseMessage, TYPE_ACK, TYPE_CON, TYPE_RST, uintValue, type CoapMessage } from "../coap/message.ts";
 import { PayloadError } from "./errors.ts";
 
 export interface Block1ClientOptions {
@@ -32,7 +32,6 @@ export interface UploadResult {
   retransmissions: number;
 }
 
-const PUT = 3;
 
 export async function uploadPayload(bytes: Uint8Array, o: Partial<Block1ClientOptions> & { host: string; port: number }): Promise<UploadResult> {
   const opts: Block1ClientOptions = { ...block1ClientDefaults, ...o };
@@ -55,7 +54,7 @@ export async function uploadPayload(bytes: Uint8Array, o: Partial<Block1ClientOp
         ...(num === 0 ? [{ number: option.size1, value: uintValue(bytes.length) }] : []),
       ];
       messageId = (messageId + 1) & 0xffff;
-      const request = encodeMessage({ type: TYPE_CON, code: PUT, messageId, token: randomBytes(4), options, payload: Buffer.from(chunk) });
+      const request = encodeMessage({ type: TYPE_CON, code: METHOD_PUT, messageId, token: randomBytes(4), options, payload: Buffer.from(chunk) });
       const { response, retransmitted } = await exchange.send(request, messageId);
       retransmissions += retransmitted;
       opts.onBlock?.({ num, blocks, retransmissions });
