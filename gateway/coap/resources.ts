@@ -20,7 +20,7 @@ import { encode, type CborValue } from "../../shared/cbor.ts";
 import { contentFormat, uriPath } from "../../shared/constants.ts";
 import { MoteError } from "../../shared/errors.ts";
 import type { EnrollmentService } from "../devices/enrollment.ts";
-import type { IngestPipeline } from "../ingest/pipeline.ts";
+import type { IngestOutcome, IngestPipeline } from "../ingest/pipeline.ts";
 import { fitResponse } from "./amplification.ts";
 import { codeByte, encodeMessage, optionUint, option, uintValue, TYPE_ACK, type CoapMessage, type CoapOption } from "./message.ts";
 
@@ -34,7 +34,7 @@ export interface AdmittedRemote extends AddressInfo {
 
 /** The firmware part (gateway/firmware/firmware-service.ts); absent on a gateway without a chain. */
 export interface FirmwareResources {
-  offerFor(readingBytes: Uint8Array): Uint8Array | undefined;
+  offerFor(reading: IngestOutcome): Uint8Array | undefined;
   image(imageId: string): { kind: "image"; bytes: Uint8Array } | { kind: "fetching"; retryAfterS: number } | { kind: "unknown" };
 }
 
@@ -85,13 +85,12 @@ export function createRequestHandler(deps: ResourceDeps): (req: IncomingMessage,
 async function postReading(deps: ResourceDeps, m: CoapMessage, source: string): Promise<Answer> {
   const format = contentFormatOf(m);
   if (format !== contentFormat.coseSign1) return diagnostic("4.15", `Content-Format must be ${contentFormat.coseSign1} (COSE_Sign1)`);
-  await deps.pipeline.ingest(m.payload, source);
-  const manifest = offerFor(deps, m.payload);
+  const manifest = offerFor(deps, await deps.pipeline.ingest(m.payload, source));
   return manifest ? { code: "2.01", payload: manifest, contentFormat: contentFormat.coseSign1 } : { code: "2.01" };
 }
 
 /** An update notice never costs the reading its acknowledgement: a failure here only logs. */
-function offerFor(deps: ResourceDeps, reading: Uint8Array): Uint8Array | undefined {
+function offerFor(deps: ResourceDeps, reading: IngestOutcome): Uint8Array | undefined {
   try {
     return deps.firmware?.offerFor(reading);
   } catch (e) {

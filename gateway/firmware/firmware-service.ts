@@ -9,7 +9,7 @@
 import type { Logger } from "pino";
 import { fromHex, toHex } from "../../shared/ed25519.ts";
 import { decodeManifest, type SignedManifest } from "../../shared/firmware-manifest.ts";
-import { decodeReading } from "../../shared/reading.ts";
+import type { SenmlRecord } from "../../shared/senml.ts";
 import { firmwareReport } from "../chain/apply-firmware.ts";
 import { firmwareOffers, type FirmwareOffer } from "../chain/firmware-rollout.ts";
 import { FirmwareState } from "../chain/firmware-state.ts";
@@ -39,6 +39,13 @@ export const firmwareServiceDefaults: FirmwareServiceOptions = { ...fetchDefault
  * boot loader refuses it: a VERSION failure on chain).
  */
 export const reportedDevicesMax = 4096;
+
+/** What offerFor reads of a reading ingest accepted (gateway/ingest/pipeline.ts IngestOutcome). */
+export interface IngestedReading {
+  deviceId: Uint8Array;
+  sequence: number;
+  records: readonly SenmlRecord[];
+}
 
 export type ImageAnswer = { kind: "image"; bytes: Uint8Array } | { kind: "fetching"; retryAfterS: number } | { kind: "unknown" };
 
@@ -78,9 +85,8 @@ export class FirmwareService {
     return m;
   }
 
-  /** The manifest to answer an accepted reading with, or undefined (see the header). */
-  offerFor(readingBytes: Uint8Array): Uint8Array | undefined {
-    const reading = decodeReading(readingBytes);
+  /** The manifest to answer an accepted reading with (as ingest decoded it), or undefined (see the header). */
+  offerFor(reading: IngestedReading): Uint8Array | undefined {
     const deviceHex = toHex(reading.deviceId);
     const reported = this.remember(deviceHex, reading.sequence, firmwareReport(reading.records)?.version);
     const offer = this.currentOffers().get(deviceHex);

@@ -11,6 +11,7 @@ import { PublicKeyCache, toHex, verifyEd25519Async } from "../../shared/ed25519.
 import { ReadingError } from "../../shared/errors.ts";
 import { payloadAnchors } from "../../shared/payload-anchor.ts";
 import { decodeReading, readingBytesMax, readingDigest, sigStructure, type SignedReading } from "../../shared/reading.ts";
+import type { SenmlRecord } from "../../shared/senml.ts";
 import type { DeviceRegistry } from "../devices/registry.ts";
 import { LogThrottle } from "../log.ts";
 import { IngestError, misbehaviourCodes, type IngestCode } from "./errors.ts";
@@ -23,7 +24,8 @@ import type { PendingStore } from "./pending-store.ts";
 import { TokenBucket } from "../token-bucket.ts";
 import { ReplayWindow } from "./replay-window.ts";
 
-export type IngestOutcome = { kind: "accepted" | "duplicate"; deviceId: Uint8Array; sequence: number; batchId: number };
+/** `records`: the reading's SenML records, decoded here so later steps (the firmware offer) need not decode it again. */
+export type IngestOutcome = { kind: "accepted" | "duplicate"; deviceId: Uint8Array; sequence: number; records: SenmlRecord[]; batchId: number };
 
 export interface IngestCounters {
   accepted: number;
@@ -95,7 +97,7 @@ export class IngestPipeline {
       }
       this.counters.accepted++;
       this.deps.log.debug({ deviceId: toHex(reading.deviceId), seq: reading.sequence, batchId, source }, "reading accepted");
-      return { kind: "accepted", deviceId: reading.deviceId, sequence: reading.sequence, batchId };
+      return { kind: "accepted", deviceId: reading.deviceId, sequence: reading.sequence, records: reading.records, batchId };
     } catch (e) {
       if (e instanceof IngestError) this.refused(e, reading, source);
       throw e;
@@ -152,7 +154,7 @@ export class IngestPipeline {
     if (prior && Buffer.compare(prior, digest) === 0) {
       const batchId = inflight ? await inflight.committed : 0;
       this.counters.duplicates++;
-      return { kind: "duplicate", deviceId: reading.deviceId, sequence: reading.sequence, batchId };
+      return { kind: "duplicate", deviceId: reading.deviceId, sequence: reading.sequence, records: reading.records, batchId };
     }
     if (stale && !prior) throw new IngestError("STALE", `sequence ${reading.sequence} is older than the replay window; readings cannot be re-sent this late`);
     throw new IngestError("REPLAY", `sequence ${reading.sequence} was already used with other content`);
