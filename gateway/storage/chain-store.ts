@@ -242,21 +242,12 @@ export class ChainStore {
 
   /** Rebuilds the derived indexes of blocks above `indexHeight()` from their bodies. */
   rebuildIndexes(derive: (b: StoredBlock) => IndexRows): number {
-    const tip = this.tip();
-    if (!tip) return 0;
-    let rebuilt = 0;
-    for (let h = this.indexHeight() + 1; h <= tip.height; h++) {
-      const b = this.block(h);
-      storageAssert(b !== undefined, `block ${h} is missing below the tip ${tip.height}`);
-      this.db.transaction(() => {
-        this.indexWriter.clear(h);
-        this.indexWriter.write(h, derive(b));
-        this.q.putMeta.run("index_height", Buffer.from(String(h)));
-        this.q.putMeta.run("contract_index_height", Buffer.from(String(h)));
-      })();
-      rebuilt++;
-    }
-    return rebuilt;
+    return this.rebuildAbove(this.indexHeight(), (h, b) => {
+      this.indexWriter.clear(h);
+      this.indexWriter.write(h, derive(b));
+      this.q.putMeta.run("index_height", Buffer.from(String(h)));
+      this.q.putMeta.run("contract_index_height", Buffer.from(String(h)));
+    });
   }
 
   /** Height up to which the contract index (contract-index.ts) is complete. */
@@ -267,17 +258,22 @@ export class ChainStore {
 
   /** Rebuilds the contract index of blocks above `contractIndexHeight()` from their results. */
   rebuildContractIndex(derive: (b: StoredBlock) => ContractIndexRows): number {
+    return this.rebuildAbove(this.contractIndexHeight(), (h, b) => {
+      this.indexWriter.contracts.clear(h);
+      this.indexWriter.contracts.write(h, derive(b));
+      this.q.putMeta.run("contract_index_height", Buffer.from(String(h)));
+    });
+  }
+
+  /** Runs `rewrite` in its own transaction for each stored block above `height`, up to the tip; returns how many. */
+  private rebuildAbove(height: number, rewrite: (h: number, b: StoredBlock) => void): number {
     const tip = this.tip();
     if (!tip) return 0;
     let rebuilt = 0;
-    for (let h = this.contractIndexHeight() + 1; h <= tip.height; h++) {
+    for (let h = height + 1; h <= tip.height; h++) {
       const b = this.block(h);
       storageAssert(b !== undefined, `block ${h} is missing below the tip ${tip.height}`);
-      this.db.transaction(() => {
-        this.indexWriter.contracts.clear(h);
-        this.indexWriter.contracts.write(h, derive(b));
-        this.q.putMeta.run("contract_index_height", Buffer.from(String(h)));
-      })();
+      this.db.transaction(() => rewrite(h, b))();
       rebuilt++;
     }
     return rebuilt;
