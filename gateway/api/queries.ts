@@ -3,6 +3,7 @@
 // limit and runs on an index, so a request costs at most `limit` index steps; each is timed
 // into the SQLite histogram (metrics).
 import type Database from "better-sqlite3";
+import { txKinds, type TxKind } from "../../shared/tx-body.ts";
 import type { ChainStore } from "../storage/chain-store.ts";
 import type { ContractEventRow, ContractIndex, EventPlace } from "../storage/contract-index.ts";
 import type { ReadingRow } from "../storage/index-writer.ts";
@@ -21,8 +22,8 @@ export interface BlockRow {
 /** A row of the chain's readings index, as the storage layer defines it. */
 export type ReadingIndexRow = ReadingRow;
 
-/** Transaction kinds that can change a device's status (shared/tx-body.ts): revokeDevice, reportDevice, liftQuarantine. */
-export const deviceStatusTxKinds = [7, 9, 17] as const;
+/** Transactions that can change a device's status, by kind number (shared/tx-body.ts). */
+export const deviceStatusTxKinds: ReadonlyMap<number, TxKind> = new Map((["revokeDevice", "reportDevice", "liftQuarantine"] as const).map((k) => [txKinds[k], k]));
 
 export interface DeviceTxRow {
   txId: Uint8Array;
@@ -93,7 +94,7 @@ export class ChainQueries {
       txsOfBlock: db.prepare<[number, number, number], RawTx>("SELECT id, height, idx, kind, author FROM txs WHERE height = ? AND idx >= ? ORDER BY idx LIMIT ?"),
       txById: db.prepare<[Buffer], RawTx>("SELECT id, height, idx, kind, author FROM txs WHERE id = ?"),
       deviceTxsOfBlock: db.prepare<[number], { id: Buffer; kind: number; counterparty: Buffer }>(
-        `SELECT id, kind, counterparty FROM txs WHERE height = ? AND kind IN (${deviceStatusTxKinds.join(", ")}) AND counterparty IS NOT NULL ORDER BY idx`,
+        `SELECT id, kind, counterparty FROM txs WHERE height = ? AND kind IN (${[...deviceStatusTxKinds.keys()].join(", ")}) AND counterparty IS NOT NULL ORDER BY idx`,
       ),
       readingsAsc: db.prepare<[Buffer, number, number, number, number, number], RawReading>(
         "SELECT * FROM readings WHERE device = ? AND (received_ms, seq) > (?, ?) AND received_ms >= ? AND received_ms <= ? ORDER BY received_ms ASC, seq ASC LIMIT ?",

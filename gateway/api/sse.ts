@@ -14,11 +14,11 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { BlockReader } from "./block-reader.ts";
 import type { ChainWatcher, FinalizedBlock } from "./chain-watcher.ts";
 import { ApiError, badRequest } from "./errors.ts";
-import type { ReadingIndexRow } from "./queries.ts";
+import { deviceStatusTxKinds, type ReadingIndexRow } from "./queries.ts";
 import { indexedEventView } from "./contract-views.ts";
 import { hex, readingView } from "./views.ts";
 
-const deviceTxKindNames: Record<number, string> = { 7: "revokeDevice", 9: "reportDevice", 17: "liftQuarantine" };
+
 
 export type StreamEvent = "block" | "reading" | "contract" | "device";
 const streamEvents: readonly StreamEvent[] = ["block", "reading", "contract", "device"];
@@ -155,7 +155,7 @@ export class SseHub {
       // A transaction that may have changed a device's status: the client reads GET /v1/devices/{id}.
       for (const t of b.deviceTxs) {
         const deviceHex = hex(t.deviceId);
-        if (!c.devices || c.devices.has(deviceHex)) out += `id: ${b.height}\nevent: device\ndata: ${JSON.stringify({ deviceId: deviceHex, txId: hex(t.txId), kind: deviceTxKindNames[t.kind], height: b.height })}\n\n`;
+        if (!c.devices || c.devices.has(deviceHex)) out += `id: ${b.height}\nevent: device\ndata: ${JSON.stringify({ deviceId: deviceHex, txId: hex(t.txId), kind: deviceStatusTxKinds.get(t.kind), height: b.height })}\n\n`;
       }
     }
     if (out) this.write(c, out);
