@@ -18,8 +18,6 @@ import { deviceStatusTxKinds, type ReadingIndexRow } from "./queries.ts";
 import { indexedEventView } from "./contract-views.ts";
 import { hex, readingView } from "./views.ts";
 
-
-
 export type StreamEvent = "block" | "reading" | "contract" | "device";
 const streamEvents: readonly StreamEvent[] = ["block", "reading", "contract", "device"];
 
