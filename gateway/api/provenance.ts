@@ -36,6 +36,7 @@ import { verifyStateProof } from "../chain/proof.ts";
 import { proveReading, verifyReadingPresent } from "../chain/reading-proof.ts";
 import { deviceCodec, type Device, type ReadingRecord, type ValidatorSet } from "../chain/records.ts";
 import type { BlockReader } from "./block-reader.ts";
+import { stateProofView } from "./contract-views.ts";
 import { notFound } from "./errors.ts";
 import type { ChainQueries, ReadingIndexRow } from "./queries.ts";
 import { certificateView, headerView, hex, readingView } from "./views.ts";
@@ -125,13 +126,7 @@ function readingState(chain: Chain, deviceId: Uint8Array, sequence: number, row:
   return {
     atHeight: head.height,
     stateRoot: hex(head.header.stateRoot),
-    device: {
-      key,
-      value: proof.device.value ? hex(proof.device.value) : null,
-      siblings: proof.device.proof.siblings.map(hex),
-      terminal: proof.device.proof.terminal ? { keyHash: hex(proof.device.proof.terminal.keyHash), valueHash: hex(proof.device.proof.terminal.valueHash) } : null,
-      valid: deviceValid,
-    },
+    device: stateProofView(key, proof.device.value, proof.device.proof, deviceValid),
     log,
     valid: present && matches,
   };
