@@ -2,7 +2,7 @@
 // ContractRun, ContractStorageEntry), shared by the contract routes, GET /v1/txs/:id and the event
 // stream. Byte strings are hex; an event topic is also given as text when it is printable UTF-8
 // (the examples' topics are words: "alarm", "paid").
-import { sha256, toHex as hex } from "../../shared/ed25519.ts";
+import { toHex as hex } from "../../shared/ed25519.ts";
 import type { ContractCriterion } from "../../shared/tx.ts";
 import type { SmtProof } from "../chain/smt-proof.ts";
 import { initializeEntry, readingEntry } from "../contracts/host-api.ts";
@@ -90,8 +90,9 @@ export function stateProofView(key: string, value: Uint8Array | undefined, proof
 /** Exported functions of deployed code, cached by code hash (codes are immutable). */
 const exportsCache = new LruMap<string, string[]>(256);
 
-export function exportedFunctions(code: Uint8Array): string[] {
-  const key = hex(sha256(code));
+/** `codeHash` is the record's (the SHA-256 of `code`, the key it is stored under): not hashed again per view. */
+export function exportedFunctions(codeHash: Uint8Array, code: Uint8Array): string[] {
+  const key = hex(codeHash);
   let names = exportsCache.get(key);
   if (!names) {
     // The code passed the deploy checks; V8 only parses it here, nothing runs.
@@ -105,7 +106,7 @@ export function exportedFunctions(code: Uint8Array): string[] {
 }
 
 export function contractView(id: Uint8Array, c: ContractRecord, o: { balance: bigint; code: Uint8Array | undefined; stats: ContractStats }) {
-  const functions = o.code ? exportedFunctions(o.code) : [];
+  const functions = o.code ? exportedFunctions(c.codeHash, o.code) : [];
   return {
     id: hex(id),
     codeHash: hex(c.codeHash),
