@@ -10,6 +10,7 @@
 // ascending by id) and the height reports quarantined the device at, or null; absent when there is
 // nothing to remember, so chains without reports keep their state roots.
 import { decode, encode, type CborValue } from "../../shared/cbor.ts";
+import { weakQuorumSize } from "../../shared/consensus-certificate.ts";
 import { toHex } from "../../shared/ed25519.ts";
 import type { DecodedTx, TxBody } from "../../shared/tx.ts";
 import type { TxContext } from "./context.ts";
@@ -25,11 +26,6 @@ export interface DeviceReports {
   reports: { reporter: Uint8Array; height: number }[];
   /** Height at which reports quarantined the device; null when they have not (or equivocation since). */
   quarantinedAt: number | null;
-}
-
-/** Distinct validators whose reports quarantine a device: f + 1 of n = 3f + 1. */
-export function reportsNeeded(validators: number): number {
-  return Math.floor((validators - 1) / 3) + 1;
 }
 
 const limits = { depthMax: 4, itemsMax: 10_000, bytesMax: 1 << 16 };
@@ -66,7 +62,7 @@ export function recordObservation(state: State, tx: DecodedTx, deviceId: Uint8Ar
     .sort((a, b) => Buffer.compare(a.reporter, b.reporter));
   const next: DeviceReports = { reports, quarantinedAt: prior.quarantinedAt };
   const reporters = reports.filter((e) => members.has(toHex(e.reporter))).length;
-  if (device.status === deviceStatus.active && reporters >= reportsNeeded(members.size)) {
+  if (device.status === deviceStatus.active && reporters >= weakQuorumSize(members.size)) {
     device.status = deviceStatus.quarantined;
     device.statusSinceMs = ctx.timeMs;
     next.quarantinedAt = ctx.height;

@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest";
 import { toHex } from "../../shared/ed25519.ts";
 import type { Identity } from "../../gateway/chain/keyfile.ts";
 import { deviceStatus } from "../../gateway/chain/records.ts";
-import { deviceReports, quarantineCause, reportWindowBlocks, reportsNeeded } from "../../gateway/chain/quarantine.ts";
+import { deviceReports, quarantineCause, reportWindowBlocks } from "../../gateway/chain/quarantine.ts";
+import { weakQuorumSize } from "../../shared/consensus-certificate.ts";
 import type { TxBody } from "../../shared/tx.ts";
 import { buildAndCommit } from "./drive.ts";
 import { batchBody, deviceReading, makeFixture, openChain, signed } from "./fixture.ts";
@@ -41,7 +42,7 @@ describe("quarantine by gateways' reports", () => {
     const { f, chain, commit, observed, status } = net();
     const [g0, g1] = f.gateways;
     const device = f.devices[0];
-    expect(reportsNeeded(4)).toBe(2);
+    expect(weakQuorumSize(4)).toBe(2);
     expect(commit([g0, observed(device.id)]).codes).toEqual([undefined]);
     expect(commit([g0, observed(device.id)]).codes).toEqual([undefined]);
     expect(status(device)).toBe(deviceStatus.active);
