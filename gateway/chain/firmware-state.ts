@@ -1,6 +1,5 @@
 // Typed access to the firmware part of the chain state (firmware-records.ts), over the same overlays as
 // every other record (state.ts), so a transaction's firmware writes fork, merge and drop with it.
-import { decode, encode, type CborValue } from "../../shared/cbor.ts";
 import { invariant } from "./errors.ts";
 import { stateKey } from "./keys.ts";
 import {
@@ -16,59 +15,49 @@ import {
 import { idListCodec } from "./records.ts";
 import type { State } from "./state.ts";
 
-const limits = { depthMax: 8, itemsMax: 100_000, bytesMax: 1 << 20 };
-
 export class FirmwareState {
   constructor(readonly state: State) {}
 
-  private read<T>(key: string, from: (v: CborValue) => T): T | undefined {
-    const v = this.state.overlay.get(key);
-    return v === undefined ? undefined : from(decode(v, limits));
-  }
-  private write(key: string, value: CborValue | null): void {
-    this.state.overlay.set(key, value === null ? null : encode(value));
-  }
-
   /** Publisher keys the chain accepts manifests from; empty when the genesis names none. */
   publishers(): Uint8Array[] {
-    return this.read(stateKey.firmwarePublishers(), idListCodec.from) ?? [];
+    return this.state.read(stateKey.firmwarePublishers(), idListCodec.from) ?? [];
   }
   /** Genesis only: there is no transaction that changes them. */
   setPublishers(keys: Uint8Array[]): void {
     invariant(keys.every((k) => k.length === 32), "firmware publisher keys are 32 bytes");
-    this.write(stateKey.firmwarePublishers(), keys.length ? idListCodec.to(keys) : null);
+    this.state.write(stateKey.firmwarePublishers(), keys.length ? idListCodec.to(keys) : null);
   }
 
   release(imageId: Uint8Array): ReleaseRecord | undefined {
-    return this.read(stateKey.firmwareRelease(imageId), releaseCodec.from);
+    return this.state.read(stateKey.firmwareRelease(imageId), releaseCodec.from);
   }
   setRelease(imageId: Uint8Array, r: ReleaseRecord): void {
-    this.write(stateKey.firmwareRelease(imageId), releaseCodec.to(r));
+    this.state.write(stateKey.firmwareRelease(imageId), releaseCodec.to(r));
   }
   releaseIds(): Uint8Array[] {
-    return this.read(stateKey.firmwareReleases(), idListCodec.from) ?? [];
+    return this.state.read(stateKey.firmwareReleases(), idListCodec.from) ?? [];
   }
   setReleaseIds(ids: Uint8Array[]): void {
-    this.write(stateKey.firmwareReleases(), idListCodec.to(ids));
+    this.state.write(stateKey.firmwareReleases(), idListCodec.to(ids));
   }
 
   rollout(n: number): RolloutRecord | undefined {
-    return this.read(stateKey.firmwareRollout(n), rolloutCodec.from);
+    return this.state.read(stateKey.firmwareRollout(n), rolloutCodec.from);
   }
   setRollout(n: number, r: RolloutRecord): void {
-    this.write(stateKey.firmwareRollout(n), rolloutCodec.to(r));
+    this.state.write(stateKey.firmwareRollout(n), rolloutCodec.to(r));
   }
   rolloutIndex(): RolloutIndex {
-    return this.read(stateKey.firmwareRollouts(), rolloutIndexCodec.from) ?? rolloutIndexCodec.empty();
+    return this.state.read(stateKey.firmwareRollouts(), rolloutIndexCodec.from) ?? rolloutIndexCodec.empty();
   }
   setRolloutIndex(r: RolloutIndex): void {
-    this.write(stateKey.firmwareRollouts(), rolloutIndexCodec.to(r));
+    this.state.write(stateKey.firmwareRollouts(), rolloutIndexCodec.to(r));
   }
 
   deviceFirmware(deviceId: Uint8Array): DeviceFirmware | undefined {
-    return this.read(stateKey.deviceFirmware(deviceId), deviceFirmwareCodec.from);
+    return this.state.read(stateKey.deviceFirmware(deviceId), deviceFirmwareCodec.from);
   }
   setDeviceFirmware(deviceId: Uint8Array, d: DeviceFirmware): void {
-    this.write(stateKey.deviceFirmware(deviceId), deviceFirmwareCodec.to(d));
+    this.state.write(stateKey.deviceFirmware(deviceId), deviceFirmwareCodec.to(d));
   }
 }

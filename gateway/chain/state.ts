@@ -71,12 +71,14 @@ export class State {
     for (const [k, v] of child.overlay.writes) this.overlay.writes.set(k, v);
   }
 
-  private read<T>(key: string, from: (v: CborValue) => T): T | undefined {
+  /** The record under `key` through its codec's `from`; also the typed views of other parts (firmware-state.ts). */
+  read<T>(key: string, from: (v: CborValue) => T): T | undefined {
     const bytes = this.overlay.get(key);
     return bytes === undefined ? undefined : from(decode(bytes, recordLimits));
   }
 
-  private write(key: string, value: CborValue | null): void {
+  /** Writes a record's CBOR under `key`, or deletes the key (null). */
+  write(key: string, value: CborValue | null): void {
     this.overlay.set(key, value === null ? null : encode(value));
   }
 
