@@ -45,6 +45,7 @@ export interface RunOutcome {
 
 const i64Max = 2n ** 63n - 1n;
 const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
 
 function hostError(message: string): never {
   throw new RunStop("CONTRACT_HOST_ERROR", message);
@@ -136,7 +137,7 @@ export function runContract(contract: CompiledContract, entry: string, host: Run
     reading_received_ms: () => BigInt(reading().receivedAtMs),
     reading_records: () => reading().records.length,
     reading_find: (ptr: number, len: number) => {
-      const name = new TextDecoder().decode(read(ptr, len, 256, "record name"));
+      const name = fromUtf8.decode(read(ptr, len, 256, "record name"));
       return reading().records.findIndex((r) => r.name === name);
     },
     reading_name: (i: number, ptr: number, cap: number) => {
@@ -147,7 +148,7 @@ export function runContract(contract: CompiledContract, entry: string, host: Run
     reading_kind: (i: number) => recordKindOf(record(i)),
     reading_value: (i: number) => recordValue(record(i)),
     reading_metadata: (kp: number, kl: number, vp: number, cap: number) => {
-      const key = new TextDecoder().decode(read(kp, kl, 64, "metadata key"));
+      const key = fromUtf8.decode(read(kp, kl, 64, "metadata key"));
       const value = reading().metadata.get(key);
       if (value === undefined) return -1;
       const bytes = utf8.encode(value);
