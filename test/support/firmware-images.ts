@@ -2,11 +2,11 @@
 // (an image that traps in init, one that never confirms itself), each with a manifest signed by a
 // test publisher key.
 import { readFileSync } from "node:fs";
-import { generateKeyPairSync } from "node:crypto";
 import wabtInit from "wabt";
 import { signManifest } from "../../shared/firmware-manifest.ts";
 import { sha256 } from "../../shared/ed25519.ts";
 import { defaultFirmwarePath } from "../../hardware/emulator/firmware.ts";
+import { newIdentity } from "../../gateway/chain/keyfile.ts";
 
 export interface Publisher {
   seed: Uint8Array;
@@ -14,10 +14,8 @@ export interface Publisher {
 }
 
 export function makePublisher(): Publisher {
-  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
-  const seed = new Uint8Array(privateKey.export({ format: "der", type: "pkcs8" }).subarray(-32));
-  const pub = new Uint8Array(publicKey.export({ format: "der", type: "spki" }).subarray(-32));
-  return { seed, publicKey: pub };
+  const { seed, publicKey } = newIdentity();
+  return { seed, publicKey };
 }
 
 export function firmwareImage(): Uint8Array {
