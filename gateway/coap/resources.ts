@@ -13,6 +13,7 @@
 // Refusals carry the code of the typed error and its message as diagnostic payload (RFC 7252 §5.5.2).
 // Every answer is measured against its request first (amplification.ts): one larger than the request
 // gets a short diagnostic, or, to a NON, is not sent at all.
+import { isImageId } from "../../shared/firmware-manifest.ts";
 import type { AddressInfo } from "node:net";
 import type { IncomingMessage, OutgoingMessage } from "coap";
 import type { Logger } from "pino";
@@ -100,7 +101,7 @@ function offerFor(deps: ResourceDeps, reading: IngestOutcome): Uint8Array | unde
 }
 
 function getImage(deps: ResourceDeps, imageId: string): Answer {
-  if (!/^[0-9a-f]{16}$/.test(imageId) || !deps.firmware) return diagnostic("4.04", `no firmware image ${imageId.slice(0, 16)}`);
+  if (!isImageId(imageId) || !deps.firmware) return diagnostic("4.04", `no firmware image ${imageId.slice(0, 16)}`);
   const a = deps.firmware.image(imageId);
   if (a.kind === "unknown") return diagnostic("4.04", `no release ${imageId} on chain`);
   if (a.kind === "fetching") return { ...diagnostic("5.03", "image being fetched; retry"), maxAgeS: a.retryAfterS };
