@@ -1,9 +1,32 @@
-// The signed reading: a COSE_Sign1 (RFC 9052 §4.2) over a SenML pack, as the firmware emits it.
+// The signed reading: a COSE_Sign1 (RFC 9052 §4.2) over a SenML pack, in one of two formats that
+// every gateway accepts (a fleet migrates device by device).
 //
+// Format 1 (firmware before issue 14, 123 bytes of UDP payload for one float16 value):
 //   18([ bstr({1: -8, 6: h'<seq>'}),   protected: alg EdDSA, Partial IV = sequence number
 //        {4: h'<device id, 16 bytes>'}, unprotected: kid
-//        bstr(SenML pack),
+//        bstr(SenML [{0: "temp", 1: "Cel", 2: v}]),
 //        bstr(signature, 64 bytes) ])
+//
+// Format 2, "compact" (94 bytes for the same reading with a 2-byte kid and sequence < 65,536):
+//   18([ bstr({4: h'<kid>', 6: h'<seq>'}), protected: kid and Partial IV, both signed
+//        {},                               unprotected: empty
+//        bstr(SenML [{0: "0", 2: v}]),      catalog index as name, no unit (shared/sensor-catalog.ts)
+//        bstr(signature, 64 bytes) ])
+//   kid is the device's short kid (1-4 bytes, assigned on chain at enrollment, shared/short-kid.ts)
+//   or, until the device has learned it, its 16-byte device id. alg is absent: RFC 9052 Appendix A.1
+//   lets an application fix the algorithm by context instead of carrying it, and here the context is
+//   the enrolled key itself, an Ed25519 key that is only ever used with EdDSA (RFC 9053 §2.2), so no
+//   other algorithm can be substituted (the downgrade Appendix A guards against has nowhere to go).
+//   The kid is in the protected bucket (§3: either bucket is allowed) so the short number is signed.
+//
+// Byte accounting of format 2, temp 21.5 as float16, 2-byte kid, sequence 256..65,535:
+//   CoAP header 4, no token, no options (POST to the root resource "/") → 4 + 1 (payload marker)
+//   d2 84 (tag 18, array 4)                                                        2
+//   protected bstr: 4a | a2 04 42 <kid 2> 06 42 <seq 2>                              10
+//   unprotected a0                                                                   1
+//   payload bstr: 49 | 81 a2 00 61 30 02 f9 4d60                                     10
+//   signature 58 40 <64>                                                             66   = 94
+// (1-byte kid or sequence < 256: 1 byte less each; float32 +2, float64 +6; see bench/device.ts.)
 //
 // The sequence number rides in the protected header as a Partial IV (label 6) the way OSCORE
 // carries its sender sequence number (RFC 8613 §6.1): big-endian, leading zeros removed, 1-5 bytes.
@@ -12,13 +35,22 @@ import { decode, encode, Tagged, type CborValue } from "./cbor.ts";
 import { cose, deviceIdBytes, sequenceMax } from "./constants.ts";
 import { ReadingError } from "./errors.ts";
 import { senmlFromCbor, senmlToCbor, type SenmlRecord } from "./senml.ts";
+import { compactRecord, expandCompactRecord } from "./sensor-catalog.ts";
+import { isDeviceIdKid, isShortKid } from "./short-kid.ts";
 import { sha256, signEd25519, verifyEd25519 } from "./ed25519.ts";
 import type { KeyObject } from "node:crypto";
 
 export const readingBytesMax = 1024;
 
+/** The device id a short kid stands for (chain state), or undefined when no device has it. */
+export type KidResolver = (shortKid: Uint8Array) => Uint8Array | undefined;
+
 export interface SignedReading {
   deviceId: Uint8Array;
+  /** 1: full headers (alg, 16-byte kid, units); 2: compact (see the header of this file). */
+  format: 1 | 2;
+  /** The kid as sent: the device id, or a short kid that `resolveKid` turned into `deviceId`. */
+  kid: Uint8Array;
   sequence: number;
   records: SenmlRecord[];
   protectedBytes: Uint8Array;
@@ -51,8 +83,12 @@ function fail(code: string, message: string): never {
   throw new ReadingError(code, message);
 }
 
-/** Decodes a signed reading without checking its signature. Throws ReadingError on any deviation. */
-export function decodeReading(bytes: Uint8Array): SignedReading {
+/**
+ * Decodes a signed reading of either format without checking its signature. A short kid is turned
+ * into its device id by `resolveKid` (the chain's kid entries); without one, or if it answers
+ * undefined, the reading is refused with COSE_KID_UNKNOWN. Throws ReadingError on any deviation.
+ */
+export function decodeReading(bytes: Uint8Array, resolveKid?: KidResolver): SignedReading {
   if (bytes.length > readingBytesMax) fail("READING_TOO_LARGE", `reading is ${bytes.length} bytes, limit ${readingBytesMax}`);
   let top: CborValue;
   try {
@@ -70,25 +106,52 @@ export function decodeReading(bytes: Uint8Array): SignedReading {
   if (signature.length !== 64) fail("COSE_SIGNATURE", "EdDSA signature must be 64 bytes");
   let prot: CborValue;
   try {
-    prot = decode(protectedBytes, { depthMax: 2, itemsMax: 4, bytesMax: 16 });
+    prot = decode(protectedBytes, { depthMax: 2, itemsMax: 4, bytesMax: 32 });
   } catch (e) {
     return fail("COSE_PROTECTED", `protected header: ${(e as Error).message}`);
   }
-  if (!(prot instanceof Map) || prot.size !== 2 || prot.get(cose.headerAlg) !== cose.algEdDSA) {
-    fail("COSE_PROTECTED", "protected header must be exactly {1: -8, 6: Partial IV}");
-  }
+  if (!(prot instanceof Map) || prot.size !== 2) fail("COSE_PROTECTED", "protected header must be {1: -8, 6: Partial IV} or {4: kid, 6: Partial IV}");
   const sequence = sequenceFromPartialIv(prot.get(cose.headerPartialIv));
-  if (!(unprotected instanceof Map) || unprotected.size !== 1) fail("COSE_UNPROTECTED", "unprotected header must be exactly {4: kid}");
-  const kid = unprotected.get(cose.headerKid);
-  if (!(kid instanceof Uint8Array) || kid.length !== deviceIdBytes) fail("COSE_KID", `kid must be the ${deviceIdBytes}-byte device id`);
+  const format = prot.has(cose.headerAlg) ? 1 : 2;
+  let kid: CborValue;
+  if (format === 1) {
+    if (prot.get(cose.headerAlg) !== cose.algEdDSA) fail("COSE_PROTECTED", "protected header must be exactly {1: -8, 6: Partial IV}");
+    if (!(unprotected instanceof Map) || unprotected.size !== 1) fail("COSE_UNPROTECTED", "unprotected header must be exactly {4: kid}");
+    kid = unprotected.get(cose.headerKid);
+    if (!(kid instanceof Uint8Array) || !isDeviceIdKid(kid)) fail("COSE_KID", `kid must be the ${deviceIdBytes}-byte device id`);
+  } else {
+    if (!(unprotected instanceof Map) || unprotected.size !== 0) fail("COSE_UNPROTECTED", "a compact reading's unprotected header must be empty");
+    kid = prot.get(cose.headerKid);
+    if (!(kid instanceof Uint8Array) || !(isDeviceIdKid(kid) || isShortKid(kid))) fail("COSE_KID", `kid must be a ${deviceIdBytes}-byte device id or a minimal 1-4 byte short kid`);
+  }
+  const deviceId = isDeviceIdKid(kid) ? kid : resolveKid?.(kid);
+  if (!deviceId) fail("COSE_KID_UNKNOWN", `short kid ${Buffer.from(kid).toString("hex")} names no enrolled device`);
   let pack: CborValue;
   try {
     pack = decode(payloadBytes, { depthMax: 3, itemsMax: 16, bytesMax: 64 });
   } catch (e) {
     return fail("SENML_CBOR", `payload: ${(e as Error).message}`);
   }
-  const records = senmlFromCbor(pack);
-  return { deviceId: kid, sequence, records, protectedBytes, payloadBytes, signature, bytes };
+  const decoded = senmlFromCbor(pack);
+  const records = format === 1 ? decoded : decoded.map(expandCompactRecord);
+  return { deviceId, format, kid, sequence, records, protectedBytes, payloadBytes, signature, bytes };
+}
+
+/**
+ * A resolver for a verifier that holds one device's proven record: the record carries the short kid
+ * the chain gave the device (gateway/chain/records.ts), so the binding kid → device is proven with it.
+ */
+export function provenKidResolver(deviceId: Uint8Array, shortKid: Uint8Array | undefined): KidResolver {
+  return (kid) => (shortKid !== undefined && Buffer.compare(kid, shortKid) === 0 ? deviceId : undefined);
+}
+
+/** The kid of a reading without resolving it (for a gateway deciding how to answer); undefined if it does not decode. */
+export function readingKid(bytes: Uint8Array): Uint8Array | undefined {
+  try {
+    return decodeReading(bytes, (k) => k).kid;
+  } catch {
+    return undefined;
+  }
 }
 
 /** True if the reading's signature verifies under the device's key. */
@@ -107,4 +170,16 @@ export function encodeReading(key: KeyObject, deviceId: Uint8Array, sequence: nu
   const payloadBytes = encode(senmlToCbor(records));
   const signature = signEd25519(key, sigStructure(protectedBytes, payloadBytes));
   return encode(new Tagged(cose.tagSign1, [protectedBytes, new Map([[cose.headerKid, deviceId]]), payloadBytes, signature]));
+}
+
+/**
+ * Encodes and signs a compact (format 2) reading as the firmware does: kid = the short kid, or the
+ * 16-byte device id while the device has none; catalog records lose name and unit to their index.
+ */
+export function encodeCompactReading(key: KeyObject, kid: Uint8Array, sequence: number, records: SenmlRecord[]): Uint8Array {
+  if (!isDeviceIdKid(kid) && !isShortKid(kid)) throw new RangeError("kid must be a 16-byte device id or a minimal 1-4 byte short kid");
+  const protectedBytes = encode(new Map<CborValue, CborValue>([[cose.headerKid, kid], [cose.headerPartialIv, partialIv(sequence)]]));
+  const payloadBytes = encode(senmlToCbor(records.map(compactRecord)));
+  const signature = signEd25519(key, sigStructure(protectedBytes, payloadBytes));
+  return encode(new Tagged(cose.tagSign1, [protectedBytes, new Map(), payloadBytes, signature]));
 }

@@ -78,6 +78,6 @@ export class BlockReader {
     if (!tx || tx.body.kind !== "readingBatch") return undefined;
     const attached = tx.body.readings[position];
     if (!attached) return undefined;
-    return { attached, reading: decodeReading(attached.bytes), tx };
+    return { attached, reading: decodeReading(attached.bytes, this.chain.resolveKid), tx };
   }
 }

@@ -4,7 +4,7 @@
 import { sha256, toHex } from "../../shared/ed25519.ts";
 import { evidenceKindBatchEquivocation } from "../chain/apply-readings.ts";
 import { readingOutcomeNames, type TxResult } from "../chain/reading-outcome.ts";
-import { decodeReading, type SignedReading } from "../../shared/reading.ts";
+import { decodeReading, type KidResolver, type SignedReading } from "../../shared/reading.ts";
 import type { SenmlRecord } from "../../shared/senml.ts";
 import type { DecodedTx } from "../../shared/tx.ts";
 import type { BlockHeader } from "../chain/block.ts";
@@ -86,7 +86,7 @@ export function evidenceView(e: EvidenceRecord) {
     const [first, second] = detail as Uint8Array[];
     let sequence: number | null = null;
     try {
-      sequence = decodeReading(second).sequence;
+      sequence = decodeReading(second, (kid) => kid).sequence; // only the sequence is shown: the kid need not resolve
     } catch {
       // kept as recorded
     }
@@ -130,16 +130,16 @@ export function deviceView(id: Uint8Array | string, d: Device, last: ReadingInde
 }
 
 /** Device and sequence of a reading inside a batch (a malformed one has its outcome and no device). */
-function readingRef(bytes: Uint8Array): { deviceId: string; sequence: number } | { deviceId: null; sequence: null } {
+function readingRef(bytes: Uint8Array, resolveKid: KidResolver): { deviceId: string; sequence: number } | { deviceId: null; sequence: null } {
   try {
-    const r = decodeReading(bytes);
+    const r = decodeReading(bytes, resolveKid);
     return { deviceId: hex(r.deviceId), sequence: r.sequence };
   } catch {
     return { deviceId: null, sequence: null };
   }
 }
 
-function bodyView(tx: DecodedTx, readingsListedMax: number) {
+function bodyView(tx: DecodedTx, readingsListedMax: number, resolveKid: KidResolver) {
   const b = tx.body;
   switch (b.kind) {
     case "transfer":
@@ -160,7 +160,7 @@ function bodyView(tx: DecodedTx, readingsListedMax: number) {
       return {
         attestation: { version: a.version, gatewayId: hex(a.gatewayId), count: a.count, root: hex(a.root), signature: hex(a.signature) },
         readingsTotal: b.readings.length,
-        readings: b.readings.slice(0, readingsListedMax).map((r) => ({ ...readingRef(r.bytes), receivedAtMs: r.receivedAtMs })),
+        readings: b.readings.slice(0, readingsListedMax).map((r) => ({ ...readingRef(r.bytes, resolveKid), receivedAtMs: r.receivedAtMs })),
       };
     }
     case "reportDevice":
@@ -201,7 +201,7 @@ function resultView(r: TxResult, listedMax: number) {
 
 export type TxStatus = { status: "finalized"; height: number; index: number; result?: TxResult } | { status: "pending" };
 
-export function txView(tx: DecodedTx, where: TxStatus, readingsListedMax: number) {
+export function txView(tx: DecodedTx, where: TxStatus, readingsListedMax: number, resolveKid: KidResolver) {
   return {
     id: hex(tx.id),
     kind: tx.body.kind,
@@ -212,6 +212,6 @@ export function txView(tx: DecodedTx, where: TxStatus, readingsListedMax: number
     bytes: tx.bytes.length,
     ...where,
     result: where.status === "finalized" && where.result ? resultView(where.result, readingsListedMax) : undefined,
-    body: bodyView(tx, readingsListedMax),
+    body: bodyView(tx, readingsListedMax, resolveKid),
   };
 }

@@ -5,6 +5,7 @@
 // chain-wide and every gateway refuses its readings from then on.
 import { deviceIdFromPublicKey, toHex } from "../../shared/ed25519.ts";
 import { decodeReading, verifyReading, type SignedReading } from "../../shared/reading.ts";
+import { shortKidBytes, shortKidNumberMax } from "../../shared/short-kid.ts";
 import type { DecodedTx, TxBody } from "../../shared/tx.ts";
 import type { TxContext } from "./context.ts";
 import { reject } from "./errors.ts";
@@ -32,7 +33,21 @@ export function applyEnroll(state: State, tx: DecodedTx, body: Body<"enrollDevic
     logFrontier: [],
     window: emptyWindow(),
     statusSinceMs: 0,
+    shortKid: assignShortKid(state, id),
   });
+}
+
+/**
+ * The device's short kid (shared/short-kid.ts): the next number of the chain's counter, with an entry
+ * kid → device id so a compact reading's device is derivable, and provable, from the state root.
+ */
+function assignShortKid(state: State, deviceId: Uint8Array): Uint8Array {
+  const n = state.shortKidsAssigned();
+  if (n > shortKidNumberMax) reject("SHORT_KIDS_EXHAUSTED", `all ${shortKidNumberMax + 1} short kids are assigned`);
+  const kid = shortKidBytes(n);
+  state.setDeviceIdOfKid(kid, deviceId);
+  state.setShortKidsAssigned(n + 1);
+  return kid;
 }
 
 function ownedDevice(state: State, tx: DecodedTx, deviceId: Uint8Array): Device {
@@ -51,18 +66,18 @@ export function applyRevoke(state: State, tx: DecodedTx, body: Body<"revokeDevic
   state.setDevice(body.deviceId, d);
 }
 
-function decodeEvidence(bytes: Uint8Array, which: string): SignedReading {
+function decodeEvidence(state: State, bytes: Uint8Array, which: string): SignedReading {
   try {
-    return decodeReading(bytes);
+    return decodeReading(bytes, (kid) => state.deviceIdOfKid(kid));
   } catch (e) {
     return reject("EVIDENCE_INVALID", `${which} reading does not decode: ${(e as Error).message}`);
   }
 }
 
 /** Two distinct readings, same device and sequence, both validly signed by the device's key. */
-function checkEquivocation(device: Device, deviceId: Uint8Array, body: Extract<Body<"reportDevice">, { evidence: "equivocation" }>, ctx: TxContext): void {
-  const a = decodeEvidence(body.first, "first");
-  const b = decodeEvidence(body.second, "second");
+function checkEquivocation(state: State, device: Device, deviceId: Uint8Array, body: Extract<Body<"reportDevice">, { evidence: "equivocation" }>, ctx: TxContext): void {
+  const a = decodeEvidence(state, body.first, "first");
+  const b = decodeEvidence(state, body.second, "second");
   if (Buffer.compare(a.deviceId, deviceId) !== 0 || Buffer.compare(b.deviceId, deviceId) !== 0) reject("EVIDENCE_INVALID", "both readings must carry the reported device's id");
   if (a.sequence !== b.sequence) reject("EVIDENCE_INVALID", "equivocation needs two readings with the same sequence number");
   if (Buffer.compare(a.bytes, b.bytes) === 0) reject("EVIDENCE_INVALID", "the two readings are identical; that is a replay, not equivocation");
@@ -71,8 +86,8 @@ function checkEquivocation(device: Device, deviceId: Uint8Array, body: Extract<B
 }
 
 /** A datagram attached to an observation must at least be a reading naming this device (its signature may be forged: that is what was seen). */
-function checkSample(bytes: Uint8Array, deviceId: Uint8Array): void {
-  const r = decodeEvidence(bytes, "an observed");
+function checkSample(state: State, bytes: Uint8Array, deviceId: Uint8Array): void {
+  const r = decodeEvidence(state, bytes, "an observed");
   if (Buffer.compare(r.deviceId, deviceId) !== 0) reject("EVIDENCE_INVALID", "an observed datagram must carry the reported device's id");
 }
 
@@ -80,14 +95,14 @@ export function applyReport(state: State, tx: DecodedTx, body: Body<"reportDevic
   const device = state.device(body.deviceId);
   if (!device) reject("DEVICE_UNKNOWN", `device ${toHex(body.deviceId)} is not enrolled`);
   if (body.evidence === "equivocation") {
-    checkEquivocation(device, body.deviceId, body, ctx);
+    checkEquivocation(state, device, body.deviceId, body, ctx);
     if (device.status === deviceStatus.active) device.statusSinceMs = ctx.timeMs;
     device.status = deviceStatus.quarantined;
     equivocationProven(state, body.deviceId);
   } else if (!state.candidate(tx.authorId)) {
     reject("GATEWAY_NOT_REGISTERED", "only a registered gateway may report what it observed of a device");
   } else {
-    for (const d of body.samples ?? []) checkSample(d, body.deviceId);
+    for (const d of body.samples ?? []) checkSample(state, d, body.deviceId);
     recordObservation(state, tx, body.deviceId, device, ctx);
   }
   // Evidence records are bounded per device; past the bound only the count grows.

@@ -14,6 +14,7 @@
 //   equivocation: proof of a cloned or stolen key, so the device is quarantined with the evidence.
 import { verifyBatch } from "../../shared/attestation.ts";
 import { toHex } from "../../shared/ed25519.ts";
+import { ReadingError } from "../../shared/errors.ts";
 import { decodeReading, readingDigest, verifyReading, type SignedReading } from "../../shared/reading.ts";
 import type { DecodedTx, TxBody } from "../../shared/tx.ts";
 import type { IndexedReading, TxContext } from "./context.ts";
@@ -77,9 +78,11 @@ export function checkReadingBatch(state: State, tx: DecodedTx, body: BatchBody, 
     const digest = digests[i];
     let reading: SignedReading;
     try {
-      reading = decodeReading(bytes);
-    } catch {
-      return { outcome: readingOutcome.malformed, digest, receivedAtMs };
+      reading = decodeReading(bytes, (kid) => state.deviceIdOfKid(kid));
+    } catch (e) {
+      // A well-formed compact reading whose short kid no device holds: as unknown as an unknown id.
+      const unknownKid = e instanceof ReadingError && e.code === "COSE_KID_UNKNOWN";
+      return { outcome: unknownKid ? readingOutcome.deviceUnknown : readingOutcome.malformed, digest, receivedAtMs };
     }
     const hex = toHex(reading.deviceId);
     let entry = devices.get(hex);

@@ -104,6 +104,9 @@ export class Chain {
     return new State(this.store);
   }
 
+  /** Resolves a compact reading's short kid against the committed state (shared/reading.ts decodeReading). */
+  readonly resolveKid = (kid: Uint8Array): Uint8Array | undefined => this.state().deviceIdOfKid(kid);
+
   params(): ChainParams {
     return this.state().params();
   }

@@ -53,6 +53,7 @@ export const txRejectCodes = [
   "UNBONDING_FULL",
   // devices and readings
   "DEVICE_EXISTS",
+  "SHORT_KIDS_EXHAUSTED",
   "DEVICE_UNKNOWN",
   "DEVICE_NOT_ACTIVE",
   "DEVICE_NOT_OWNER",

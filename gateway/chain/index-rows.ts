@@ -3,7 +3,7 @@
 // paths must give the same rows; the rebuild path decodes readings without verifying them (they
 // were verified when the block was committed) and takes only those whose outcome was "recorded".
 import { toHex } from "../../shared/ed25519.ts";
-import { decodeReading, readingDigest } from "../../shared/reading.ts";
+import { decodeReading, readingDigest, type KidResolver } from "../../shared/reading.ts";
 import { decodeTx, txTypeOfKind, type DecodedTx } from "../../shared/tx.ts";
 import type { ContractIndexRows, IndexRows } from "../storage/schema.ts";
 import type { IndexedReading } from "./context.ts";
@@ -54,7 +54,7 @@ export function indexRows(txs: DecodedTx[], readings: IndexedReading[][], result
  * Rows from a stored block: its transactions, their results (cbor([bstr result...])) and each
  * device's log size before the block (`logSize`, asked once per device).
  */
-export function indexRowsFromStored(txBytes: Uint8Array[], resultsBytes: Uint8Array, logSize: (deviceId: Uint8Array) => number): IndexRows {
+export function indexRowsFromStored(txBytes: Uint8Array[], resultsBytes: Uint8Array, logSize: (deviceId: Uint8Array) => number, resolveKid: KidResolver): IndexRows {
   const txs = txBytes.map(decodeTx);
   const results = decodeBlockResults(resultsBytes);
   const next = new Map<string, number>();
@@ -63,7 +63,7 @@ export function indexRowsFromStored(txBytes: Uint8Array[], resultsBytes: Uint8Ar
     const out: IndexedReading[] = [];
     tx.body.readings.forEach((r, position) => {
       if (results[t].readings[position] !== readingOutcome.recorded) return;
-      const reading = decodeReading(r.bytes);
+      const reading = decodeReading(r.bytes, resolveKid);
       const hex = toHex(reading.deviceId);
       const logIndex = next.get(hex) ?? logSize(reading.deviceId);
       next.set(hex, logIndex + 1);

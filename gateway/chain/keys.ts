@@ -28,6 +28,10 @@ export const stateKey = {
   account: (id: Uint8Array) => `account/${toHex(id)}`,
   candidate: (id: Uint8Array) => `candidate/${toHex(id)}`,
   device: (id: Uint8Array) => `device/${toHex(id)}`,
+  /** Short kids assigned so far: the next device's number (apply-devices.ts, shared/short-kid.ts). */
+  shortKids: () => "device-kids",
+  /** Short kid → the device id it stands for, so a compact reading's device is provable on chain. */
+  deviceByKid: (kid: Uint8Array) => `device-kid/${toHex(kid)}`,
   /** Stakes that unbond at the start of block `height`. */
   unbonding: (height: number) => `unbonding/${height}`,
   evidence: (deviceId: Uint8Array, index: number) => `evidence/${toHex(deviceId)}/${index}`,

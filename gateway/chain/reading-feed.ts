@@ -106,7 +106,7 @@ export class ReadingFeed {
     for (const item of items) {
       let onChainAt: number | undefined;
       try {
-        const r = decodeReading(item.cose);
+        const r = decodeReading(item.cose, this.chain.resolveKid);
         const row = this.chain.store.indexes.reading(r.deviceId, r.sequence);
         if (row && Buffer.compare(row.digest, readingDigest(item.cose)) === 0) onChainAt = row.height;
       } catch (e) {

@@ -52,6 +52,11 @@ export interface Device {
    * acknowledged before then still land (received before the revocation), later ones do not.
    */
   statusSinceMs: number;
+  /**
+   * The short kid the chain assigned at enrollment (shared/short-kid.ts, apply-devices.ts); absent for
+   * devices enrolled before short kids existed. Being in the device record, it is proven with it.
+   */
+  shortKid?: Uint8Array;
 }
 
 /** The chain's record of one reading (a leaf of its device's log); the payload stays in the block body. */
@@ -134,9 +139,11 @@ export const candidateCodec = {
 };
 
 export const deviceCodec = {
-  to: (d: Device): CborValue => [d.owner, d.publicKey, d.status, d.lastSequence, new Map<CborValue, CborValue>(d.metadata), d.ttlDays, d.enrolledHeight, d.readings, d.evidence, d.logFrontier, d.window, d.statusSinceMs],
+  // A 13th element only when the device has a short kid: records of older devices keep their bytes.
+  to: (d: Device): CborValue => [d.owner, d.publicKey, d.status, d.lastSequence, new Map<CborValue, CborValue>(d.metadata), d.ttlDays, d.enrolledHeight, d.readings, d.evidence, d.logFrontier, d.window, d.statusSinceMs, ...(d.shortKid ? [d.shortKid] : [])],
   from: (v: CborValue): Device => {
-    const [owner, publicKey, status, last, metadata, ttl, enrolled, readings, evidence, frontier, window, since] = arr(v, 12, "device");
+    const withKid = Array.isArray(v) && v.length === 13;
+    const [owner, publicKey, status, last, metadata, ttl, enrolled, readings, evidence, frontier, window, since, shortKid] = arr(v, withKid ? 13 : 12, "device");
     invariant(metadata instanceof Map, "device metadata must be a map");
     const s = int(status);
     invariant(s === 1 || s === 2 || s === 3, "device status out of range");
@@ -153,6 +160,7 @@ export const deviceCodec = {
       logFrontier: list(frontier).map(bytes),
       window: bytes(window),
       statusSinceMs: int(since),
+      ...(withKid ? { shortKid: bytes(shortKid) } : {}),
     };
   },
 };

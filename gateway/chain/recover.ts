@@ -15,6 +15,7 @@ import { certificateHash } from "./certificate.ts";
 import { contractRows, indexRowsFromStored } from "./index-rows.ts";
 import { blockResultLeaves, resultsRootOf } from "./reading-outcome.ts";
 import { smtRoot } from "./smt.ts";
+import { kidResolverOf } from "./state.ts";
 
 function check(condition: unknown, message: string): asserts condition {
   if (!condition) throw new StorageCorruption(message);
@@ -36,7 +37,7 @@ export function recoverOnOpen(store: ChainStore): { tipHeight: number; indexesRe
   check(recorded !== undefined && Buffer.compare(recorded, root) === 0, "meta state_root differs from the tree's root");
   // The contract index first: a file migrated from schema 2 has it empty below every block.
   const contractIndexRebuilt = store.contractIndexHeight() < tip.height ? store.rebuildContractIndex((blk) => contractRows(blockResultLeaves(blk.results))) : 0;
-  const indexesRebuilt = store.indexHeight() < tip.height ? store.rebuildIndexes((blk) => indexRowsFromStored(decodeBody(blk.body).txs, blk.results, (id) => store.indexes.deviceReadingCount(id))) : 0;
+  const indexesRebuilt = store.indexHeight() < tip.height ? store.rebuildIndexes((blk) => indexRowsFromStored(decodeBody(blk.body).txs, blk.results, (id) => store.indexes.deviceReadingCount(id), kidResolverOf(store))) : 0;
   return { tipHeight: tip.height, indexesRebuilt, contractIndexRebuilt };
 }
 

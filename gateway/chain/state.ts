@@ -54,6 +54,9 @@ export class StateOverlay implements StateReader {
 const recordLimits = { depthMax: 8, itemsMax: 200_000, bytesMax: 1 << 20 };
 
 /** Typed records over one overlay. */
+/** Short kid → device id against a state (entries are permanent, so the latest state resolves any block's readings). */
+export const kidResolverOf = (reader: StateReader) => (kid: Uint8Array): Uint8Array | undefined => new State(reader).deviceIdOfKid(kid);
+
 export class State {
   readonly overlay: StateOverlay;
   constructor(parent: StateReader) {
@@ -110,6 +113,28 @@ export class State {
   }
   setDevice(id: Uint8Array, d: Device): void {
     this.write(stateKey.device(id), deviceCodec.to(d));
+  }
+
+  /** How many short kids were assigned: the next device's number. */
+  shortKidsAssigned(): number {
+    return this.read(stateKey.shortKids(), (v) => {
+      invariant(typeof v === "number" && Number.isSafeInteger(v) && v >= 0, "short kid counter is not a count");
+      return v;
+    }) ?? 0;
+  }
+  setShortKidsAssigned(n: number): void {
+    this.write(stateKey.shortKids(), n);
+  }
+  /** The device a short kid stands for. Entries are never deleted or reassigned. */
+  deviceIdOfKid(kid: Uint8Array): Uint8Array | undefined {
+    return this.read(stateKey.deviceByKid(kid), (v) => {
+      invariant(v instanceof Uint8Array && v.length === 16, "short kid entry is not a device id");
+      return v;
+    });
+  }
+  setDeviceIdOfKid(kid: Uint8Array, deviceId: Uint8Array): void {
+    invariant(this.deviceIdOfKid(kid) === undefined, "a short kid is assigned once");
+    this.write(stateKey.deviceByKid(kid), deviceId);
   }
 
   evidence(deviceId: Uint8Array, index: number): EvidenceRecord | undefined {

@@ -34,6 +34,12 @@ export const option = {
   proxyScheme: 39,
   size1: 60,
   noResponse: 258,
+  /**
+   * Short-Kid: a gateway's 2.01 to a compact reading signed under the long kid tells the device its
+   * short kid (shared/short-kid.ts). A number from the experimental range (RFC 7252 §12.2, 65000-65535),
+   * even so elective (§5.4.1): a client that does not know it ignores it. Value: opaque, 1-4 bytes.
+   */
+  shortKid: 65_000,
 } as const;
 
 /** §3.1, §12.2: an option number is a 16-bit unsigned integer (2^16 - 1). */

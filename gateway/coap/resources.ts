@@ -2,7 +2,11 @@
 // request, call a service, encode the answer. Paths are single letters (shared/constants.ts).
 //
 //   POST /r  content-format 18 (COSE_Sign1 reading)  → 2.01, empty payload (every byte is air), or the
-//            release's manifest (content-format 18) when a rollout offers this device an update
+//            release's manifest (content-format 18) when a rollout offers this device an update;
+//            a compact reading signed under the long kid of a device with a short kid also gets the
+//            Short-Kid option (message.ts option.shortKid) so the device learns it
+//   POST /   the same resource for compact readings (shared/reading.ts format 2): no Uri-Path and no
+//            Content-Format (the COSE tag 18 makes the payload self-describing): 3 bytes less on air
 //   GET  /f/<image id>  → 2.05, the release's image (application/octet-stream); Block2 (RFC 7959) in the
 //            block size the device asks for (the `coap` server segments it, at most 1,024 bytes);
 //            5.03 + Max-Age while this gateway fetches it, 4.04 for no such release
@@ -52,6 +56,7 @@ interface Answer {
   payload?: Uint8Array;
   contentFormat?: number;
   maxAgeS?: number;
+  shortKid?: Uint8Array;
 }
 
 type Handler = (m: CoapMessage, source: string) => Answer | Promise<Answer>;
@@ -61,6 +66,7 @@ const diagnostic = (code: string, message: string): Answer => ({ code, payload: 
 export function createRequestHandler(deps: ResourceDeps): (req: IncomingMessage, res: OutgoingMessage) => void {
   const routes: Record<string, Partial<Record<"GET" | "POST", Handler>>> = {
     [uriPath.readings]: { POST: (m, source) => postReading(deps, m, source) },
+    "": { POST: (m, source) => postReading(deps, m, source) },
     [uriPath.enroll]: { POST: (m) => postEnrollment(deps, m) },
     [uriPath.time]: { GET: () => ({ code: "2.05", payload: encode(Date.now()), contentFormat: contentFormat.cbor }) },
     [uriPath.health]: { GET: () => ({ code: "2.05", payload: encode(deps.health()), contentFormat: contentFormat.cbor }) },
@@ -85,9 +91,12 @@ export function createRequestHandler(deps: ResourceDeps): (req: IncomingMessage,
 
 async function postReading(deps: ResourceDeps, m: CoapMessage, source: string): Promise<Answer> {
   const format = contentFormatOf(m);
-  if (format !== contentFormat.coseSign1) return diagnostic("4.15", `Content-Format must be ${contentFormat.coseSign1} (COSE_Sign1)`);
-  const manifest = offerFor(deps, await deps.pipeline.ingest(m.payload, source));
-  return manifest ? { code: "2.01", payload: manifest, contentFormat: contentFormat.coseSign1 } : { code: "2.01" };
+  // Absent is allowed: a compact reading leaves it out, its CBOR tag 18 says what it is (RFC 9052 §2).
+  if (format !== undefined && format !== contentFormat.coseSign1) return diagnostic("4.15", `Content-Format must be ${contentFormat.coseSign1} (COSE_Sign1) or absent`);
+  const outcome = await deps.pipeline.ingest(m.payload, source);
+  const manifest = offerFor(deps, outcome);
+  const answer: Answer = manifest ? { code: "2.01", payload: manifest, contentFormat: contentFormat.coseSign1 } : { code: "2.01" };
+  return outcome.shortKid ? { ...answer, shortKid: outcome.shortKid } : answer;
 }
 
 /** An update notice never costs the reading its acknowledgement: a failure here only logs. */
@@ -141,6 +150,7 @@ function send(res: OutgoingMessage, a: Answer, request: AdmittedRemote): void {
   if (a.contentFormat !== undefined) options.push({ number: option.contentFormat, value: uintValue(a.contentFormat) });
   // RFC 8516 §3 (4.29) and RFC 7252 §5.9.3.4 (5.03): Max-Age says when to try again.
   if (a.maxAgeS !== undefined) options.push({ number: option.maxAge, value: uintValue(a.maxAgeS) });
+  if (a.shortKid !== undefined) options.push({ number: option.shortKid, value: Buffer.from(a.shortKid) });
   const code = codeByte(a.code);
   // The `coap` server encodes the same header, token and options; the type and message id do not change the size.
   const bytesWithoutPayload = encodeMessage({ type: TYPE_ACK, code, messageId: 0, token: request.coap.token, options, payload: Buffer.alloc(0) }).length;
@@ -150,5 +160,6 @@ function send(res: OutgoingMessage, a: Answer, request: AdmittedRemote): void {
   res.code = a.code;
   if (a.contentFormat !== undefined) res.setOption("Content-Format", uintValue(a.contentFormat));
   if (a.maxAgeS !== undefined) res.setOption("Max-Age", uintValue(a.maxAgeS));
+  if (a.shortKid !== undefined) res.setOption(String(option.shortKid), Buffer.from(a.shortKid));
   res.end(payload.length > 0 ? Buffer.from(payload) : undefined);
 }

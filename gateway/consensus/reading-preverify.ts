@@ -32,7 +32,7 @@ export async function preverifyReadings(chain: Chain, tx: DecodedTx): Promise<Se
     tx.body.readings.map(async ({ bytes }) => {
       let reading;
       try {
-        reading = decodeReading(bytes);
+        reading = decodeReading(bytes, (kid) => state.deviceIdOfKid(kid));
       } catch {
         return; // the mempool gives the reading its outcome
       }

@@ -70,6 +70,11 @@ export class SqliteDeviceRegistry implements DeviceRegistry {
     return record;
   }
 
+  /** Short kids come from the chain's enrollments: a stand-alone gateway has none, compact readings name the device by id. */
+  deviceIdOfKid(): Uint8Array | undefined {
+    return undefined;
+  }
+
   enroll(record: DeviceRecord): EnrollOutcome {
     const current = this.lookup(record.deviceId);
     if (current && Buffer.compare(current.enrollment, record.enrollment) === 0 && current.status === record.status) return "unchanged";

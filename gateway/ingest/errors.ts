@@ -7,6 +7,8 @@ export const ingestCodes = {
   MALFORMED: "4.00", // not a COSE_Sign1 reading we can decode
   BAD_SIGNATURE: "4.01", // does not verify under the enrolled key
   UNKNOWN_DEVICE: "4.03", // not enrolled here
+  UNKNOWN_KID: "4.04", // a compact reading's short kid names no device: the firmware forgets it and re-signs under its id
+  KID_MISMATCH: "4.01", // a short kid's device did not sign this: the same remedy; not counted as misbehaviour
   DEVICE_REVOKED: "4.03",
   DEVICE_QUARANTINED: "4.03",
   DEVICE_PENDING: "4.03", // enrolled by an untrusted owner, waiting for an operator

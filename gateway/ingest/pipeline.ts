@@ -24,8 +24,11 @@ import type { PendingStore } from "./pending-store.ts";
 import { TokenBucket } from "../token-bucket.ts";
 import { ReplayWindow } from "./replay-window.ts";
 
-/** `records`: the reading's SenML records, decoded here so later steps (the firmware offer) need not decode it again. */
-export type IngestOutcome = { kind: "accepted" | "duplicate"; deviceId: Uint8Array; sequence: number; records: SenmlRecord[]; batchId: number };
+/**
+ * `records`: the reading's SenML records, decoded here so later steps (the firmware offer) need not decode it again.
+ * `shortKid`: the device's short kid, when it signed a compact reading under its long kid and should learn it.
+ */
+export type IngestOutcome = { kind: "accepted" | "duplicate"; deviceId: Uint8Array; sequence: number; records: SenmlRecord[]; batchId: number; shortKid?: Uint8Array };
 
 export interface IngestCounters {
   accepted: number;
@@ -74,13 +77,13 @@ export class IngestPipeline {
     let reading: SignedReading | undefined;
     try {
       reading = this.decode(bytes);
-      const state = await this.deviceState(reading);
+      const { state, shortKid } = await this.deviceState(reading);
       // From here to inflight.set there is no await: two copies of one reading cannot both pass.
       const digest = readingDigest(bytes);
       const verdict = state.window.check(reading.sequence);
       const key = `${toHex(reading.deviceId)}/${reading.sequence}`;
       const inflight = this.inflight.get(key);
-      if (inflight || verdict !== "new") return await this.repeat(reading, digest, inflight, verdict === "stale");
+      if (inflight || verdict !== "new") return { ...(await this.repeat(reading, digest, inflight, verdict === "stale")), ...(shortKid ? { shortKid } : {}) };
       // Before the rate bucket: a reading refused for the chain's sake costs the device no token.
       if (this.deps.backlog?.full(this.inflight.size)) throw this.deps.backlog.refusal();
       const retryAfterS = state.bucket.take(this.nowMs()) ? 0 : state.bucket.retryAfterS();
@@ -97,7 +100,7 @@ export class IngestPipeline {
       }
       this.counters.accepted++;
       this.deps.log.debug({ deviceId: toHex(reading.deviceId), seq: reading.sequence, batchId, source }, "reading accepted");
-      return { kind: "accepted", deviceId: reading.deviceId, sequence: reading.sequence, records: reading.records, batchId };
+      return { kind: "accepted", deviceId: reading.deviceId, sequence: reading.sequence, records: reading.records, batchId, ...(shortKid ? { shortKid } : {}) };
     } catch (e) {
       if (e instanceof IngestError) this.refused(e, reading, source);
       throw e;
@@ -107,19 +110,23 @@ export class IngestPipeline {
   private decode(bytes: Uint8Array): SignedReading {
     if (bytes.length > readingBytesMax) throw new IngestError("TOO_LARGE", `reading is ${bytes.length} bytes; the limit is ${readingBytesMax}`);
     try {
-      const reading = decodeReading(bytes);
+      const reading = decodeReading(bytes, (kid) => this.deps.registry.deviceIdOfKid(kid));
       // A payload anchor the device got wrong (shared/payload-anchor.ts) is refused here, where the
       // device hears why; whether the payload itself is here does not matter (it may come later).
       payloadAnchors(reading.records);
       return reading;
     } catch (e) {
+      if (e instanceof ReadingError && e.code === "COSE_KID_UNKNOWN") throw new IngestError("UNKNOWN_KID", "short kid unknown; sign with the device id as kid");
       if (e instanceof ReadingError) throw new IngestError("MALFORMED", `${e.code}: ${e.message}`);
       throw e;
     }
   }
 
-  /** Looks up and authenticates the device, then returns its in-memory state. */
-  private async deviceState(reading: SignedReading): Promise<DeviceState> {
+  /**
+   * Looks up and authenticates the device, then returns its in-memory state and, for a compact
+   * reading signed under the long kid by a device that has a short one, the short kid to tell it.
+   */
+  private async deviceState(reading: SignedReading): Promise<{ state: DeviceState; shortKid?: Uint8Array }> {
     const id = toHex(reading.deviceId);
     const device = this.deps.registry.lookup(reading.deviceId);
     if (!device) throw new IngestError("UNKNOWN_DEVICE", `device ${id} is not enrolled; enroll it with its owner key (POST /e)`);
@@ -130,13 +137,19 @@ export class IngestPipeline {
     }
     // COSE_Sign1 verification (RFC 9052 §4.4), on the thread pool.
     const key = this.deps.keys.get(device.publicKey);
-    if (!(await verifyEd25519Async(key, sigStructure(reading.protectedBytes, reading.payloadBytes), reading.signature))) throw new IngestError("BAD_SIGNATURE", `signature does not verify under device ${id}'s enrolled key`);
+    if (!(await verifyEd25519Async(key, sigStructure(reading.protectedBytes, reading.payloadBytes), reading.signature))) {
+      // Under a short kid the device is only what the kid says: a device told a wrong kid (a spoofed
+      // 2.01) lands here, and its mistake must not count against the device that owns the kid.
+      if (reading.kid.length !== reading.deviceId.length) throw new IngestError("KID_MISMATCH", "signature does not verify under this short kid's device; sign with the device id as kid");
+      throw new IngestError("BAD_SIGNATURE", `signature does not verify under device ${id}'s enrolled key`);
+    }
     let state = this.devices.get(id);
     if (!state) {
       state = this.loadState(reading.deviceId);
       this.devices.set(id, state);
     }
-    return state;
+    const teach = reading.format === 2 && reading.kid.length === reading.deviceId.length && device.shortKid !== undefined;
+    return teach ? { state, shortKid: device.shortKid } : { state };
   }
 
   /** Rebuilds a device's replay window from the store (after a restart or an LRU eviction). */

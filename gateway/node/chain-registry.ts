@@ -29,16 +29,34 @@ function quarantineReason(state: State, deviceId: Uint8Array): string {
 
 export class ChainDeviceRegistry implements DeviceRegistry {
   private cache = new Map<string, DeviceRecord | null>();
+  /** Short kid → device id; entries never change once assigned, only new ones appear. */
+  private kids = new Map<string, Uint8Array>();
   private cachedAtHeight = -1;
 
   constructor(private readonly chain: Chain) {}
 
-  lookup(deviceId: Uint8Array): DeviceRecord | undefined {
+  private refresh(): void {
     const height = this.chain.head().height;
     if (height !== this.cachedAtHeight || this.cache.size >= cachedDevicesMax) {
       this.cache = new Map();
       this.cachedAtHeight = height;
     }
+    if (this.kids.size >= cachedDevicesMax) this.kids = new Map();
+  }
+
+  deviceIdOfKid(kid: Uint8Array): Uint8Array | undefined {
+    this.refresh();
+    const key = toHex(kid);
+    const hit = this.kids.get(key);
+    if (hit) return hit;
+    // Unknown kids are not cached: a flood of them must not evict real devices, and they may be assigned later.
+    const id = this.chain.state().deviceIdOfKid(kid);
+    if (id) this.kids.set(key, id);
+    return id;
+  }
+
+  lookup(deviceId: Uint8Array): DeviceRecord | undefined {
+    this.refresh();
     const key = toHex(deviceId);
     let record = this.cache.get(key);
     if (record === undefined) {
@@ -52,6 +70,7 @@ export class ChainDeviceRegistry implements DeviceRegistry {
             metadata: Object.fromEntries(d.metadata),
             enrolledAtMs: 0,
             enrollment: new Uint8Array(0),
+            ...(d.shortKid ? { shortKid: d.shortKid } : {}),
             ...(d.status === deviceStatus.quarantined ? { statusReason: quarantineReason(this.chain.state(), deviceId) } : {}),
           }
         : null;

@@ -19,7 +19,7 @@ import { fromHex, PublicKeyCache, sha256, toHex } from "../../shared/ed25519.ts"
 import { MoteError } from "../../shared/errors.ts";
 import { leafHash, verifyInclusion } from "../../shared/merkle.ts";
 import { payloadAnchors, type PayloadAnchor } from "../../shared/payload-anchor.ts";
-import { decodeReading, readingDigest, verifyReading } from "../../shared/reading.ts";
+import { decodeReading, provenKidResolver, readingDigest, verifyReading } from "../../shared/reading.ts";
 import type { BlockHeader } from "../chain/block.ts";
 import { logRoot, readingLeafData } from "../chain/device-log.ts";
 import { stateKey } from "../chain/keys.ts";
@@ -115,7 +115,7 @@ async function verifyAnchoringReading(input: PayloadVerifyInput, p: ProvenanceWi
   const cose = b(p.reading.cose);
   let reading;
   try {
-    reading = decodeReading(cose);
+    reading = decodeReading(cose, provenKidResolver(deviceId, device.shortKid));
   } catch (e) {
     return fail("VERIFY_READING", `the reading's COSE bytes do not decode: ${(e as Error).message}`);
   }

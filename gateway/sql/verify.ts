@@ -18,7 +18,7 @@
 import { decode } from "../../shared/cbor.ts";
 import { fromHex, PublicKeyCache } from "../../shared/ed25519.ts";
 import { leafHash, verifyInclusion } from "../../shared/merkle.ts";
-import { decodeReading, readingDigest, verifyReading, type SignedReading } from "../../shared/reading.ts";
+import { decodeReading, provenKidResolver, readingDigest, verifyReading, type SignedReading } from "../../shared/reading.ts";
 import { headerHash, type BlockHeader } from "../chain/block.ts";
 import { logRoot, readingLeafData } from "../chain/device-log.ts";
 import { stateKey } from "../chain/keys.ts";
@@ -178,7 +178,7 @@ export async function verifyAnswer(input: VerifyInput): Promise<VerifyReport> {
         if (!d) fail("VERIFY_ROW", `device ${device} has no proven record`, i);
         let reading: SignedReading;
         try {
-          reading = decodeReading(b(p.cose));
+          reading = decodeReading(b(p.cose), provenKidResolver(b(device), d.shortKid));
         } catch (e) {
           return fail("VERIFY_ROW", `its COSE bytes do not decode: ${(e as Error).message}`, i);
         }

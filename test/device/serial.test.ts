@@ -42,7 +42,7 @@ describe("firmware over a SLIP serial line", () => {
 
     expect(board.stat("readingsAcked")).toBe(3);
     const key = publicKeyObject(board.publicKey);
-    const readings = received.map(decodeReading);
+    const readings = received.map((b) => decodeReading(b));
     expect(readings.map((r) => r.sequence)).toEqual(sequences);
     expect(readings.every((r) => verifyReading(r, key))).toBe(true);
     expect(readings[1].records).toEqual([{ name: "pres", unit: "Pa", value: 101325 }]);

@@ -46,7 +46,7 @@ describe("firmware over loopback UDP", () => {
     // node-coap names content-format 18 by its media type.
     expect(requests).toEqual(Array(3).fill(["POST", `/${uriPath.readings}`, 'application/cose; cose-type="cose-sign1"']));
     const key = publicKeyObject(board.publicKey);
-    const decoded = received.map(decodeReading);
+    const decoded = received.map((b) => decodeReading(b));
     expect(decoded.map((r) => r.sequence)).toEqual(sequences);
     expect(decoded.every((r) => verifyReading(r, key))).toBe(true);
     expect(decoded.map((r) => r.records[0])).toEqual([

@@ -50,10 +50,10 @@ export function txRoutes(ctx: ApiContext): RouteSpec[] {
         if (row) {
           const tx = ctx.reader.tx(row.height, row.index);
           if (!tx) throw new Error(`index row for tx ${req.params.id} points at a missing transaction`);
-          return txView(tx, { status: "finalized", height: row.height, index: row.index, result: ctx.reader.result(row.height, row.index) }, o.txReadingsListedMax);
+          return txView(tx, { status: "finalized", height: row.height, index: row.index, result: ctx.reader.result(row.height, row.index) }, o.txReadingsListedMax, ctx.chain.resolveKid);
         }
         const pending = ctx.mempool.take(Number.MAX_SAFE_INTEGER).find((t) => Buffer.compare(t.id, id) === 0);
-        if (pending) return txView(pending, { status: "pending" }, o.txReadingsListedMax);
+        if (pending) return txView(pending, { status: "pending" }, o.txReadingsListedMax, ctx.chain.resolveKid);
         throw notFound("TX_NOT_FOUND", `transaction ${req.params.id} is neither finalized nor pending on this gateway`);
       },
     },
