@@ -1,5 +1,6 @@
 // CoAP client for readings (RFC 7252): one confirmable request at a time (NSTART = 1, §4.7),
-// retransmitted with exponential back-off (§4.2), matched by message id and token (§5.3.2),
+// retransmitted with exponential back-off (§4.2), matched by message id; the token is empty
+// (§5.3.1 allows it: with one request outstanding a separate response can only answer that one),
 // piggybacked (§5.2.1) or separate (§5.2.2) responses, duplicate detection (§4.5). The request is
 // a reading's POST /r or, when no reading waits, the next block of an update pull (update.ts);
 // requests from a flashing tool on the serial line are served by update.ts.
@@ -7,12 +8,15 @@ import { coapBegin, coapOption, coapOptionUint, coapPayload, coapEnd, coapParse,
   coapType, coapCode, coapMid, coapTokenLen, coapTokenPtr, coapContentFormat, coapOptionFind, coapOptionPtr,
   coapPayloadPtr, coapPayloadLen,
   COAP_CON, COAP_NON, COAP_ACK, COAP_RST, COAP_GET, COAP_POST, COAP_OPTION_URI_PATH, COAP_OPTION_CONTENT_FORMAT,
-  COAP_OPTION_BLOCK1, COAP_OPTION_BLOCK2, COAP_FORMAT_COSE_SIGN1 } from "./codec/coap";
+  COAP_OPTION_BLOCK1, COAP_OPTION_BLOCK2, COAP_FORMAT_COSE_SIGN1, COAP_UNAUTHORIZED, COAP_NOT_FOUND } from "./codec/coap";
+import { reserveIfNeeded, takeSequence } from "./identity";
+import { resignReading, signedUnderShortKid } from "./signed-reading";
+import { shortKidForget, shortKidLearn } from "./short-kid";
 import { answerBlock1, answerCode, answerPayload, answerPayloadLen, imageIdHex, updateBlockAnswer,
   updateConfirm, updateInstallIfDue, updateNextBlock2, updateOffer, updatePulling, updateServe } from "./update";
 import { hostNowMs, LINK_SERIAL, LOG_INFO, LOG_WARN } from "./host";
 import { linkSend } from "./link";
-import { outboxHead, outboxHeadLength, outboxPop, outboxSize } from "./outbox";
+import { outboxHead, outboxHeadLength, outboxPop, outboxSetHeadLength, outboxSize, MESSAGE_BYTES_MAX } from "./outbox";
 import { count, EXCHANGES_GAVE_UP, MESSAGES_SENT, READINGS_ACKED, READINGS_REJECTED, RETRANSMISSIONS, RX_DUPLICATES, RX_MALFORMED } from "./stats";
 import { logStart, logText, logU64, logEnd } from "./log";
 
@@ -25,7 +29,8 @@ const RESPONSE_TIMEOUT_MS: i64 = 93_000;
 export const RETRY_BACKOFF_MS: i64 = 30_000;
 
 const CODE_TOO_MANY_REQUESTS: u8 = 0x9d; // 4.29
-const TOKEN_BYTES: u32 = 2;
+/** Short-Kid (gateway/coap/message.ts option.shortKid): experimental range, RFC 7252 §12.2. */
+const OPTION_SHORT_KID: u16 = 65000;
 
 const IDLE: i32 = 0;
 const WAIT_ACK: i32 = 1; // CON sent, retransmitting until ACK/RST/response
@@ -38,7 +43,6 @@ let deadline: i64 = 0;
 let timeoutMs: i64 = 0;
 let retransmits: i32 = 0;
 let mid: u16 = 0;
-let token: u16 = 0;
 let messageLen: u32 = 0;
 let rng: u32 = 1;
 /** Message ids of NON answers: apart from `mid`, which must keep naming the exchange in flight. */
@@ -51,7 +55,6 @@ const REPLY_BYTES_MAX: u32 = 64;
 const reply = memory.data(<i32>REPLY_BYTES_MAX); // ACK/RST answers, and update.ts's small responses
 const APPLICATION_CBOR: u32 = 60; // Content-Format of update.ts's status (RFC 8949 §9.5)
 const tokenBytes = memory.data(8);
-const URI_PATH_READINGS = memory.data<u8>([0x72]); // "r" (shared/constants.ts uriPath.readings)
 const URI_PATH_FIRMWARE = memory.data<u8>([0x66]); // "f": GET /f/<image id> (docs/firmware-update.md)
 
 // Message ids of server CON messages already answered (§4.5), with the answer's type and code,
@@ -66,7 +69,6 @@ export function exchangeReset(readingLink: i32, seed: u32): void {
   link = readingLink;
   rng = seed | 1;
   mid = <u16>random();
-  token = <u16>random();
   answerMid = <u16>random();
   state = IDLE;
   seenCount = 0;
@@ -119,19 +121,17 @@ function backoff(now: i64): void {
 
 function start(now: i64): void {
   mid++;
-  token++;
-  store<u16>(tokenBytes, token);
   // Readings first: an update waits for a moment when no reading does.
   sendingBlock = outboxSize() == 0;
   if (sendingBlock) {
-    coapBegin(message, 256, COAP_CON, COAP_GET, mid, tokenBytes, TOKEN_BYTES);
+    coapBegin(message, 256, COAP_CON, COAP_GET, mid, 0, 0);
     coapOption(COAP_OPTION_URI_PATH, URI_PATH_FIRMWARE, 1);
     coapOption(COAP_OPTION_URI_PATH, imageIdHex, 16);
     coapOptionUint(COAP_OPTION_BLOCK2, updateNextBlock2());
   } else {
-    coapBegin(message, 256, COAP_CON, COAP_POST, mid, tokenBytes, TOKEN_BYTES);
-    coapOption(COAP_OPTION_URI_PATH, URI_PATH_READINGS, 1);
-    coapOptionUint(COAP_OPTION_CONTENT_FORMAT, COAP_FORMAT_COSE_SIGN1);
+    // POST / (the gateway's root resource takes readings): no Uri-Path, no Content-Format (the
+    // payload's COSE tag 18 says what it is), no token: 4 bytes of header, then the reading.
+    coapBegin(message, 256, COAP_CON, COAP_POST, mid, 0, 0);
     coapPayload(outboxHead(), outboxHeadLength());
   }
   const len = coapEnd();
@@ -151,7 +151,7 @@ function start(now: i64): void {
 }
 
 function tokenMatches(): bool {
-  return coapTokenLen == TOKEN_BYTES && load<u16>(coapTokenPtr) == token;
+  return coapTokenLen == 0;
 }
 
 /** Handles one received CoAP message from link `from`; false if it was not valid CoAP (counted). */
@@ -222,12 +222,26 @@ function settle(code: u8, now: i64): void {
     return;
   }
   const cls = code >> 5;
+  const shortKid = signedUnderShortKid(outboxHead());
   if (cls == 2) {
     count(READINGS_ACKED);
+    // A reading under the long kid may be answered with the short kid to use from now on.
+    if (!shortKid) {
+      const kidLen = coapOptionFind(OPTION_SHORT_KID, 0); // sets coapOptionPtr
+      shortKidLearn(coapOptionPtr, kidLen);
+    }
     outboxPop();
     state = IDLE;
     updateConfirm();
     if (coapPayloadLen > 0 && coapContentFormat == <i32>COAP_FORMAT_COSE_SIGN1) updateOffer(coapPayloadPtr, coapPayloadLen);
+  } else if (shortKid && (code == COAP_UNAUTHORIZED || code == COAP_NOT_FOUND)) {
+    // The gateway does not know our short kid, or it names another device: forget it and sign the
+    // values again under the device id, with a new sequence number (never the refused one).
+    shortKidForget();
+    const len = reserveIfNeeded() < 0 ? -1 : resignReading(outboxHead(), MESSAGE_BYTES_MAX, takeSequence());
+    if (len < 0) outboxPop();
+    else outboxSetHeadLength(<u32>len);
+    state = IDLE;
   } else if (cls == 4 && code != CODE_TOO_MANY_REQUESTS) {
     // The gateway refused this reading for good (bad signature, replay, unknown device…).
     count(READINGS_REJECTED);

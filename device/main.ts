@@ -5,7 +5,8 @@ import { hostEntropy, LINK_RADIO, LINK_SERIAL, LOG_INFO } from "./host";
 import { identityOut, deviceId, DEVICE_ID_BYTES, loadOrCreateIdentity, loadSequence, nextSequence, reserveIfNeeded, takeSequence } from "./identity";
 import { outboxClear, outboxFull, outboxPush, outboxTail, MESSAGE_BYTES_MAX } from "./outbox";
 import { buildSignedReading } from "./signed-reading";
-import { selectSensor, sensorNamePtr, sensorNameLen, sensorUnitPtr, sensorUnitLen } from "./sensors";
+import { SENSOR_COUNT } from "./sensors";
+import { shortKidLoad } from "./short-kid";
 import { exchangeReset, exchangeReceive, exchangeTick } from "./exchange";
 import { updateReset } from "./update";
 import { FRAME_BYTES_MAX, linkReset, serialFeed, slipFrame } from "./link";
@@ -31,6 +32,7 @@ export function init(link: i32): i32 {
   if (loaded < 0) return loaded;
   const err = loadSequence(loaded == 1);
   if (err < 0) return err;
+  shortKidLoad();
   if (hostEntropy(seedBytes, 4) < 0) store<u32>(seedBytes, <u32>nextSequence() ^ load<u32>(deviceId));
   exchangeReset(link, load<u32>(seedBytes));
   updateReset();
@@ -49,12 +51,12 @@ export function identity(): usize {
 
 export function reading(sensor: i32, value: f64): i64 {
   if (!initialized) return E_NOT_INITIALIZED;
-  if (!selectSensor(sensor) || !isFinite(value)) return E_BAD_ARGUMENT;
+  if (sensor < 0 || sensor >= SENSOR_COUNT || !isFinite(value)) return E_BAD_ARGUMENT;
   if (outboxFull()) return E_BUSY;
   const err = reserveIfNeeded();
   if (err < 0) return err;
   const sequence = takeSequence();
-  const len = buildSignedReading(outboxTail(), MESSAGE_BYTES_MAX, sensorNamePtr, sensorNameLen, sensorUnitPtr, sensorUnitLen, value, sequence);
+  const len = buildSignedReading(outboxTail(), MESSAGE_BYTES_MAX, <u32>sensor, value, sequence);
   if (len < 0) return E_BAD_ARGUMENT; // the number is skipped, never reused
   outboxPush(<u32>len);
   count(READINGS_SIGNED);

@@ -1,7 +1,7 @@
 // Signed readings waiting for delivery: a ring of OUTBOX_MAX static slots. A reading leaves the
 // ring only when the gateway answered it (2.xx accepted, or a 4.xx that resending cannot fix).
 export const OUTBOX_MAX: u32 = 8;
-export const MESSAGE_BYTES_MAX: u32 = 192; // one COSE_Sign1 reading (≈ 110 bytes today)
+export const MESSAGE_BYTES_MAX: u32 = 192; // one COSE_Sign1 reading (89-115 bytes, more with firmware records)
 
 const slots = memory.data(<i32>(OUTBOX_MAX * MESSAGE_BYTES_MAX));
 const lengths = memory.data(<i32>(OUTBOX_MAX * 4));
@@ -32,6 +32,11 @@ export function outboxHead(): usize {
 
 export function outboxHeadLength(): u32 {
   return load<u32>(lengths + head * 4);
+}
+
+/** The head was re-signed in place (device/exchange.ts): its new length. */
+export function outboxSetHeadLength(len: u32): void {
+  store<u32>(lengths + head * 4, len);
 }
 
 export function outboxPop(): void {

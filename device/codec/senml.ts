@@ -23,27 +23,26 @@ export const SENML_UPDATE_TIME: i32 = 7;
 export const SENML_CBOR_CONTENT_FORMAT: u16 = 112;
 
 /**
- * Writes the pack [{0: name, 1: unit, 2: value}, ...] (§4 / §6) into [buf, buf + cap), announcing
- * `extraRecords` more records that the caller appends (senmlAppendUint).
- * name and unit are UTF-8 (the sensor catalog's names and RFC 8428 §12.1 units).
+ * Writes the pack [{0: name, 2: value}, ...] (§4 / §6) into [buf, buf + cap), announcing
+ * `extraRecords` more records that the caller appends (senmlAppendUint). The name is the sensor's
+ * catalog index as one digit and the unit is left out (§4.5.1 makes it optional): the catalog
+ * (device/ABI.md, shared/sensor-catalog.ts) fixes both, and gateways put them back.
  * Returns the bytes written, or -1 if they do not fit.
- * Example: n "temp", u "Cel", v 21.5 -> 81 a3 00 64 74656d70 01 63 43656c 02 f9 4d60 (17 bytes).
+ * Example: sensor 0, v 21.5 -> 81 a2 00 61 30 02 f9 4d60 (9 bytes).
  */
-export function senmlEncodeReading(
-  buf: usize, cap: u32, name: usize, nameLen: u32, unit: usize, unitLen: u32, value: f64,
-  extraRecords: u32,
-): i32 {
+export function senmlEncodeReading(buf: usize, cap: u32, sensor: u32, value: f64, extraRecords: u32): i32 {
+  store<u8>(digit, <u8>(0x30 + sensor));
   cborWriterInit(buf, cap);
   cborArray(1 + extraRecords);
-  cborMap(3);
+  cborMap(2);
   cborUint(<u64>SENML_NAME);
-  cborText(name, nameLen);
-  cborUint(<u64>SENML_UNIT);
-  cborText(unit, unitLen);
+  cborText(digit, 1);
   cborUint(<u64>SENML_VALUE);
   cborFloat(value);
   return cborWriterLength();
 }
+
+const digit = memory.data(1);
 
 /**
  * Appends one record {0: name, 2: value} with an unsigned integer value, after senmlEncodeReading
