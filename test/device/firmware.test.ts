@@ -11,7 +11,6 @@ import { TestHost } from "../support/firmware-host.ts";
 import { FirmwareError } from "../../hardware/emulator/errors.ts";
 import { decodeReading, verifyReading, sigStructure } from "../../shared/reading.ts";
 import { deviceIdFromPublicKey, publicKeyObject } from "../../shared/ed25519.ts";
-import { contentFormat } from "../../shared/constants.ts";
 
 function coapOf(bytes: Uint8Array) {
   return parseCoap(Buffer.from(bytes));

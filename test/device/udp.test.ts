@@ -11,7 +11,6 @@ import { Board } from "../../hardware/emulator/board.ts";
 import { VirtualClock } from "../../hardware/emulator/clock.ts";
 import { decodeReading, verifyReading } from "../../shared/reading.ts";
 import { publicKeyObject } from "../../shared/ed25519.ts";
-import { uriPath } from "../../shared/constants.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
