@@ -5,7 +5,9 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { randomBytes } from "node:crypto";
 import { ed25519 as noble } from "@noble/curves/ed25519.js";
-import { decodeReading, encodeReading, partialIv, sigStructure, verifyReading } from "../../shared/reading.ts";
+import { decodeReading, encodeCompactReading, encodeReading, partialIv, sigStructure, verifyReading } from "../../shared/reading.ts";
+import { sensorCatalog } from "../../shared/sensor-catalog.ts";
+import { shortKidBytes } from "../../shared/short-kid.ts";
 import { deviceIdFromPublicKey, privateKeyObject, publicKeyFromSeed, publicKeyObject, toHex } from "../../shared/ed25519.ts";
 import { ReadingError } from "../../shared/errors.ts";
 import type { KeyObject } from "node:crypto";
@@ -69,6 +71,71 @@ describe("signed reading", () => {
       fc.property(fc.uint8Array({ maxLength: 200 }), (b) => {
         try {
           decodeReading(b);
+        } catch (e) {
+          expect(e).toBeInstanceOf(ReadingError);
+        }
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+});
+
+// Format 2 (compact): the short kid names a device only through the resolver (the chain's entries).
+describe("compact reading (format 2)", () => {
+  const shortKid = shortKidBytes(258); // h'0102'
+  const resolve = (kid: Uint8Array) => (Buffer.compare(kid, shortKid) === 0 ? deviceId : undefined);
+  const catalogRecord = fc.record({ index: fc.integer({ min: 0, max: sensorCatalog.length - 1 }), value: fc.double({ noNaN: true }) })
+    .map(({ index, value }) => ({ name: sensorCatalog[index].name, unit: sensorCatalog[index].unit, value }));
+  const kidArb = fc.constantFrom<Uint8Array>(shortKid, deviceId);
+
+  it("round-trips under the short and the long kid, catalog records back to name and unit", () => {
+    for (const kid of [shortKid, deviceId]) {
+      const bytes = encodeCompactReading(key, kid, 300, [{ name: "temp", unit: "Cel", value: 21.5 }, { name: "fw", value: 3 }]);
+      const r = decodeReading(bytes, resolve);
+      expect(r.format).toBe(2);
+      expect(toHex(r.deviceId)).toBe(toHex(deviceId));
+      expect(r.records).toEqual([{ name: "temp", unit: "Cel", value: 21.5 }, { name: "fw", value: 3 }]);
+      expect(verifyReading(r, keysByKid.get(toHex(deviceId))!)).toBe(true);
+    }
+    expect(encodeCompactReading(key, shortKid, 300, [{ name: "temp", unit: "Cel", value: 21.5 }]).length).toBe(89);
+  });
+
+  it("refuses a kid of the wrong shape, a digit outside the catalog and a catalog digit with a unit", () => {
+    expect(() => encodeCompactReading(key, Uint8Array.of(0, 1), 1, [])).toThrow(RangeError);
+    expect(() => decodeReading(encodeCompactReading(key, shortKid, 1, [{ name: "9", value: 1 }]), resolve)).toThrowError(expect.objectContaining({ code: "SENML_CATALOG" }));
+    expect(() => decodeReading(encodeCompactReading(key, shortKid, 1, [{ name: "0", unit: "K", value: 1 }]), resolve)).toThrowError(expect.objectContaining({ code: "SENML_CATALOG" }));
+  });
+
+  it("never verifies a mutated compact reading under the key its kid resolves to; decoding only throws ReadingError", () => {
+    fc.assert(
+      fc.property(fc.nat({ max: 2 ** 40 - 1 }), kidArb, catalogRecord, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 3 }), (seq, kid, rec, edits) => {
+        const original = encodeCompactReading(key, kid, seq, [rec]);
+        const ok = decodeReading(original, resolve);
+        expect(ok.sequence).toBe(seq);
+        expect(ok.records[0].name).toBe(rec.name);
+        const mutated = original.slice();
+        for (const [at, v] of edits) mutated[at % mutated.length] = v;
+        if (Buffer.compare(mutated, original) === 0) return;
+        let r;
+        try {
+          r = decodeReading(mutated, resolve);
+        } catch (e) {
+          expect(e).toBeInstanceOf(ReadingError);
+          return;
+        }
+        const k = keysByKid.get(toHex(r.deviceId));
+        expect(k !== undefined && verifyReading(r, k)).toBe(false);
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it("only ever throws ReadingError on random bytes behind a compact header", () => {
+    const prefix = encodeCompactReading(key, shortKid, 1, [{ name: "temp", unit: "Cel", value: 1 }]).subarray(0, 13);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 120 }), fc.boolean(), (tail, withPrefix) => {
+        try {
+          decodeReading(withPrefix ? Buffer.concat([prefix, tail]) : tail, resolve);
         } catch (e) {
           expect(e).toBeInstanceOf(ReadingError);
         }
