@@ -231,6 +231,7 @@ export const componentSchemas: Record<string, JsonSchema> = {
     metadata: { type: "object", additionalProperties: { type: "string" } },
     lastReading: nullable(obj({ sequence: int, receivedAtMs: timeMs, height: int })),
     statusSinceMs: { ...nullable(timeMs), description: "block time at which the device left the active status; readings its gateways received before still land" },
+    shortKid: { ...nullable({ type: "string", pattern: "^[0-9a-f]{2,8}$" }), description: "the short COSE kid the chain assigned at enrollment (compact readings name the device by it); null for devices enrolled before short kids" },
     evidenceRecords: {
       type: "array",
       description: "GET /v1/devices/:id only: the evidence on chain (at most 64 records), each with a one-line summary",
@@ -242,7 +243,7 @@ export const componentSchemas: Record<string, JsonSchema> = {
       required: ["cause", "liftable", "reporters", "sinceHeight"],
       properties: { cause: { enum: ["reports", "equivocation"] }, liftable: { type: "boolean" }, reporters: { type: "array", items: hexBytes(16) }, sinceHeight: nullable(int) },
     },
-  }, ["id", "publicKey", "owner", "status", "lastSequence", "readings", "evidence", "enrolledHeight", "ttlDays", "metadata", "lastReading", "statusSinceMs"]),
+  }, ["id", "publicKey", "owner", "status", "lastSequence", "readings", "evidence", "enrolledHeight", "ttlDays", "metadata", "lastReading", "statusSinceMs", "shortKid"]),
   Reading: reading,
   Provenance: obj({
     reading: { allOf: [reading, obj({ cose: hexAny })] },

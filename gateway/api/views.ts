@@ -124,6 +124,7 @@ export function deviceView(id: Uint8Array | string, d: Device, last: ReadingInde
     metadata: Object.fromEntries(d.metadata),
     lastReading: last ? { sequence: last.sequence, receivedAtMs: last.receivedAtMs, height: last.height } : null,
     statusSinceMs: d.statusSinceMs || null,
+    shortKid: d.shortKid ? hex(d.shortKid) : null,
     ...(evidence ? { evidenceRecords: evidence.map(evidenceView) } : {}),
     ...(quarantine ? { quarantine } : {}),
   };
