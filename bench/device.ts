@@ -11,7 +11,10 @@ import { inspectModule } from "../test/support/wasm-inspect.ts";
 import { deviceBuildDir, loadDeviceModule } from "../test/support/wasm.ts";
 import { TestHost } from "../test/support/firmware-host.ts";
 import { LINK_RADIO, LINK_SERIAL } from "../hardware/emulator/firmware.ts";
-import { privateKeyObject, publicKeyObject, publicKeyFromSeed } from "../shared/ed25519.ts";
+import { deviceIdFromPublicKey, privateKeyObject, publicKeyObject, publicKeyFromSeed } from "../shared/ed25519.ts";
+import { encodeReading } from "../shared/reading.ts";
+import { sensorCatalog } from "../shared/sensor-catalog.ts";
+import { writeDeviceSlots } from "../test/support/firmware-slots.ts";
 import { printTable, opsPerSecond } from "./table.ts";
 import { codeByte, encodeMessage, parseMessage, TYPE_ACK } from "../gateway/coap/message.ts";
 import { SlipDecoder, slipEncode } from "../gateway/coap/slip.ts";
@@ -33,10 +36,15 @@ printTable("firmware.wasm", ["what", "value", "budget"], [
   ["imports (module env)", shape.imports.length, "device/ABI.md"],
 ]);
 
-// Bytes on the wire for one signed single-value reading, as the firmware sends it: the first after a
-// boot (it also says which firmware runs: docs/firmware-update.md), and any later one.
-function frames(link: number, sensor: number, value: number): [number, number] {
+// Bytes on the wire for one signed single-value reading, as the firmware sends it (compact format,
+// shared/reading.ts): under its short kid (2 bytes: devices 256-65,535 of a chain) and, before it has
+// learned it, under its 16-byte device id; at a sequence number in 256..65,535 (a 2-byte Partial IV;
+// below 256 is 1 byte less, up to 2^24 one more). The first after a boot also says which firmware
+// runs (docs/firmware-update.md). Format 1, what firmware before issue 14 sends, for comparison.
+const SEQUENCE = 1_000;
+function frames(link: number, sensor: number, value: number, shortKid?: Uint8Array): [number, number] {
   const host = new TestHost();
+  writeDeviceSlots(host.slots, randomBytes(32), SEQUENCE - 1, shortKid);
   const fw = host.boot(link);
   fw.reading(sensor, value);
   fw.reading(sensor, value);
@@ -52,16 +60,29 @@ function slipDecode(frame: Uint8Array): Uint8Array {
   new SlipDecoder(1280, (f) => (out = new Uint8Array(f))).push(frame);
   return out;
 }
-const wireRows = [
+/** Format 1 as the old firmware framed it: CoAP header 4, token 2, Uri-Path "r" 2, Content-Format 18 2, marker 1. */
+function formatOneBytes(sensor: number, value: number): number {
+  const seed = randomBytes(32);
+  const deviceId = deviceIdFromPublicKey(publicKeyFromSeed(seed));
+  return 11 + encodeReading(privateKeyObject(seed), deviceId, SEQUENCE, [{ ...sensorCatalog[sensor], value }]).length;
+}
+const values: [string, number, number][] = [
   ["temp 21.5 (float16)", 0, 21.5],
-  ["temp 21.37 (float32)", 0, 21.37],
+  ["pres 100000.5 (float32)", 2, 100000.5],
   ["pres 101325.12345 (float64)", 2, 101325.12345],
-].map(([label, sensor, value]) => {
-  const [udpFirst, udp] = frames(LINK_RADIO, sensor as number, value as number);
-  const [slipFirst, slip] = frames(LINK_SERIAL, sensor as number, value as number);
-  return [label as string, udp, slip, udpFirst, slipFirst];
-});
-printTable("one signed reading on the wire (bytes; aim ≤ 96 UDP payload)", ["reading", "CoAP message (UDP payload)", "SLIP frame", "first after boot (+ fw record): UDP", "SLIP"], wireRows);
+];
+const wireRows = values.flatMap(([label, sensor, value]) =>
+  [["short kid (2 B)", Uint8Array.of(1, 2)], ["device id (16 B)", undefined]].map(([kidLabel, kid]) => {
+    const [udpFirst, udp] = frames(LINK_RADIO, sensor, value, kid as Uint8Array | undefined);
+    const [slipFirst, slip] = frames(LINK_SERIAL, sensor, value, kid as Uint8Array | undefined);
+    return [label, kidLabel as string, udp, slip, udpFirst, slipFirst, formatOneBytes(sensor, value)];
+  }),
+);
+printTable(
+  `one signed reading on the wire (bytes; aim ≤ 96 UDP payload), sequence ${SEQUENCE.toLocaleString("en-US")} (2-byte Partial IV)`,
+  ["reading", "kid", "CoAP message (UDP payload)", "SLIP frame", "first after boot (+ fw record): UDP", "SLIP", "format 1 (old firmware): UDP"],
+  wireRows,
+);
 
 // Ed25519 in the firmware's own code (the crypto harness is built from the same modules).
 const h = loadDeviceModule("harness-crypto");
