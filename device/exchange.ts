@@ -1,6 +1,7 @@
 // CoAP client for readings (RFC 7252): one confirmable request at a time (NSTART = 1, §4.7),
 // retransmitted with exponential back-off (§4.2), matched by message id; the token is empty
-// (§5.3.1 allows it: with one request outstanding a separate response can only answer that one),
+// (§5.3.1 allows it: with one request outstanding a separate response can only answer that one,
+// and one is taken only after the gateway's empty ACK announced it),
 // piggybacked (§5.2.1) or separate (§5.2.2) responses, duplicate detection (§4.5). The request is
 // a reading's POST /r or, when no reading waits, the next block of an update pull (update.ts);
 // requests from a flashing tool on the serial line are served by update.ts.
@@ -187,8 +188,11 @@ export function exchangeReceive(from: i32, ptr: usize, len: u32): bool {
     return true;
   }
   if (type == COAP_CON && answerDuplicate(from)) return true;
-  if (isResponse && (state == WAIT_ACK || state == WAIT_RESPONSE) && tokenMatches()) {
-    // A separate response; also an implicit ACK if our ACK was lost (§5.2.2).
+  if (isResponse && state == WAIT_RESPONSE && tokenMatches()) {
+    // A separate response (§5.2.2), taken only once the gateway's empty ACK said one will come: with
+    // empty tokens any token-less response would match, and noise on a serial line must not settle
+    // (or back off) a reading. One that overtakes a lost empty ACK is refused with RST below; the
+    // request is retransmitted, and the gateway answers the duplicate again.
     if (type == COAP_CON) answer(from, COAP_ACK, 0);
     settle(code, now);
   } else if (type == COAP_CON) {
