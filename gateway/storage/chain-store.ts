@@ -92,6 +92,8 @@ export class ChainStore {
     }
     db.pragma(`cache_size = -${opts.pageCacheKiB}`);
     db.pragma("foreign_keys = OFF");
+    // A new file reclaims pages incrementally (expiry-store.ts); SQLite ignores this once tables exist.
+    if (!opts.readonly) db.pragma("auto_vacuum = INCREMENTAL");
     if (!opts.readonly) db.exec(schemaSql);
     const store = new ChainStore(db, path, opts);
     store.checkSchema();

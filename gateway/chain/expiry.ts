@@ -1,0 +1,134 @@
+// Expiry (issue 13 item 1; source document 8.3: data expires rather than being deleted). The
+// guarantee this module owns: a reading recorded in block b is pruned once a finalized block's time
+// is ≥ time(b) + retention(device) (retention.ts, state), on every gateway alike, and nothing but its
+// bytes goes:
+//
+//   pruned  the COSE bytes in the stored block body (pruned-body.ts), its decoded values
+//           (reading_values rows), and off-chain payloads it alone anchored (payload-service.ts)
+//   kept    the header, certificate, results, the readings row (digest, position, receipt), the
+//           device's log (state): provenance still proves the digest (gateway/api/provenance.ts)
+//
+// Judged against finalized block time, never the wall clock, and run after each commit as a local
+// storage action with bounded work (devicesPerPass devices, readingsPerPass readings, blocksPerPass
+// bodies rewritten), so it never stalls consensus and never changes a state root. A device's readings
+// expire in log order (the log is chain order and a block's time only grows), so what is pruned is a
+// prefix of each device's log: one cursor per device (expiry-store.ts). A longer retention set later
+// keeps what is still there; it does not bring pruned bytes back.
+import { decode } from "../../shared/cbor.ts";
+import { fromHex } from "../../shared/ed25519.ts";
+import { ExpiryStore } from "../storage/expiry-store.ts";
+import type { ChainStore } from "../storage/chain-store.ts";
+import { invariant } from "./errors.ts";
+import { decodeStoredBody, encodeStoredBody, pruneStoredTx, type PruneTarget } from "./pruned-body.ts";
+import { decodeBlockResults, readingOutcome } from "./reading-outcome.ts";
+import { deviceCodec } from "./records.ts";
+import { deviceRetentionSeconds } from "./retention.ts";
+
+export interface ExpiryOptions {
+  devicesPerPass: number;
+  readingsPerPass: number;
+  blocksPerPass: number;
+}
+
+export const expiryDefaults: ExpiryOptions = { devicesPerPass: 256, readingsPerPass: 2048, blocksPerPass: 64 };
+
+export interface PassReport {
+  readings: number;
+  blocks: number;
+  pagesReclaimed: number;
+}
+
+export class Expiry {
+  readonly store: ExpiryStore;
+  readonly stats = { passes: 0, readingsPruned: 0, blocksRewritten: 0, pagesReclaimed: 0, failures: 0, lastError: null as string | null };
+
+  constructor(
+    private readonly chain: ChainStore,
+    readonly options: ExpiryOptions = expiryDefaults,
+  ) {
+    this.store = new ExpiryStore(chain.db);
+  }
+
+  /** Whether a device's reading (by its log index) has been pruned here. */
+  isExpired(deviceId: Uint8Array, logIndex: number): boolean {
+    return logIndex < this.store.cursor(deviceId);
+  }
+
+  /** When a reading of `height` expires under the device's retention now in force (null: kept forever). */
+  expiresAtMs(deviceId: Uint8Array, height: number): number | null {
+    const raw = this.chain.get(`device/${Buffer.from(deviceId).toString("hex")}`);
+    if (!raw) return null;
+    const seconds = deviceRetentionSeconds((k) => this.chain.get(k), deviceId, deviceCodec.from(decode(raw)));
+    const t = this.store.blockTimeMs(height);
+    return seconds === 0 || t === undefined ? null : t + seconds * 1000;
+  }
+
+  /**
+   * One bounded pass after the block of time `finalizedMs` was committed. Errors are counted and kept
+   * (stats.lastError, /v1/health) rather than thrown: a storage action must not stop consensus.
+   */
+  afterCommit(finalizedMs: number, tipHeight: number): PassReport {
+    try {
+      const report = this.pass(finalizedMs, tipHeight);
+      this.stats.passes++;
+      this.stats.readingsPruned += report.readings;
+      this.stats.blocksRewritten += report.blocks;
+      this.stats.pagesReclaimed += report.pagesReclaimed;
+      return report;
+    } catch (e) {
+      this.stats.failures++;
+      this.stats.lastError = (e as Error).message;
+      return { readings: 0, blocks: 0, pagesReclaimed: 0 };
+    }
+  }
+
+  pass(finalizedMs: number, tipHeight: number): PassReport {
+    const o = this.options;
+    const horizon = new Map<number, number>(); // retention seconds → highest expired height
+    const byBlock = new Map<number, Map<number, Map<number, PruneTarget>>>(); // height → tx → position → target
+    const cursors: { deviceId: Uint8Array; logIndex: number }[] = [];
+    const values: { deviceId: Uint8Array; sequence: number }[] = [];
+    let budget = o.readingsPerPass;
+    for (const { key, value } of this.store.nextDevices(o.devicesPerPass)) {
+      if (budget === 0 || byBlock.size >= o.blocksPerPass) break;
+      const deviceId = fromHex(key.slice("device/".length));
+      const seconds = deviceRetentionSeconds((k) => this.chain.get(k), deviceId, deviceCodec.from(decode(value)));
+      if (seconds === 0) continue;
+      let h = horizon.get(seconds);
+      if (h === undefined) horizon.set(seconds, (h = this.store.heightAtOrBefore(finalizedMs - seconds * 1000, tipHeight)));
+      if (h < 1) continue;
+      const from = this.store.cursor(deviceId);
+      let next = from;
+      for (const r of this.store.readingsFrom(deviceId, from, budget)) {
+        if (r.height > h) break;
+        if (!byBlock.has(r.height) && byBlock.size >= o.blocksPerPass) break;
+        invariant(r.logIndex === next, `device ${key}: log index ${r.logIndex} where ${next} was expected`);
+        let txs = byBlock.get(r.height);
+        if (!txs) byBlock.set(r.height, (txs = new Map()));
+        let positions = txs.get(r.txIndex);
+        if (!positions) txs.set(r.txIndex, (positions = new Map()));
+        positions.set(r.position, { deviceId, sequence: r.sequence });
+        values.push({ deviceId, sequence: r.sequence });
+        next++;
+        budget--;
+      }
+      if (next > from) cursors.push({ deviceId, logIndex: next });
+    }
+    if (cursors.length === 0) return { readings: 0, blocks: 0, pagesReclaimed: this.store.reclaim() };
+    this.store.transaction(() => {
+      for (const [height, txs] of byBlock) {
+        const stored = this.store.storedBody(height);
+        invariant(stored !== undefined, `block ${height} holds readings to prune but is not stored`);
+        const body = decodeStoredBody(stored.body);
+        const results = decodeBlockResults(stored.results);
+        for (const [txIndex, positions] of txs) {
+          body.txs[txIndex] = pruneStoredTx(body.txs[txIndex], positions, (p) => results[txIndex].readings[p] === readingOutcome.recorded);
+        }
+        this.store.setBody(height, encodeStoredBody(body));
+      }
+      for (const v of values) this.store.deleteValues(v.deviceId, v.sequence);
+      for (const c of cursors) this.store.setCursor(c.deviceId, c.logIndex);
+    });
+    return { readings: values.length, blocks: byBlock.size, pagesReclaimed: this.store.reclaim() };
+  }
+}
