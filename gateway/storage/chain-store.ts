@@ -87,13 +87,14 @@ export class ChainStore {
       throw new StorageError("STORE_OPEN", `cannot open ${path}: ${(e as Error).message}; check the data directory and its permissions`);
     }
     if (!opts.readonly) {
+      // A new file reclaims pages incrementally (expiry-store.ts). Only before the file has a header:
+      // SQLite ignores it once WAL mode or a table was written.
+      db.pragma("auto_vacuum = INCREMENTAL");
       db.pragma("journal_mode = WAL");
       db.pragma(`synchronous = ${opts.synchronous}`);
     }
     db.pragma(`cache_size = -${opts.pageCacheKiB}`);
     db.pragma("foreign_keys = OFF");
-    // A new file reclaims pages incrementally (expiry-store.ts); SQLite ignores this once tables exist.
-    if (!opts.readonly) db.pragma("auto_vacuum = INCREMENTAL");
     if (!opts.readonly) db.exec(schemaSql);
     const store = new ChainStore(db, path, opts);
     store.checkSchema();

@@ -11,7 +11,8 @@ import { toHex } from "../../shared/ed25519.ts";
 import { decodeHeader } from "../../gateway/chain/block.ts";
 import { Chain } from "../../gateway/chain/chain.ts";
 import { SoloProducer } from "../../gateway/chain/producer.ts";
-import { decodeStoredBody, isPrunedTx } from "../../gateway/chain/pruned-body.ts";
+import { decodeStoredBody, encodeStoredBody, isPrunedTx, type PrunedTx } from "../../gateway/chain/pruned-body.ts";
+import { StorageCorruption } from "../../gateway/storage/errors.ts";
 import { verifyChain } from "../../gateway/chain/recover.ts";
 import { smtRoot } from "../../gateway/chain/smt.ts";
 import { ChainStore } from "../../gateway/storage/chain-store.ts";
@@ -90,6 +91,17 @@ describe("expiry on one chain", () => {
     const prunedHeight = rows.find((r) => Buffer.compare(r.device, f.devices[0].id) === 0 && r.seq === 1)!.height;
     expect(decodeStoredBody(store.block(prunedHeight)!.body).txs.some(isPrunedTx)).toBe(true);
     expect(() => chain.blockAt(prunedHeight)).toThrow(expect.objectContaining({ code: "BLOCK_PRUNED" }));
+
+    // A pruned body whose kept leaf hash was altered no longer matches its header: verifyChain says so.
+    const good = store.block(prunedHeight)!.body;
+    const body = decodeStoredBody(good);
+    const t = body.txs.findIndex(isPrunedTx);
+    const p = body.txs[t] as PrunedTx;
+    body.txs[t] = { ...p, leafHash: Uint8Array.from(p.leafHash, (x, i) => (i === 0 ? x ^ 1 : x)) };
+    store.db.prepare("UPDATE blocks SET body = ? WHERE height = ?").run(encodeStoredBody(body), prunedHeight);
+    expect(() => verifyChain(store)).toThrow(StorageCorruption);
+    store.db.prepare("UPDATE blocks SET body = ? WHERE height = ?").run(good, prunedHeight);
+    expect(verifyChain(store)).toBe(tip.height + 1);
     store.close();
 
     // Reopen with the indexes marked stale: recovery rebuilds them from the pruned bodies, to the same rows.
