@@ -4,7 +4,6 @@
 //   expiry_cursor(device, log_idx, ...)  readings of `device` with log_idx < this cursor are pruned
 //                                         (a device's log is in chain order, so expired readings are
 //                                         always a prefix of it: one row per device, never per reading)
-//   meta expiry_device_after             where the round-robin over devices resumes
 //
 // Space (docs/expiry.md): new files use auto_vacuum=INCREMENTAL (chain-store.ts, set before any table
 // exists); deleted rows and shrunk bodies leave free pages that SQLite reuses for new rows, so under
@@ -34,6 +33,7 @@ const u8 = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.b
 
 export class ExpiryStore {
   private readonly q;
+  private deviceAfter = "device/";
 
   constructor(private readonly db: Database.Database) {
     db.exec(expirySchemaSql);
@@ -48,8 +48,6 @@ export class ExpiryStore {
       body: db.prepare<[number], { body: Buffer; results: Buffer }>("SELECT body, results FROM blocks WHERE height = ?"),
       setBody: db.prepare("UPDATE blocks SET body = ? WHERE height = ?"),
       delValues: db.prepare("DELETE FROM reading_values WHERE device = ? AND seq = ?"),
-      getMeta: db.prepare<[string], { value: Buffer }>("SELECT value FROM meta WHERE key = ?"),
-      putMeta: db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
     };
   }
 
@@ -62,12 +60,16 @@ export class ExpiryStore {
     this.q.setCursor.run(deviceId, logIndex);
   }
 
-  /** The next `n` device records after the round-robin position, wrapping to the first. */
+  /**
+   * The next `n` device records after the round-robin position, wrapping to the first. The position is
+   * kept in memory only: after a restart the round starts again from the first device (no extra write
+   * per commit).
+   */
   nextDevices(n: number): { key: string; value: Uint8Array }[] {
-    const after = this.q.getMeta.get("expiry_device_after")?.value.toString() ?? "device/";
+    const after = this.deviceAfter;
     let rows = this.q.devicesAfter.all(after, n);
     if (rows.length < n && after !== "device/") rows = rows.concat(this.q.devicesAfter.all("device/", n - rows.length).filter((r) => r.key <= after));
-    this.q.putMeta.run("expiry_device_after", Buffer.from(rows.length === n ? rows[n - 1].key : "device/"));
+    this.deviceAfter = rows.length === n ? rows[n - 1].key : "device/";
     return rows.map((r) => ({ key: r.key, value: u8(r.value) }));
   }
 
