@@ -206,7 +206,7 @@ export class Chain {
     });
     this.headCache = this.readHead();
     invariant(this.headCache.height === h.height && Buffer.compare(this.headCache.hash, p.hash) === 0, "head after commit is not the committed block");
-    if (!this.store.options.readonly) this.expiry.afterCommit(h.timeMs, h.height);
+    if (!this.store.options.readonly) this.expiry.schedule(h.timeMs, h.height);
     return this.headCache;
   }
 

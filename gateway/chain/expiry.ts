@@ -8,9 +8,11 @@
 //   kept    the header, certificate, results, the readings row (digest, position, receipt), the
 //           device's log (state): provenance still proves the digest (gateway/api/provenance.ts)
 //
-// Judged against finalized block time, never the wall clock, and run after each commit as a local
-// storage action with bounded work (devicesPerPass devices, readingsPerPass readings, blocksPerPass
-// bodies rewritten), so it never stalls consensus and never changes a state root. A device's readings
+// Judged against finalized block time, never the wall clock. A local storage action that never
+// changes a state root: each commit schedules it (`schedule`), and it runs off the commit path in
+// slices of bounded work (devicesPerPass devices, readingsPerPass readings, blocksPerPass bodies
+// rewritten), one per event-loop turn (setImmediate) while work remains, so consensus messages
+// interleave and a commit never waits for it. `drain` runs the slices in line (tools, benches, tests). A device's readings
 // expire in log order (the log is chain order and a block's time only grows), so what is pruned is a
 // prefix of each device's log: one cursor per device (expiry-store.ts). A longer retention set later
 // keeps what is still there; it does not bring pruned bytes back.
@@ -30,7 +32,7 @@ export interface ExpiryOptions {
   blocksPerPass: number;
 }
 
-export const expiryDefaults: ExpiryOptions = { devicesPerPass: 256, readingsPerPass: 2048, blocksPerPass: 64 };
+export const expiryDefaults: ExpiryOptions = { devicesPerPass: 256, readingsPerPass: 1024, blocksPerPass: 16 };
 
 export interface PassReport {
   readings: number;
@@ -63,9 +65,44 @@ export class Expiry {
     return seconds === 0 || t === undefined ? null : t + seconds * 1000;
   }
 
+  private latest: { finalizedMs: number; tipHeight: number } | undefined;
+  private scheduled: NodeJS.Immediate | undefined;
+  private closed = false;
+
+  /** After a commit: slices run on later event-loop turns against the newest finalized block. */
+  schedule(finalizedMs: number, tipHeight: number): void {
+    this.latest = { finalizedMs, tipHeight };
+    this.scheduled ??= setImmediate(() => this.slice());
+  }
+
+  private slice(): void {
+    this.scheduled = undefined;
+    if (this.closed || !this.latest || !this.chain.db.open) return; // the node closed its store meanwhile
+    const r = this.afterCommit(this.latest.finalizedMs, this.latest.tipHeight);
+    if (r.readings > 0) this.scheduled = setImmediate(() => this.slice()); // more may be due
+  }
+
+  /** Runs slices in line until nothing more expires at the newest finalized block; returns readings pruned. */
+  drain(): number {
+    let total = 0;
+    for (;;) {
+      if (!this.latest) return total;
+      const r = this.afterCommit(this.latest.finalizedMs, this.latest.tipHeight);
+      total += r.readings;
+      if (r.readings === 0) return total;
+    }
+  }
+
+  /** Stops scheduled slices (the store is closing). */
+  close(): void {
+    this.closed = true;
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+  }
+
   /**
-   * One bounded pass after the block of time `finalizedMs` was committed. Errors are counted and kept
-   * (stats.lastError, /v1/health) rather than thrown: a storage action must not stop consensus.
+   * One bounded slice at the block of time `finalizedMs`. Errors are counted and kept (stats.lastError)
+   * rather than thrown: a storage action must not stop consensus.
    */
   afterCommit(finalizedMs: number, tipHeight: number): PassReport {
     try {
@@ -99,18 +136,26 @@ export class Expiry {
       if (h < 1) continue;
       const from = this.store.cursor(deviceId);
       let next = from;
-      for (const r of this.store.readingsFrom(deviceId, from, budget)) {
-        if (r.height > h) break;
-        if (!byBlock.has(r.height) && byBlock.size >= o.blocksPerPass) break;
-        invariant(r.logIndex === next, `device ${key}: log index ${r.logIndex} where ${next} was expected`);
-        let txs = byBlock.get(r.height);
-        if (!txs) byBlock.set(r.height, (txs = new Map()));
-        let positions = txs.get(r.txIndex);
-        if (!positions) txs.set(r.txIndex, (positions = new Map()));
-        positions.set(r.position, { deviceId, sequence: r.sequence });
-        values.push({ deviceId, sequence: r.sequence });
-        next++;
-        budget--;
+      // The device's log from the cursor in growing chunks: most devices have a few readings due per
+      // pass, and the rows past the horizon (the whole retention window) must not be read each time.
+      for (let chunk = 4, more = true; more && budget > 0; chunk = Math.min(chunk * 4, 1024)) {
+        const rows = this.store.readingsFrom(deviceId, next, Math.min(chunk, budget));
+        more = rows.length === Math.min(chunk, budget);
+        for (const r of rows) {
+          if (r.height > h || (!byBlock.has(r.height) && byBlock.size >= o.blocksPerPass)) {
+            more = false;
+            break;
+          }
+          invariant(r.logIndex === next, `device ${key}: log index ${r.logIndex} where ${next} was expected`);
+          let txs = byBlock.get(r.height);
+          if (!txs) byBlock.set(r.height, (txs = new Map()));
+          let positions = txs.get(r.txIndex);
+          if (!positions) txs.set(r.txIndex, (positions = new Map()));
+          positions.set(r.position, { deviceId, sequence: r.sequence });
+          values.push({ deviceId, sequence: r.sequence });
+          next++;
+          budget--;
+        }
       }
       if (next > from) cursors.push({ deviceId, logIndex: next });
     }
