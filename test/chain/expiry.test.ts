@@ -16,6 +16,7 @@ import { StorageCorruption } from "../../gateway/storage/errors.ts";
 import { verifyChain } from "../../gateway/chain/recover.ts";
 import { smtRoot } from "../../gateway/chain/smt.ts";
 import { ChainStore } from "../../gateway/storage/chain-store.ts";
+import { ChainAdapter } from "../../gateway/consensus/chain-adapter.ts";
 import { BlockReader } from "../../gateway/api/block-reader.ts";
 import { ChainQueries } from "../../gateway/api/queries.ts";
 import { readingProvenance } from "../../gateway/api/provenance.ts";
@@ -92,6 +93,7 @@ describe("expiry on one chain", () => {
     const prunedHeight = rows.find((r) => Buffer.compare(r.device, f.devices[0].id) === 0 && r.seq === 1)!.height;
     expect(decodeStoredBody(store.block(prunedHeight)!.body).txs.some(isPrunedTx)).toBe(true);
     expect(() => chain.blockAt(prunedHeight)).toThrow(expect.objectContaining({ code: "BLOCK_PRUNED" }));
+    expect(new ChainAdapter(chain, mempool).committed(prunedHeight), "a pruned block is not served to a syncing peer").toBeUndefined();
 
     // A pruned body whose kept leaf hash was altered no longer matches its header: verifyChain says so.
     const good = store.block(prunedHeight)!.body;
