@@ -42,7 +42,8 @@ export interface PassReport {
 
 export class Expiry {
   readonly store: ExpiryStore;
-  readonly stats = { passes: 0, readingsPruned: 0, blocksRewritten: 0, pagesReclaimed: 0, failures: 0, lastError: null as string | null };
+  /** `failing`: the last slice failed (GET /v1/health says EXPIRY_FAILING until one succeeds). */
+  readonly stats = { passes: 0, readingsPruned: 0, blocksRewritten: 0, pagesReclaimed: 0, failures: 0, failing: false, lastError: null as string | null };
 
   constructor(
     private readonly chain: ChainStore,
@@ -101,19 +102,21 @@ export class Expiry {
   }
 
   /**
-   * One bounded slice at the block of time `finalizedMs`. Errors are counted and kept (stats.lastError)
-   * rather than thrown: a storage action must not stop consensus.
+   * One bounded slice at the block of time `finalizedMs`. Errors are counted and kept (stats, and
+   * /v1/health EXPIRY_FAILING) rather than thrown: a storage action must not stop consensus.
    */
   afterCommit(finalizedMs: number, tipHeight: number): PassReport {
     try {
       const report = this.pass(finalizedMs, tipHeight);
       this.stats.passes++;
+      this.stats.failing = false;
       this.stats.readingsPruned += report.readings;
       this.stats.blocksRewritten += report.blocks;
       this.stats.pagesReclaimed += report.pagesReclaimed;
       return report;
     } catch (e) {
       this.stats.failures++;
+      this.stats.failing = true;
       this.stats.lastError = (e as Error).message;
       return { readings: 0, blocks: 0, pagesReclaimed: 0 };
     }
