@@ -45,10 +45,14 @@ export class BlockReader {
     return { header: decodeHeader(b.header), hash: b.hash, txs: body.txs, lastCommit: body.lastCommit, certificate: b.certificate };
   }
 
-  // Keyed by height and size: pruning (gateway/chain/expiry.ts) rewrites a body shorter, so a cached
-  // body is never served after its readings expired.
+  // Keyed by height and how many times expiry rewrote the body (gateway/chain/expiry.ts), so a
+  // cached body or transaction is never served after its readings expired.
+  private version(height: number): number {
+    return this.chain.expiry.store.bodyVersion(height);
+  }
+
   private body(height: number, bytes: Uint8Array): StoredBody {
-    const key = `${height}/${bytes.length}`;
+    const key = `${height}/${this.version(height)}`;
     let body = this.bodies.get(key);
     if (!body) {
       body = decodeStoredBody(bytes);
@@ -59,6 +63,7 @@ export class BlockReader {
 
   /** A batch whose readings (some or all) expired: what the store keeps of it; undefined if not pruned. */
   prunedTx(height: number, index: number): PrunedTx | undefined {
+    if (this.version(height) === 0) return undefined; // never pruned: no need to read the body
     const b = this.chain.store.block(height);
     const e = b ? this.body(height, b.body).txs[index] : undefined;
     return e && isPrunedTx(e) ? e : undefined;
@@ -73,7 +78,7 @@ export class BlockReader {
   }
 
   tx(height: number, index: number): DecodedTx | undefined {
-    const key = `${height}/${index}`;
+    const key = `${height}/${index}/${this.version(height)}`;
     let tx = this.txs.get(key);
     if (tx) return tx;
     const b = this.chain.store.block(height);

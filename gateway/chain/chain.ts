@@ -17,7 +17,6 @@ import { isEpochEnd } from "./dpos.ts";
 import { BlockError, invariant } from "./errors.ts";
 import { executeBlock, type Execution } from "./execute.ts";
 import { Expiry } from "./expiry.ts";
-import { bodyIsPruned, decodeStoredBody } from "./pruned-body.ts";
 import { genesisBlock, type GenesisFile } from "./genesis.ts";
 import { indexRows } from "./index-rows.ts";
 import { keyHash, valueHash } from "./keys.ts";
@@ -214,7 +213,7 @@ export class Chain {
   blockAt(height: number): { block: Block; certificate: Uint8Array | null } | undefined {
     const b = this.store.block(height);
     if (!b) return undefined;
-    if (bodyIsPruned(decodeStoredBody(b.body))) {
+    if (this.expiry.store.bodyVersion(height) > 0) {
       throw new BlockError("BLOCK_PRUNED", `block ${height} held readings past their retention and its body was pruned here: it cannot be re-executed; a node this far behind must start from a copy of a peer's data directory (docs/expiry.md)`);
     }
     return { block: { header: decodeHeader(b.header), ...decodeBody(b.body) }, certificate: b.certificate };

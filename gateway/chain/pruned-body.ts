@@ -118,10 +118,6 @@ export function storedTxRoot(txs: StoredTx[]): Uint8Array {
   return merkleRoot(txs.map(storedTxLeaf));
 }
 
-export function bodyIsPruned(b: StoredBody): boolean {
-  return b.txs.some(isPrunedTx);
-}
-
 /** What the pruner knows of a reading it prunes: device and sequence when the chain recorded it. */
 export type PruneTarget = { deviceId: Uint8Array; sequence: number } | null;
 

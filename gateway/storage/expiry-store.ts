@@ -1,9 +1,10 @@
 // Expiry's local tables in chain.sqlite (gateway/chain/expiry.ts decides what to prune; this file
 // writes it). Nothing here is consensus state: pruning never changes a state root.
 //
-//   expiry_cursor(device, log_idx, ...)  readings of `device` with log_idx < this cursor are pruned
-//                                         (a device's log is in chain order, so expired readings are
-//                                         always a prefix of it: one row per device, never per reading)
+//   expiry_cursor(device, log_idx)  readings of `device` with log_idx < this cursor are pruned (a
+//                                    device's log is in chain order, so expired readings are always a
+//                                    prefix of it: one row per device, never per reading)
+//   pruned_blocks(height, version)   how many times a block's body was rewritten (0: never)
 //
 // Space (docs/expiry.md): new files use auto_vacuum=INCREMENTAL (chain-store.ts, set before any table
 // exists); deleted rows and shrunk bodies leave free pages that SQLite reuses for new rows, so under
@@ -16,6 +17,12 @@ CREATE TABLE IF NOT EXISTS expiry_cursor (
   device BLOB PRIMARY KEY,
   log_idx INTEGER NOT NULL
 ) WITHOUT ROWID;
+-- Blocks whose body was rewritten, with how many times: readers key their caches by it, and a pruned
+-- block is known without decoding its body. One row per pruned block, not per reading.
+CREATE TABLE IF NOT EXISTS pruned_blocks (
+  height INTEGER PRIMARY KEY,
+  version INTEGER NOT NULL
+);
 `;
 
 /** Pages handed back to the OS per pass at most (4 KiB each). */
@@ -36,7 +43,7 @@ export class ExpiryStore {
   private deviceAfter = "device/";
 
   constructor(private readonly db: Database.Database) {
-    db.exec(expirySchemaSql);
+    if (!db.readonly) db.exec(expirySchemaSql);
     this.q = {
       cursor: db.prepare<[Uint8Array], { log_idx: number }>("SELECT log_idx FROM expiry_cursor WHERE device = ?"),
       setCursor: db.prepare("INSERT INTO expiry_cursor (device, log_idx) VALUES (?, ?) ON CONFLICT (device) DO UPDATE SET log_idx = excluded.log_idx"),
@@ -47,6 +54,8 @@ export class ExpiryStore {
       blockTime: db.prepare<[number], { time_ms: number }>("SELECT time_ms FROM blocks WHERE height = ?"),
       body: db.prepare<[number], { body: Buffer; results: Buffer }>("SELECT body, results FROM blocks WHERE height = ?"),
       setBody: db.prepare("UPDATE blocks SET body = ? WHERE height = ?"),
+      bumpVersion: db.prepare("INSERT INTO pruned_blocks (height, version) VALUES (?, 1) ON CONFLICT (height) DO UPDATE SET version = version + 1"),
+      version: db.prepare<[number], { version: number }>("SELECT version FROM pruned_blocks WHERE height = ?"),
       delValues: db.prepare("DELETE FROM reading_values WHERE device = ? AND seq = ?"),
     };
   }
@@ -102,6 +111,12 @@ export class ExpiryStore {
 
   setBody(height: number, body: Uint8Array): void {
     this.q.setBody.run(body, height);
+    this.q.bumpVersion.run(height);
+  }
+
+  /** How many times the block's body was pruned (0: it is as committed). */
+  bodyVersion(height: number): number {
+    return this.q.version.get(height)?.version ?? 0;
   }
 
   deleteValues(deviceId: Uint8Array, sequence: number): void {

@@ -128,6 +128,11 @@ test("a 2 s retention: payloads and values gone on every gateway, roots unchange
       const report = await verifyReadingProvenance({ provenance: p, genesis: { header: g.header, validators: g.validators } });
       expect(report).toMatchObject({ digest: toHex(sha256(sent[seq - 1])), expired: true, sequence: seq });
     }
+    // The batch that held them: its bytes are gone (410), its id and result stay in the index.
+    const gone = await get(i, `/v1/txs/${(await provenance(i, 2)).block.txId}`);
+    expect(gone.status).toBe(410);
+    expect(((await gone.json()) as any).error.code).toBe("TX_PRUNED");
+    expect(((await (await get(i, "/v1/health")).json()) as any).reasons.filter((r: string) => r.startsWith("EXPIRY"))).toEqual([]);
     const list = (await (await get(i, `/v1/devices/${deviceHex}/readings?limit=10`)).json()) as any;
     expect(list.items.map((r: any) => [r.sequence, r.expired, r.records])).toEqual([[1, true, null], [2, true, null], [3, true, null]]);
     // Pruning is not state: the tree gives the head's root, and the whole stored chain verifies.
