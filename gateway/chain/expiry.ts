@@ -38,6 +38,8 @@ export interface PassReport {
   readings: number;
   blocks: number;
   pagesReclaimed: number;
+  /** Devices this slice looked at (a round is over when unproductive slices visited them all). */
+  devices: number;
 }
 
 export class Expiry {
@@ -76,22 +78,29 @@ export class Expiry {
     this.scheduled ??= setImmediate(() => this.slice());
   }
 
+  private quietDevices = 0;
+
   private slice(): void {
     this.scheduled = undefined;
     if (this.closed || !this.latest || !this.chain.db.open) return; // the node closed its store meanwhile
-    const r = this.afterCommit(this.latest.finalizedMs, this.latest.tipHeight);
-    if (r.readings > 0) this.scheduled = setImmediate(() => this.slice()); // more may be due
+    if (this.step()) this.scheduled = setImmediate(() => this.slice()); // more may be due
   }
 
-  /** Runs slices in line until nothing more expires at the newest finalized block; returns readings pruned. */
+  /** One slice at the newest finalized block; false once a whole round of devices found nothing due. */
+  private step(): boolean {
+    const r = this.afterCommit(this.latest!.finalizedMs, this.latest!.tipHeight);
+    if (r.readings > 0) this.quietDevices = 0;
+    else this.quietDevices += r.devices;
+    if (r.readings > 0 || this.quietDevices < this.store.deviceCount()) return r.devices > 0 || r.readings > 0;
+    this.quietDevices = 0;
+    return false;
+  }
+
+  /** Runs slices in line until a whole round of devices has nothing due at the newest finalized block; returns readings pruned. */
   drain(): number {
-    let total = 0;
-    for (;;) {
-      if (!this.latest) return total;
-      const r = this.afterCommit(this.latest.finalizedMs, this.latest.tipHeight);
-      total += r.readings;
-      if (r.readings === 0) return total;
-    }
+    const before = this.stats.readingsPruned;
+    while (this.latest && this.step());
+    return this.stats.readingsPruned - before;
   }
 
   /** Stops scheduled slices (the store is closing). */
@@ -118,7 +127,7 @@ export class Expiry {
       this.stats.failures++;
       this.stats.failing = true;
       this.stats.lastError = (e as Error).message;
-      return { readings: 0, blocks: 0, pagesReclaimed: 0 };
+      return { readings: 0, blocks: 0, pagesReclaimed: 0, devices: 0 };
     }
   }
 
@@ -129,23 +138,33 @@ export class Expiry {
     const cursors: { deviceId: Uint8Array; logIndex: number }[] = [];
     const values: { deviceId: Uint8Array; sequence: number }[] = [];
     let budget = o.readingsPerPass;
+    let devices = 0;
     for (const { key, value } of this.store.nextDevices(o.devicesPerPass)) {
       if (budget === 0 || byBlock.size >= o.blocksPerPass) break;
+      devices++;
       const deviceId = fromHex(key.slice("device/".length));
       const seconds = deviceRetentionSeconds((k) => this.chain.get(k), deviceId, deviceCodec.from(decode(value)));
-      if (seconds === 0) continue;
-      let h = horizon.get(seconds);
+      let h = seconds === 0 ? 0 : horizon.get(seconds);
       if (h === undefined) horizon.set(seconds, (h = this.store.heightAtOrBefore(finalizedMs - seconds * 1000, tipHeight)));
-      if (h < 1) continue;
+      if (h < 1) {
+        this.store.visited(key); // nothing of it is due
+        continue;
+      }
       const from = this.store.cursor(deviceId);
       let next = from;
       // The device's log from the cursor in growing chunks: most devices have a few readings due per
       // pass, and the rows past the horizon (the whole retention window) must not be read each time.
-      for (let chunk = 4, more = true; more && budget > 0; chunk = Math.min(chunk * 4, 1024)) {
+      let limited = false; // stopped by this slice's bounds, not by the horizon: visit it again next slice
+      for (let chunk = 4, more = true; more; chunk = Math.min(chunk * 4, 1024)) {
+        if (budget === 0) {
+          limited = true;
+          break;
+        }
         const rows = this.store.readingsFrom(deviceId, next, Math.min(chunk, budget));
         more = rows.length === Math.min(chunk, budget);
         for (const r of rows) {
           if (r.height > h || (!byBlock.has(r.height) && byBlock.size >= o.blocksPerPass)) {
+            limited = r.height <= h;
             more = false;
             break;
           }
@@ -161,8 +180,10 @@ export class Expiry {
         }
       }
       if (next > from) cursors.push({ deviceId, logIndex: next });
+      if (limited) break;
+      this.store.visited(key);
     }
-    if (cursors.length === 0) return { readings: 0, blocks: 0, pagesReclaimed: this.store.reclaim() };
+    if (cursors.length === 0) return { readings: 0, blocks: 0, pagesReclaimed: this.store.reclaim(), devices };
     this.store.transaction(() => {
       for (const [height, txs] of byBlock) {
         const stored = this.store.storedBody(height);
@@ -177,6 +198,6 @@ export class Expiry {
       for (const v of values) this.store.deleteValues(v.deviceId, v.sequence);
       for (const c of cursors) this.store.setCursor(c.deviceId, c.logIndex);
     });
-    return { readings: values.length, blocks: byBlock.size, pagesReclaimed: this.store.reclaim() };
+    return { readings: values.length, blocks: byBlock.size, pagesReclaimed: this.store.reclaim(), devices };
   }
 }

@@ -47,6 +47,7 @@ export class ExpiryStore {
     this.q = {
       cursor: db.prepare<[Uint8Array], { log_idx: number }>("SELECT log_idx FROM expiry_cursor WHERE device = ?"),
       setCursor: db.prepare("INSERT INTO expiry_cursor (device, log_idx) VALUES (?, ?) ON CONFLICT (device) DO UPDATE SET log_idx = excluded.log_idx"),
+      deviceCount: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM state WHERE key > 'device/' AND key < 'device0'"),
       devicesAfter: db.prepare<[string, number], { key: string; value: Buffer }>("SELECT key, value FROM state WHERE key > ? AND key < 'device0' ORDER BY key LIMIT ?"),
       readingsFrom: db.prepare<[Uint8Array, number, number], { seq: number; height: number; tx_idx: number; pos: number; log_idx: number }>(
         "SELECT seq, height, tx_idx, pos, log_idx FROM readings WHERE device = ? AND log_idx >= ? ORDER BY log_idx LIMIT ?",
@@ -78,8 +79,16 @@ export class ExpiryStore {
     const after = this.deviceAfter;
     let rows = this.q.devicesAfter.all(after, n);
     if (rows.length < n && after !== "device/") rows = rows.concat(this.q.devicesAfter.all("device/", n - rows.length).filter((r) => r.key <= after));
-    this.deviceAfter = rows.length === n ? rows[n - 1].key : "device/";
     return rows.map((r) => ({ key: r.key, value: u8(r.value) }));
+  }
+
+  /** The round-robin resumes after `key` (the last device a slice visited). */
+  visited(key: string): void {
+    this.deviceAfter = key;
+  }
+
+  deviceCount(): number {
+    return this.q.deviceCount.get()!.n;
   }
 
   /** The device's readings from log index `from` on, in log order. */

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { toHex } from "../../shared/ed25519.ts";
 import { decodeHeader } from "../../gateway/chain/block.ts";
 import { Chain } from "../../gateway/chain/chain.ts";
+import { Expiry } from "../../gateway/chain/expiry.ts";
 import { SoloProducer } from "../../gateway/chain/producer.ts";
 import { decodeStoredBody, encodeStoredBody, isPrunedTx, type PrunedTx } from "../../gateway/chain/pruned-body.ts";
 import { StorageCorruption } from "../../gateway/storage/errors.ts";
@@ -26,6 +27,7 @@ const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 type Row = { device: Buffer; seq: number; height: number; digest: Buffer; log_idx: number };
+
 
 describe("expiry on one chain", () => {
   it("prunes exactly the readings past their device's retention, by block time, and keeps every proof", () => {
@@ -116,6 +118,40 @@ describe("expiry on one chain", () => {
     expect(again.db.prepare("SELECT device, seq, height, digest, log_idx FROM readings ORDER BY device, seq").all()).toEqual(rows);
     expect(decodeHeader(again.block(tip.height)!.header).stateRoot).toEqual(tip.header.stateRoot);
     again.close();
+  });
+
+  it("works in bounded slices over more devices than one slice visits, to the same result", () => {
+    const f = makeFixture({ label: "expiry-slices", devices: 5 });
+    const { store, chain, mempool } = openChain(f);
+    let now = f.genesis.genesisTimeMs + 1000;
+    const producer = new SoloProducer({ chain, mempool, identity: f.gateways[0], clock: () => now });
+    mempool.add(signed(chain.chainId, f.owner, 0, { kind: "setRetention", deviceId: null, seconds: 3 }, chain.params().txFee), now);
+    for (let b = 1; b <= 15; b++) {
+      producer.produce();
+      now += 1000;
+      addBatch(mempool, f.gateways[0], f.devices.map((d) => ({ bytes: deviceReading(d, b), receivedAtMs: now })), now);
+    }
+    producer.produce();
+    // The chain's own slices have not run (no event-loop turn yet); a second pruner with tiny bounds does the work.
+    const small = new Expiry(store, { devicesPerPass: 2, readingsPerPass: 3, blocksPerPass: 2 });
+    const tip = chain.head();
+    let slices = 0;
+    for (let quiet = 0; quiet < f.devices.length; slices++) {
+      const r = small.afterCommit(tip.header.timeMs, tip.height);
+      expect(r.readings).toBeLessThanOrEqual(3);
+      expect(r.blocks).toBeLessThanOrEqual(2);
+      expect(r.devices).toBeLessThanOrEqual(2);
+      quiet = r.readings > 0 ? 0 : quiet + r.devices; // done when a whole round over the 5 devices found nothing
+      expect(slices).toBeLessThan(200);
+    }
+    expect(slices).toBeGreaterThan(15);
+    // drain() ends the same way: nothing left for the chain's own pruner.
+    chain.expiry.schedule(tip.header.timeMs, tip.height);
+    expect(chain.expiry.drain()).toBe(0);
+    const rows = store.db.prepare("SELECT device, height, log_idx FROM readings").all() as Row[];
+    for (const row of rows) expect(small.isExpired(row.device, row.log_idx)).toBe(store.block(row.height)!.timeMs + 3000 <= tip.header.timeMs);
+    expect(rows.filter((r) => small.isExpired(r.device, r.log_idx)).length).toBeGreaterThan(40);
+    expect(small.stats.failures).toBe(0);
   });
 
   it("refuses a retention set by someone other than the owner, and one out of range", () => {
