@@ -26,6 +26,8 @@
 //  16 stopRollout        [rollout number]                      no more offers; progress stays on record
 //  17 liftQuarantine     [device id (16)]                      the owner lifts a quarantine that gateways' reports
 //                                                              imposed (never one for equivocation: that key is compromised)
+//  18 setRetention       [device id (16) / null, seconds]      the owner's retention for one device, or (null) for all
+//                                                              of its devices; 0 = keep forever (docs/expiry.md)
 import { encode, type CborValue } from "./cbor.ts";
 import { batchReadingsMax, decodeAttestation, encodeAttestation, type BatchAttestation } from "./attestation.ts";
 import { MoteError } from "./errors.ts";
@@ -52,6 +54,7 @@ export const txKinds = {
   startRollout: 15,
   stopRollout: 16,
   liftQuarantine: 17,
+  setRetention: 18,
 } as const;
 export type TxKind = keyof typeof txKinds;
 
@@ -113,7 +116,8 @@ export type TxBody =
   | { kind: "publishRelease"; manifest: Uint8Array; location: string }
   | { kind: "startRollout"; imageId: Uint8Array; selector: RolloutSelector; targets: Uint8Array[]; inFlightMax: number }
   | { kind: "stopRollout"; rollout: number }
-  | { kind: "liftQuarantine"; deviceId: Uint8Array };
+  | { kind: "liftQuarantine"; deviceId: Uint8Array }
+  | { kind: "setRetention"; deviceId: Uint8Array | null; seconds: number };
 
 /** How a rollout's author chose its targets; the chain checks every target matches it. */
 export type RolloutSelector = { kind: "ids" } | { kind: "owner"; ownerId: Uint8Array } | { kind: "metadata"; key: string; value: string };
@@ -317,6 +321,10 @@ export function bodyFromCbor(kind: TxKind, v: CborValue): TxBody {
     }
     case "liftQuarantine":
       return { kind, deviceId: fixedBytes(fields(v, 1, kind)[0], accountIdBytes, "device id") };
+    case "setRetention": {
+      const [target, seconds] = fields(v, 2, kind);
+      return { kind, deviceId: target === null ? null : fixedBytes(target, accountIdBytes, "device id"), seconds: smallUint(seconds, "retention seconds") };
+    }
   }
 }
 
@@ -356,6 +364,8 @@ export function bodyToCbor(b: TxBody): CborValue {
       return [b.rollout];
     case "liftQuarantine":
       return [b.deviceId];
+    case "setRetention":
+      return [b.deviceId, b.seconds];
   }
 }
 

@@ -5,14 +5,16 @@
 import { decodeReading, type SignedReading } from "../../shared/reading.ts";
 import { decodeTx, type AttachedReading, type DecodedTx } from "../../shared/tx.ts";
 import { decodeBlockResults, type TxResult } from "../chain/reading-outcome.ts";
-import { decodeBody, decodeHeader, type Block, type BlockHeader } from "../chain/block.ts";
+import { decodeHeader, type BlockHeader } from "../chain/block.ts";
+import { decodeStoredBody, isPrunedReading, isPrunedTx, type PrunedTx, type StoredBody, type StoredTx } from "../chain/pruned-body.ts";
 import type { Chain } from "../chain/chain.ts";
 import { LruMap } from "../ingest/lru.ts";
 
 export interface StoredBlockView {
   header: BlockHeader;
   hash: Uint8Array;
-  txs: Uint8Array[];
+  /** Transaction bytes, or a pruned batch's remains (gateway/chain/pruned-body.ts) once readings expired. */
+  txs: StoredTx[];
   lastCommit: Uint8Array | null;
   certificate: Uint8Array | null;
 }
@@ -20,12 +22,13 @@ export interface StoredBlockView {
 export interface LocatedReading {
   attached: AttachedReading;
   reading: SignedReading;
-  tx: DecodedTx;
+  /** Undefined when the batch holding it was pruned (its other readings expired). */
+  tx: DecodedTx | undefined;
 }
 
 export class BlockReader {
   private readonly txs: LruMap<string, DecodedTx>;
-  private readonly bodies: LruMap<number, Pick<Block, "txs" | "lastCommit">>;
+  private readonly bodies: LruMap<string, StoredBody>;
 
   constructor(
     private readonly chain: Chain,
@@ -42,13 +45,28 @@ export class BlockReader {
     return { header: decodeHeader(b.header), hash: b.hash, txs: body.txs, lastCommit: body.lastCommit, certificate: b.certificate };
   }
 
-  private body(height: number, bytes: Uint8Array): Pick<Block, "txs" | "lastCommit"> {
-    let body = this.bodies.get(height);
+  // Keyed by height and how many times expiry rewrote the body (gateway/chain/expiry.ts), so a
+  // cached body or transaction is never served after its readings expired.
+  private version(height: number): number {
+    return this.chain.expiry.store.bodyVersion(height);
+  }
+
+  private body(height: number, bytes: Uint8Array): StoredBody {
+    const key = `${height}/${this.version(height)}`;
+    let body = this.bodies.get(key);
     if (!body) {
-      body = decodeBody(bytes);
-      this.bodies.set(height, body);
+      body = decodeStoredBody(bytes);
+      this.bodies.set(key, body);
     }
     return body;
+  }
+
+  /** A batch whose readings (some or all) expired: what the store keeps of it; undefined if not pruned. */
+  prunedTx(height: number, index: number): PrunedTx | undefined {
+    if (this.version(height) === 0) return undefined; // never pruned: no need to read the body
+    const b = this.chain.store.block(height);
+    const e = b ? this.body(height, b.body).txs[index] : undefined;
+    return e && isPrunedTx(e) ? e : undefined;
   }
 
   /** Transaction `index` of the block at `height`, decoded (blocks are final: safe to cache). */
@@ -60,13 +78,13 @@ export class BlockReader {
   }
 
   tx(height: number, index: number): DecodedTx | undefined {
-    const key = `${height}/${index}`;
+    const key = `${height}/${index}/${this.version(height)}`;
     let tx = this.txs.get(key);
     if (tx) return tx;
     const b = this.chain.store.block(height);
     if (!b) return undefined;
     const bytes = this.body(height, b.body).txs[index];
-    if (!bytes) return undefined;
+    if (!bytes || isPrunedTx(bytes)) return undefined;
     tx = decodeTx(bytes);
     this.txs.set(key, tx);
     return tx;
@@ -74,6 +92,11 @@ export class BlockReader {
 
   /** The reading at `position` of the batch transaction (height, txIndex); undefined if absent. */
   reading(height: number, txIndex: number, position: number): LocatedReading | undefined {
+    const pruned = this.prunedTx(height, txIndex);
+    if (pruned) {
+      const r = pruned.readings[position];
+      return r && !isPrunedReading(r) ? { attached: r, reading: decodeReading(r.bytes, this.chain.resolveKid), tx: undefined } : undefined;
+    }
     const tx = this.tx(height, txIndex);
     if (!tx || tx.body.kind !== "readingBatch") return undefined;
     const attached = tx.body.readings[position];

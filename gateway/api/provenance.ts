@@ -17,10 +17,11 @@
 //               the header's nextValidatorSetHash); then the head and the block, each with its
 //               certificate. The chain keeps every epoch's set (state `validators/epoch/<n>`), so a
 //               reading from any epoch checks, not only from the last two.
-import { attestedLeaf, readingProof, verifyReadingProof, type AttestedReading } from "../../shared/attestation.ts";
+import { attestedLeaf, decodeAttestation, readingProof, verifyReadingProof, type AttestedReading } from "../../shared/attestation.ts";
 import { decode } from "../../shared/cbor.ts";
 import { verifyEd25519 } from "../../shared/ed25519.ts";
 import { inclusionProof, leafHash, verifyInclusion } from "../../shared/merkle.ts";
+import { isPrunedReading, storedTxLeaf } from "../chain/pruned-body.ts";
 import { readingDigest, sigStructure, verifyReading } from "../../shared/reading.ts";
 import type { BlockHeader } from "../chain/block.ts";
 import { commitMessage, decodeCertificate } from "../chain/certificate.ts";
@@ -132,26 +133,46 @@ function readingState(chain: Chain, deviceId: Uint8Array, sequence: number, row:
   };
 }
 
+/** The batch holding a reading, whole or pruned (gateway/chain/pruned-body.ts): what the gateway link needs. */
+function batchOf(reader: BlockReader, height: number, txIndex: number) {
+  const pruned = reader.prunedTx(height, txIndex);
+  if (pruned) {
+    return {
+      txId: pruned.txId,
+      author: pruned.author,
+      attestation: decodeAttestation(pruned.attestation),
+      leaves: pruned.readings.map((r): AttestedReading => ({ digest: isPrunedReading(r) ? r.digest : readingDigest(r.bytes), receivedAtMs: r.receivedAtMs })),
+    };
+  }
+  const tx = reader.tx(height, txIndex);
+  if (!tx || tx.body.kind !== "readingBatch") return undefined;
+  return { txId: tx.id, author: tx.author, attestation: tx.body.attestation, leaves: tx.body.readings.map((r): AttestedReading => ({ digest: readingDigest(r.bytes), receivedAtMs: r.receivedAtMs })) };
+}
+
+/**
+ * A reading's provenance. Once the reading expired (gateway/chain/expiry.ts) its bytes are gone here:
+ * `reading.expired` says so, `cose` and `device` are null, and the rest still proves its digest (the
+ * gateway's attested root, the block's txRoot by the kept leaf hash, the device's log under the head).
+ */
 export function readingProvenance(chain: Chain, queries: ChainQueries, reader: BlockReader, deviceId: Uint8Array, sequence: number) {
   const row = queries.reading(deviceId, sequence);
   if (!row) throw notFound("READING_NOT_FOUND", `device ${hex(deviceId)} has no finalized reading with sequence ${sequence}; it may still be pending, or never received`);
   const located = reader.reading(row.height, row.txIndex, row.position);
   const block = reader.block(row.height);
-  if (!located || !block) throw new Error(`index row ${hex(deviceId)}/${sequence} points at a missing reading (block ${row.height}, tx ${row.txIndex}, position ${row.position})`);
-  const { reading, tx, attached } = located;
+  const batch = batchOf(reader, row.height, row.txIndex);
+  const expired = !located && chain.expiry.isExpired(deviceId, row.logIndex);
+  if ((!located && !expired) || !block || !batch) throw new Error(`index row ${hex(deviceId)}/${sequence} points at a missing reading (block ${row.height}, tx ${row.txIndex}, position ${row.position})`);
   const state = chain.state();
 
   const device = state.device(deviceId);
-  const deviceSignatureValid = device !== undefined && verifyReading(reading, chain.keys.get(device.publicKey));
+  const reading = located?.reading;
+  const deviceSignatureValid = reading !== undefined && device !== undefined && verifyReading(reading, chain.keys.get(device.publicKey));
 
-  const batch = tx.body.kind === "readingBatch" ? tx.body : undefined;
-  if (!batch) throw new Error(`transaction ${hex(tx.id)} holding reading ${hex(deviceId)}/${sequence} is not a batch`);
-  const leaves: AttestedReading[] = batch.readings.map((r) => ({ digest: readingDigest(r.bytes), receivedAtMs: r.receivedAtMs }));
-  const leaf = leaves[row.position];
-  const path = readingProof(leaves, row.position);
-  const coSignatureValid = verifyReadingProof(batch.attestation, chain.keys.get(tx.author), leaf, row.position, path);
+  const leaf = batch.leaves[row.position];
+  const path = readingProof(batch.leaves, row.position);
+  const coSignatureValid = Buffer.compare(leaf.digest, row.digest) === 0 && verifyReadingProof(batch.attestation, chain.keys.get(batch.author), leaf, row.position, path);
 
-  const txLeaves = block.txs.map(leafHash);
+  const txLeaves = block.txs.map(storedTxLeaf);
   const txPath = inclusionProof(txLeaves, row.txIndex);
   const txIncluded = verifyInclusion(txLeaves[row.txIndex], row.txIndex, txLeaves.length, txPath, block.header.txRoot);
 
@@ -159,22 +180,26 @@ export function readingProvenance(chain: Chain, queries: ChainQueries, reader: B
   const next = reader.block(row.height + 1);
   const canonical = next?.lastCommit ? Buffer.compare(next.lastCommit, block.certificate ?? new Uint8Array()) === 0 : null;
 
-  const stateLink = readingState(chain, deviceId, sequence, row, readingDigest(attached.bytes));
+  const stateLink = readingState(chain, deviceId, sequence, row, located ? readingDigest(located.attached.bytes) : row.digest);
   const epochs = epochWalk(chain, row.height);
+  const expiry = expired ? { expired: true, expiredAtMs: chain.expiry.expiresAtMs(deviceId, row.height) } : {};
 
   return {
-    reading: { ...readingView(row, reading), cose: hex(attached.bytes) },
-    device: {
-      id: hex(deviceId),
-      publicKey: device ? hex(device.publicKey) : null,
-      algorithm: "EdDSA (Ed25519, COSE alg -8)",
-      signature: hex(reading.signature),
-      signedBytes: hex(sigStructure(reading.protectedBytes, reading.payloadBytes)),
-      valid: deviceSignatureValid,
-    },
+    reading: { ...readingView(row, reading), ...expiry, cose: located ? hex(located.attached.bytes) : null },
+    device:
+      reading === undefined
+        ? null
+        : {
+            id: hex(deviceId),
+            publicKey: device ? hex(device.publicKey) : null,
+            algorithm: "EdDSA (Ed25519, COSE alg -8)",
+            signature: hex(reading.signature),
+            signedBytes: hex(sigStructure(reading.protectedBytes, reading.payloadBytes)),
+            valid: deviceSignatureValid,
+          },
     gateway: {
       id: hex(batch.attestation.gatewayId),
-      publicKey: hex(tx.author),
+      publicKey: hex(batch.author),
       attestation: { version: batch.attestation.version, count: batch.attestation.count, root: hex(batch.attestation.root), signature: hex(batch.attestation.signature) },
       leafIndex: row.position,
       leaf: hex(attestedLeaf(leaf)),
@@ -183,7 +208,7 @@ export function readingProvenance(chain: Chain, queries: ChainQueries, reader: B
     },
     block: {
       header: headerView(block.header, block.hash),
-      txId: hex(tx.id),
+      txId: hex(batch.txId),
       txIndex: row.txIndex,
       txCount: block.txs.length,
       txLeaf: hex(txLeaves[row.txIndex]),
@@ -193,7 +218,8 @@ export function readingProvenance(chain: Chain, queries: ChainQueries, reader: B
     certificate: { ...certificate, canonical, decoded: certificateView(block.certificate) },
     state: stateLink,
     epochs,
-    verified: deviceSignatureValid && coSignatureValid && txIncluded && certificate.valid && stateLink.valid && epochs.valid !== false,
+    // An expired reading has no device signature left to check: its digest is what is proven.
+    verified: (expired || deviceSignatureValid) && coSignatureValid && txIncluded && certificate.valid && stateLink.valid && epochs.valid !== false,
   };
 }
 

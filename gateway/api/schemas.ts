@@ -60,12 +60,14 @@ const reading = obj({
   position: int,
   gatewayId: hexBytes(16),
   digest: hexBytes(32, "SHA-256 of the COSE_Sign1 bytes"),
-  records: {
+  records: nullable({
     type: "array",
-    description: "SenML records (RFC 8428)",
+    description: "SenML records (RFC 8428); null once the reading expired (its values were pruned, docs/expiry.md)",
     items: obj({ name: { type: "string" }, unit: { type: "string" }, value: { type: "number" }, stringValue: { type: "string" }, boolValue: { type: "boolean" }, dataValue: { type: "string", description: "vd (RFC 8428 §4.3), hex" }, contentFormat: { type: "string", description: "ct (RFC 9193)" }, time: { type: "number" } }, ["name"]),
-  },
-});
+  }),
+  expired: { type: "boolean", description: "present (true) once the reading passed its device's retention: its bytes and values are pruned on every gateway, its digest stays provable" },
+  expiredAtMs: nullable({ ...timeMs, description: "provenance only: block time + retention in force" }),
+}, ["deviceId", "sequence", "receivedAtMs", "height", "txIndex", "position", "gatewayId", "digest", "records"]);
 
 const stateProof = obj({
   key: { type: "string", description: "the state key (gateway/chain/keys.ts)" },
@@ -138,7 +140,7 @@ export const componentSchemas: Record<string, JsonSchema> = {
   Tx: obj(
     {
       id: hexBytes(32),
-      kind: { enum: ["transfer", "stake", "unstake", "registerCandidate", "vote", "enrollDevice", "revokeDevice", "readingBatch", "reportDevice", "paramVote", "validatorEvidence", "deployContract", "callContract", "publishRelease", "startRollout", "stopRollout", "liftQuarantine"] },
+      kind: { enum: ["transfer", "stake", "unstake", "registerCandidate", "vote", "enrollDevice", "revokeDevice", "readingBatch", "reportDevice", "paramVote", "validatorEvidence", "deployContract", "callContract", "publishRelease", "startRollout", "stopRollout", "liftQuarantine", "setRetention"] },
       author: hexBytes(16),
       authorPublicKey: hexBytes(32),
       nonce: int,
@@ -246,8 +248,8 @@ export const componentSchemas: Record<string, JsonSchema> = {
   }, ["id", "publicKey", "owner", "status", "lastSequence", "readings", "evidence", "enrolledHeight", "ttlDays", "metadata", "lastReading", "statusSinceMs", "shortKid"]),
   Reading: reading,
   Provenance: obj({
-    reading: { allOf: [reading, obj({ cose: hexAny })] },
-    device: obj({ id: hexBytes(16), publicKey: nullable(hexBytes(32)), algorithm: { type: "string" }, signature: hexBytes(64), signedBytes: { ...hexAny, description: "the COSE Sig_structure (RFC 9052 §4.4)" }, valid: { type: "boolean" } }),
+    reading: { allOf: [reading, obj({ cose: nullable({ ...hexAny, description: "null once the reading expired" }) })] },
+    device: nullable(obj({ id: hexBytes(16), publicKey: nullable(hexBytes(32)), algorithm: { type: "string" }, signature: hexBytes(64), signedBytes: { ...hexAny, description: "the COSE Sig_structure (RFC 9052 §4.4)" }, valid: { type: "boolean" } })),
     gateway: obj({
       id: hexBytes(16),
       publicKey: hexBytes(32),

@@ -74,7 +74,9 @@ export function readingView(row: ReadingIndexRow, reading: SignedReading | undef
     position: row.position,
     gatewayId: hex(row.gatewayId),
     digest: hex(row.digest),
-    records: reading ? recordsView(reading.records) : [],
+    // Bytes leave the store only by expiry (gateway/chain/expiry.ts): the values are gone, the digest stays.
+    records: reading ? recordsView(reading.records) : null,
+    ...(reading === undefined && { expired: true }),
   };
 }
 
@@ -188,6 +190,8 @@ function bodyView(tx: DecodedTx, readingsListedMax: number, resolveKid: KidResol
       return { rollout: b.rollout };
     case "liftQuarantine":
       return { deviceId: hex(b.deviceId) };
+    case "setRetention":
+      return { deviceId: b.deviceId ? hex(b.deviceId) : null, seconds: b.seconds };
   }
 }
 

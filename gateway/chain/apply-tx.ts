@@ -11,6 +11,7 @@
 // And where a contract call's run stops (out of gas, trap...): the call is paid for (fee and
 // nonce) and its result records the failure, but its run's state changes are dropped
 // (gateway/contracts/apply-contracts.ts), so a caller cannot make validators work for free.
+import { applySetRetention } from "./retention.ts";
 import { verifyTxSignature, type DecodedTx, type TxBody } from "../../shared/tx.ts";
 import { applyLiftQuarantine } from "./quarantine.ts";
 import { applyEnroll, applyReport, applyRevoke } from "./apply-devices.ts";
@@ -124,6 +125,9 @@ export function applyTx(state: State, tx: DecodedTx, ctx: TxContext): TxEffects 
       break;
     case "liftQuarantine":
       applyLiftQuarantine(fork, tx, body, ctx);
+      break;
+    case "setRetention":
+      applySetRetention(fork, tx, body);
       break;
     default:
       return reject("TX_UNKNOWN_TYPE", `transaction kind ${(body as { kind: string }).kind} has no transition`);

@@ -16,6 +16,7 @@ import { sharedKeyCache, type KeyCache } from "./context.ts";
 import { isEpochEnd } from "./dpos.ts";
 import { BlockError, invariant } from "./errors.ts";
 import { executeBlock, type Execution } from "./execute.ts";
+import { Expiry } from "./expiry.ts";
 import { genesisBlock, type GenesisFile } from "./genesis.ts";
 import { indexRows } from "./index-rows.ts";
 import { keyHash, valueHash } from "./keys.ts";
@@ -57,6 +58,8 @@ export interface ChainOptions {
 export class Chain {
   private headCache: ChainHead;
   readonly keys: KeyCache;
+  /** Prunes expired readings after each commit (expiry.ts); local storage, never state. */
+  readonly expiry: Expiry;
   signaturesVerified: (tx: DecodedTx) => boolean;
 
   private constructor(
@@ -67,6 +70,7 @@ export class Chain {
     this.keys = options.keys ?? sharedKeyCache;
     this.signaturesVerified = options.signaturesVerified ?? (() => false);
     this.headCache = this.readHead();
+    this.expiry = new Expiry(store);
   }
 
   /**
@@ -204,13 +208,17 @@ export class Chain {
     });
     this.headCache = this.readHead();
     invariant(this.headCache.height === h.height && Buffer.compare(this.headCache.hash, p.hash) === 0, "head after commit is not the committed block");
+    if (!this.store.options.readonly) this.expiry.schedule(h.timeMs, h.height);
     return this.headCache;
   }
 
-  /** A stored block, decoded. */
+  /** A stored block, decoded; BLOCK_PRUNED when expiry pruned its body (it can no longer be re-executed). */
   blockAt(height: number): { block: Block; certificate: Uint8Array | null } | undefined {
     const b = this.store.block(height);
     if (!b) return undefined;
+    if (this.expiry.store.bodyVersion(height) > 0) {
+      throw new BlockError("BLOCK_PRUNED", `block ${height} held readings past their retention and its body was pruned here: it cannot be re-executed; a node this far behind must start from a copy of a peer's data directory (docs/expiry.md)`);
+    }
     return { block: { header: decodeHeader(b.header), ...decodeBody(b.body) }, certificate: b.certificate };
   }
 

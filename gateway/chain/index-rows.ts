@@ -2,9 +2,10 @@
 // is committed, or from the block's bytes and stored results when the indexes are rebuilt. Both
 // paths must give the same rows; the rebuild path decodes readings without verifying them (they
 // were verified when the block was committed) and takes only those whose outcome was "recorded".
-import { toHex } from "../../shared/ed25519.ts";
+import { deviceIdFromPublicKey, toHex } from "../../shared/ed25519.ts";
 import { decodeReading, readingDigest, type KidResolver } from "../../shared/reading.ts";
-import { decodeTx, txTypeOfKind, type DecodedTx } from "../../shared/tx.ts";
+import { decodeTx, txKinds, txTypeOfKind, type DecodedTx } from "../../shared/tx.ts";
+import { isPrunedReading, isPrunedTx, type PrunedTx, type StoredTx } from "./pruned-body.ts";
 import type { ContractIndexRows, IndexRows } from "../storage/schema.ts";
 import type { IndexedReading } from "./context.ts";
 import { blockResultLeaves, decodeBlockResults, decodeTxResult, readingOutcome } from "./reading-outcome.ts";
@@ -51,25 +52,33 @@ export function indexRows(txs: DecodedTx[], readings: IndexedReading[][], result
 }
 
 /**
- * Rows from a stored block: its transactions, their results (cbor([bstr result...])) and each
- * device's log size before the block (`logSize`, asked once per device).
+ * Rows from a stored block: its transactions (pruned or not, pruned-body.ts), their results
+ * (cbor([bstr result...])) and each device's log size before the block (`logSize`, asked once per
+ * device). A pruned reading keeps its row (digest, device, sequence) and has no values.
  */
-export function indexRowsFromStored(txBytes: Uint8Array[], resultsBytes: Uint8Array, logSize: (deviceId: Uint8Array) => number, resolveKid: KidResolver): IndexRows {
-  const txs = txBytes.map(decodeTx);
+export function indexRowsFromStored(stored: StoredTx[], resultsBytes: Uint8Array, logSize: (deviceId: Uint8Array) => number, resolveKid: KidResolver): IndexRows {
   const results = decodeBlockResults(resultsBytes);
+  const rows: IndexRows = { txs: [], readings: [], contracts: contractRows(blockResultLeaves(resultsBytes)) };
   const next = new Map<string, number>();
-  const readings = txs.map((tx, t): IndexedReading[] => {
-    if (tx.body.kind !== "readingBatch") return [];
-    const out: IndexedReading[] = [];
-    tx.body.readings.forEach((r, position) => {
-      if (results[t].readings[position] !== readingOutcome.recorded) return;
-      const reading = decodeReading(r.bytes, resolveKid);
-      const hex = toHex(reading.deviceId);
-      const logIndex = next.get(hex) ?? logSize(reading.deviceId);
+  stored.forEach((entry, idx) => {
+    const tx = isPrunedTx(entry) ? undefined : decodeTx(entry);
+    const authorId = tx ? tx.authorId : deviceIdFromPublicKey((entry as PrunedTx).author);
+    if (tx) rows.txs.push({ id: tx.id, idx, kind: txTypeOfKind(tx.body.kind), author: tx.authorId, counterparty: counterparty(tx) });
+    else rows.txs.push({ id: (entry as PrunedTx).txId, idx, kind: txKinds.readingBatch, author: authorId, counterparty: null });
+    const readings = tx ? (tx.body.kind === "readingBatch" ? tx.body.readings : []) : (entry as PrunedTx).readings;
+    readings.forEach((r, position) => {
+      if (results[idx].readings[position] !== readingOutcome.recorded) return;
+      const pruned = isPrunedReading(r);
+      const reading = pruned ? undefined : decodeReading(r.bytes, resolveKid);
+      const deviceId = pruned ? r.deviceId : reading!.deviceId;
+      const sequence = pruned ? r.sequence : reading!.sequence;
+      if (deviceId === null || sequence === null) throw new Error(`block transaction ${idx}: recorded reading ${position} was pruned without its device and sequence`);
+      const hex = toHex(deviceId);
+      const logIndex = next.get(hex) ?? logSize(deviceId);
       next.set(hex, logIndex + 1);
-      out.push({ deviceId: reading.deviceId, sequence: reading.sequence, digest: readingDigest(r.bytes), receivedAtMs: r.receivedAtMs, position, logIndex, records: reading.records });
+      const digest = pruned ? r.digest : readingDigest(r.bytes);
+      rows.readings.push({ deviceId, sequence, receivedAtMs: r.receivedAtMs, txIndex: idx, position, gatewayId: authorId, digest, logIndex, records: reading?.records ?? [] });
     });
-    return out;
   });
-  return indexRows(txs, readings, blockResultLeaves(resultsBytes));
+  return rows;
 }

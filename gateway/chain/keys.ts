@@ -59,6 +59,9 @@ export const stateKey = {
   firmwareRollouts: () => "firmware/rollouts",
   /** What a device's readings reported: running version, its reading, failed attempts. */
   deviceFirmware: (deviceId: Uint8Array) => `firmware/device/${toHex(deviceId)}`,
+  /** An owner's retention (seconds) for one device, and for all its devices (retention.ts); absent at the enrollment default. */
+  deviceRetention: (deviceId: Uint8Array) => `retention/device/${toHex(deviceId)}`,
+  ownerRetention: (ownerId: Uint8Array) => `retention/owner/${toHex(ownerId)}`,
 } as const;
 
 /** Position of a key in the sparse Merkle tree. */

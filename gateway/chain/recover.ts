@@ -10,7 +10,8 @@
 //                   validator sets and a re-execution: replay the blocks through Chain.validate.
 import type { ChainStore } from "../storage/chain-store.ts";
 import { StorageCorruption } from "../storage/errors.ts";
-import { decodeBody, decodeHeader, txRootOf } from "./block.ts";
+import { decodeHeader } from "./block.ts";
+import { decodeStoredBody, storedTxRoot } from "./pruned-body.ts";
 import { certificateHash } from "./certificate.ts";
 import { contractRows, indexRowsFromStored } from "./index-rows.ts";
 import { blockResultLeaves, resultsRootOf } from "./reading-outcome.ts";
@@ -37,7 +38,7 @@ export function recoverOnOpen(store: ChainStore): { tipHeight: number; indexesRe
   check(recorded !== undefined && Buffer.compare(recorded, root) === 0, "meta state_root differs from the tree's root");
   // The contract index first: a file migrated from schema 2 has it empty below every block.
   const contractIndexRebuilt = store.contractIndexHeight() < tip.height ? store.rebuildContractIndex((blk) => contractRows(blockResultLeaves(blk.results))) : 0;
-  const indexesRebuilt = store.indexHeight() < tip.height ? store.rebuildIndexes((blk) => indexRowsFromStored(decodeBody(blk.body).txs, blk.results, (id) => store.indexes.deviceReadingCount(id), kidResolverOf(store))) : 0;
+  const indexesRebuilt = store.indexHeight() < tip.height ? store.rebuildIndexes((blk) => indexRowsFromStored(decodeStoredBody(blk.body).txs, blk.results, (id) => store.indexes.deviceReadingCount(id), kidResolverOf(store))) : 0;
   return { tipHeight: tip.height, indexesRebuilt, contractIndexRebuilt };
 }
 
@@ -51,11 +52,11 @@ export function verifyChain(store: ChainStore): number {
     const b = store.block(h);
     check(b !== undefined, `block ${h} is missing below the tip ${tip.height}`);
     const header = decodeHeader(b.header);
-    const body = decodeBody(b.body);
+    const body = decodeStoredBody(b.body); // pruned or not: a pruned transaction keeps its leaf hash
     check(header.height === h, `block ${h} holds a header of height ${header.height}`);
     check(Buffer.compare(header.previousHash, previousHash) === 0 && Buffer.compare(b.previousHash, previousHash) === 0, `block ${h} does not link to block ${h - 1}`);
     check(header.timeMs > previousTime, `block ${h} time does not advance`);
-    check(Buffer.compare(txRootOf(body.txs), header.txRoot) === 0, `block ${h} transactions do not match its root`);
+    check(Buffer.compare(storedTxRoot(body.txs), header.txRoot) === 0, `block ${h} transactions do not match its root`);
     check(Buffer.compare(resultsRootOf(blockResultLeaves(b.results)), header.resultsRoot) === 0, `block ${h} results do not match its root`);
     if (h > 1) {
       check(body.lastCommit !== null && Buffer.compare(certificateHash(body.lastCommit), header.lastCommitHash) === 0, `block ${h} does not carry the certificate its header names`);

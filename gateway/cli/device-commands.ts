@@ -99,6 +99,40 @@ export function registerDeviceCommands(program: Command): void {
     });
 
   ownerDeviceCommand(device, "revoke", "revoke a device you own: every gateway refuses its readings from then on", "revokeDevice", "revocation", "device revoked");
+  device
+    .command("verify <deviceId> <sequence>")
+    .description("check a finalized reading's provenance from --genesis alone: its digest is on chain and, unless it expired, its device signed the bytes")
+    .requiredOption("--genesis <file>", "the network's genesis.json")
+    .option(...apiOption)
+    .option("--json", "print JSON")
+    .action(async (id: string, seq: string, o: { genesis: string; api: string; json?: boolean }) => {
+      if (!/^\d+$/.test(seq)) throw new UsageError("BAD_ARGUMENT", `sequence must be a whole number, got ${seq}`);
+      const api = new ApiClient(o.api);
+      const provenance = await api.get(`v1/devices/${toHex(hexArg(id, 16, "device id"))}/readings/${seq}`);
+      // Loaded only here: the verifier brings the chain's codecs.
+      const [{ genesisBlock, readGenesisFile }, { verifyReadingProvenance }] = await Promise.all([import("../chain/genesis.ts"), import("./verify-reading.ts")]);
+      const g = genesisBlock(readGenesisFile(o.genesis));
+      const r = await verifyReadingProvenance({ provenance, genesis: { header: g.header, validators: g.validators }, moreTransitions: (from) => api.get(`v1/epochs?from=${from}&limit=256`) });
+      if (o.json) return printJson(r);
+      printFields({ reading: `${r.deviceId}/${r.sequence}`, digest: r.digest, block: r.height, "certified head": r.headHeight });
+      console.log(r.expired ? "verified from genesis: the digest is final on chain; the reading expired, its bytes are pruned on every gateway" : "verified from genesis: the device signed these bytes and their digest is final on chain");
+    });
+
+  device
+    .command("retention <seconds>")
+    .description("set how long the chain keeps your devices' reading values (0: forever): past it their bytes and payloads are pruned on every gateway, digests stay provable (docs/expiry.md)")
+    .requiredOption("--key <file>", "the owner's key file")
+    .option("--device <id>", "one device you own (default: all of your devices, present and future, that have no retention of their own)")
+    .option(...apiOption)
+    .option("--no-wait", "do not wait for finality")
+    .action(async (seconds: string, o: { key: string; device?: string; api: string; wait?: boolean }) => {
+      if (!/^\d+$/.test(seconds)) throw new UsageError("BAD_RETENTION", `retention must be whole seconds (0: forever), got ${seconds}`);
+      const api = new ApiClient(o.api);
+      const sent = await submitTx(api, o.key, { kind: "setRetention", deviceId: o.device ? hexArg(o.device, 16, "device id") : null, seconds: Number(seconds) });
+      console.log(`retention ${sent.id} submitted`);
+      if (o.wait !== false) console.log(`retention set in block ${await waitFinalized(api, sent.id)}`);
+    });
+
   ownerDeviceCommand(device, "lift", "lift the quarantine gateways' reports put on a device you own (a quarantine for equivocation cannot be lifted: that key is compromised)", "liftQuarantine", "lift", "quarantine lifted");
 
   device

@@ -157,7 +157,14 @@ export class ChainAdapter implements ConsensusApp {
   }
 
   committed(height: number): { block: Uint8Array; certificate: Certificate } | undefined {
-    const stored = this.chain.blockAt(height);
+    let stored;
+    try {
+      stored = this.chain.blockAt(height);
+    } catch (e) {
+      // Expiry pruned its body (docs/expiry.md): it cannot be re-executed, so it is not served.
+      if (e instanceof BlockError && e.code === "BLOCK_PRUNED") return undefined;
+      throw e;
+    }
     if (!stored || !stored.certificate) return undefined;
     return { block: encodeBlock(stored.block), certificate: decodePbftCertificate(stored.certificate) };
   }

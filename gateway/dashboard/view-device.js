@@ -27,16 +27,18 @@ async function loadReadings(id, rangeMs) {
   return items;
 }
 
-const valueOf = (r, sensor) => r.records.find((x) => x.name === sensor && typeof x.value === "number");
+// records is null once a reading expired (docs/expiry.md): shown as expired, never as missing.
+const recordsOf = (r) => r.records ?? [];
+const valueOf = (r, sensor) => recordsOf(r).find((x) => x.name === sensor && typeof x.value === "number");
 
 function readingRow(r, isNew) {
-  const values = r.records.map((x) => `${x.value ?? x.stringValue ?? x.boolValue ?? (x.dataValue ? `sha256:${x.dataValue.slice(0, 12)}…` : "")}${x.unit ? " " + x.unit : ""}`).join(", ");
+  const values = r.records === null ? "expired: values pruned" : r.records.map((x) => `${x.value ?? x.stringValue ?? x.boolValue ?? (x.dataValue ? `sha256:${x.dataValue.slice(0, 12)}…` : "")}${x.unit ? " " + x.unit : ""}`).join(", ");
   return h(
     "tr",
     { class: isNew ? "new" : undefined, "data-seq": r.sequence },
     h("td", { class: "num" }, fmtInt(r.sequence)),
     h("td", { title: dateTime(r.receivedAtMs) }, time(r.receivedAtMs)),
-    h("td", {}, r.records.map((x) => h("span", { class: "chip" }, x.name)), " ", values),
+    h("td", {}, recordsOf(r).map((x) => h("span", { class: "chip" }, x.name)), " ", values),
     h("td", {}, h("a", { href: `#/blocks/${r.height}` }, fmtInt(r.height))),
     h("td", {}, h("a", { class: "btn", href: `#/readings/${r.deviceId}/${r.sequence}`, "data-testid": "provenance-link" }, "Provenance")),
   );
@@ -70,7 +72,7 @@ export async function renderDevice(view, [id], _ctx) {
   const [device, firmware] = await Promise.all([get(`/v1/devices/${id}`), loadFirmware(id)]);
   let rangeMs = ranges[1][1];
   let readings = await loadReadings(id, rangeMs);
-  const sensors = [...new Set(readings.flatMap((r) => r.records.map((x) => x.name)))];
+  const sensors = [...new Set(readings.flatMap((r) => recordsOf(r).map((x) => x.name)))];
   let sensor = sensors[0] ?? "temp";
 
   const head = h("div", { class: "card-body" });
@@ -147,7 +149,7 @@ export async function renderDevice(view, [id], _ctx) {
       if (seen.has(r.sequence)) return;
       seen.add(r.sequence);
       readings.push(r);
-      for (const x of r.records) if (!sensors.includes(x.name)) (sensors.push(x.name), renderTabs());
+      for (const x of recordsOf(r)) if (!sensors.includes(x.name)) (sensors.push(x.name), renderTabs());
       const v = valueOf(r, sensor);
       if (v) chart.add(r.receivedAtMs, v.value);
       tbody.prepend(readingRow(r, true));
@@ -156,7 +158,7 @@ export async function renderDevice(view, [id], _ctx) {
       device.readings += 1;
       device.lastReading = { sequence: r.sequence, receivedAtMs: r.receivedAtMs, height: r.height };
       // The first reading after a boot reports the running version (docs/firmware-update.md).
-      const fw = r.records.find((x) => x.name === "fw" && typeof x.value === "number");
+      const fw = recordsOf(r).find((x) => x.name === "fw" && typeof x.value === "number");
       if (firmware && fw && r.sequence > (firmware.reportedSequence ?? -1)) Object.assign(firmware, { version: fw.value, reportedSequence: r.sequence });
       renderHead(device);
     },

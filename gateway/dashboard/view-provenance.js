@@ -51,7 +51,8 @@ function path(label, items) {
 export async function renderProvenance(view, [deviceId, seq]) {
   const p = await get(`/v1/devices/${deviceId}/readings/${seq}`);
   const r = p.reading;
-  const values = r.records.map((x) => `${x.name} ${x.value ?? x.stringValue ?? x.boolValue ?? (x.dataValue ? `sha256:${x.dataValue.slice(0, 12)}…` : "")}${x.unit ? " " + x.unit : ""}`).join(", ");
+  // An expired reading (docs/expiry.md): values and bytes pruned on every gateway, its digest still proven.
+  const values = r.records === null ? `expired${r.expiredAtMs ? ` ${dateTime(r.expiredAtMs)}` : ""}: values pruned` : r.records.map((x) => `${x.name} ${x.value ?? x.stringValue ?? x.boolValue ?? (x.dataValue ? `sha256:${x.dataValue.slice(0, 12)}…` : "")}${x.unit ? " " + x.unit : ""}`).join(", ");
   const c = p.certificate;
   const counted = c.signers.filter((s) => s.valid && s.inSet).length;
   const st = p.state;
@@ -73,7 +74,7 @@ export async function renderProvenance(view, [deviceId, seq]) {
           "div",
           {},
           p.verified
-            ? `Signed by device ${deviceId.slice(0, 8)}…, co-signed by gateway ${p.gateway.id.slice(0, 8)}…, final in block ${fmtInt(r.height)} (epoch ${fmtInt(p.epochs?.blockEpoch ?? 0)}) under a quorum of ${counted} validator signature(s), leaf ${fmtInt(log.index)} (from 0) of ${fmtInt(log.size)} in the device's reading log under the state root at height ${fmtInt(st.atHeight)}.`
+            ? `${p.device === null ? "Expired (its bytes pruned); its digest, recorded from a reading signed" : "Signed"} by device ${deviceId.slice(0, 8)}…, co-signed by gateway ${p.gateway.id.slice(0, 8)}…, final in block ${fmtInt(r.height)} (epoch ${fmtInt(p.epochs?.blockEpoch ?? 0)}) under a quorum of ${counted} validator signature(s), leaf ${fmtInt(log.index)} (from 0) of ${fmtInt(log.size)} in the device's reading log under the state root at height ${fmtInt(st.atHeight)}.`
             : "At least one link below does not check; do not rely on this reading.",
         ),
       ),
@@ -81,7 +82,9 @@ export async function renderProvenance(view, [deviceId, seq]) {
     h(
       "ol",
       { class: "chain-steps" },
-      step(
+      p.device === null
+        ? step(true, "1 · Signed by the device", "expired: the signed bytes were pruned; the digest below is what the rest proves", kv([["Device", h("a", { href: `#/devices/${deviceId}`, class: "mono" }, deviceId)], ["Sequence", fmtInt(r.sequence)], ["Values", values], ["Digest (SHA-256)", hash(r.digest, { n: 0 })]]))
+        : step(
         p.device.valid,
         "1 · Signed by the device",
         "COSE_Sign1 with Ed25519 (RFC 9052 §4.4)",

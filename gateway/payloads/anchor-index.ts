@@ -39,6 +39,9 @@ export class AnchorIndex {
       put: this.db.prepare("INSERT OR IGNORE INTO anchors (digest, device, seq, height, gateway, name, bytes, ct) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
       byDigest: this.db.prepare<[Buffer, number], Raw>("SELECT * FROM anchors WHERE digest = ? ORDER BY height, device, seq LIMIT ?"),
       digests: this.db.prepare<[], { digest: Buffer }>("SELECT DISTINCT digest FROM anchors"),
+      after: this.db.prepare<[Buffer, Buffer, number, string, number], Raw>("SELECT * FROM anchors WHERE (digest, device, seq, name) > (?, ?, ?, ?) ORDER BY digest, device, seq, name LIMIT ?"),
+      remove: this.db.prepare("DELETE FROM anchors WHERE digest = ? AND device = ? AND seq = ?"),
+      count: this.db.prepare<[Buffer], { n: number }>("SELECT count(*) AS n FROM anchors WHERE digest = ?"),
       scanned: this.db.prepare<[], { height: number }>("SELECT height FROM scanned WHERE id = 0"),
       setScanned: this.db.prepare("UPDATE scanned SET height = ? WHERE id = 0"),
     };
@@ -59,6 +62,19 @@ export class AnchorIndex {
 
   anchorsOf(digestHex: string, limit: number): AnchorRow[] {
     return this.q.byDigest.all(Buffer.from(digestHex, "hex"), limit).map(toRow);
+  }
+
+  /** Anchors in key order after `from` (expiry's sweep, payload-service.ts). */
+  after(from: AnchorRow | undefined, limit: number): AnchorRow[] {
+    const k = from ? [Buffer.from(from.digestHex, "hex"), Buffer.from(from.deviceId), from.sequence, from.name] as const : [Buffer.alloc(0), Buffer.alloc(0), -1, ""] as const;
+    return this.q.after.all(...k, limit).map(toRow);
+  }
+
+  /** Forgets a reading's anchoring of a digest (it expired); returns how many readings still anchor it. */
+  removeAnchor(digestHex: string, deviceId: Uint8Array, sequence: number): number {
+    const d = Buffer.from(digestHex, "hex");
+    this.q.remove.run(d, Buffer.from(deviceId), sequence);
+    return this.q.count.get(d)!.n;
   }
 
   /** Every anchored digest (the fetcher's work list at start). */

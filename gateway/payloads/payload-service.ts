@@ -50,6 +50,8 @@ export const payloadServiceDefaults: PayloadServiceOptions = {
 
 /** Anchors listed per digest (the proof route serves each one's provenance). */
 export const anchorsPerDigestMax = 16;
+/** Anchors checked for expiry per poll. */
+export const expireAnchorsPerPollMax = 512;
 
 interface Missing {
   attempts: number;
@@ -74,7 +76,8 @@ export class PayloadService {
   private readonly peerIds = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
-  readonly stats = { fetched: 0, fetchFailures: 0 };
+  readonly stats = { fetched: 0, fetchFailures: 0, expired: 0 };
+  private expireCursor: AnchorRow | undefined;
 
   constructor(
     private readonly chain: Chain,
@@ -106,12 +109,32 @@ export class PayloadService {
     this.polling = true;
     try {
       this.scan();
+      this.expire();
       await this.fetchDue();
     } catch (e) {
       this.log.error({ err: e, code: "PAYLOADS" }, "payload poll failed");
     } finally {
       this.polling = false;
     }
+  }
+
+  /**
+   * Expiry (gateway/chain/expiry.ts): a payload goes when every reading anchoring it expired. A bounded
+   * sweep over the anchors per poll (expireAnchorsPerPollMax), resuming where the last one stopped.
+   */
+  expire(): number {
+    const rows = this.index.after(this.expireCursor, expireAnchorsPerPollMax);
+    this.expireCursor = rows.length === expireAnchorsPerPollMax ? rows[rows.length - 1] : undefined;
+    let removed = 0;
+    for (const a of rows) {
+      const row = this.queries.reading(a.deviceId, a.sequence);
+      if (!row || !this.chain.expiry.isExpired(a.deviceId, row.logIndex)) continue;
+      if (this.index.removeAnchor(a.digestHex, a.deviceId, a.sequence) > 0) continue;
+      this.missing.delete(a.digestHex);
+      if (this.store.remove(a.digestHex)) removed++;
+    }
+    this.stats.expired += removed;
+    return removed;
   }
 
   /** Indexes the anchors of finalized blocks after the scanned height (at most scanBlocksPerPollMax). */
@@ -129,6 +152,7 @@ export class PayloadService {
       readings += rows.length;
       for (const row of rows) {
         const located = this.reader.reading(h, row.txIndex, row.position);
+        if (!located && this.chain.expiry.isExpired(row.deviceId, row.logIndex)) continue; // expired: it anchors nothing any more
         if (!located) throw new Error(`index row ${toHex(row.deviceId)}/${row.sequence} at block ${h} has no reading`);
         for (const anchor of this.anchorsOf(located.reading.records, row.deviceId, row.sequence)) {
           found.push({ anchor, deviceId: row.deviceId, sequence: row.sequence, height: h, gatewayId: row.gatewayId });

@@ -16,7 +16,7 @@ import { epochWalk } from "../api/provenance.ts";
 import type { Chain } from "../chain/chain.ts";
 import { logAuditPath } from "../chain/device-log.ts";
 import { stateKey } from "../chain/keys.ts";
-import { decodeBody } from "../chain/block.ts";
+import { decodeStoredBody, isPrunedReading, isPrunedTx, type StoredTx } from "../chain/pruned-body.ts";
 import { deviceCodec } from "../chain/records.ts";
 import { readingDigest } from "../../shared/reading.ts";
 import { batchReadingBytes } from "./batch-reading.ts";
@@ -179,16 +179,22 @@ export function proveAnswer(chain: Chain, answer: RunAnswer, groups: ProvableGro
   const covered = (device: string, logIndex: number) => rangeProofs.some((p) => p.device === device && p.leaves.length > 0 && logIndex >= p.first && logIndex < p.first + p.leaves.length);
   const sizes = new Map<string, number>();
   // Block bodies of this answer's readings (a body is up to a few MB; rows of one block share it).
-  const bodies = new Map<number, Uint8Array[]>();
+  const bodies = new Map<number, StoredTx[]>();
   const coseOf = (height: number, txIndex: number, position: number): Uint8Array => {
     let txs = bodies.get(height);
     if (!txs) {
       const b = chain.store.block(height);
       if (!b) throw new Error(`block ${height} of an indexed reading is not stored`);
-      txs = decodeBody(b.body).txs;
+      txs = decodeStoredBody(b.body).txs;
       bodies.set(height, txs);
     }
-    return batchReadingBytes(txs[txIndex], position);
+    const tx = txs[txIndex];
+    if (!isPrunedTx(tx)) return batchReadingBytes(tx, position);
+    const r = tx.readings[position];
+    if (isPrunedReading(r)) {
+      throw new SqlError("SQL_NOT_PROVABLE", `the reading at block ${height}, transaction ${txIndex}, position ${position} expired: its bytes were pruned (docs/expiry.md); prove its digest through GET /v1/devices/{id}/readings/{seq}`);
+    }
+    return r.bytes;
   };
   const rows = answer.rows.map((row): RowProof => {
     const proof: RowProof = {};

@@ -87,6 +87,9 @@ export class ChainStore {
       throw new StorageError("STORE_OPEN", `cannot open ${path}: ${(e as Error).message}; check the data directory and its permissions`);
     }
     if (!opts.readonly) {
+      // A new file reclaims pages incrementally (expiry-store.ts). Only before the file has a header:
+      // SQLite ignores it once WAL mode or a table was written.
+      db.pragma("auto_vacuum = INCREMENTAL");
       db.pragma("journal_mode = WAL");
       db.pragma(`synchronous = ${opts.synchronous}`);
     }

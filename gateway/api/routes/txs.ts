@@ -49,6 +49,9 @@ export function txRoutes(ctx: ApiContext): RouteSpec[] {
         const row = ctx.queries.tx(id);
         if (row) {
           const tx = ctx.reader.tx(row.height, row.index);
+          if (!tx && ctx.reader.prunedTx(row.height, row.index)) {
+            throw new ApiError(410, "TX_PRUNED", `transaction ${req.params.id} (block ${row.height}) held readings past their retention: its bytes were pruned; each reading's digest stays provable at /v1/devices/{id}/readings/{seq}`);
+          }
           if (!tx) throw new Error(`index row for tx ${req.params.id} points at a missing transaction`);
           return txView(tx, { status: "finalized", height: row.height, index: row.index, result: ctx.reader.result(row.height, row.index) }, o.txReadingsListedMax, ctx.chain.resolveKid);
         }
