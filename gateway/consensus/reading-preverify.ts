@@ -8,6 +8,7 @@ import type { KeyObject } from "node:crypto";
 import { toHex, verifyEd25519Async } from "../../shared/ed25519.ts";
 import { decodeReading, readingDigest, sigStructure } from "../../shared/reading.ts";
 import { decodeTx, type DecodedTx } from "../../shared/tx.ts";
+import { verifiedReadings } from "../../shared/verified-readings.ts";
 import type { Chain } from "../chain/chain.ts";
 import type { Mempool } from "../chain/mempool.ts";
 
@@ -17,13 +18,13 @@ export async function preverifyReadings(chain: Chain, tx: DecodedTx): Promise<Se
   if (tx.body.kind !== "readingBatch") return verified;
   const state = chain.state();
   // A batch holds many readings of few devices: each device record is read once.
-  const keys = new Map<string, KeyObject | null>();
-  const keyOf = (deviceId: Uint8Array): KeyObject | null => {
+  const keys = new Map<string, { raw: Uint8Array; key: KeyObject } | null>();
+  const keyOf = (deviceId: Uint8Array): { raw: Uint8Array; key: KeyObject } | null => {
     const id = toHex(deviceId);
     let key = keys.get(id);
     if (key === undefined) {
       const device = state.device(deviceId);
-      key = device ? chain.keys.get(device.publicKey) : null;
+      key = device ? { raw: device.publicKey, key: chain.keys.get(device.publicKey) } : null;
       keys.set(id, key);
     }
     return key;
@@ -38,8 +39,11 @@ export async function preverifyReadings(chain: Chain, tx: DecodedTx): Promise<Se
       }
       const key = keyOf(reading.deviceId);
       if (!key) return;
-      if (await verifyEd25519Async(key, sigStructure(reading.protectedBytes, reading.payloadBytes), reading.signature)) {
-        verified.add(toHex(readingDigest(bytes)));
+      // Once per process: this gateway's own ingest, or an earlier copy, may have verified it already.
+      const digest = readingDigest(bytes);
+      if (verifiedReadings.has(digest, key.raw) || (await verifyEd25519Async(key.key, sigStructure(reading.protectedBytes, reading.payloadBytes), reading.signature))) {
+        verifiedReadings.add(digest, key.raw);
+        verified.add(toHex(digest));
       }
     }),
   );

@@ -22,6 +22,7 @@ import type { MisbehaviourCounters } from "./misbehaviour.ts";
 import type { IngestOptions } from "./options.ts";
 import type { PendingStore } from "./pending-store.ts";
 import { TokenBucket } from "../token-bucket.ts";
+import { verifiedReadings } from "../../shared/verified-readings.ts";
 import { ReplayWindow } from "./replay-window.ts";
 
 /** `records`: the reading's SenML records, decoded here so later steps (the firmware offer) need not decode it again. */
@@ -74,9 +75,9 @@ export class IngestPipeline {
     let reading: SignedReading | undefined;
     try {
       reading = this.decode(bytes);
-      const state = await this.deviceState(reading);
-      // From here to inflight.set there is no await: two copies of one reading cannot both pass.
       const digest = readingDigest(bytes);
+      const state = await this.deviceState(reading, digest);
+      // From here to inflight.set there is no await: two copies of one reading cannot both pass.
       const verdict = state.window.check(reading.sequence);
       const key = `${toHex(reading.deviceId)}/${reading.sequence}`;
       const inflight = this.inflight.get(key);
@@ -119,7 +120,7 @@ export class IngestPipeline {
   }
 
   /** Looks up and authenticates the device, then returns its in-memory state. */
-  private async deviceState(reading: SignedReading): Promise<DeviceState> {
+  private async deviceState(reading: SignedReading, digest: Uint8Array): Promise<DeviceState> {
     const id = toHex(reading.deviceId);
     const device = this.deps.registry.lookup(reading.deviceId);
     if (!device) throw new IngestError("UNKNOWN_DEVICE", `device ${id} is not enrolled; enroll it with its owner key (POST /e)`);
@@ -131,6 +132,8 @@ export class IngestPipeline {
     // COSE_Sign1 verification (RFC 9052 §4.4), on the thread pool.
     const key = this.deps.keys.get(device.publicKey);
     if (!(await verifyEd25519Async(key, sigStructure(reading.protectedBytes, reading.payloadBytes), reading.signature))) throw new IngestError("BAD_SIGNATURE", `signature does not verify under device ${id}'s enrolled key`);
+    // The chain side of this process (this gateway's own batch, blocks carrying it) need not verify it again.
+    verifiedReadings.add(digest, device.publicKey);
     let state = this.devices.get(id);
     if (!state) {
       state = this.loadState(reading.deviceId);
