@@ -12,10 +12,24 @@ import { verifiedReadings } from "../../shared/verified-readings.ts";
 import type { Chain } from "../chain/chain.ts";
 import type { Mempool } from "../chain/mempool.ts";
 
-/** Hex digests of the batch's readings whose signatures verify under their enrolled device's key. */
-export async function preverifyReadings(chain: Chain, tx: DecodedTx): Promise<Set<string>> {
-  const verified = new Set<string>();
-  if (tx.body.kind !== "readingBatch") return verified;
+/** A reading of a batch whose signature this process has not verified yet, with what verifying it takes. */
+export interface UnverifiedReading {
+  digest: Uint8Array;
+  publicKey: Uint8Array;
+  key: KeyObject;
+  message: Uint8Array;
+  signature: Uint8Array;
+}
+
+/**
+ * Splits a batch's readings into those this process verified already (shared/verified-readings.ts:
+ * its own ingest, an earlier copy) and those to verify, under their enrolled device's key. Readings
+ * that do not decode or name no enrolled device are in neither: execution gives them their outcome.
+ */
+export function batchReadings(chain: Chain, tx: DecodedTx): { known: Uint8Array[]; unverified: UnverifiedReading[] } {
+  const known: Uint8Array[] = [];
+  const unverified: UnverifiedReading[] = [];
+  if (tx.body.kind !== "readingBatch") return { known, unverified };
   const state = chain.state();
   // A batch holds many readings of few devices: each device record is read once.
   const keys = new Map<string, { raw: Uint8Array; key: KeyObject } | null>();
@@ -29,25 +43,39 @@ export async function preverifyReadings(chain: Chain, tx: DecodedTx): Promise<Se
     }
     return key;
   };
-  await Promise.all(
-    tx.body.readings.map(async ({ bytes }) => {
-      let reading;
-      try {
-        reading = decodeReading(bytes);
-      } catch {
-        return; // the mempool gives the reading its outcome
-      }
-      const key = keyOf(reading.deviceId);
-      if (!key) return;
-      // Once per process: this gateway's own ingest, or an earlier copy, may have verified it already.
-      const digest = readingDigest(bytes);
-      if (verifiedReadings.has(digest, key.raw) || (await verifyEd25519Async(key.key, sigStructure(reading.protectedBytes, reading.payloadBytes), reading.signature))) {
-        verifiedReadings.add(digest, key.raw);
-        verified.add(toHex(digest));
-      }
-    }),
-  );
+  for (const { bytes } of tx.body.readings) {
+    let reading;
+    try {
+      reading = decodeReading(bytes);
+    } catch {
+      continue;
+    }
+    const key = keyOf(reading.deviceId);
+    if (!key) continue;
+    const digest = readingDigest(bytes);
+    if (verifiedReadings.has(digest, key.raw)) known.push(digest);
+    else unverified.push({ digest, publicKey: key.raw, key: key.key, message: sigStructure(reading.protectedBytes, reading.payloadBytes), signature: reading.signature });
+  }
+  return { known, unverified };
+}
+
+/** Verifies readings on libuv's thread pool; those that verify join the process's verified set. Resolves to their digests. */
+export async function verifyReadingsAsync(readings: UnverifiedReading[]): Promise<Uint8Array[]> {
+  const ok = await Promise.all(readings.map((r) => verifyEd25519Async(r.key, r.message, r.signature)));
+  const verified: Uint8Array[] = [];
+  readings.forEach((r, i) => {
+    if (!ok[i]) return;
+    verifiedReadings.add(r.digest, r.publicKey);
+    verified.push(r.digest);
+  });
   return verified;
+}
+
+/** Hex digests of the batch's readings whose signatures verify under their enrolled device's key. */
+export async function preverifyReadings(chain: Chain, tx: DecodedTx): Promise<Set<string>> {
+  const { known, unverified } = batchReadings(chain, tx);
+  const verified = await verifyReadingsAsync(unverified);
+  return new Set([...known, ...verified].map(toHex));
 }
 
 /** Admits peers' transactions into the mempool in arrival order, each batch's readings verified in parallel first. */
