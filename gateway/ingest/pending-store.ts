@@ -204,12 +204,24 @@ export class PendingStore {
     return rows.filter((r) => chosen.has(r.id)).map(toPending);
   }
 
-  /** Marks readings as included in the finalized block at `height`. Idempotent. */
+  /**
+   * Marks readings as included in the finalized block at `height`. Idempotent. Written without
+   * waiting for the disk (synchronous=NORMAL for this transaction: it survives a killed process,
+   * not a power cut): a mark lost to a power cut leaves the readings pending, the feed batches
+   * them again, the chain answers "duplicate" and the feed marks them at the height the chain
+   * recorded (reading-feed.ts settleKnown), so the invariant holds either way. The fsync it saves
+   * was on the consensus thread after every block (bench:net profile: 4.5% of a gateway's time).
+   */
   markIncluded(ids: number[], height: number): void {
     if (!Number.isSafeInteger(height) || height < 0) throw new RangeError(`bad block height ${height}`);
-    this.db.transaction(() => {
-      for (const id of ids) this.updateIncluded.run(height, id);
-    })();
+    this.db.pragma("synchronous = NORMAL");
+    try {
+      this.db.transaction(() => {
+        for (const id of ids) this.updateIncluded.run(height, id);
+      })();
+    } finally {
+      this.db.pragma("synchronous = FULL");
+    }
   }
 
   /**
