@@ -8,7 +8,8 @@ import { identityFromSeed } from "../gateway/chain/keyfile.ts";
 
 const devicesN: number = workerData.devices;
 const devices = Array.from({ length: devicesN }, (_, i) => identityFromSeed(new Uint8Array(createHash("sha256").update(`bench/device/${i}`).digest())));
-const nextSeq = new Uint32Array(devicesN);
+// Past what a continued store (BENCH_DIR) recorded already.
+const nextSeq = Uint32Array.from((workerData.firstSequences as number[] | undefined) ?? new Array<number>(devicesN).fill(0));
 let cursor = 0;
 
 parentPort!.on("message", ({ count, receivedAtMs }: { count: number; receivedAtMs: number }) => {

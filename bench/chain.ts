@@ -80,8 +80,8 @@ const bootstrap = `import("tsx/esm/api").then((tsx) => { tsx.register(); return 
 let signer!: Worker;
 const signedQueue: ((r: Signed) => void)[] = [];
 /** Started after the ceiling is measured, so the two do not share the cores. */
-function startSigner(): void {
-  signer = new Worker(bootstrap, { eval: true, workerData: { devices: devicesN } });
+function startSigner(firstSequences: number[]): void {
+  signer = new Worker(bootstrap, { eval: true, workerData: { devices: devicesN, firstSequences } });
   signer.on("message", (r: Signed) => signedQueue.shift()!(r));
 }
 const signReadings = (count: number, receivedAtMs: number): Promise<Signed> =>
@@ -185,10 +185,17 @@ const dir = process.env.BENCH_DIR ?? mkdtempSync(join(tmpdir(), "mote-bench-chai
 log(`bench:chain — ${devicesN} devices, ${usersN} accounts; reading blocks of ${batchesPerBlock}×${batchReadings} readings, transfer blocks of ${transfersPerBlock}`);
 log(`database: ${join(dir, "chain.sqlite")} (WAL, synchronous=FULL)`);
 const ceiling = ed25519Ceiling();
-startSigner();
 log(`ceiling: ${Math.round(ceiling).toLocaleString("en-US")} Ed25519 verifications/s on one core (node:crypto, cached keys)`);
 const store = ChainStore.open(dir);
 const chain = Chain.open(store, genesis);
+// A BENCH_DIR that holds a chain already (a store built by an earlier run: 1 M readings take a
+// quarter of an hour) is continued: clock, nonces and device sequences pick up from its head.
+const resumed = chain.state();
+clockMs = Math.max(clockMs, chain.head().header.timeMs);
+gatewayNonce = resumed.account(gateway.id).nonce;
+users.forEach((u, i) => (userNonce[i] = resumed.account(u.id).nonce));
+startSigner(devices.map((d) => (resumed.device(d.id)?.readings ? resumed.device(d.id)!.lastSequence + 1 : 0)));
+if (chain.head().height > 0) log(`continuing the chain in ${dir} at height ${chain.head().height}`);
 const rows: Row[] = [];
 const started = performance.now();
 for (const checkpoint of checkpoints) {

@@ -16,6 +16,7 @@ import { verifyBatch } from "../../shared/attestation.ts";
 import { toHex } from "../../shared/ed25519.ts";
 import { ReadingError } from "../../shared/errors.ts";
 import { decodeReading, readingDigest, verifyReading, type SignedReading } from "../../shared/reading.ts";
+import { verifiedReadings } from "../../shared/verified-readings.ts";
 import type { DecodedTx, TxBody } from "../../shared/tx.ts";
 import type { IndexedReading, TxContext } from "./context.ts";
 import { logAppend, readingLeafData, type LogNode } from "./device-log.ts";
@@ -96,7 +97,7 @@ export function checkReadingBatch(state: State, tx: DecodedTx, body: BatchBody, 
     const outcome = (o: ReadingOutcome): CheckedReading => ({ outcome: o, digest, receivedAtMs, reading });
     if (device.status !== deviceStatus.active && receivedAtMs >= device.statusSinceMs) return outcome(readingOutcome.deviceNotActive);
     if (receivedAtMs > horizonMs) return outcome(readingOutcome.fromFuture);
-    if (!ctx.signaturesVerified(tx) && !ctx.readingVerified?.(digest) && !verifyReading(reading, ctx.keys.get(device.publicKey))) {
+    if (!ctx.signaturesVerified(tx) && !ctx.readingVerified?.(digest) && !deviceSignatureValid(reading, digest, device.publicKey, ctx)) {
       signaturesValid = false;
       return outcome(readingOutcome.badSignature);
     }
@@ -115,6 +116,14 @@ export function checkReadingBatch(state: State, tx: DecodedTx, body: BatchBody, 
     return outcome(readingOutcome.recorded);
   });
   return { readings, devices, signaturesValid };
+}
+
+/** The device's signature, verified once per process (shared/verified-readings.ts holds what verified). */
+function deviceSignatureValid(reading: SignedReading, digest: Uint8Array, publicKey: Uint8Array, ctx: TxContext): boolean {
+  if (verifiedReadings.has(digest, publicKey)) return true;
+  if (!verifyReading(reading, ctx.keys.get(publicKey))) return false;
+  verifiedReadings.add(digest, publicKey);
+  return true;
 }
 
 /**

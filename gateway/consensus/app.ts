@@ -9,6 +9,11 @@ import type { ConsensusEvidence } from "./evidence.ts";
 export interface BlockRef {
   height: number;
   hash: Uint8Array;
+  /**
+   * The block's header time (its proposer's clock). With it, the next proposer keeps blocks one
+   * interval apart from this time rather than from when it saw the commit (core.ts proposeAtMs).
+   */
+  timeMs?: number;
 }
 
 export type Verdict = { ok: true } | { ok: false; code: string; message: string };

@@ -56,7 +56,7 @@ export class ChainAdapter implements ConsensusApp {
 
   tip(): BlockRef {
     const head = this.chain.head();
-    return { height: head.height, hash: head.hash };
+    return { height: head.height, hash: head.hash, timeMs: head.header.timeMs };
   }
 
   validatorsFor(height: number): ValidatorSetInfo {

@@ -139,8 +139,22 @@ export class PbftCore {
     const hs = this.hs;
     const interval = this.cfg.app.blockIntervalMs();
     this.arm("round", hs.roundStartedMs + roundTimeoutMs(this.cfg.options, hs.round, interval, this.timeoutCarry));
-    if (hs.round === 0 && this.isProposer(0) && !hs.sentIn(0).proposal) this.arm("propose", hs.roundStartedMs + interval);
+    if (hs.round === 0 && this.isProposer(0) && !hs.sentIn(0).proposal) this.arm("propose", this.proposeAtMs(interval));
     if (hs.round > 0) this.maybeProposeJustified();
+  }
+
+  /**
+   * When round 0's proposer proposes: one block interval after the parent's header time, not after
+   * this node saw the parent commit, so the time a height takes to decide counts towards the
+   * interval (bench:net: validators otherwise sat idle for a whole interval after every commit,
+   * and a saturated network made a block every interval + decision time). Never later than the
+   * interval after the height started; never before it started.
+   */
+  private proposeAtMs(intervalMs: number): number {
+    const started = this.hs.roundStartedMs;
+    const parentMs = this.cfg.app.tip().timeMs;
+    if (parentMs === undefined) return started + intervalMs;
+    return Math.min(started + intervalMs, Math.max(started, parentMs + intervalMs));
   }
 
   private arm(timer: TimerName, atMs: number): void {

@@ -26,7 +26,8 @@ import type { P2pOptions } from "../p2p/options.ts";
 import type { SyncOptions } from "../sync/options.ts";
 import { ChainAdapter } from "./chain-adapter.ts";
 import { ConsensusError } from "./errors.ts";
-import type { ConsensusOptions } from "./options.ts";
+import { consensusDefaults, type ConsensusOptions } from "./options.ts";
+import { InOrderFrames, preverifyProposal } from "./proposal-preverify.ts";
 import { Replica, type ReplicaAction, type ReplicaTimer } from "./replica.ts";
 import { decodeWal } from "./wal.ts";
 import { FileWalStore } from "./wal-file.ts";
@@ -140,6 +141,9 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
     const t = setTimeout(() => guarded(() => replica.timer(timer, height, round, Date.now())), Math.max(0, atMs - Date.now()));
     timers.set(timer, t);
   };
+  // Consensus frames in arrival order, proposals after their readings are verified (proposal-preverify.ts).
+  const inbound = new InOrderFrames(c.consensus?.framesQueuedMax ?? consensusDefaults.framesQueuedMax, log);
+  const frameBytesMax = (c.consensus?.blockBytesMax ?? consensusDefaults.blockBytesMax) + 65_536;
   // Peers' batches: readings verified on the thread pool, admitted in arrival order (reading-preverify.ts).
   const admission = new OrderedAdmission(c.chain, c.mempool);
   const gossip = new TxGossip(
@@ -164,7 +168,9 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
       frame: (id, bytes) => {
         // [kind, body] starts 0x82 <kind>: transactions go to gossip, the rest to the replica.
         if (bytes[0] === 0x82 && bytes[1] === envelopeKind.tx) return gossipFrame(id, bytes);
-        guarded(() => replica.receive(id, bytes, Date.now()));
+        // A proposal's readings not verified here yet are verified off this thread first (proposal-preverify.ts).
+        const verifying = bytes[1] === envelopeKind.consensus ? preverifyProposal(c.chain, bytes, frameBytesMax) : undefined;
+        inbound.push(verifying, () => guarded(() => replica.receive(id, bytes, Date.now())));
       },
     },
     log,

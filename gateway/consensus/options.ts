@@ -35,6 +35,8 @@ export interface ConsensusOptions {
    * network too slow for the base timeout fails round 0 of every height.
    */
   timeoutCarryMax: number;
+  /** Consensus frames held behind a proposal whose readings are being verified (proposal-preverify.ts). */
+  framesQueuedMax: number;
 }
 
 export const consensusDefaults: ConsensusOptions = {
@@ -50,6 +52,7 @@ export const consensusDefaults: ConsensusOptions = {
   blockBytesMax: 8 << 20,
   evidencePoolMax: 256,
   timeoutCarryMax: 4,
+  framesQueuedMax: 4096,
 };
 
 /**

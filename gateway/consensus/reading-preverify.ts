@@ -8,42 +8,74 @@ import type { KeyObject } from "node:crypto";
 import { toHex, verifyEd25519Async } from "../../shared/ed25519.ts";
 import { decodeReading, readingDigest, sigStructure } from "../../shared/reading.ts";
 import { decodeTx, type DecodedTx } from "../../shared/tx.ts";
+import { verifiedReadings } from "../../shared/verified-readings.ts";
 import type { Chain } from "../chain/chain.ts";
 import type { Mempool } from "../chain/mempool.ts";
 
-/** Hex digests of the batch's readings whose signatures verify under their enrolled device's key. */
-export async function preverifyReadings(chain: Chain, tx: DecodedTx): Promise<Set<string>> {
-  const verified = new Set<string>();
-  if (tx.body.kind !== "readingBatch") return verified;
+/** A reading of a batch whose signature this process has not verified yet, with what verifying it takes. */
+export interface UnverifiedReading {
+  digest: Uint8Array;
+  publicKey: Uint8Array;
+  key: KeyObject;
+  message: Uint8Array;
+  signature: Uint8Array;
+}
+
+/**
+ * Splits a batch's readings into those this process verified already (shared/verified-readings.ts:
+ * its own ingest, an earlier copy) and those to verify, under their enrolled device's key. Readings
+ * that do not decode or name no enrolled device are in neither: execution gives them their outcome.
+ */
+export function batchReadings(chain: Chain, tx: DecodedTx): { known: Uint8Array[]; unverified: UnverifiedReading[] } {
+  const known: Uint8Array[] = [];
+  const unverified: UnverifiedReading[] = [];
+  if (tx.body.kind !== "readingBatch") return { known, unverified };
   const state = chain.state();
   // A batch holds many readings of few devices: each device record is read once.
-  const keys = new Map<string, KeyObject | null>();
-  const keyOf = (deviceId: Uint8Array): KeyObject | null => {
+  const keys = new Map<string, { raw: Uint8Array; key: KeyObject } | null>();
+  const keyOf = (deviceId: Uint8Array): { raw: Uint8Array; key: KeyObject } | null => {
     const id = toHex(deviceId);
     let key = keys.get(id);
     if (key === undefined) {
       const device = state.device(deviceId);
-      key = device ? chain.keys.get(device.publicKey) : null;
+      key = device ? { raw: device.publicKey, key: chain.keys.get(device.publicKey) } : null;
       keys.set(id, key);
     }
     return key;
   };
-  await Promise.all(
-    tx.body.readings.map(async ({ bytes }) => {
-      let reading;
-      try {
-        reading = decodeReading(bytes, (kid) => state.deviceIdOfKid(kid));
-      } catch {
-        return; // the mempool gives the reading its outcome
-      }
-      const key = keyOf(reading.deviceId);
-      if (!key) return;
-      if (await verifyEd25519Async(key, sigStructure(reading.protectedBytes, reading.payloadBytes), reading.signature)) {
-        verified.add(toHex(readingDigest(bytes)));
-      }
-    }),
-  );
+  for (const { bytes } of tx.body.readings) {
+    let reading;
+    try {
+      reading = decodeReading(bytes, (kid) => state.deviceIdOfKid(kid));
+    } catch {
+      continue;
+    }
+    const key = keyOf(reading.deviceId);
+    if (!key) continue;
+    const digest = readingDigest(bytes);
+    if (verifiedReadings.has(digest, key.raw)) known.push(digest);
+    else unverified.push({ digest, publicKey: key.raw, key: key.key, message: sigStructure(reading.protectedBytes, reading.payloadBytes), signature: reading.signature });
+  }
+  return { known, unverified };
+}
+
+/** Verifies readings on libuv's thread pool; those that verify join the process's verified set. Resolves to their digests. */
+export async function verifyReadingsAsync(readings: UnverifiedReading[]): Promise<Uint8Array[]> {
+  const ok = await Promise.all(readings.map((r) => verifyEd25519Async(r.key, r.message, r.signature)));
+  const verified: Uint8Array[] = [];
+  readings.forEach((r, i) => {
+    if (!ok[i]) return;
+    verifiedReadings.add(r.digest, r.publicKey);
+    verified.push(r.digest);
+  });
   return verified;
+}
+
+/** Hex digests of the batch's readings whose signatures verify under their enrolled device's key. */
+export async function preverifyReadings(chain: Chain, tx: DecodedTx): Promise<Set<string>> {
+  const { known, unverified } = batchReadings(chain, tx);
+  const verified = await verifyReadingsAsync(unverified);
+  return new Set([...known, ...verified].map(toHex));
 }
 
 /** Admits peers' transactions into the mempool in arrival order, each batch's readings verified in parallel first. */

@@ -131,6 +131,8 @@ export class PendingStore {
   private readonly selectBySeq: Database.Statement;
   private readonly selectRecentSeqs: Database.Statement;
   private readonly selectPending: Database.Statement;
+  private readonly selectPendingIds: Database.Statement;
+  private readonly selectPendingRange: Database.Statement;
   private readonly updateIncluded: Database.Statement;
   private readonly updateRejected: Database.Statement;
   readonly commitBatch: (readings: AcceptedReading[], attestation: BatchAttestation | undefined, counters: MisbehaviourDelta[]) => number | undefined;
@@ -154,6 +156,8 @@ export class PendingStore {
     this.selectBySeq = this.db.prepare("SELECT digest FROM readings WHERE device_id = ? AND seq = ?").pluck();
     this.selectRecentSeqs = this.db.prepare("SELECT seq FROM readings WHERE device_id = ? ORDER BY seq DESC LIMIT ?").pluck();
     this.selectPending = this.db.prepare("SELECT * FROM readings WHERE included_height IS NULL AND rejected IS NULL ORDER BY id LIMIT ?");
+    this.selectPendingIds = this.db.prepare("SELECT id FROM readings WHERE included_height IS NULL AND rejected IS NULL ORDER BY id").pluck();
+    this.selectPendingRange = this.db.prepare("SELECT * FROM readings WHERE included_height IS NULL AND rejected IS NULL AND id BETWEEN ? AND ? ORDER BY id");
     this.updateIncluded = this.db.prepare("UPDATE readings SET included_height = ? WHERE id = ? AND included_height IS NULL");
     this.updateRejected = this.db.prepare("UPDATE readings SET rejected = ? WHERE id = ? AND included_height IS NULL AND rejected IS NULL");
     this.commitBatch = this.db.transaction((readings: AcceptedReading[], attestation: BatchAttestation | undefined, counters: MisbehaviourDelta[]) => {
@@ -182,17 +186,42 @@ export class PendingStore {
     return this.selectRecentSeqs.all(deviceId, limit) as number[];
   }
 
-  /** The oldest `max` readings not yet included in a block, in acceptance order. */
-  takeBatch(max: number): PendingReading[] {
-    return (this.selectPending.all(max) as ReadingRow[]).map(toPending);
+  /**
+   * The oldest `max` readings not yet included in a block, in acceptance order, leaving out those
+   * in `skip`. With a skip set the ids are walked on the partial index alone (no rows, no blobs)
+   * and only the chosen range's rows are read.
+   */
+  takeBatch(max: number, skip?: ReadonlySet<number>): PendingReading[] {
+    if (!skip || skip.size === 0) return (this.selectPending.all(max) as ReadingRow[]).map(toPending);
+    const chosen = new Set<number>();
+    for (const id of this.selectPendingIds.iterate() as IterableIterator<number>) {
+      if (chosen.size >= max) break;
+      if (!skip.has(id)) chosen.add(id);
+    }
+    if (chosen.size === 0) return [];
+    const ids = [...chosen];
+    const rows = this.selectPendingRange.all(ids[0], ids[ids.length - 1]) as ReadingRow[];
+    return rows.filter((r) => chosen.has(r.id)).map(toPending);
   }
 
-  /** Marks readings as included in the finalized block at `height`. Idempotent. */
+  /**
+   * Marks readings as included in the finalized block at `height`. Idempotent. Written without
+   * waiting for the disk (synchronous=NORMAL for this transaction: it survives a killed process,
+   * not a power cut): a mark lost to a power cut leaves the readings pending, the feed batches
+   * them again, the chain answers "duplicate" and the feed marks them at the height the chain
+   * recorded (reading-feed.ts settleKnown), so the invariant holds either way. The fsync it saves
+   * was on the consensus thread after every block (bench:net profile: 4.5% of a gateway's time).
+   */
   markIncluded(ids: number[], height: number): void {
     if (!Number.isSafeInteger(height) || height < 0) throw new RangeError(`bad block height ${height}`);
-    this.db.transaction(() => {
-      for (const id of ids) this.updateIncluded.run(height, id);
-    })();
+    this.db.pragma("synchronous = NORMAL");
+    try {
+      this.db.transaction(() => {
+        for (const id of ids) this.updateIncluded.run(height, id);
+      })();
+    } finally {
+      this.db.pragma("synchronous = FULL");
+    }
   }
 
   /**

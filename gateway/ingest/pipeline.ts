@@ -22,6 +22,7 @@ import type { MisbehaviourCounters } from "./misbehaviour.ts";
 import type { IngestOptions } from "./options.ts";
 import type { PendingStore } from "./pending-store.ts";
 import { TokenBucket } from "../token-bucket.ts";
+import { verifiedReadings } from "../../shared/verified-readings.ts";
 import { ReplayWindow } from "./replay-window.ts";
 
 /**
@@ -77,9 +78,9 @@ export class IngestPipeline {
     let reading: SignedReading | undefined;
     try {
       reading = this.decode(bytes);
-      const { state, shortKid } = await this.deviceState(reading);
-      // From here to inflight.set there is no await: two copies of one reading cannot both pass.
       const digest = readingDigest(bytes);
+      const { state, shortKid } = await this.deviceState(reading, digest);
+      // From here to inflight.set there is no await: two copies of one reading cannot both pass.
       const verdict = state.window.check(reading.sequence);
       const key = `${toHex(reading.deviceId)}/${reading.sequence}`;
       const inflight = this.inflight.get(key);
@@ -126,7 +127,7 @@ export class IngestPipeline {
    * Looks up and authenticates the device, then returns its in-memory state and, for a compact
    * reading signed under the long kid by a device that has a short one, the short kid to tell it.
    */
-  private async deviceState(reading: SignedReading): Promise<{ state: DeviceState; shortKid?: Uint8Array }> {
+  private async deviceState(reading: SignedReading, digest: Uint8Array): Promise<{ state: DeviceState; shortKid?: Uint8Array }> {
     const id = toHex(reading.deviceId);
     const device = this.deps.registry.lookup(reading.deviceId);
     if (!device) throw new IngestError("UNKNOWN_DEVICE", `device ${id} is not enrolled; enroll it with its owner key (POST /e)`);
@@ -143,6 +144,8 @@ export class IngestPipeline {
       if (reading.kid.length !== reading.deviceId.length) throw new IngestError("KID_MISMATCH", "signature does not verify under this short kid's device; sign with the device id as kid");
       throw new IngestError("BAD_SIGNATURE", `signature does not verify under device ${id}'s enrolled key`);
     }
+    // The chain side of this process (this gateway's own batch, blocks carrying it) need not verify it again.
+    verifiedReadings.add(digest, device.publicKey);
     let state = this.devices.get(id);
     if (!state) {
       state = this.loadState(reading.deviceId);

@@ -13,8 +13,8 @@ class MemoryPending implements PendingReadingSource {
   items: { id: number; cose: Uint8Array; receivedAtMs: number }[] = [];
   included = new Map<number, number>();
   rejected = new Map<number, string>();
-  takeBatch(max: number) {
-    return this.items.filter((i) => !this.included.has(i.id) && !this.rejected.has(i.id)).slice(0, max);
+  takeBatch(max: number, skip?: ReadonlySet<number>) {
+    return this.items.filter((i) => !this.included.has(i.id) && !this.rejected.has(i.id) && !skip?.has(i.id)).slice(0, max);
   }
   markIncluded(ids: number[], height: number): void {
     for (const id of ids) if (!this.included.has(id)) this.included.set(id, height);

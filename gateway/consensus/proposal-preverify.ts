@@ -1,0 +1,83 @@
+// Proposals' readings, verified off the consensus thread before the replica sees the proposal.
+// A validator that was not among the proposers a batch was gossiped to (gossip goes to the next few
+// proposers: gateway/p2p/gossip.ts) meets its readings first in a proposal, and app.validate used to
+// verify them there, synchronously, with every vote waiting behind it (at 7 validators, most of them
+// for most batches). Here such a proposal's unverified readings are verified on libuv's thread pool
+// first (reading-preverify.ts), so block execution finds them in the process's verified set
+// (shared/verified-readings.ts).
+//
+// Frames reach the replica in arrival order regardless: while a proposal waits for its readings,
+// every later frame waits behind it (InOrderFrames). A delay is all the replica sees, as if the
+// network had been slower; nothing is decided or voted on before the replica itself does so.
+import type { Logger } from "pino";
+import { decodeConsensusMessage } from "../../shared/consensus-messages.ts";
+import { decodeTx } from "../../shared/tx.ts";
+import { decodeBlock } from "../chain/block.ts";
+import type { Chain } from "../chain/chain.ts";
+import { decodeEnvelope } from "../p2p/envelope.ts";
+import { batchReadings, verifyReadingsAsync, type UnverifiedReading } from "./reading-preverify.ts";
+
+/**
+ * The readings of a proposal frame that this process has not verified, verified on the thread
+ * pool; undefined when there is nothing to wait for (not a proposal, undecodable — the replica
+ * refuses it with its reason — or every reading verified already).
+ */
+export function preverifyProposal(chain: Chain, frame: Uint8Array, frameBytesMax: number): Promise<unknown> | undefined {
+  let txs: Uint8Array[];
+  try {
+    const e = decodeEnvelope(frame, frameBytesMax);
+    if (e.kind !== "consensus") return undefined;
+    const m = decodeConsensusMessage(e.bytes, frameBytesMax);
+    if (m.type !== "proposal") return undefined;
+    txs = decodeBlock(m.block).txs;
+  } catch {
+    return undefined;
+  }
+  const unverified: UnverifiedReading[] = [];
+  for (const bytes of txs) {
+    try {
+      unverified.push(...batchReadings(chain, decodeTx(bytes)).unverified);
+    } catch {
+      // An undecodable transaction makes the block invalid: app.validate says so.
+    }
+  }
+  return unverified.length > 0 ? verifyReadingsAsync(unverified) : undefined;
+}
+
+/** Frames delivered in arrival order, each after what it waits for; at most `queuedMax` waiting. */
+export class InOrderFrames {
+  private tail: Promise<void> | undefined;
+  private queued = 0;
+
+  constructor(
+    readonly queuedMax: number,
+    private readonly log: Logger,
+  ) {}
+
+  /** Delivers now when nothing waits, else after everything before it and after `wait`. */
+  push(wait: Promise<unknown> | undefined, deliver: () => void): void {
+    if (!wait && !this.tail) return deliver();
+    if (this.queued >= this.queuedMax) {
+      // Like a lost frame: peers resend their round's messages (options.ts resendIntervalMs).
+      this.log.warn({ queued: this.queued }, "consensus frames waiting for pre-verification at their limit; frame dropped");
+      return;
+    }
+    this.queued++;
+    const before = this.tail;
+    // Settled either way: a failed verification only means the block will be refused by validate.
+    const waited = wait?.then(
+      () => undefined,
+      () => undefined,
+    );
+    const next = (async () => {
+      await before;
+      await waited;
+      this.queued--;
+      deliver();
+    })();
+    this.tail = next;
+    void next.finally(() => {
+      if (this.tail === next) this.tail = undefined;
+    });
+  }
+}
