@@ -14,7 +14,7 @@ import { decode } from "../../shared/cbor.ts";
 import { fromHex, PublicKeyCache, sha256, toHex } from "../../shared/ed25519.ts";
 import { MoteError } from "../../shared/errors.ts";
 import { leafHash, verifyInclusion } from "../../shared/merkle.ts";
-import { decodeReading, provenKidResolver, verifyReading } from "../../shared/reading.ts";
+import { decodeReading, provenKidResolver, verifyReading, type SignedReading } from "../../shared/reading.ts";
 import type { BlockHeader } from "../chain/block.ts";
 import { logRoot, readingLeafData } from "../chain/device-log.ts";
 import { stateKey } from "../chain/keys.ts";
@@ -45,6 +45,8 @@ export interface ReadingVerifyReport {
   expired: boolean;
   height: number;
   headHeight: number;
+  /** The decoded reading whose signature verified; absent when it expired. */
+  reading?: SignedReading;
 }
 
 const keys = new PublicKeyCache(64);
@@ -75,9 +77,9 @@ export async function verifyReadingProvenance(input: {
 
   const log = p.state.log ?? fail("VERIFY_LOG", "no log entry for the reading");
   let digest: Uint8Array;
+  let reading: SignedReading | undefined;
   if (p.reading.cose !== null) {
     const cose = fromHex(p.reading.cose);
-    let reading;
     try {
       reading = decodeReading(cose, provenKidResolver(deviceId, device.shortKid));
     } catch (e) {
@@ -93,5 +95,5 @@ export async function verifyReadingProvenance(input: {
   const record = { sequence: p.reading.sequence, digest, height: log.record.height, gatewayId: fromHex(log.record.gatewayId), receivedAtMs: log.record.receivedAtMs };
   const leaf = leafHash(readingLeafData(record));
   if (!verifyInclusion(leaf, log.index, device.readings, log.auditPath.map(fromHex), logRoot(device.logFrontier))) fail("VERIFY_LOG", `the reading's log leaf is not in the device's log at index ${log.index}`);
-  return { deviceId: p.reading.deviceId, sequence: p.reading.sequence, digest: toHex(digest), expired: p.reading.cose === null, height: record.height, headHeight: head.height };
+  return { deviceId: p.reading.deviceId, sequence: p.reading.sequence, digest: toHex(digest), expired: p.reading.cose === null, height: record.height, headHeight: head.height, reading };
 }

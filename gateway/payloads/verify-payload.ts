@@ -3,6 +3,7 @@
 // gateway that served them:
 //
 //   1. bytes     SHA-256 of the bytes is the digest asked for
+//   2-5 are gateway/cli/verify-reading.ts (`mote device verify`), the same check a reading gets:
 //   2. head      the light client (gateway/consensus/light-client.ts) walks the epochs from genesis and
 //                checks the head's certificate: its state root is now trusted
 //   3. device    the device's record by its sparse Merkle proof against that root: its public key and
@@ -14,35 +15,21 @@
 //
 // One anchoring reading that passes all six is enough; any failure of the bytes throws, and a proof
 // that fails is reported with its reason. PayloadVerifyError carries the code.
-import { decode } from "../../shared/cbor.ts";
-import { fromHex, PublicKeyCache, sha256, toHex } from "../../shared/ed25519.ts";
+import { sha256, toHex } from "../../shared/ed25519.ts";
 import { MoteError } from "../../shared/errors.ts";
-import { leafHash, verifyInclusion } from "../../shared/merkle.ts";
 import { payloadAnchors, type PayloadAnchor } from "../../shared/payload-anchor.ts";
-import { decodeReading, provenKidResolver, readingDigest, verifyReading } from "../../shared/reading.ts";
 import type { BlockHeader } from "../chain/block.ts";
-import { logRoot, readingLeafData } from "../chain/device-log.ts";
-import { stateKey } from "../chain/keys.ts";
-import { verifyStateProof } from "../chain/proof.ts";
-import { deviceCodec, type ReadingRecord, type ValidatorSet } from "../chain/records.ts";
-import { LightClientError, trustHead, type EpochTransitionHex } from "../consensus/light-client.ts";
+import type { ValidatorSet } from "../chain/records.ts";
+import type { EpochTransitionHex } from "../consensus/light-client.ts";
+import { ReadingVerifyError, verifyReadingProvenance, type ReadingProvenanceWire, type ReadingVerifyReport } from "../cli/verify-reading.ts";
 
 export class PayloadVerifyError extends MoteError {}
 
 type Hex = string;
 type TransitionWire = EpochTransitionHex;
-type CertifiedWire = { height: number; header: Hex; certificate: Hex | null };
 
 /** The parts of a reading's provenance (gateway/api/provenance.ts) this check reads. */
-export interface ProvenanceWire {
-  reading: { deviceId: Hex; sequence: number; cose: Hex };
-  state: {
-    atHeight: number;
-    device: { value: Hex | null; siblings: Hex[]; terminal: { keyHash: Hex; valueHash: Hex } | null };
-    log: { record: { sequence: number; digest: Hex; height: number; gatewayId: Hex; receivedAtMs: number }; index: number; auditPath: Hex[] } | null;
-  };
-  epochs: { transitions: TransitionWire[]; complete: boolean; head: CertifiedWire };
-}
+export type ProvenanceWire = ReadingProvenanceWire;
 
 export interface PayloadProofWire {
   sha256: Hex;
@@ -66,9 +53,6 @@ export interface PayloadVerifyReport {
   failed: { deviceId: Hex; sequence: number; reason: string }[];
 }
 
-const keys = new PublicKeyCache(256);
-const b = (s: Hex) => fromHex(s);
-const same = (x: Uint8Array, y: Uint8Array) => Buffer.compare(x, y) === 0;
 
 const fail = (code: string, message: string): never => {
   throw new PayloadVerifyError(code, message);
@@ -92,41 +76,16 @@ export async function verifyPayload(input: PayloadVerifyInput): Promise<PayloadV
   return report;
 }
 
-async function trustedHead(input: PayloadVerifyInput, epochs: ProvenanceWire["epochs"]): Promise<BlockHeader> {
-  const more = input.moreTransitions ?? (() => fail("VERIFY_HEAD", "the epoch walk is not complete and no gateway was given to page it"));
+/** Steps 2-5: the reading's provenance, by the same check `mote device verify` makes; its failures keep their codes. */
+async function verifyAnchoringReading(input: PayloadVerifyInput, p: ProvenanceWire, digestHex: Hex) {
+  let proven: ReadingVerifyReport;
   try {
-    return (await trustHead(input.genesis, epochs, epochs.head, more)).header;
+    proven = await verifyReadingProvenance({ provenance: p, genesis: input.genesis, moreTransitions: input.moreTransitions });
   } catch (e) {
-    if (e instanceof LightClientError) fail("VERIFY_HEAD", `the head does not check from genesis: ${e.code}: ${e.message}`);
+    if (e instanceof ReadingVerifyError) fail(e.code, e.message);
     throw e;
   }
-}
-
-async function verifyAnchoringReading(input: PayloadVerifyInput, p: ProvenanceWire, digestHex: Hex) {
-  const head = await trustedHead(input, p.epochs);
-  if (p.state.atHeight !== head.height) fail("VERIFY_STATE", `the state proof is at height ${p.state.atHeight}, the certified head is ${head.height}`);
-  const deviceId = b(p.reading.deviceId);
-  const d = p.state.device;
-  const value = d.value === null ? undefined : b(d.value);
-  const smt = { siblings: d.siblings.map(b), terminal: d.terminal ? { keyHash: b(d.terminal.keyHash), valueHash: b(d.terminal.valueHash) } : null };
-  if (!value || !verifyStateProof(head, stateKey.device(deviceId), value, smt)) fail("VERIFY_DEVICE", `device ${p.reading.deviceId}: no record proven against the head's state root`);
-  const device = deviceCodec.from(decode(value!));
-
-  const cose = b(p.reading.cose);
-  let reading;
-  try {
-    reading = decodeReading(cose, provenKidResolver(deviceId, device.shortKid));
-  } catch (e) {
-    return fail("VERIFY_READING", `the reading's COSE bytes do not decode: ${(e as Error).message}`);
-  }
-  if (!same(reading.deviceId, deviceId) || reading.sequence !== p.reading.sequence) fail("VERIFY_READING", `the COSE bytes are not reading ${p.reading.deviceId}/${p.reading.sequence}`);
-  if (!verifyReading(reading, keys.get(device.publicKey))) fail("VERIFY_READING", "the device's signature does not verify under its enrolled key");
-
-  const log = p.state.log;
-  if (!log) fail("VERIFY_LOG", "no log entry for the reading");
-  const record: ReadingRecord = { sequence: reading.sequence, digest: readingDigest(cose), height: log!.record.height, gatewayId: b(log!.record.gatewayId), receivedAtMs: log!.record.receivedAtMs };
-  const leaf = leafHash(readingLeafData(record));
-  if (!verifyInclusion(leaf, log!.index, device.readings, log!.auditPath.map(b), logRoot(device.logFrontier))) fail("VERIFY_LOG", `the reading's log leaf is not in the device's log at index ${log!.index}`);
+  const reading = proven!.reading ?? fail("VERIFY_READING", `reading ${p.reading.deviceId}/${p.reading.sequence} expired: its bytes, and the anchor they held, are gone`);
 
   let anchors: PayloadAnchor[];
   try {
@@ -137,5 +96,5 @@ async function verifyAnchoringReading(input: PayloadVerifyInput, p: ProvenanceWi
   const anchor = anchors.find((a) => toHex(a.digest) === digestHex);
   if (!anchor) fail("VERIFY_ANCHOR", `the signed reading does not name ${digestHex}`);
   if (anchor!.bytes !== input.bytes.length) fail("VERIFY_ANCHOR", `the reading says ${anchor!.bytes} bytes; got ${input.bytes.length}`);
-  return { deviceId: p.reading.deviceId, sequence: reading.sequence, anchor: anchor!.name, contentFormat: anchor!.contentFormat, height: record.height, headHeight: head.height };
+  return { deviceId: p.reading.deviceId, sequence: reading.sequence, anchor: anchor!.name, contentFormat: anchor!.contentFormat, height: proven!.height, headHeight: proven!.headHeight };
 }
