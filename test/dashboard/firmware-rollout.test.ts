@@ -16,6 +16,7 @@ import type { Browser, Page } from "playwright-core";
 import { openBrowser } from "../support/chromium.ts";
 import { trapInInit } from "../support/firmware-images.ts";
 import { defaultFirmwarePath } from "../../hardware/emulator/firmware.ts";
+import { until } from "../support/until.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const outDir = join(root, "test-output");
@@ -49,20 +50,6 @@ async function json(path: string): Promise<any> {
   return res.json();
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`${what} did not happen in ${timeoutMs / 1000} s${last ? ` (${(last as Error).message})` : ""}`);
-}
 
 const net = (file: string) => join(dir, "net", file);
 

@@ -20,6 +20,7 @@ import { deviceIdFromPublicKey, privateKeyObject, publicKeyFromSeed, toHex } fro
 import { decodeReading, encodeCompactReading, encodeReading } from "../../shared/reading.ts";
 import { TestCoapClient } from "../support/gateway-coap-client.ts";
 import { randomBytes } from "node:crypto";
+import { until } from "../support/until.ts";
 
 const ports = { udp: 25_760, p2p: 27_460, api: 28_140 };
 let dir = "";
@@ -39,15 +40,6 @@ async function post(gateway: number, payload: Uint8Array, format?: number) {
   }
 }
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
 
 /** A device the test signs for; enrolled on chain by the network's owner. */
 async function hostDevice(name: string) {

@@ -16,6 +16,7 @@ import { contentFormat } from "../../shared/constants.ts";
 import { encodeReading } from "../../shared/reading.ts";
 import { TestCoapClient } from "../support/gateway-coap-client.ts";
 import { SseClient } from "../api/sse-client.ts";
+import { until } from "../support/until.ts";
 
 const ports = { udp: 25_700, p2p: 27_400, api: 28_080 };
 let dir = "";
@@ -42,15 +43,6 @@ async function postForged(gateway: number, sequence: number): Promise<string> {
   }
 }
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "mote-quarantine-"));
