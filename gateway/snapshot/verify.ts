@@ -151,7 +151,7 @@ function rebuildDeviceLogs(store: ChainStore): number {
   const rows = store.db.prepare<[Buffer], { seq: number; digest: Buffer; height: number; gateway: Buffer; received_ms: number; log_idx: number }>("SELECT seq, digest, height, gateway, received_ms, log_idx FROM readings WHERE device = ? ORDER BY log_idx");
   const put = store.db.prepare("INSERT INTO device_log (device, level, idx, hash) VALUES (?, ?, ?, ?)");
   let devices = 0;
-  for (const [key] of store.stateEntries("device/")) {
+  for (const [key] of [...store.stateEntries("device/")]) { // read all first: the loop writes
     const id = fromHex(key.slice("device/".length));
     const device = state.device(id)!;
     let frontier: Uint8Array[] = [];
