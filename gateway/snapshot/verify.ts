@@ -25,7 +25,7 @@ import { decodeHeader, headerHash, type BlockHeader } from "../chain/block.ts";
 import { logAppend, readingLeafData } from "../chain/device-log.ts";
 import { genesisBlock, type GenesisFile } from "../chain/genesis.ts";
 import { keyHash, valueHash } from "../chain/keys.ts";
-import { decodeStoredBody, isPrunedTx } from "../chain/pruned-body.ts";
+import { decodeStoredBody, isPrunedReading, isPrunedTx, type StoredBody } from "../chain/pruned-body.ts";
 import type { ValidatorSet } from "../chain/records.ts";
 import { recoverOnOpen, verifyChain } from "../chain/recover.ts";
 import { MemoryNodeStore, smtApply } from "../chain/smt.ts";
@@ -47,7 +47,10 @@ export interface SnapshotReport {
   prunedBlocks: number;
 }
 
-/** Tables derived from bodies and results, or local bookkeeping: never taken from a peer. */
+/**
+ * Tables derived from bodies and results, or expiry's bookkeeping of the bodies (pruned_blocks,
+ * expiry_cursor): never taken from a peer, rebuilt here.
+ */
 const derivedTables = ["txs", "readings", "reading_values", "contract_runs", "contract_events", "contract_stats", "device_log", "expiry_cursor", "pruned_blocks"];
 
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
@@ -87,6 +90,7 @@ export function verifySnapshot(dir: string, genesis: GenesisFile): SnapshotRepor
     clause("SNAPSHOT_INDEX", "rebuilding the indexes from the bodies", () => recoverOnOpen(store));
     const devicesChecked = clause("SNAPSHOT_INDEX", "the device logs", () => rebuildDeviceLogs(store));
     const prunedBlocks = markPrunedBlocks(store, tip.height);
+    rebuildExpiryCursors(store);
     return { tipHeight: tip.height, tipHash: toHex(tip.hash), stateRoot: toHex(tipHeader.stateRoot), epochsWalked, stateKeys, devicesChecked, prunedBlocks };
   } finally {
     store.close();
@@ -187,4 +191,33 @@ function markPrunedBlocks(store: ChainStore, tipHeight: number): number {
     }
   })();
   return pruned;
+}
+
+/**
+ * Expiry's cursors from the bodies: a device's readings are pruned in log order (expiry.ts), so its
+ * cursor is the length of the prefix of its log whose readings the bodies hold pruned. The API and
+ * the payload scan read "expired" from the cursor, so it must agree with the bodies from the start.
+ */
+function rebuildExpiryCursors(store: ChainStore): void {
+  const rows = store.db.prepare<[Buffer], { height: number; tx_idx: number; pos: number }>("SELECT height, tx_idx, pos FROM readings WHERE device = ? ORDER BY log_idx");
+  const setCursor = store.db.prepare("INSERT INTO expiry_cursor (device, log_idx) VALUES (?, ?)");
+  let last: { height: number; body: StoredBody } | undefined; // a device's readings come in block order
+  const prunedAt = store.db.prepare<[number], { version: number }>("SELECT version FROM pruned_blocks WHERE height = ?");
+  const isPrunedAt = (r: { height: number; tx_idx: number; pos: number }): boolean => {
+    if (!prunedAt.get(r.height)) return false;
+    if (last?.height !== r.height) last = { height: r.height, body: decodeStoredBody(store.block(r.height)!.body) };
+    const tx = last.body.txs[r.tx_idx];
+    return tx !== undefined && isPrunedTx(tx) && tx.readings[r.pos] !== undefined && isPrunedReading(tx.readings[r.pos]);
+  };
+  store.db.transaction(() => {
+    for (const [key] of [...store.stateEntries("device/")]) {
+      const id = Buffer.from(fromHex(key.slice("device/".length)));
+      let cursor = 0;
+      for (const r of rows.all(id)) {
+        if (!isPrunedAt(r)) break;
+        cursor += 1;
+      }
+      if (cursor > 0) setCursor.run(id, cursor);
+    }
+  })();
 }

@@ -6,6 +6,7 @@
 // process) downloads gateway 0's snapshot, verifies it from the genesis file and installs it; started
 // again, the gateway catches up, its blocks and state roots equal the others' at the same heights, and
 // it serves the provenance of an expired reading that the CLI's verifier checks from genesis alone.
+import Database from "better-sqlite3";
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -127,6 +128,10 @@ test("a gateway behind the pruning horizon reports it, joins from a verified sna
   expect(report.tipHeight).toBeGreaterThan(stalledAt);
   expect(report.epochsWalked).toBeGreaterThanOrEqual(2);
   expect(report.prunedBlocks).toBeGreaterThanOrEqual(1);
+  // Expiry's cursor is rebuilt from the bodies: the device's three readings are already expired here.
+  const installed = new Database(join(joinDir, "chain.sqlite"), { readonly: true });
+  expect(installed.prepare("SELECT log_idx FROM expiry_cursor WHERE device = ?").get(Buffer.from(device.deviceId))).toEqual({ log_idx: 3 });
+  installed.close();
 
   // Started again, it catches up from peers; same blocks and state roots as the others.
   joiner = await startGatewayProcess(startArgs, 60_000);
