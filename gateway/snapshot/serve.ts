@@ -39,8 +39,8 @@ export class SnapshotServer {
     private readonly clock: () => number = Date.now,
   ) {
     this.dataDir = store.path === ":memory:" ? undefined : dirname(store.path);
-    // Copies left by a process that stopped while streaming one.
-    if (this.dataDir) for (const f of readdirSync(this.dataDir)) if (f.startsWith(tempPrefix) && f.endsWith(tempSuffix)) rmSync(join(this.dataDir, f), { force: true });
+    // Copies left by a process that stopped while taking or streaming one (with a journal, if mid-backup).
+    if (this.dataDir) for (const f of readdirSync(this.dataDir)) if (f.startsWith(tempPrefix) && f.includes(tempSuffix)) rmSync(join(this.dataDir, f), { force: true });
   }
 
   async take(): Promise<TakenSnapshot> {

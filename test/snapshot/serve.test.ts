@@ -52,6 +52,7 @@ test("one copy at a time; stale copies of a stopped process are swept", async ()
   const dataDir = join(dir, "busy");
   buildChain(f, dataDir, 2);
   writeFileSync(join(dataDir, "snapshot-1-1.sqlite.tmp"), "left by a killed gateway");
+  writeFileSync(join(dataDir, "snapshot-1-1.sqlite.tmp-journal"), "left mid-backup");
   const store = ChainStore.open(dataDir);
   const server = new SnapshotServer(store, { intervalMinMs: 0 });
   expect(readdirSync(dataDir).filter((x) => x.startsWith("snapshot-"))).toEqual([]);
