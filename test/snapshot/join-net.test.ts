@@ -62,12 +62,14 @@ function mote(args: string[]): Promise<{ code: number | null; stdout: string; st
 
 test("a gateway behind the pruning horizon reports it, joins from a verified snapshot, catches up and serves expired provenance", { timeout: 300_000 }, async () => {
   const n = 3;
-  const base = 35_000 + (process.pid % 400) * 12;
+  // Fixed ports only for the validators' p2p endpoints (the genesis names them), in a range no other
+  // test uses; every API and the joiner's p2p listen on port 0 and are read back.
+  const base = 43_000 + (process.pid % 400) * 4;
   const net = initLocalNetwork({ dir, gateways: n, devicesOwner: true, params: { blockIntervalMs: 200, epochBlocks: 20 }, basePort: base });
   const device = new TestDevice();
   net.genesis.devices = [{ publicKey: toHex(device.key.publicKey), owner: net.owner!.id }];
   writeFileSync(net.genesisPath, JSON.stringify(net.genesis));
-  const url = (i: number) => `http://127.0.0.1:${base + n + 2 + i}`;
+  const url = (i: number) => nodes[i].apiUrl!;
   for (const [i, g] of net.gateways.entries()) {
     const others = net.gateways.filter((_, j) => j !== i);
     const config = mergeConfig(defaultConfig(), {
@@ -75,7 +77,7 @@ test("a gateway behind the pruning horizon reports it, joins from a verified sna
       udp: { host: "127.0.0.1", port: 0 },
       statsIntervalMs: 0,
       network: { genesis: net.genesisPath, key: g.keyPath, consensus: "pbft", p2p: { host: "127.0.0.1", port: base + g.index }, peers: others.map((o) => o.endpoint) },
-      api: { host: "127.0.0.1", port: base + n + 2 + i },
+      api: { host: "127.0.0.1", port: 0 },
     });
     nodes.push(await GatewayNode.start(config, pino({ level: process.env.MOTE_TEST_LOG ?? "silent" })));
   }
@@ -99,23 +101,37 @@ test("a gateway behind the pruning horizon reports it, joins from a verified sna
   // A new gateway (not a validator) on an empty data directory: it syncs up to the first pruned block.
   const joinDir = join(dir, "joiner");
   const joinKey = join(dir, "joiner.key.json");
-  writeKeyFile(joinKey, newIdentity(), "joining gateway");
-  const joinApi = `http://127.0.0.1:${base + 10}`;
-  const startArgs = ["--data-dir", joinDir, "--udp-host", "127.0.0.1", "--udp-port", "0", "--genesis", net.genesisPath, "--key", joinKey, "--consensus", "pbft", "--p2p-host", "127.0.0.1", "--p2p-port", String(base + 9), ...net.gateways.flatMap((g) => ["--peer", g.endpoint]), "--api-port", String(base + 10), "--log-level", "info"];
-  joiner = await startGatewayProcess(startArgs, 60_000);
+  const joinIdentity = newIdentity();
+  writeKeyFile(joinKey, joinIdentity, "joining gateway");
+  const startArgs = ["--data-dir", joinDir, "--udp-host", "127.0.0.1", "--udp-port", "0", "--genesis", net.genesisPath, "--key", joinKey, "--consensus", "pbft", "--p2p-host", "127.0.0.1", "--p2p-port", "0", ...net.gateways.flatMap((g) => ["--peer", g.endpoint]), "--api-port", "0", "--log-level", "info"];
+  /** The joiner's API, from its "gateway node started" line (it listens on port 0). */
+  const startJoiner = async () => {
+    joiner = await startGatewayProcess(startArgs, 60_000);
+    let api: string | undefined;
+    await until("the joiner's node starts", () => (api = joiner!.lines.find((l) => l.msg === "gateway node started")?.api as string | undefined) !== undefined);
+    // Its health says it is this gateway: an answer from any other process cannot pass for it.
+    await until("the joiner's API answers", async () => (await json(api!, "/v1/health")).nodeId === toHex(joinIdentity.id));
+    return api!;
+  };
+  let joinApi = await startJoiner();
   let health: any;
   await until("the joiner reports SYNC_BEHIND_RETENTION", async () => {
     health = await json(joinApi, "/v1/health");
     return health.reasons.some((r: string) => r.startsWith("SYNC_BEHIND_RETENTION"));
+  }).catch((e: Error) => {
+    // What the joiner saw: its health, and its log lines other than per-block ones.
+    const seen = joiner!.lines.filter((l) => l.msg !== "finalized by sync").slice(-40).map((l) => JSON.stringify(l));
+    const pruned = nodes.map((x) => x.chainParts!.chain.expiry.store.bodyVersion(health?.height + 1));
+    throw new Error(`${e.message}\nhealth: ${JSON.stringify(health)}\nbody version of the next block at the peers: ${pruned}\n${seen.join("\n")}`);
   });
   expect(health.status).toBe("degraded");
   const stalledAt = health.height as number;
   expect(stalledAt).toBeLessThan(nodes[0].chainParts!.chain.head().height);
-  const advice = joiner.lines.filter((l) => l.code === "SYNC_BEHIND_RETENTION");
+  const advice = joiner!.lines.filter((l) => l.code === "SYNC_BEHIND_RETENTION");
   expect(advice.length).toBeGreaterThanOrEqual(1);
   expect(String(advice[0].msg)).toContain("mote gateway join");
   expect(advice[0].height).toBe(stalledAt + 1);
-  await joiner.stop();
+  await joiner!.stop();
   joiner = undefined;
 
   // Without --replace the existing store is kept; with it, the snapshot is verified and installed.
@@ -134,7 +150,7 @@ test("a gateway behind the pruning horizon reports it, joins from a verified sna
   installed.close();
 
   // Started again, it catches up from peers; same blocks and state roots as the others.
-  joiner = await startGatewayProcess(startArgs, 60_000);
+  joinApi = await startJoiner();
   const target = nodes[0].chainParts!.chain.head().height + 10;
   await until("the joiner catches up", async () => (await json(joinApi, "/v1/head")).height >= target);
   await until("the joiner is healthy", async () => (await json(joinApi, "/v1/health")).status === "ok");
@@ -153,7 +169,7 @@ test("a gateway behind the pruning horizon reports it, joins from a verified sna
     expect(p.verified).toBe(true);
     expect(await verifyReadingProvenance({ provenance: p, genesis: { header: g.header, validators: g.validators } })).toMatchObject({ expired: true, sequence: seq });
   }
-  await joiner.stop();
+  await joiner!.stop();
   joiner = undefined;
   // Its store: the tree gives the head's root and the whole chain verifies; no snapshot leftovers.
   const store = ChainStore.open(joinDir, { readonly: true });
