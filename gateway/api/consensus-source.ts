@@ -32,6 +32,8 @@ export interface ConsensusSnapshot {
   decidedTotal: number;
   /** Validator peers connected (PBFT); undefined for solo. */
   peersConnected?: number;
+  /** Sync stalled: a peer pruned `height`, the next block this node needs (PBFT; docs/expiry.md). */
+  behindRetention?: { height: number; peer: string };
 }
 
 export interface ConsensusSource {

@@ -39,6 +39,8 @@ export interface ApiOptions {
   batchCacheTxsMax: number;
   /** Readings of one batch transaction listed inline in GET /v1/txs/:id. */
   txReadingsListedMax: number;
+  /** Least time between two GET /v1/snapshot copies (each reads the whole chain file). */
+  snapshotIntervalMinMs: number;
 }
 
 export const apiDefaults: ApiOptions = {
@@ -58,4 +60,5 @@ export const apiDefaults: ApiOptions = {
   requestTimeoutMs: 10_000,
   batchCacheTxsMax: 64,
   txReadingsListedMax: 100,
+  snapshotIntervalMinMs: 10_000,
 };

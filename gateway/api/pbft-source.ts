@@ -13,7 +13,7 @@
 import type { ConsensusSnapshot, ConsensusSource, ConsensusVote } from "./consensus-source.ts";
 
 export interface PbftNodeStatus {
-  status(): { height: number; round: number; peers: readonly string[]; decidedByConsensus: number; decidedBySync: number; votes?: ConsensusVote[] };
+  status(): { height: number; round: number; peers: readonly string[]; decidedByConsensus: number; decidedBySync: number; votes?: ConsensusVote[]; behindRetention?: { height: number; peer: string } };
 }
 
 export interface PbftChainView {
@@ -57,6 +57,7 @@ export class PbftConsensusSource implements ConsensusSource {
       roundChangesTotal: this.roundChanges,
       decidedTotal: s.decidedByConsensus + s.decidedBySync,
       peersConnected: s.peers.length,
+      behindRetention: s.behindRetention,
     };
   }
 

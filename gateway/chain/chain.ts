@@ -217,7 +217,7 @@ export class Chain {
     const b = this.store.block(height);
     if (!b) return undefined;
     if (this.expiry.store.bodyVersion(height) > 0) {
-      throw new BlockError("BLOCK_PRUNED", `block ${height} held readings past their retention and its body was pruned here: it cannot be re-executed; a node this far behind must start from a copy of a peer's data directory (docs/expiry.md)`);
+      throw new BlockError("BLOCK_PRUNED", `block ${height} held readings past their retention and its body was pruned here: it cannot be re-executed; a node this far behind joins from a verified snapshot: mote gateway join (docs/expiry.md)`);
     }
     return { block: { header: decodeHeader(b.header), ...decodeBody(b.body) }, certificate: b.certificate };
   }

@@ -102,5 +102,31 @@ export function registerGatewayCommands(program: Command): void {
       });
       await gw.close();
     });
+  gateway
+    .command("join")
+    .description("start a gateway's data directory from a peer's chain snapshot, verified from the genesis file alone (a new gateway, or one behind the peers' pruning horizon); then run `mote gateway start`")
+    .requiredOption("--from <url>", "a peer gateway's API, http://host:port")
+    .requiredOption("--genesis <file>", "the network's genesis file: the snapshot must verify against it")
+    .requiredOption("--data-dir <dir>", "the data directory to start (its key and other files are kept)")
+    .option("--replace", "replace a chain store the data directory already holds")
+    .action(async (flags: { from: string; genesis: string; dataDir: string; replace?: boolean }) => {
+      const [{ joinFromSnapshot }, { readGenesisFile }] = await Promise.all([import("../snapshot/join.ts"), import("../chain/genesis.ts")]);
+      let shownMiB = -1;
+      const report = await joinFromSnapshot({
+        from: flags.from,
+        genesis: readGenesisFile(flags.genesis),
+        dataDir: flags.dataDir,
+        replace: flags.replace,
+        onProgress: (bytes, total) => {
+          const mib = Math.floor(bytes / 2 ** 20);
+          if (mib === shownMiB) return;
+          shownMiB = mib;
+          process.stderr.write(`\rdownloading ${mib} MiB${total ? ` of ${(total / 2 ** 20).toFixed(1)} MiB` : ""}`);
+        },
+      });
+      process.stderr.write("\n");
+      console.log(JSON.stringify(report));
+      console.error(`joined at height ${report.tipHeight} (state root ${report.stateRoot}, ${report.epochsWalked} epochs walked, ${report.prunedBlocks} pruned blocks); now run: mote gateway start --data-dir ${flags.dataDir} ...`);
+    });
   registerDevicesCommands(gateway);
 }

@@ -61,4 +61,6 @@ export interface ConsensusApp {
   commit(block: Uint8Array, certificate: Certificate): void;
   /** A committed block and its certificate, for block sync; undefined when not stored. */
   committed(height: number): { block: Uint8Array; certificate: Certificate } | undefined;
+  /** Whether this node pruned block `height`'s body (docs/expiry.md): sync answers syncPruned. */
+  pruned?(height: number): boolean;
 }

@@ -169,6 +169,10 @@ export class ChainAdapter implements ConsensusApp {
     return { block: encodeBlock(stored.block), certificate: decodePbftCertificate(stored.certificate) };
   }
 
+  pruned(height: number): boolean {
+    return this.chain.expiry.store.bodyVersion(height) > 0;
+  }
+
   private keep(p: PendingBlock): void {
     if (this.pending.size >= this.pendingMax) this.pending.delete(this.pending.keys().next().value!);
     this.pending.set(toHex(p.hash), p);

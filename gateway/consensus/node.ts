@@ -70,7 +70,7 @@ export interface ConsensusNode {
   submitTx(bytes: Uint8Array): DecodedTx;
   /** The reading feed, when ingest is wired (its counters feed /metrics). */
   readonly feed: ReadingFeed | undefined;
-  status(): { height: number; round: number; peers: string[]; validator: boolean; walWrites: number; decidedByConsensus: number; decidedBySync: number; votes: { validatorId: Uint8Array; prepare: boolean; commit: boolean }[] };
+  status(): { height: number; round: number; peers: string[]; validator: boolean; walWrites: number; decidedByConsensus: number; decidedBySync: number; votes: { validatorId: Uint8Array; prepare: boolean; commit: boolean }[]; behindRetention: { height: number; peer: string } | undefined };
   close(): Promise<void>;
 }
 
@@ -221,7 +221,7 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
       gossip.local(bytes);
       return tx;
     },
-    status: () => ({ height: replica.core.height, round: replica.core.round, peers: network.connectedPeers(), validator: replica.core.validators.indexOf(own) >= 0, walWrites: wal.writes, ...stats, votes: replica.core.votesInProgress() }),
+    status: () => ({ height: replica.core.height, round: replica.core.round, peers: network.connectedPeers(), validator: replica.core.validators.indexOf(own) >= 0, walWrites: wal.writes, ...stats, votes: replica.core.votesInProgress(), behindRetention: replica.behindRetention }),
     async close() {
       closed = true;
       clearInterval(ticker);

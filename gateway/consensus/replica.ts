@@ -49,6 +49,8 @@ export class Replica {
   private readonly check: SignatureCheck;
   private readonly statusSentMs = new Map<string, number>();
   private out: ReplicaAction[] = [];
+  /** A peer answered that it pruned the next block this node needs (cleared once the tip passes it). */
+  private prunedAhead: { height: number; peer: string } | undefined;
   private nowMs = 0;
 
   constructor(private readonly cfg: ReplicaConfig) {
@@ -82,6 +84,7 @@ export class Replica {
     if (e.kind === "status") this.onStatus(peer, e.height, nowMs);
     else if (e.kind === "syncRequest") this.serve(peer, e.from, e.count);
     else if (e.kind === "syncResponse") this.apply(peer, e.blocks, nowMs);
+    else if (e.kind === "syncPruned") this.onPruned(peer, e.height, nowMs);
     return this.flush();
   }
 
@@ -125,6 +128,10 @@ export class Replica {
     const blocks: SyncedBlock[] = [];
     let bytes = 0;
     const last = Math.min(from + Math.min(count, syncBlocksPerResponseMax) - 1, this.cfg.app.tip().height);
+    if (from <= last && this.cfg.app.pruned?.(Math.max(1, from))) {
+      this.out.push({ kind: "send", to: peer, bytes: encodeEnvelope({ kind: "syncPruned", height: Math.max(1, from) }) });
+      return;
+    }
     for (let h = Math.max(1, from); h <= last; h++) {
       const c = this.cfg.app.committed(h);
       if (!c || (blocks.length > 0 && bytes + c.block.length > this.syncOptions.responseBytesMax)) break;
@@ -132,6 +139,25 @@ export class Replica {
       bytes += c.block.length;
     }
     this.out.push({ kind: "send", to: peer, bytes: encodeEnvelope({ kind: "syncResponse", blocks }) });
+  }
+
+  /**
+   * Behind the pruning horizon: the block this node needs next is gone at `peer`. Once per height,
+   * one log line says what to do; `behindRetention` feeds /v1/health (SYNC_BEHIND_RETENTION).
+   */
+  private onPruned(peer: string, height: number, nowMs: number): void {
+    if (!this.syncer.answered(peer, 0, nowMs)) return; // unasked: ignore (and a 0-block answer backs the peer off)
+    if (height !== this.cfg.app.tip().height + 1) return;
+    if (this.prunedAhead?.height !== height) {
+      this.cfg.log.warn({ peer, height, code: "SYNC_BEHIND_RETENTION" }, `peers pruned block ${height}, the next this node needs: it cannot sync from here; stop it and run \`mote gateway join --from <a peer's API> --genesis <file> --data-dir <dir> --replace\` (docs/expiry.md)`);
+    }
+    this.prunedAhead = { height, peer };
+  }
+
+  /** The block this node needs next, when a peer said it pruned it; undefined otherwise. */
+  get behindRetention(): { height: number; peer: string } | undefined {
+    if (this.prunedAhead && this.cfg.app.tip().height >= this.prunedAhead.height) this.prunedAhead = undefined;
+    return this.prunedAhead;
   }
 
   /** Verifies each block's commit certificate against the validators of its height, then commits. */

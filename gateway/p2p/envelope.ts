@@ -6,13 +6,15 @@
 //   3 syncRequest    [fromHeight, count]                     blocks from fromHeight, at most count
 //   4 syncResponse   [[bstr block, certificate]...]          consecutive, ascending, with commit certificates
 //   5 tx             bstr: a signed transaction (shared/tx.ts), gossiped towards the next proposers
+//   6 syncPruned     [height]                                the answer to a syncRequest whose first block
+//                                                            this peer pruned (docs/expiry.md): it cannot serve it
 //
 // Bodies stay as bytes where their own codec applies limits (consensus messages, transactions).
 import { decode, encode, type CborValue } from "../../shared/cbor.ts";
 import { certificateFromCbor, certificateToCbor, type Certificate } from "../../shared/consensus-messages.ts";
 import { P2pError } from "./errors.ts";
 
-export const envelopeKind = { consensus: 1, status: 2, syncRequest: 3, syncResponse: 4, tx: 5 } as const;
+export const envelopeKind = { consensus: 1, status: 2, syncRequest: 3, syncResponse: 4, tx: 5, syncPruned: 6 } as const;
 
 export interface SyncedBlock {
   block: Uint8Array;
@@ -24,7 +26,8 @@ export type Envelope =
   | { kind: "status"; height: number; hash: Uint8Array }
   | { kind: "syncRequest"; from: number; count: number }
   | { kind: "syncResponse"; blocks: SyncedBlock[] }
-  | { kind: "tx"; bytes: Uint8Array };
+  | { kind: "tx"; bytes: Uint8Array }
+  | { kind: "syncPruned"; height: number };
 
 /** Blocks in one sync response, whatever the request asked. */
 export const syncBlocksPerResponseMax = 64;
@@ -40,6 +43,8 @@ export function encodeEnvelope(e: Envelope): Uint8Array {
       return encode([envelopeKind.syncRequest, [e.from, e.count]]);
     case "syncResponse":
       return encode([envelopeKind.syncResponse, e.blocks.map((b) => [b.block, certificateToCbor(b.certificate)])]);
+    case "syncPruned":
+      return encode([envelopeKind.syncPruned, [e.height]]);
   }
 }
 
@@ -82,6 +87,10 @@ export function decodeEnvelope(bytes: Uint8Array, bytesMax: number): Envelope {
         return { block: entry[0] as Uint8Array, certificate: certificateFromCbor(entry[1]) };
       });
       return { kind: "syncResponse", blocks };
+    }
+    case envelopeKind.syncPruned: {
+      if (!Array.isArray(body) || body.length !== 1) fail("sync pruned must be [height]");
+      return { kind: "syncPruned", height: uint(body[0], "pruned height") };
     }
     default:
       return fail(`unknown frame kind ${String(kind)}`);

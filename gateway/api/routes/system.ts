@@ -12,6 +12,7 @@ export function healthView(ctx: ApiContext) {
   const reasons: string[] = [];
   if (headAgeMs > ctx.options.headStaleMs) reasons.push(`HEAD_STALE: no block finalized for ${Math.round(headAgeMs / 1000)} s`);
   reasons.push(...(ctx.ingest?.healthReasons?.({ headAgeMs, blockIntervalMs: ctx.chain.params().blockIntervalMs }) ?? []));
+  if (c.behindRetention) reasons.push(`SYNC_BEHIND_RETENTION: peers pruned block ${c.behindRetention.height}, the next this node needs; it cannot sync: stop it and run mote gateway join --replace (docs/expiry.md)`);
   if (ctx.chain.expiry.stats.failing) reasons.push(`EXPIRY_FAILING: pruning expired readings failed ${ctx.chain.expiry.stats.failures} time(s), last: ${ctx.chain.expiry.stats.lastError}`);
   return {
     status: reasons.length ? ("degraded" as const) : ("ok" as const),
