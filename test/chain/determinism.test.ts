@@ -69,5 +69,5 @@ describe("determinism", () => {
     }
     expect(toHex(c.chain.head().header.stateRoot)).toBe(toHex(a.chain.head().header.stateRoot));
     for (const run of [a, b, c]) run.store.close();
-  });
+  }, 360_000); // fixed synchronous work: ~60 s alone here, longer while the suite shares the cores; a hang guard, not a bound
 });

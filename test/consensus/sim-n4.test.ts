@@ -3,7 +3,7 @@
 // duplication, reordering, delay, clock skew, and up to f Byzantine validators of every kind.
 // Safety must hold in every one; finality must resume within the stated bound after the heal.
 import { expect, test } from "vitest";
-import { describe as summarise, reproduce, runMany } from "./sim/suite.ts";
+import { describe as summarise, reproduce, runMany, simTimeoutMs } from "./sim/suite.ts";
 
 test("n=4: 1,000 seeded schedules keep safety and liveness", () => {
   const s = runMany(4, 1, 1000);
@@ -13,4 +13,4 @@ test("n=4: 1,000 seeded schedules keep safety and liveness", () => {
   expect(s.schedules).toBe(1000);
   for (const kind of ["equivocate", "doubleVote", "invalidBlock", "withhold", "garbage", "splitBrain", "crash", "partition", "links"]) expect(s.coverage.get(kind) ?? 0).toBeGreaterThan(10);
   expect(s.evidence).toBeGreaterThan(0);
-});
+}, simTimeoutMs);

@@ -2,7 +2,7 @@
 // sim-n7-b.test.ts: 1,000 schedules, split in two files so both test workers share them).
 // The same faults as sim-n4.test.ts, up to two Byzantine validators of any mix of kinds.
 import { expect, test } from "vitest";
-import { describe as summarise, reproduce, runMany } from "./sim/suite.ts";
+import { describe as summarise, reproduce, runMany, simTimeoutMs } from "./sim/suite.ts";
 
 test("n=7: schedules 1–500 keep safety and liveness", () => {
   const s = runMany(7, 1, 500);
@@ -11,4 +11,4 @@ test("n=7: schedules 1–500 keep safety and liveness", () => {
   expect(s.halts.map((r) => reproduce(r))).toEqual([]);
   expect(s.schedules).toBe(500);
   for (const kind of ["equivocate", "doubleVote", "invalidBlock", "withhold", "garbage", "splitBrain", "crash", "partition", "links"]) expect(s.coverage.get(kind) ?? 0).toBeGreaterThan(5);
-});
+}, simTimeoutMs);

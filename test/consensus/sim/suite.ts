@@ -2,6 +2,13 @@
 // reproduces each, the worst recovery time against the stated bound, and which faults were covered.
 import { livenessBoundMs, runSchedule, type ScheduleOptions, type ScheduleResult } from "./run.ts";
 
+/**
+ * A suite of 500-1,000 schedules is a fixed amount of synchronous CPU work: about 45 s alone on this
+ * 2-core machine, two to three times that while the rest of \`npm test\` shares the cores. Its limit is
+ * not a performance bound, only a guard against a hang.
+ */
+export const simTimeoutMs = 360_000;
+
 export interface Summary {
   schedules: number;
   violations: ScheduleResult[];
