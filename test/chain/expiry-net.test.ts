@@ -30,6 +30,7 @@ import { GatewayNode } from "../../gateway/node/gateway-node.ts";
 import { uploadPayload } from "../../gateway/payloads/block1-client.ts";
 import { TestCoapClient } from "../support/gateway-coap-client.ts";
 import { TestDevice } from "../support/gateway-fixtures.ts";
+import { untilTrue } from "../support/until.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "mote-expiry-net-"));
 const nodes: GatewayNode[] = [];
@@ -38,13 +39,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const until = async (what: string, cond: () => boolean | Promise<boolean>, ms = 60_000) => {
-  const end = Date.now() + ms;
-  while (!(await Promise.resolve().then(cond).catch(() => false))) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
+const until = (what: string, cond: () => boolean | Promise<boolean>, ms = 60_000) => untilTrue(what, cond, ms, 100);
 
 test("a 2 s retention: payloads and values gone on every gateway, roots unchanged and equal, provenance still verifies the digest", { timeout: 300_000 }, async () => {
   const n = 3;

@@ -32,6 +32,7 @@ import { ChainStore } from "../../gateway/storage/chain-store.ts";
 import { TestCoapClient } from "../support/gateway-coap-client.ts";
 import { TestDevice } from "../support/gateway-fixtures.ts";
 import { startGatewayProcess, type GatewayProcess } from "../support/gateway-process.ts";
+import { untilTrue } from "../support/until.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "mote-join-net-"));
 const nodes: GatewayNode[] = [];
@@ -42,13 +43,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const until = async (what: string, cond: () => boolean | Promise<boolean>, ms = 90_000) => {
-  const end = Date.now() + ms;
-  while (!(await Promise.resolve().then(cond).catch(() => false))) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-};
+const until = (what: string, cond: () => boolean | Promise<boolean>, ms = 90_000) => untilTrue(what, cond, ms, 150);
 
 /** `mote <args>` as its own process; resolves with its exit code and output. */
 function mote(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

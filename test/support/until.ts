@@ -15,3 +15,8 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined>, t
     await new Promise((r) => setTimeout(r, pollMs));
   }
 }
+
+/** `until` for a condition: waits until `cond` holds (a rejection counts as "not yet"). */
+export async function untilTrue(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 60_000, pollMs = 100): Promise<void> {
+  await until(what, async () => ((await cond()) ? true : undefined), timeoutMs, pollMs);
+}
