@@ -48,16 +48,6 @@ export const senmlLabel = {
   ct: "ct",
 } as const;
 
-/** The firmware's sensor catalog (device/ABI.md): index → SenML name and unit. */
-export const sensorCatalog = [
-  { name: "temp", unit: "Cel" },
-  { name: "hum", unit: "%RH" },
-  { name: "pres", unit: "Pa" },
-  { name: "batt", unit: "V" },
-  { name: "lux", unit: "lx" },
-  { name: "co2", unit: "ppm" },
-] as const;
-
 export const deviceIdBytes = 16;
 export const ed25519PublicKeyBytes = 32;
 export const ed25519SignatureBytes = 64;

@@ -2,7 +2,7 @@
 // the firmware on its flash directory); enrollment and revocation are owner-signed transactions.
 import { Option, type Command } from "commander";
 import { fromHex, toHex } from "../../shared/ed25519.ts";
-import { sensorCatalog } from "../../shared/constants.ts";
+import { sensorCatalog } from "../../shared/sensor-catalog.ts";
 import { ApiClient } from "./api-client.ts";
 import { hostPortArg, integerArg, secondsArg, type HostPort } from "./args.ts";
 import { UsageError } from "./errors.ts";

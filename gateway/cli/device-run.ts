@@ -7,7 +7,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { Board, type BoardLink } from "../../hardware/emulator/board.ts";
 import { RealClock, ScaledClock, type Clock } from "../../hardware/emulator/clock.ts";
 import { simulatedValue } from "../../hardware/emulator/fleet.ts";
-import { sensorCatalog } from "../../shared/constants.ts";
+import { sensorCatalog } from "../../shared/sensor-catalog.ts";
 import { toHex } from "../../shared/ed25519.ts";
 import type { HostPort } from "./args.ts";
 import { CliError, exitCodes, UsageError } from "./errors.ts";

@@ -7,7 +7,7 @@ import { randomBytes, type KeyObject } from "node:crypto";
 import { deviceIdFromPublicKey, privateKeyObject, publicKeyFromSeed } from "../../shared/ed25519.ts";
 import { encodeReading } from "../../shared/reading.ts";
 import { encodeEnrollment, type EnrollmentMetadata } from "../../shared/enrollment.ts";
-import { sensorCatalog } from "../../shared/constants.ts";
+import { sensorCatalog } from "../../shared/sensor-catalog.ts";
 import { defaultConfig, mergeConfig, type GatewayConfig } from "../../gateway/config.ts";
 import { IngestGateway } from "../../gateway/ingest/ingest-gateway.ts";
 import { silentLogger, type Logger } from "../../gateway/log.ts";
