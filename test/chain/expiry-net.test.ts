@@ -7,30 +7,27 @@
 // with the CLI's client verifier from genesis alone, block hashes and state roots agree across the
 // nodes, and each store's state tree still gives its head's root and verifies its whole chain.
 import Database from "better-sqlite3";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { pino } from "pino";
 import { afterAll, expect, test } from "vitest";
 import { contentFormat } from "../../shared/constants.ts";
 import { sha256, toHex } from "../../shared/ed25519.ts";
 import { anchorRecords } from "../../shared/payload-anchor.ts";
 import { encodeReading } from "../../shared/reading.ts";
 import { genesisBlock, readGenesisFile } from "../../gateway/chain/genesis.ts";
-import { initLocalNetwork } from "../../gateway/chain/local-network.ts";
 import { decodeStoredBody, isPrunedReading, isPrunedTx } from "../../gateway/chain/pruned-body.ts";
 import { verifyChain } from "../../gateway/chain/recover.ts";
 import { smtRoot } from "../../gateway/chain/smt.ts";
 import { ApiClient } from "../../gateway/cli/api-client.ts";
 import { submitTx, waitFinalized } from "../../gateway/cli/tx-author.ts";
 import { verifyReadingProvenance } from "../../gateway/cli/verify-reading.ts";
-import { defaultConfig, mergeConfig } from "../../gateway/config.ts";
 import { GatewayNode } from "../../gateway/node/gateway-node.ts";
 import { uploadPayload } from "../../gateway/payloads/block1-client.ts";
 import { TestCoapClient } from "../support/gateway-coap-client.ts";
-import { TestDevice } from "../support/gateway-fixtures.ts";
 import { untilTrue } from "../support/until.ts";
+import { startInProcessPbft } from "../support/in-process-pbft.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "mote-expiry-net-"));
 const nodes: GatewayNode[] = [];
@@ -44,23 +41,11 @@ const until = (what: string, cond: () => boolean | Promise<boolean>, ms = 60_000
 test("a 2 s retention: payloads and values gone on every gateway, roots unchanged and equal, provenance still verifies the digest", { timeout: 300_000 }, async () => {
   const n = 3;
   const base = 31_000 + (process.pid % 400) * 8;
-  const net = initLocalNetwork({ dir, gateways: n, devicesOwner: true, params: { blockIntervalMs: 200, epochBlocks: 100_000 }, basePort: base });
-  const device = new TestDevice();
-  net.genesis.devices = [{ publicKey: toHex(device.key.publicKey), owner: net.owner!.id }];
-  writeFileSync(net.genesisPath, JSON.stringify(net.genesis));
   const url = (i: number) => `http://127.0.0.1:${base + n + 2 + i}`;
-  for (const [i, g] of net.gateways.entries()) {
-    const others = net.gateways.filter((_, j) => j !== i);
-    const config = mergeConfig(defaultConfig(), {
-      dataDir: join(dir, `gateway-${g.index}`),
-      udp: { host: "127.0.0.1", port: 0 },
-      statsIntervalMs: 0,
-      network: { genesis: net.genesisPath, key: g.keyPath, consensus: "pbft", p2p: { host: "127.0.0.1", port: base + g.index }, peers: others.map((o) => o.endpoint) },
-      api: { host: "127.0.0.1", port: base + n + 2 + i },
-      payloads: { peers: net.gateways.map((_, j) => url(j)).filter((_, j) => j !== i), fetchRetryMaxMs: 1000 },
-    });
-    nodes.push(await GatewayNode.start(config, pino({ level: process.env.MOTE_TEST_LOG ?? "silent" })));
-  }
+  const { net, device } = await startInProcessPbft({
+    dir, gateways: n, basePort: base, params: { blockIntervalMs: 200, epochBlocks: 100_000 }, nodes,
+    configFor: (i) => ({ api: { host: "127.0.0.1", port: base + n + 2 + i }, payloads: { peers: [0, 1, 2].filter((j) => j !== i).map(url), fetchRetryMaxMs: 1000 } }),
+  });
   await until("every gateway finalizes blocks", () => nodes.every((x) => x.chainParts!.chain.head().height >= 3));
   const deviceHex = toHex(device.deviceId);
   const get = async (i: number, path: string) => fetch(`${url(i)}${path}`, { signal: AbortSignal.timeout(5000) });

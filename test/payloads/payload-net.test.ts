@@ -7,26 +7,23 @@
 // to the digest a finalized, device-signed reading names.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { pino } from "pino";
 import { afterAll, expect, test } from "vitest";
 import { contentFormat } from "../../shared/constants.ts";
 import { sha256, toHex } from "../../shared/ed25519.ts";
 import { anchorRecords } from "../../shared/payload-anchor.ts";
 import { encodeReading } from "../../shared/reading.ts";
 import { genesisBlock, readGenesisFile } from "../../gateway/chain/genesis.ts";
-import { initLocalNetwork } from "../../gateway/chain/local-network.ts";
-import { defaultConfig, mergeConfig } from "../../gateway/config.ts";
 import { GatewayNode } from "../../gateway/node/gateway-node.ts";
 import { uploadPayload } from "../../gateway/payloads/block1-client.ts";
 import { verifyPayload, type PayloadProofWire } from "../../gateway/payloads/verify-payload.ts";
 import { TestCoapClient } from "../support/gateway-coap-client.ts";
-import { TestDevice } from "../support/gateway-fixtures.ts";
 import { LossyUdpProxy } from "../support/lossy-udp-proxy.ts";
+import { startInProcessPbft } from "../support/in-process-pbft.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "mote-payload-net-"));
 const nodes: GatewayNode[] = [];
@@ -47,24 +44,11 @@ const until = async (what: string, cond: () => boolean | Promise<boolean>, ms = 
 
 test("a 1 MiB payload uploaded with Block1 over UDP at 20% loss, anchored by a finalized reading, fetched and served by a second gateway, verified by the client from genesis", { timeout: 300_000 }, async () => {
   const base = 24_000 + (process.pid % 400) * 8;
-  const net = initLocalNetwork({ dir, gateways: 2, devicesOwner: true, params: { blockIntervalMs: 200, epochBlocks: 100_000 }, basePort: base });
-  const device = new TestDevice();
-  net.genesis.devices = [{ publicKey: toHex(device.key.publicKey), owner: net.owner!.id }];
-  writeFileSync(net.genesisPath, JSON.stringify(net.genesis));
-  const api = (i: number) => ({ host: "127.0.0.1", port: base + 4 + i });
   const url = (i: number) => `http://127.0.0.1:${base + 4 + i}`;
-  for (const [i, g] of net.gateways.entries()) {
-    const other = net.gateways[1 - i];
-    const config = mergeConfig(defaultConfig(), {
-      dataDir: join(dir, `gateway-${g.index}`),
-      udp: { host: "127.0.0.1", port: 0 },
-      statsIntervalMs: 0,
-      network: { genesis: net.genesisPath, key: g.keyPath, consensus: "pbft", p2p: { host: "127.0.0.1", port: base + g.index }, peers: [other.endpoint] },
-      api: api(i),
-      payloads: { peers: [url(1 - i)], fetchRetryMaxMs: 2000 },
-    });
-    nodes.push(await GatewayNode.start(config, pino({ level: process.env.MOTE_TEST_LOG ?? "silent" })));
-  }
+  const { net, device } = await startInProcessPbft({
+    dir, gateways: 2, basePort: base, params: { blockIntervalMs: 200, epochBlocks: 100_000 }, nodes,
+    configFor: (i) => ({ api: { host: "127.0.0.1", port: base + 4 + i }, payloads: { peers: [url(1 - i)], fetchRetryMaxMs: 2000 } }),
+  });
   const [a, b] = nodes;
   await until("both gateways finalize blocks", () => nodes.every((n) => n.chainParts!.chain.head().height >= 3));
 

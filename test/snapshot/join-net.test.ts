@@ -8,10 +8,9 @@
 // it serves the provenance of an expired reading that the CLI's verifier checks from genesis alone.
 import Database from "better-sqlite3";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pino } from "pino";
 import { afterAll, expect, test } from "vitest";
 import { contentFormat } from "../../shared/constants.ts";
 import { sha256, toHex } from "../../shared/ed25519.ts";
@@ -20,19 +19,17 @@ import { encodeReading } from "../../shared/reading.ts";
 import { decodeHeader } from "../../gateway/chain/block.ts";
 import { genesisBlock, readGenesisFile } from "../../gateway/chain/genesis.ts";
 import { newIdentity, writeKeyFile } from "../../gateway/chain/keyfile.ts";
-import { initLocalNetwork } from "../../gateway/chain/local-network.ts";
 import { verifyChain } from "../../gateway/chain/recover.ts";
 import { smtRoot } from "../../gateway/chain/smt.ts";
 import { ApiClient } from "../../gateway/cli/api-client.ts";
 import { submitTx, waitFinalized } from "../../gateway/cli/tx-author.ts";
 import { verifyReadingProvenance } from "../../gateway/cli/verify-reading.ts";
-import { defaultConfig, mergeConfig } from "../../gateway/config.ts";
 import { GatewayNode } from "../../gateway/node/gateway-node.ts";
 import { ChainStore } from "../../gateway/storage/chain-store.ts";
 import { TestCoapClient } from "../support/gateway-coap-client.ts";
-import { TestDevice } from "../support/gateway-fixtures.ts";
 import { startGatewayProcess, type GatewayProcess } from "../support/gateway-process.ts";
 import { untilTrue } from "../support/until.ts";
+import { startInProcessPbft } from "../support/in-process-pbft.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "mote-join-net-"));
 const nodes: GatewayNode[] = [];
@@ -60,22 +57,8 @@ test("a gateway behind the pruning horizon reports it, joins from a verified sna
   // Fixed ports only for the validators' p2p endpoints (the genesis names them), in a range no other
   // test uses; every API and the joiner's p2p listen on port 0 and are read back.
   const base = 43_000 + (process.pid % 400) * 4;
-  const net = initLocalNetwork({ dir, gateways: n, devicesOwner: true, params: { blockIntervalMs: 200, epochBlocks: 20 }, basePort: base });
-  const device = new TestDevice();
-  net.genesis.devices = [{ publicKey: toHex(device.key.publicKey), owner: net.owner!.id }];
-  writeFileSync(net.genesisPath, JSON.stringify(net.genesis));
+  const { net, device } = await startInProcessPbft({ dir, gateways: n, basePort: base, params: { blockIntervalMs: 200, epochBlocks: 20 }, nodes });
   const url = (i: number) => nodes[i].apiUrl!;
-  for (const [i, g] of net.gateways.entries()) {
-    const others = net.gateways.filter((_, j) => j !== i);
-    const config = mergeConfig(defaultConfig(), {
-      dataDir: join(dir, `gateway-${g.index}`),
-      udp: { host: "127.0.0.1", port: 0 },
-      statsIntervalMs: 0,
-      network: { genesis: net.genesisPath, key: g.keyPath, consensus: "pbft", p2p: { host: "127.0.0.1", port: base + g.index }, peers: others.map((o) => o.endpoint) },
-      api: { host: "127.0.0.1", port: 0 },
-    });
-    nodes.push(await GatewayNode.start(config, pino({ level: process.env.MOTE_TEST_LOG ?? "silent" })));
-  }
   const deviceHex = toHex(device.deviceId);
   const json = async (u: string, path: string) => (await fetch(`${u}${path}`, { signal: AbortSignal.timeout(5000) })).json() as Promise<any>;
   await until("every gateway finalizes blocks", () => nodes.every((x) => x.chainParts!.chain.head().height >= 3));
