@@ -133,7 +133,7 @@ describe("expiry on one chain", () => {
     }
     producer.produce();
     // The chain's own slices have not run (no event-loop turn yet); a second pruner with tiny bounds does the work.
-    const small = new Expiry(store, { devicesPerPass: 2, readingsPerPass: 3, blocksPerPass: 2 });
+    const small = new Expiry(store, { devicesPerPass: 2, readingsPerPass: 3, blocksPerPass: 2, roundIntervalMs: 0 });
     const tip = chain.head();
     let slices = 0;
     for (let quiet = 0; quiet < f.devices.length; slices++) {
@@ -152,6 +152,32 @@ describe("expiry on one chain", () => {
     for (const row of rows) expect(small.isExpired(row.device, row.log_idx)).toBe(store.block(row.height)!.timeMs + 3000 <= tip.header.timeMs);
     expect(rows.filter((r) => small.isExpired(r.device, r.log_idx)).length).toBeGreaterThan(40);
     expect(small.stats.failures).toBe(0);
+  });
+
+  it("starts a round over the devices after a commit only once roundIntervalMs has passed since the last began", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mote-expiry-round-"));
+    dirs.push(dir);
+    const f = makeFixture({ label: "expiry-round", devices: 3 });
+    const { store, chain, mempool } = openChain(f, dir);
+    let now = f.genesis.genesisTimeMs + 1000;
+    const producer = new SoloProducer({ chain, mempool, identity: f.gateways[0], clock: () => now });
+    const turn = () => new Promise((r) => setImmediate(r));
+    const rounds = async (expiry: Expiry) => {
+      for (let b = 1; b <= 5; b++) {
+        addBatch(mempool, f.gateways[0], f.devices.map((d) => ({ bytes: deviceReading(d, b), receivedAtMs: now })), now);
+        producer.produce();
+        now += 1000;
+        const tip = chain.head();
+        expiry.schedule(tip.header.timeMs, tip.height);
+        for (let i = 0; i < 4; i++) await turn(); // a round over 3 devices is one slice; let it run
+      }
+      return expiry.stats.passes;
+    };
+    // Nothing is ever due (no retention): with no interval every commit starts a round, with a long one only the first does.
+    expect(await rounds(new Expiry(store, { ...chain.expiry.options, roundIntervalMs: 0 }))).toBe(5);
+    const paced = new Expiry(store, { ...chain.expiry.options, roundIntervalMs: 3_600_000 });
+    expect(await rounds(paced)).toBe(1);
+    paced.close();
   });
 
   it("refuses a retention set by someone other than the owner, and one out of range", () => {
