@@ -229,6 +229,7 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
       for (const t of timers.values()) clearTimeout(t);
       await network.close();
       outbox.close();
+      wal.close();
       log.info({ height: c.chain.head().height }, "consensus node stopped");
     },
   };
