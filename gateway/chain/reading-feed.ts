@@ -34,6 +34,8 @@ export interface PendingReadingSource {
   markRejected(ids: number[], code: string, message: string): void;
   /** The chain can no longer take these readings, through no fault of theirs: recorded as lost. */
   markLost(ids: number[], code: string, message: string): void;
+  /** Readings waiting for the chain, those of signed batches included (without it, every tick reads the store). */
+  pendingCount?(): number;
 }
 
 export interface ReadingFeedOptions {
@@ -80,24 +82,30 @@ export class ReadingFeed {
     this.reporter = reporter;
   }
 
-  /** Moves pending readings into batch transactions, within the outstanding bound; then reports misbehaviour. */
-  tick(nowMs: number): void {
-    this.batchPending(nowMs);
+  /**
+   * Moves pending readings into batch transactions, within the outstanding bound; then reports
+   * misbehaviour. `flush`: every pending reading goes (the next proposal is near: consensus/node.ts
+   * times it); otherwise only full batches, so a gateway signs about one batch per block below
+   * saturation rather than one per tick.
+   */
+  tick(nowMs: number, flush = true): void {
+    this.batchPending(nowMs, flush);
     this.reporter?.tick(nowMs);
   }
 
-  private batchPending(nowMs: number): void {
+  private batchPending(nowMs: number, flush: boolean): void {
     const max = Math.min(this.options.batchReadingsMax, this.chain.params().batchReadingsMax);
     for (let i = 0; i < this.options.batchesPerTick; i++) {
       const outstanding = this.outstanding();
       if (outstanding.length >= this.options.batchesOutstandingMax) return;
       const carried = new Set(outstanding.flatMap((e) => e.readingIds));
+      if (!flush && this.source.pendingCount && this.source.pendingCount() - carried.size < max) return;
       // No look-up of the chain first: a reading already on chain (another gateway's copy) comes
       // back as a duplicate outcome and is settled at the height the chain recorded it.
       // The store skips what outstanding batches carry: reading (and decoding) up to 16 batches'
       // readings again on every tick showed in bench:net's profiles.
       const batch = this.source.takeBatch(max, carried).filter((r) => !carried.has(r.id)).slice(0, max);
-      if (batch.length === 0) return;
+      if (batch.length === 0 || (!flush && batch.length < max)) return;
       this.submit(batch, nowMs);
       if (batch.length < max) return;
     }

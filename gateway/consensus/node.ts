@@ -197,15 +197,32 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
   else nodeSigner.settle();
   const saved = wal.load();
   guarded(() => replica.start(Date.now(), saved ? decodeWal(saved, c.consensus?.blockBytesMax ?? 8 << 20) : undefined));
-  const interval = Math.max(50, Math.floor(c.chain.params().blockIntervalMs / 2));
+  // The feed signs what ingest accepted shortly before the next round-0 proposal is due (one block
+  // interval after the parent's time, core.ts), early enough for the batch to reach the proposer and
+  // be admitted: an acknowledged reading then waits for the next block, not for a tick and then the
+  // block after. Full batches go at once; a stalled head still flushes once per interval.
+  const blockIntervalMs = () => c.chain.params().blockIntervalMs;
+  const feedTiming = { tickMs: Math.max(10, Math.floor(blockIntervalMs() / 8)), flushedHeight: -1, flushedAtMs: 0 };
   const ticker = setInterval(() => {
     try {
-      nodeSigner!.offer(Date.now());
-      feed?.tick(Date.now());
+      const now = Date.now();
+      const head = c.chain.head();
+      const interval = blockIntervalMs();
+      const due = head.header.timeMs + interval - Math.floor(interval / 4);
+      const flush = (now >= due && feedTiming.flushedHeight < head.height) || now - feedTiming.flushedAtMs >= interval;
+      if (flush) Object.assign(feedTiming, { flushedHeight: head.height, flushedAtMs: now });
+      feed?.tick(now, flush);
     } catch (e) {
       log.error({ err: (e as Error).message }, "reading feed failed; retrying next tick");
     }
-  }, interval);
+  }, feedTiming.tickMs);
+  const offerer = setInterval(() => {
+    try {
+      nodeSigner!.offer(Date.now());
+    } catch (e) {
+      log.error({ err: (e as Error).message }, "offering signed transactions failed; retrying");
+    }
+  }, Math.max(50, Math.floor(blockIntervalMs() / 2)));
   const own = toHex(c.identity.id);
   const regossip = setInterval(() => {
     dialValidators(c.chain, network, c.identity);
@@ -225,6 +242,7 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
     async close() {
       closed = true;
       clearInterval(ticker);
+      clearInterval(offerer);
       clearInterval(regossip);
       for (const t of timers.values()) clearTimeout(t);
       await network.close();

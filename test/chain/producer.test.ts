@@ -89,6 +89,29 @@ describe("single-validator producer", () => {
     expect(source.included.size).toBe(12);
   });
 
+  it("between flushes signs only full batches, then everything pending when flushed", () => {
+    const f = makeFixture({ label: "full-batches", devices: 2 });
+    const { chain, mempool } = openChain(f);
+    const now = f.genesis.genesisTimeMs + 500;
+    const source = new MemoryPending();
+    const pendingCount = () => source.items.filter((i) => !source.included.has(i.id) && !source.rejected.has(i.id)).length;
+    for (const counted of [false, true]) {
+      const store = counted ? Object.assign(Object.create(source), { pendingCount }) : source; // with and without a count of its own
+      const items = source.items;
+      items.length = 0;
+      let id = counted ? 100 : 0;
+      for (let seq = 0; seq < 6; seq++) items.push({ id: id++, cose: deviceReading(f.devices[0], (counted ? 10 : 0) + seq), receivedAtMs: now });
+      const { signer, feed } = feedFor(chain, mempool, f.gateways[0], store, { batchReadingsMax: 4 });
+      feed.tick(now, false);
+      expect(signer.unconfirmed().map((e) => e.readingIds.length)).toEqual([4]); // one full batch; 2 wait
+      feed.tick(now, false);
+      expect(signer.unconfirmed().map((e) => e.readingIds.length)).toEqual([4]);
+      feed.tick(now, true);
+      expect(signer.unconfirmed().map((e) => e.readingIds.length)).toEqual([4, 2]);
+      new SoloProducer({ chain, mempool, identity: f.gateways[0], clock: () => now, signer, feed }).produce();
+    }
+  });
+
   it("refuses to run when this gateway is not the only validator", () => {
     const f = makeFixture({ label: "many", gateways: 3 });
     const { chain, mempool } = openChain(f);
