@@ -19,6 +19,7 @@ import type { BlockRef, ConsensusApp, ProposeArgs, Verdict } from "./app.ts";
 import { assert } from "./errors.ts";
 import type { ValidatorSetInfo } from "./validators.ts";
 import { encodeEvidence, type ConsensusEvidence } from "./evidence.ts";
+import type { ProposalSizer } from "./proposal-sizer.ts";
 
 export interface ChainAdapterOptions {
   /** Pending blocks kept for the undecided height (proposals of several rounds). */
@@ -29,6 +30,11 @@ export interface ChainAdapterOptions {
    * several timely blocks instead of one that times out round after round.
    */
   proposalBytesMax?: number;
+  /**
+   * Sizes proposals by how long heights took here (proposal-sizer.ts), under proposalBytesMax. Real
+   * nodes only: it reads the wall clock, which a deterministic simulation must not.
+   */
+  sizer?: ProposalSizer;
   /** Called after each commit, with what the block carried (ingest's markIncluded hooks here). */
   onCommitted?: (head: ChainHead, pending: PendingBlock) => void;
   /**
@@ -74,11 +80,12 @@ export class ChainAdapter implements ConsensusApp {
     const params = this.chain.params();
     // Block times strictly increase even if this node's clock lags the parent's proposer.
     const timeMs = Math.max(args.timeMs, head.header.timeMs + 1);
-    const bytesMax = Math.min(params.blockBytesMax, this.options.proposalBytesMax ?? 1 << 20);
+    const bytesMax = Math.min(params.blockBytesMax, this.options.proposalBytesMax ?? 1 << 20, this.options.sizer?.bytesMax() ?? Infinity);
     this.submitEvidence(args.evidence, args.timeMs);
     const txs = this.mempool.take(params.blockTxsMax, bytesMax);
     const { pending } = this.chain.build({ timeMs, proposer: args.proposer, txs });
     this.keep(pending);
+    this.options.sizer?.seen(toHex(pending.hash), performance.now());
     const block = encodeBlock(pending.block);
     this.hashes.set(block, { block: pending.block, hash: pending.hash });
     return { block, hash: pending.hash };
@@ -136,6 +143,7 @@ export class ChainAdapter implements ConsensusApp {
       return { ok: false, code: "BLOCK_PROPOSER", message: `header names proposer ${toHex(d.block.header.proposer)}, the round's is ${toHex(args.proposer)}` };
     }
     if (this.pending.has(toHex(d.hash))) return { ok: true };
+    this.options.sizer?.seen(toHex(d.hash), performance.now());
     try {
       this.keep(this.chain.validate(d.block, { nowMs: args.nowMs }));
       return { ok: true };
@@ -151,6 +159,7 @@ export class ChainAdapter implements ConsensusApp {
     // A synced block was never validated here: execute it now (no clock check: it is final).
     const pending = this.pending.get(toHex(d.hash)) ?? this.chain.validate(d.block);
     const head = this.chain.commit(pending, encodeCertificate(certificate));
+    this.options.sizer?.committed(toHex(d.hash), pending.execution.txs.reduce((n, tx) => n + tx.bytes.length, 0), performance.now());
     this.pending.clear();
     this.mempool.onCommit(pending.execution.txs, []);
     this.options.onCommitted?.(head, pending);

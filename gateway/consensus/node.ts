@@ -31,6 +31,7 @@ import { InOrderFrames, preverifyProposal } from "./proposal-preverify.ts";
 import { Replica, type ReplicaAction, type ReplicaTimer } from "./replica.ts";
 import { decodeWal } from "./wal.ts";
 import { FileWalStore } from "./wal-file.ts";
+import { ProposalSizer } from "./proposal-sizer.ts";
 
 export interface ConsensusNodeConfig {
   /** The gateway's data directory: consensus.wal is written here (chain.sqlite is the chain's). */
@@ -84,7 +85,10 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
   let nodeSigner: NodeSigner | undefined;
   const outbox = TxOutbox.open(c.dataDir, c.identity, c.chain.chainId);
   const stats = { decidedByConsensus: 0, decidedBySync: 0 };
+  // Proposals sized so a height decides in about half of round 0's timeout (proposal-sizer.ts).
+  const sizer = new ProposalSizer({ targetMs: (c.consensus?.roundTimeoutBaseMs ?? consensusDefaults.roundTimeoutBaseMs) / 2, minBytes: 32 << 10, maxBytes: 1 << 20 });
   const adapter = new ChainAdapter(c.chain, c.mempool, {
+    sizer,
     signer: () => nodeSigner,
     onCommitted: (head, pending) => {
       if (feed) feed.onCommitted(head, pending);
@@ -238,7 +242,7 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
       gossip.local(bytes);
       return tx;
     },
-    status: () => ({ height: replica.core.height, round: replica.core.round, peers: network.connectedPeers(), validator: replica.core.validators.indexOf(own) >= 0, walWrites: wal.writes, ...stats, votes: replica.core.votesInProgress(), behindRetention: replica.behindRetention }),
+    status: () => ({ height: replica.core.height, round: replica.core.round, peers: network.connectedPeers(), validator: replica.core.validators.indexOf(own) >= 0, walWrites: wal.writes, proposalBytesMax: sizer.bytesMax(), ...stats, votes: replica.core.votesInProgress(), behindRetention: replica.behindRetention }),
     async close() {
       closed = true;
       clearInterval(ticker);
