@@ -98,8 +98,9 @@ export class ReadingFeed {
     for (let i = 0; i < this.options.batchesPerTick; i++) {
       const outstanding = this.outstanding();
       if (outstanding.length >= this.options.batchesOutstandingMax) return;
+      // Ticks between flushes come often: ask the store for a count before building anything.
+      if (!flush && this.source.pendingCount && this.source.pendingCount() - outstanding.reduce((n, e) => n + e.readingIds.length, 0) < max) return;
       const carried = new Set(outstanding.flatMap((e) => e.readingIds));
-      if (!flush && this.source.pendingCount && this.source.pendingCount() - carried.size < max) return;
       // No look-up of the chain first: a reading already on chain (another gateway's copy) comes
       // back as a duplicate outcome and is settled at the height the chain recorded it.
       // The store skips what outstanding batches carry: reading (and decoding) up to 16 batches'

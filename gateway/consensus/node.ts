@@ -202,17 +202,17 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
   const saved = wal.load();
   guarded(() => replica.start(Date.now(), saved ? decodeWal(saved, c.consensus?.blockBytesMax ?? 8 << 20) : undefined));
   // The feed signs what ingest accepted shortly before the next round-0 proposal is due (one block
-  // interval after the parent's time, core.ts), early enough for the batch to reach the proposer and
-  // be admitted: an acknowledged reading then waits for the next block, not for a tick and then the
+  // interval after the parent's time, core.ts), an eighth of an interval early, enough for the batch
+  // to reach the proposer and be admitted (gossip and thread-pool verification take a few ms): an acknowledged reading then waits for the next block, not for a tick and then the
   // block after. Full batches go at once; a stalled head still flushes once per interval.
   const blockIntervalMs = () => c.chain.params().blockIntervalMs;
-  const feedTiming = { tickMs: Math.max(10, Math.floor(blockIntervalMs() / 8)), flushedHeight: -1, flushedAtMs: 0 };
+  const feedTiming = { tickMs: Math.max(5, Math.floor(blockIntervalMs() / 16)), flushedHeight: -1, flushedAtMs: 0 };
   const ticker = setInterval(() => {
     try {
       const now = Date.now();
       const head = c.chain.head();
       const interval = blockIntervalMs();
-      const due = head.header.timeMs + interval - Math.floor(interval / 4);
+      const due = head.header.timeMs + interval - Math.floor(interval / 8);
       const flush = (now >= due && feedTiming.flushedHeight < head.height) || now - feedTiming.flushedAtMs >= interval;
       if (flush) Object.assign(feedTiming, { flushedHeight: head.height, flushedAtMs: now });
       feed?.tick(now, flush);
