@@ -7,7 +7,7 @@
 // result reads as a fraction of what the hardware could do at best.
 //
 //   npm run bench:net [-- --seconds 10 --devices 48 --validators 1,4,7]
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -33,10 +33,23 @@ function ed25519Ceiling(): { perCore: number; cores: number } {
   return { perCore: opsPerSecond(() => verifyEd25519(key, message, signature), 1500), cores: availableParallelism() };
 }
 
+/** CPU seconds a process used so far (utime + stime from /proc, clock ticks of 10 ms): the whole process, and its main thread. */
+function cpuSeconds(pid: number | undefined): { all: number; main: number } {
+  const read = (path: string): number => {
+    try {
+      const fields = readFileSync(path, "utf8").replace(/^.*\) /s, "").split(" ");
+      return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime: fields 14 and 15 of stat
+    } catch {
+      return 0; // not Linux, or the process is gone
+    }
+  };
+  return pid === undefined ? { all: 0, main: 0 } : { all: read(`/proc/${pid}/stat`), main: read(`/proc/${pid}/task/${pid}/stat`) };
+}
+
 const percentile = (xs: number[], p: number) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] : NaN);
 
 /** `rate` readings/s offered in total, paced; 0: every device sends its next reading as soon as the last is acknowledged. */
-async function run(n: number, rate: number): Promise<{ finalized: number; perS: number; p50: number; p99: number; heights: number; rounds: string }> {
+async function run(n: number, rate: number): Promise<{ finalized: number; perS: number; p50: number; p99: number; heights: number; rounds: string; cpuUs: number; mainUs: number }> {
   const dir = mkdtempSync(join(tmpdir(), "mote-bench-net-"));
   const p2pBase = 47000 + n * 20;
   const net = initLocalNetwork({ dir, gateways: n, devicesOwner: true, params: { blockIntervalMs: 200, epochBlocks: 100_000, readingFee: 0 }, basePort: p2pBase });
@@ -103,8 +116,12 @@ async function run(n: number, rate: number): Promise<{ finalized: number; perS: 
     measuring = true;
     latencies.length = 0;
     const start = performance.now();
+    const cpuBefore = nodes.map((x) => cpuSeconds(x.child?.pid));
     await new Promise((r) => setTimeout(r, seconds * 1000));
     measuring = false;
+    const cpuAfter = nodes.map((x) => cpuSeconds(x.child?.pid));
+    const cpuS = cpuAfter.reduce((a, c, i) => a + c.all - cpuBefore[i].all, 0);
+    const mainS = cpuAfter.reduce((a, c, i) => a + c.main - cpuBefore[i].main, 0);
     const elapsedS = (performance.now() - start) / 1000;
     stop = true;
     await Promise.all(load);
@@ -112,7 +129,7 @@ async function run(n: number, rate: number): Promise<{ finalized: number; perS: 
     if (process.env.BENCH_NET_LOG) console.error(nodes[0].stderr);
     latencies.sort((a, b) => a - b);
     await Promise.all([...clients, ...radios].map((c) => c.close()));
-    return { finalized: latencies.length, perS: latencies.length / elapsedS, p50: percentile(latencies, 50), p99: percentile(latencies, 99), heights, rounds: `${status.height}` };
+    return { finalized: latencies.length, perS: latencies.length / elapsedS, p50: percentile(latencies, 50), p99: percentile(latencies, 99), heights, rounds: `${status.height}`, cpuUs: (cpuS * 1e6) / Math.max(1, latencies.length), mainUs: (mainS * 1e6) / Math.max(1, latencies.length) };
   } finally {
     await Promise.all(nodes.map((x) => x.stop()));
     rmSync(dir, { recursive: true, force: true });
@@ -126,13 +143,14 @@ for (const rate of values.rates!.split(",").map(Number)) {
     const r = await run(n, rate);
     const verificationsPerReading = 1 + n; // ingest gateway + every validator (mempool admission or block validation)
     const ceilingPerS = (ceiling.perCore * ceiling.cores) / verificationsPerReading;
-    rows.push([rate > 0 ? `${rate}/s paced` : "saturated", n, Math.round(r.perS), r.p50, r.p99, r.heights, verificationsPerReading, Math.round(ceilingPerS), `${((r.perS / ceilingPerS) * 100).toFixed(1)}%`]);
+    rows.push([rate > 0 ? `${rate}/s paced` : "saturated", n, Math.round(r.perS), r.p50, r.p99, r.heights, verificationsPerReading, Math.round(ceilingPerS), `${((r.perS / ceilingPerS) * 100).toFixed(1)}%`, Math.round(r.cpuUs), Math.round(r.mainUs)]);
     console.error(`offered ${rate || "max"}, n=${n}: ${r.finalized} readings finalized in ${seconds} s`);
   }
 }
 printTable(
   `bench:net — ${deviceCount} devices over CoAP/UDP, gateways as processes on loopback TCP, block interval 200 ms, ${seconds} s per row; this machine: ${Math.round(ceiling.perCore).toLocaleString("en-US")} Ed25519 verifications/s per core × ${ceiling.cores} cores`,
-  ["offered load", "validators", "finalized readings/s", "send→final p50 ms", "p99 ms", "blocks", "verifications/reading", "ceiling readings/s", "of ceiling"],
+  ["offered load", "validators", "finalized readings/s", "send→final p50 ms", "p99 ms", "blocks", "verifications/reading", "ceiling readings/s", "of ceiling", "gateways' CPU µs/reading", "main threads µs/reading"],
   rows,
 );
 console.log("ceiling = verifications/s on all cores ÷ verifications per reading; saturated rows include queueing in the latency.");
+console.log("CPU µs/reading: all gateway processes' CPU time (all threads; main threads alone) during the measured seconds ÷ readings finalized, summed over gateways: what a reading costs the network, whatever else loads the machine.");
