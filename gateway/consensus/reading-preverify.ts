@@ -6,7 +6,8 @@
 // sequence. Everything else (envelope, attestation, state checks) is the mempool's as before.
 import type { KeyObject } from "node:crypto";
 import { toHex, verifyEd25519Async } from "../../shared/ed25519.ts";
-import { decodeReading, readingDigest, sigStructure } from "../../shared/reading.ts";
+import { sigStructure } from "../../shared/reading.ts";
+import { decodedReadings } from "../../shared/decoded-readings.ts";
 import { decodeTx, type DecodedTx } from "../../shared/tx.ts";
 import { verifiedReadings } from "../../shared/verified-readings.ts";
 import type { Chain } from "../chain/chain.ts";
@@ -44,15 +45,15 @@ export function batchReadings(chain: Chain, tx: DecodedTx): { known: Uint8Array[
     return key;
   };
   for (const { bytes } of tx.body.readings) {
-    let reading;
+    let decoded;
     try {
-      reading = decodeReading(bytes, (kid) => state.deviceIdOfKid(kid));
+      decoded = decodedReadings.decode(bytes, (kid) => state.deviceIdOfKid(kid));
     } catch {
       continue;
     }
+    const { reading, digest } = decoded;
     const key = keyOf(reading.deviceId);
     if (!key) continue;
-    const digest = readingDigest(bytes);
     if (verifiedReadings.has(digest, key.raw)) known.push(digest);
     else unverified.push({ digest, publicKey: key.raw, key: key.key, message: sigStructure(reading.protectedBytes, reading.payloadBytes), signature: reading.signature });
   }
