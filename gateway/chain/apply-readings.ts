@@ -100,7 +100,10 @@ export function checkReadingBatch(state: State, tx: DecodedTx, body: BatchBody, 
     const outcome = (o: ReadingOutcome): CheckedReading => ({ outcome: o, digest, receivedAtMs, reading });
     if (device.status !== deviceStatus.active && receivedAtMs >= device.statusSinceMs) return outcome(readingOutcome.deviceNotActive);
     if (receivedAtMs > horizonMs) return outcome(readingOutcome.fromFuture);
-    if (!ctx.signaturesVerified(tx) && !ctx.readingVerified?.(digest) && !deviceSignatureValid(reading, digest, device.publicKey, ctx)) {
+    // Never skipped on the transaction's word (ctx.signaturesVerified): the mempool may have admitted
+    // it while this reading's device was unknown, inactive or its reception in the future, so its
+    // signature was not checked then. A reading this process verified is a look-up here.
+    if (!ctx.readingVerified?.(digest) && !deviceSignatureValid(reading, digest, device.publicKey, ctx)) {
       signaturesValid = false;
       return outcome(readingOutcome.badSignature);
     }

@@ -8,7 +8,8 @@
 // attestation); each reading's fate is its outcome in the block (apply-readings.ts), so a batch
 // whose readings were overtaken by events still lands and its author's nonces keep moving.
 // Verified transaction ids are remembered (bounded) so block execution does not verify the same
-// signatures again; a batch with a reading whose signature failed is not remembered.
+// envelope and attestation signatures again (device signatures are remembered per reading, in
+// shared/verified-readings.ts); a batch with a reading whose signature failed is not remembered.
 import { toHex } from "../../shared/ed25519.ts";
 import { decodeTx, TxError, type DecodedTx } from "../../shared/tx.ts";
 import { checkReadingBatch } from "./apply-readings.ts";
