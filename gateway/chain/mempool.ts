@@ -20,6 +20,7 @@ import { RecordedReadings, verifiedKey, type TxContext } from "./context.ts";
 import { reject, TxRejected, type TxRejectCode } from "./errors.ts";
 import { Lru } from "../storage/lru.ts";
 import { mempoolDefaults, type MempoolOptions } from "./options.ts";
+import { verifiedTxs } from "./verified-txs.ts";
 
 interface Entry {
   tx: DecodedTx;
@@ -51,9 +52,12 @@ export class Mempool {
     return this.bytes;
   }
 
-  /** True if these exact bytes (signature included) passed admission here. */
+  /**
+   * True if these exact bytes (signature included) passed admission here, or their envelope and
+   * attestation verified elsewhere in this process (verified-txs.ts: a proposal's pre-verification).
+   */
   verified(tx: DecodedTx): boolean {
-    return this.verifiedIds.get(verifiedKey(tx)) !== undefined;
+    return this.verifiedIds.get(verifiedKey(tx)) !== undefined || verifiedTxs.has(this.chain.chainId, tx);
   }
 
   /** The nonce the author's next transaction must carry. */
@@ -95,6 +99,7 @@ export class Mempool {
     if (queue.length >= this.options.perAuthorMax) reject("MEMPOOL_AUTHOR_FULL", `author ${authorHex} has ${queue.length} pending transactions; wait for a block`);
     const entry = { tx, authorHex };
     if (this.admit(tx, queue.length, nowMs, verifiedReadings)) this.verifiedIds.set(verifiedKey(tx), true);
+    verifiedTxs.add(this.chain.chainId, tx); // admit checked the envelope and attestation, or threw
     this.entries.set(idHex, entry);
     queue.push(entry);
     this.byAuthor.set(authorHex, queue);
@@ -113,7 +118,8 @@ export class Mempool {
       params: state.params(),
       validators: state.validators(),
       keys: this.chain.keys,
-      signaturesVerified: () => false,
+      // Verified on the thread pool before admission (gateway/consensus/reading-preverify.ts), or not yet.
+      signaturesVerified: (t) => verifiedTxs.has(this.chain.chainId, t),
       ...(verifiedReadings ? { readingVerified: (digest: Uint8Array) => verifiedReadings.has(toHex(digest)) } : {}),
       recorded: new RecordedReadings((id, seq) => this.chain.store.recordedReading(id, seq)),
     };

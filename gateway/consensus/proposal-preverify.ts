@@ -4,7 +4,8 @@
 // verify them there, synchronously, with every vote waiting behind it (at 7 validators, most of them
 // for most batches). Here such a proposal's unverified readings are verified on libuv's thread pool
 // first (reading-preverify.ts), so block execution finds them in the process's verified set
-// (shared/verified-readings.ts).
+// (shared/verified-readings.ts). The envelope and attestation signatures of transactions this process
+// has not admitted are verified there too, so execution finds them in gateway/chain/verified-txs.ts.
 //
 // Frames reach the replica in arrival order regardless: while a proposal waits for its readings,
 // every later frame waits behind it (InOrderFrames). A delay is all the replica sees, as if the
@@ -15,6 +16,7 @@ import { decodeTx } from "../../shared/tx.ts";
 import { decodeBlock } from "../chain/block.ts";
 import type { Chain } from "../chain/chain.ts";
 import { decodeEnvelope } from "../p2p/envelope.ts";
+import { verifiedTxs, verifyTxSignaturesAsync } from "../chain/verified-txs.ts";
 import { batchReadings, verifyReadingsAsync, type UnverifiedReading } from "./reading-preverify.ts";
 
 /**
@@ -34,14 +36,19 @@ export function preverifyProposal(chain: Chain, frame: Uint8Array, frameBytesMax
     return undefined;
   }
   const unverified: UnverifiedReading[] = [];
+  const waits: Promise<unknown>[] = [];
   for (const bytes of txs) {
     try {
-      unverified.push(...batchReadings(chain, decodeTx(bytes)).unverified);
+      const tx = decodeTx(bytes);
+      unverified.push(...batchReadings(chain, tx).unverified);
+      // Envelope and attestation of a transaction this process has not admitted (verified-txs.ts).
+      if (!verifiedTxs.has(chain.chainId, tx)) waits.push(verifyTxSignaturesAsync(chain.chainId, chain.keys, tx));
     } catch {
       // An undecodable transaction makes the block invalid: app.validate says so.
     }
   }
-  return unverified.length > 0 ? verifyReadingsAsync(unverified) : undefined;
+  if (unverified.length > 0) waits.push(verifyReadingsAsync(unverified));
+  return waits.length > 0 ? Promise.all(waits) : undefined;
 }
 
 /** Frames delivered in arrival order, each after what it waits for; at most `queuedMax` waiting. */
