@@ -51,19 +51,10 @@ export function attestBatch(key: KeyObject, gatewayId: Uint8Array, readings: Att
 
 /** Checks the gateway's signature and that `readings` are exactly the batch it signed. */
 export function verifyBatch(att: BatchAttestation, gatewayKey: KeyObject, readings: AttestedReading[]): boolean {
-  const message = batchSignedMessage(att, readings);
-  return message !== undefined && verifyEd25519(gatewayKey, message, att.signature);
-}
-
-/**
- * What the gateway's signature must cover when `readings` are exactly the batch it signed, for a
- * verifier that checks the signature elsewhere (on the thread pool); undefined when they are not.
- */
-export function batchSignedMessage(att: BatchAttestation, readings: AttestedReading[]): Uint8Array | undefined {
-  if (att.version !== attestationVersion || readings.length !== att.count) return undefined;
+  if (att.version !== attestationVersion || readings.length !== att.count) return false;
   const root = merkleRoot(readings.map(attestedLeaf));
-  if (Buffer.compare(root, att.root) !== 0) return undefined;
-  return signedBytes(att.gatewayId, att.count, att.root);
+  if (Buffer.compare(root, att.root) !== 0) return false;
+  return verifyEd25519(gatewayKey, signedBytes(att.gatewayId, att.count, att.root), att.signature);
 }
 
 /** A single reading's proof of co-signature: its leaf's audit path to the signed root. */

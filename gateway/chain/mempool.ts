@@ -118,7 +118,7 @@ export class Mempool {
       params: state.params(),
       validators: state.validators(),
       keys: this.chain.keys,
-      // Verified on the thread pool before admission (gateway/consensus/reading-preverify.ts), or not yet.
+      // Verified earlier in this process (a proposal carried it before its gossip came: verified-txs.ts), or not yet.
       signaturesVerified: (t) => verifiedTxs.has(this.chain.chainId, t),
       ...(verifiedReadings ? { readingVerified: (digest: Uint8Array) => verifiedReadings.has(toHex(digest)) } : {}),
       recorded: new RecordedReadings((id, seq) => this.chain.store.recordedReading(id, seq)),

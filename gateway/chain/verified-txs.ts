@@ -1,19 +1,19 @@
 // Transactions whose envelope signature and, for a reading batch, attestation this process has
 // verified: what TxContext.signaturesVerified stands for (context.ts). Each is checked once per
 // process wherever it is first met: mempool admission (its own batches, the API, a peer's gossip)
-// or a proposal's pre-verification (gateway/consensus/proposal-preverify.ts), both on libuv's thread
-// pool where they can be; block execution then finds it here. bench:net's profiles showed both
-// signatures of a peer's batch verified synchronously on the consensus thread at admission and again
-// when a proposal carried the batch before its gossip was admitted.
+// or a proposal's pre-verification (gateway/consensus/proposal-preverify.ts); block execution, a
+// later round's proposal of the same batch, or its gossip arriving after the proposal then find it
+// here. Before, a batch met first in a proposal was verified by every execution of it (app.validate
+// cannot record what verified), and again at admission when its gossip came in before the commit.
 //
 // The key is the chain id with verifiedKey (the transaction's id and signature, which determine its
 // bytes exactly), so a hit means "these exact bytes verified for this chain": a pure fact, since an
 // author id's key never changes. Only a verification that succeeded adds an entry. Device
 // signatures are not covered: they are remembered per reading (shared/verified-readings.ts).
 // Bounded in two generations (like shared/verified-readings.ts), about 200 bytes a key.
-import { batchSignedMessage } from "../../shared/attestation.ts";
+import { verifyBatch } from "../../shared/attestation.ts";
 import { decodedReadings } from "../../shared/decoded-readings.ts";
-import { verifyEd25519Async } from "../../shared/ed25519.ts";
+import { verifyEd25519 } from "../../shared/ed25519.ts";
 import { txSigningMessage, type DecodedTx } from "../../shared/tx.ts";
 import { verifiedKey, type KeyCache } from "./context.ts";
 
@@ -49,11 +49,14 @@ export class VerifiedTxs {
 export const verifiedTxs = new VerifiedTxs(1 << 16);
 
 /**
- * Verifies the envelope signature and a batch's attestation on the thread pool and, when both
- * verify, adds the transaction to `verifiedTxs`. False when either does not verify (execution or
- * admission then refuses the transaction with its reason); true at once when already there.
+ * Verifies the envelope signature and a batch's attestation, here on the calling thread, once per
+ * process: true at once when `verifiedTxs` holds the transaction, else verified and, when both
+ * verify, added. False when either does not (execution or admission then refuses the transaction
+ * with its reason). Synchronous on purpose: measured on this machine, handing one or two
+ * verifications (~105 µs each) to the thread pool cost the main thread 12 to 43 µs each, so it
+ * saved the main thread little and added CPU in total, which is what a saturated gateway lacks.
  */
-export async function verifyTxSignaturesAsync(chainId: string, keys: KeyCache, tx: DecodedTx): Promise<boolean> {
+export function verifyTxSignatures(chainId: string, keys: KeyCache, tx: DecodedTx): boolean {
   if (verifiedTxs.has(chainId, tx)) return true;
   let key;
   try {
@@ -61,13 +64,11 @@ export async function verifyTxSignaturesAsync(chainId: string, keys: KeyCache, t
   } catch {
     return false; // not a valid Ed25519 key: the envelope check refuses it
   }
-  const checks = [verifyEd25519Async(key, txSigningMessage(chainId, tx.unsigned), tx.signature)];
+  if (!verifyEd25519(key, txSigningMessage(chainId, tx.unsigned), tx.signature)) return false;
   if (tx.body.kind === "readingBatch") {
-    const message = batchSignedMessage(tx.body.attestation, tx.body.readings.map((r) => ({ digest: decodedReadings.digest(r.bytes), receivedAtMs: r.receivedAtMs })));
-    if (!message) return false;
-    checks.push(verifyEd25519Async(key, message, tx.body.attestation.signature));
+    const leaves = tx.body.readings.map((r) => ({ digest: decodedReadings.digest(r.bytes), receivedAtMs: r.receivedAtMs }));
+    if (!verifyBatch(tx.body.attestation, key, leaves)) return false;
   }
-  if (!(await Promise.all(checks)).every(Boolean)) return false;
   verifiedTxs.add(chainId, tx);
   return true;
 }

@@ -5,7 +5,9 @@
 // for most batches). Here such a proposal's unverified readings are verified on libuv's thread pool
 // first (reading-preverify.ts), so block execution finds them in the process's verified set
 // (shared/verified-readings.ts). The envelope and attestation signatures of transactions this process
-// has not admitted are verified there too, so execution finds them in gateway/chain/verified-txs.ts.
+// has not admitted are verified here too, synchronously (the thread pool's hand-off costs the main
+// thread about a quarter of a verification: gateway/chain/verified-txs.ts), and remembered, so
+// execution, a later round's proposal and the batch's late gossip find them there.
 //
 // Frames reach the replica in arrival order regardless: while a proposal waits for its readings,
 // every later frame waits behind it (InOrderFrames). A delay is all the replica sees, as if the
@@ -16,7 +18,7 @@ import { decodeTx } from "../../shared/tx.ts";
 import { decodeBlock } from "../chain/block.ts";
 import type { Chain } from "../chain/chain.ts";
 import { decodeEnvelope } from "../p2p/envelope.ts";
-import { verifiedTxs, verifyTxSignaturesAsync } from "../chain/verified-txs.ts";
+import { verifyTxSignatures } from "../chain/verified-txs.ts";
 import { batchReadings, verifyReadingsAsync, type UnverifiedReading } from "./reading-preverify.ts";
 
 /**
@@ -36,19 +38,18 @@ export function preverifyProposal(chain: Chain, frame: Uint8Array, frameBytesMax
     return undefined;
   }
   const unverified: UnverifiedReading[] = [];
-  const waits: Promise<unknown>[] = [];
   for (const bytes of txs) {
     try {
       const tx = decodeTx(bytes);
       unverified.push(...batchReadings(chain, tx).unverified);
-      // Envelope and attestation of a transaction this process has not admitted (verified-txs.ts).
-      if (!verifiedTxs.has(chain.chainId, tx)) waits.push(verifyTxSignaturesAsync(chain.chainId, chain.keys, tx));
+      // Envelope and attestation of a transaction this process has not admitted (verified-txs.ts);
+      // one that does not verify is refused by app.validate with its reason.
+      verifyTxSignatures(chain.chainId, chain.keys, tx);
     } catch {
       // An undecodable transaction makes the block invalid: app.validate says so.
     }
   }
-  if (unverified.length > 0) waits.push(verifyReadingsAsync(unverified));
-  return waits.length > 0 ? Promise.all(waits) : undefined;
+  return unverified.length > 0 ? verifyReadingsAsync(unverified) : undefined;
 }
 
 /** Frames delivered in arrival order, each after what it waits for; at most `queuedMax` waiting. */

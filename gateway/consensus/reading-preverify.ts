@@ -3,8 +3,8 @@
 // profiles put 27% of a validator's main thread there at 4 validators. Here the readings are verified
 // on libuv's thread pool (node:crypto's verify with a callback) before the mempool sees the batch, which
 // then skips them; admissions still happen one at a time in arrival order, so an author's nonces stay in
-// sequence. The envelope and attestation signatures are verified there too (gateway/chain/
-// verified-txs.ts); every other check (state, nonces, sizes) is the mempool's as before.
+// sequence. Everything else (envelope, attestation, state checks) is the mempool's as before; the
+// envelope and attestation it verifies are remembered for the process (gateway/chain/verified-txs.ts).
 import type { KeyObject } from "node:crypto";
 import { toHex, verifyEd25519Async } from "../../shared/ed25519.ts";
 import { sigStructure } from "../../shared/reading.ts";
@@ -13,7 +13,6 @@ import { decodeTx, type DecodedTx } from "../../shared/tx.ts";
 import { verifiedReadings } from "../../shared/verified-readings.ts";
 import type { Chain } from "../chain/chain.ts";
 import type { Mempool } from "../chain/mempool.ts";
-import { verifyTxSignaturesAsync } from "../chain/verified-txs.ts";
 
 /** A reading of a batch whose signature this process has not verified yet, with what verifying it takes. */
 export interface UnverifiedReading {
@@ -97,8 +96,7 @@ export class OrderedAdmission {
     } catch {
       tx = undefined; // the mempool refuses it with its reason
     }
-    // The envelope and attestation too, in parallel: admission then finds them in verified-txs.ts.
-    const verified = tx ? Promise.all([preverifyReadings(this.chain, tx), verifyTxSignaturesAsync(this.chain.chainId, this.chain.keys, tx)]).then(([set]) => set) : Promise.resolve(new Set<string>());
+    const verified = tx ? preverifyReadings(this.chain, tx) : Promise.resolve(new Set<string>());
     const admitted = this.tail.then(async () => {
       const set = await verified;
       try {

@@ -1,5 +1,5 @@
 // The process's set of transactions whose envelope and attestation verified (gateway/chain/
-// verified-txs.ts): the thread-pool check agrees with the synchronous one on valid and mutated
+// verified-txs.ts): its check agrees with verifyTxSignature and verifyBatch on valid and mutated
 // transactions, only a success is remembered, and a hit needs the same bytes on the same chain.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
@@ -8,7 +8,7 @@ import { encode } from "../../shared/cbor.ts";
 import { readingDigest } from "../../shared/reading.ts";
 import { decodeTx, verifyTxSignature, type DecodedTx } from "../../shared/tx.ts";
 import { sharedKeyCache } from "../../gateway/chain/context.ts";
-import { VerifiedTxs, verifiedTxs, verifyTxSignaturesAsync } from "../../gateway/chain/verified-txs.ts";
+import { VerifiedTxs, verifiedTxs, verifyTxSignatures } from "../../gateway/chain/verified-txs.ts";
 import { batchBody, deviceReading, makeFixture, signed } from "./fixture.ts";
 
 const f = makeFixture({ label: "verified-txs", users: 1 });
@@ -24,9 +24,9 @@ function syncVerdict(tx: DecodedTx): boolean {
 }
 
 describe("verified transactions", () => {
-  it("verifies on the thread pool as the synchronous checks do, and remembers only a success", async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.nat(1_000_000), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 2 }), async (n, base, edits) => {
+  it("verifies as the envelope and attestation checks do, and remembers only a success", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.nat(1_000_000), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 2 }), (n, base, edits) => {
         const readings = Array.from({ length: n }, (_, i) => ({ bytes: deviceReading(d, base + i), receivedAtMs: 1000 + i }));
         const bytes = signed(chainId, gw, base, batchBody(gw, readings), 5n);
         // Mutations anywhere: most break the decoding, some the envelope or the attestation.
@@ -39,7 +39,7 @@ describe("verified transactions", () => {
           return;
         }
         const expected = syncVerdict(tx);
-        expect(await verifyTxSignaturesAsync(chainId, sharedKeyCache, tx)).toBe(expected);
+        expect(verifyTxSignatures(chainId, sharedKeyCache, tx)).toBe(expected);
         expect(verifiedTxs.has(chainId, tx)).toBe(expected);
         expect(verifiedTxs.has(`${chainId}-other`, tx)).toBe(false);
       }),
@@ -47,13 +47,13 @@ describe("verified transactions", () => {
     );
   });
 
-  it("keys the whole transaction: the same id under another signature is not verified", async () => {
+  it("keys the whole transaction: the same id under another signature is not verified", () => {
     const tx = decodeTx(signed(chainId, gw, 7, batchBody(gw, [{ bytes: deviceReading(d, 7), receivedAtMs: 5 }]), 5n));
-    expect(await verifyTxSignaturesAsync(chainId, sharedKeyCache, tx)).toBe(true);
+    expect(verifyTxSignatures(chainId, sharedKeyCache, tx)).toBe(true);
     const forged = decodeTx(encode([tx.unsigned, new Uint8Array(64).fill(7)]));
     expect(forged.id).toEqual(tx.id);
     expect(verifiedTxs.has(chainId, forged)).toBe(false);
-    expect(await verifyTxSignaturesAsync(chainId, sharedKeyCache, forged)).toBe(false);
+    expect(verifyTxSignatures(chainId, sharedKeyCache, forged)).toBe(false);
   });
 
   it("holds at most entriesMax, the newest always among them", () => {
