@@ -89,7 +89,7 @@ export class DecodedReadings {
 }
 
 /**
- * The process's cache: 16,384 readings (about 1 KB each with the decoded objects), so a reading stays
+ * The process's cache: 16,384 readings (1.6 KB of heap each, measured, so 26 MB full), so a reading stays
  * at least 8 s at 1,000 readings/s, past bench:net's saturated p99 from send to final; a reading met
  * again after it left is decoded again. Smaller than verified-readings.ts because each entry is ten
  * times larger, and what it retains is what the garbage collector marks.
