@@ -153,4 +153,4 @@ printTable(
   rows,
 );
 console.log("ceiling = verifications/s on all cores ÷ verifications per reading; saturated rows include queueing in the latency.");
-console.log("CPU µs/reading: all gateway processes' CPU time (all threads; main threads alone) during the measured seconds ÷ readings finalized, summed over gateways: what a reading costs the network, whatever else loads the machine.");
+console.log("CPU µs/reading: all gateway processes' CPU time (all threads; main threads alone) during the measured seconds ÷ readings finalized, summed over gateways: what a reading costs the network. Steadier than readings/s when other work loads the machine, not immune: contention inflates it, and each block's fixed costs are shared by fewer readings when fewer finalize.");
