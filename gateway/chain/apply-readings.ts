@@ -15,7 +15,8 @@
 import { verifyBatch } from "../../shared/attestation.ts";
 import { toHex } from "../../shared/ed25519.ts";
 import { ReadingError } from "../../shared/errors.ts";
-import { decodeReading, readingDigest, verifyReading, type SignedReading } from "../../shared/reading.ts";
+import { verifyReading, type SignedReading } from "../../shared/reading.ts";
+import { decodedReadings } from "../../shared/decoded-readings.ts";
 import { verifiedReadings } from "../../shared/verified-readings.ts";
 import type { DecodedTx, TxBody } from "../../shared/tx.ts";
 import type { IndexedReading, TxContext } from "./context.ts";
@@ -69,7 +70,9 @@ function batchChecks(state: State, tx: DecodedTx, body: BatchBody, ctx: TxContex
 
 /** Checks a batch against `state` and gives each reading its outcome; applies nothing. */
 export function checkReadingBatch(state: State, tx: DecodedTx, body: BatchBody, ctx: TxContext): CheckedBatch {
-  const digests = body.readings.map((r) => readingDigest(r.bytes));
+  // Decoded and digested once per process (shared/decoded-readings.ts): gossip admission and a
+  // proposal's pre-verification met these bytes already.
+  const digests = body.readings.map((r) => decodedReadings.digest(r.bytes));
   batchChecks(state, tx, body, ctx, digests);
   const devices = new Map<string, { id: Uint8Array; device: Device }>();
   const inBatch = new Map<string, Uint8Array>();
@@ -79,7 +82,7 @@ export function checkReadingBatch(state: State, tx: DecodedTx, body: BatchBody, 
     const digest = digests[i];
     let reading: SignedReading;
     try {
-      reading = decodeReading(bytes, (kid) => state.deviceIdOfKid(kid));
+      reading = decodedReadings.decode(bytes, (kid) => state.deviceIdOfKid(kid)).reading;
     } catch (e) {
       // A well-formed compact reading whose short kid no device holds: as unknown as an unknown id.
       const unknownKid = e instanceof ReadingError && e.code === "COSE_KID_UNKNOWN";
@@ -97,7 +100,10 @@ export function checkReadingBatch(state: State, tx: DecodedTx, body: BatchBody, 
     const outcome = (o: ReadingOutcome): CheckedReading => ({ outcome: o, digest, receivedAtMs, reading });
     if (device.status !== deviceStatus.active && receivedAtMs >= device.statusSinceMs) return outcome(readingOutcome.deviceNotActive);
     if (receivedAtMs > horizonMs) return outcome(readingOutcome.fromFuture);
-    if (!ctx.signaturesVerified(tx) && !ctx.readingVerified?.(digest) && !deviceSignatureValid(reading, digest, device.publicKey, ctx)) {
+    // Never skipped on the transaction's word (ctx.signaturesVerified): the mempool may have admitted
+    // it while this reading's device was unknown, inactive or its reception in the future, so its
+    // signature was not checked then. A reading this process verified is a look-up here.
+    if (!ctx.readingVerified?.(digest) && !deviceSignatureValid(reading, digest, device.publicKey, ctx)) {
       signaturesValid = false;
       return outcome(readingOutcome.badSignature);
     }

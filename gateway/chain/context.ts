@@ -23,8 +23,11 @@ export interface TxContext {
   /** Parsed public keys, shared across blocks: parsing a key costs more than verifying with it. */
   keys: KeyCache;
   /**
-   * True when every signature inside these exact transaction bytes (envelope, attestation, device
-   * readings) was already verified by this node, e.g. at mempool admission. Verification is a pure
+   * True when the envelope signature and, for a batch, the attestation inside these exact
+   * transaction bytes were already verified by this node, e.g. at mempool admission. Device
+   * signatures are never skipped on this word: admission does not check a reading whose device
+   * was unknown or inactive or whose reception lay in the future, and a later block may record it;
+   * each reading is a look-up in shared/verified-readings.ts instead (apply-readings.ts). Verification is a pure
    * function of the bytes and of keys that never change for an id, so the cache is safe as long
    * as it is keyed by the whole transaction, signature included (verifiedKey), never by its id
    * alone: a proposer could otherwise pair a known id with a forged signature.

@@ -8,7 +8,8 @@
 // attestation); each reading's fate is its outcome in the block (apply-readings.ts), so a batch
 // whose readings were overtaken by events still lands and its author's nonces keep moving.
 // Verified transaction ids are remembered (bounded) so block execution does not verify the same
-// signatures again; a batch with a reading whose signature failed is not remembered.
+// envelope and attestation signatures again (device signatures are remembered per reading, in
+// shared/verified-readings.ts); a batch with a reading whose signature failed is not remembered.
 import { toHex } from "../../shared/ed25519.ts";
 import { decodeTx, TxError, type DecodedTx } from "../../shared/tx.ts";
 import { checkReadingBatch } from "./apply-readings.ts";
@@ -19,6 +20,7 @@ import { RecordedReadings, verifiedKey, type TxContext } from "./context.ts";
 import { reject, TxRejected, type TxRejectCode } from "./errors.ts";
 import { Lru } from "../storage/lru.ts";
 import { mempoolDefaults, type MempoolOptions } from "./options.ts";
+import { verifiedTxs } from "./verified-txs.ts";
 
 interface Entry {
   tx: DecodedTx;
@@ -50,9 +52,12 @@ export class Mempool {
     return this.bytes;
   }
 
-  /** True if these exact bytes (signature included) passed admission here. */
+  /**
+   * True if these exact bytes (signature included) passed admission here, or their envelope and
+   * attestation verified elsewhere in this process (verified-txs.ts: a proposal's pre-verification).
+   */
   verified(tx: DecodedTx): boolean {
-    return this.verifiedIds.get(verifiedKey(tx)) !== undefined;
+    return this.verifiedIds.get(verifiedKey(tx)) !== undefined || verifiedTxs.has(this.chain.chainId, tx);
   }
 
   /** The nonce the author's next transaction must carry. */
@@ -94,6 +99,7 @@ export class Mempool {
     if (queue.length >= this.options.perAuthorMax) reject("MEMPOOL_AUTHOR_FULL", `author ${authorHex} has ${queue.length} pending transactions; wait for a block`);
     const entry = { tx, authorHex };
     if (this.admit(tx, queue.length, nowMs, verifiedReadings)) this.verifiedIds.set(verifiedKey(tx), true);
+    verifiedTxs.add(this.chain.chainId, tx); // admit checked the envelope and attestation, or threw
     this.entries.set(idHex, entry);
     queue.push(entry);
     this.byAuthor.set(authorHex, queue);
@@ -112,7 +118,8 @@ export class Mempool {
       params: state.params(),
       validators: state.validators(),
       keys: this.chain.keys,
-      signaturesVerified: () => false,
+      // Verified earlier in this process (a proposal carried it before its gossip came: verified-txs.ts), or not yet.
+      signaturesVerified: (t) => verifiedTxs.has(this.chain.chainId, t),
       ...(verifiedReadings ? { readingVerified: (digest: Uint8Array) => verifiedReadings.has(toHex(digest)) } : {}),
       recorded: new RecordedReadings((id, seq) => this.chain.store.recordedReading(id, seq)),
     };

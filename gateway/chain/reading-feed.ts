@@ -12,7 +12,7 @@
 // chain, so a stall backs up into the pending store (where ingest sees it) and not the mempool.
 import type { Logger } from "pino";
 import { attestBatch } from "../../shared/attestation.ts";
-import { decodeReading, readingDigest } from "../../shared/reading.ts";
+import { decodedReadings } from "../../shared/decoded-readings.ts";
 import type { AttachedReading, TxBody } from "../../shared/tx.ts";
 import type { Chain, ChainHead, PendingBlock } from "./chain.ts";
 import { invariant } from "./errors.ts";
@@ -120,9 +120,9 @@ export class ReadingFeed {
     for (const item of items) {
       let onChainAt: number | undefined;
       try {
-        const r = decodeReading(item.cose, this.chain.resolveKid);
+        const { reading: r, digest } = decodedReadings.decode(item.cose, this.chain.resolveKid);
         const row = this.chain.store.indexes.reading(r.deviceId, r.sequence);
-        if (row && Buffer.compare(row.digest, readingDigest(item.cose)) === 0) onChainAt = row.height;
+        if (row && Buffer.compare(row.digest, digest) === 0) onChainAt = row.height;
       } catch (e) {
         this.reject([item.id], "READING_MALFORMED", (e as Error).message);
         continue;
@@ -134,7 +134,7 @@ export class ReadingFeed {
   private submit(batch: { id: number; cose: Uint8Array; receivedAtMs: number }[], nowMs: number): void {
     const readings: AttachedReading[] = batch.map((r) => ({ bytes: r.cose, receivedAtMs: r.receivedAtMs }));
     const { identity } = this.signer.outbox;
-    const attestation = attestBatch(identity.key, identity.id, readings.map((r) => ({ digest: readingDigest(r.bytes), receivedAtMs: r.receivedAtMs })));
+    const attestation = attestBatch(identity.key, identity.id, readings.map((r) => ({ digest: decodedReadings.digest(r.bytes), receivedAtMs: r.receivedAtMs })));
     const body: TxBody = { kind: "readingBatch", attestation, readings };
     this.signer.submit(body, { readingIds: batch.map((r) => r.id) }, nowMs);
   }

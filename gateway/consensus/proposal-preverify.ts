@@ -4,7 +4,10 @@
 // verify them there, synchronously, with every vote waiting behind it (at 7 validators, most of them
 // for most batches). Here such a proposal's unverified readings are verified on libuv's thread pool
 // first (reading-preverify.ts), so block execution finds them in the process's verified set
-// (shared/verified-readings.ts).
+// (shared/verified-readings.ts). The envelope and attestation signatures of transactions this process
+// has not admitted are verified here too, synchronously (the thread pool's hand-off costs the main
+// thread about a quarter of a verification: gateway/chain/verified-txs.ts), and remembered, so
+// execution, a later round's proposal and the batch's late gossip find them there.
 //
 // Frames reach the replica in arrival order regardless: while a proposal waits for its readings,
 // every later frame waits behind it (InOrderFrames). A delay is all the replica sees, as if the
@@ -15,6 +18,7 @@ import { decodeTx } from "../../shared/tx.ts";
 import { decodeBlock } from "../chain/block.ts";
 import type { Chain } from "../chain/chain.ts";
 import { decodeEnvelope } from "../p2p/envelope.ts";
+import { verifyTxSignatures } from "../chain/verified-txs.ts";
 import { batchReadings, verifyReadingsAsync, type UnverifiedReading } from "./reading-preverify.ts";
 
 /**
@@ -36,7 +40,11 @@ export function preverifyProposal(chain: Chain, frame: Uint8Array, frameBytesMax
   const unverified: UnverifiedReading[] = [];
   for (const bytes of txs) {
     try {
-      unverified.push(...batchReadings(chain, decodeTx(bytes)).unverified);
+      const tx = decodeTx(bytes);
+      unverified.push(...batchReadings(chain, tx).unverified);
+      // Envelope and attestation of a transaction this process has not admitted (verified-txs.ts);
+      // one that does not verify is refused by app.validate with its reason.
+      verifyTxSignatures(chain.chainId, chain.keys, tx);
     } catch {
       // An undecodable transaction makes the block invalid: app.validate says so.
     }

@@ -3,10 +3,12 @@
 // profiles put 27% of a validator's main thread there at 4 validators. Here the readings are verified
 // on libuv's thread pool (node:crypto's verify with a callback) before the mempool sees the batch, which
 // then skips them; admissions still happen one at a time in arrival order, so an author's nonces stay in
-// sequence. Everything else (envelope, attestation, state checks) is the mempool's as before.
+// sequence. Everything else (envelope, attestation, state checks) is the mempool's as before; the
+// envelope and attestation it verifies are remembered for the process (gateway/chain/verified-txs.ts).
 import type { KeyObject } from "node:crypto";
 import { toHex, verifyEd25519Async } from "../../shared/ed25519.ts";
-import { decodeReading, readingDigest, sigStructure } from "../../shared/reading.ts";
+import { sigStructure } from "../../shared/reading.ts";
+import { decodedReadings } from "../../shared/decoded-readings.ts";
 import { decodeTx, type DecodedTx } from "../../shared/tx.ts";
 import { verifiedReadings } from "../../shared/verified-readings.ts";
 import type { Chain } from "../chain/chain.ts";
@@ -44,15 +46,15 @@ export function batchReadings(chain: Chain, tx: DecodedTx): { known: Uint8Array[
     return key;
   };
   for (const { bytes } of tx.body.readings) {
-    let reading;
+    let decoded;
     try {
-      reading = decodeReading(bytes, (kid) => state.deviceIdOfKid(kid));
+      decoded = decodedReadings.decode(bytes, (kid) => state.deviceIdOfKid(kid));
     } catch {
       continue;
     }
+    const { reading, digest } = decoded;
     const key = keyOf(reading.deviceId);
     if (!key) continue;
-    const digest = readingDigest(bytes);
     if (verifiedReadings.has(digest, key.raw)) known.push(digest);
     else unverified.push({ digest, publicKey: key.raw, key: key.key, message: sigStructure(reading.protectedBytes, reading.payloadBytes), signature: reading.signature });
   }

@@ -10,7 +10,8 @@ import type { Logger } from "pino";
 import { PublicKeyCache, toHex, verifyEd25519Async } from "../../shared/ed25519.ts";
 import { ReadingError } from "../../shared/errors.ts";
 import { payloadAnchors } from "../../shared/payload-anchor.ts";
-import { decodeReading, readingBytesMax, readingDigest, sigStructure, type SignedReading } from "../../shared/reading.ts";
+import { readingBytesMax, sigStructure, type SignedReading } from "../../shared/reading.ts";
+import { decodedReadings } from "../../shared/decoded-readings.ts";
 import type { SenmlRecord } from "../../shared/senml.ts";
 import type { DeviceRegistry } from "../devices/registry.ts";
 import { LogThrottle } from "../log.ts";
@@ -77,8 +78,8 @@ export class IngestPipeline {
   async ingest(bytes: Uint8Array, source = "?"): Promise<IngestOutcome> {
     let reading: SignedReading | undefined;
     try {
-      reading = this.decode(bytes);
-      const digest = readingDigest(bytes);
+      let digest: Uint8Array;
+      ({ reading, digest } = this.decode(bytes));
       const { state, shortKid } = await this.deviceState(reading, digest);
       // From here to inflight.set there is no await: two copies of one reading cannot both pass.
       const verdict = state.window.check(reading.sequence);
@@ -108,14 +109,15 @@ export class IngestPipeline {
     }
   }
 
-  private decode(bytes: Uint8Array): SignedReading {
+  /** The reading and its digest, decoded once in this process (shared/decoded-readings.ts): the chain side meets these bytes again. */
+  private decode(bytes: Uint8Array): { reading: SignedReading; digest: Uint8Array } {
     if (bytes.length > readingBytesMax) throw new IngestError("TOO_LARGE", `reading is ${bytes.length} bytes; the limit is ${readingBytesMax}`);
     try {
-      const reading = decodeReading(bytes, (kid) => this.deps.registry.deviceIdOfKid(kid));
+      const decoded = decodedReadings.decode(bytes, (kid) => this.deps.registry.deviceIdOfKid(kid));
       // A payload anchor the device got wrong (shared/payload-anchor.ts) is refused here, where the
       // device hears why; whether the payload itself is here does not matter (it may come later).
-      payloadAnchors(reading.records);
-      return reading;
+      payloadAnchors(decoded.reading.records);
+      return decoded;
     } catch (e) {
       if (e instanceof ReadingError && e.code === "COSE_KID_UNKNOWN") throw new IngestError("UNKNOWN_KID", "short kid unknown; sign with the device id as kid");
       if (e instanceof ReadingError) throw new IngestError("MALFORMED", `${e.code}: ${e.message}`);

@@ -5,6 +5,7 @@ import { encode } from "../../shared/cbor.ts";
 import { decodeTx, type TxBody } from "../../shared/tx.ts";
 import { TxRejected } from "../../gateway/chain/errors.ts";
 import { Mempool } from "../../gateway/chain/mempool.ts";
+import { decodeTxResult, readingOutcome } from "../../gateway/chain/reading-outcome.ts";
 import { batchBody, deviceReading, makeFixture, openChain, signed } from "./fixture.ts";
 
 const f = makeFixture({ label: "mempool", users: 3 });
@@ -82,5 +83,19 @@ describe("mempool", () => {
     expect(chain.signaturesVerified(forged)).toBe(false);
     const p = chain.build({ timeMs: now, proposer: gw.id, txs: [forged] });
     expect(p.rejected.map((r) => r.error.code)).toEqual(["TX_BAD_SIGNATURE"]);
+  });
+
+  it("never lets a remembered batch skip a device signature that admission did not check", () => {
+    // At admission the reading is "from the future" (its gateway's clock ran ahead), so its forged
+    // signature is never checked there; a later block takes it, and must verify it then.
+    const { chain, mempool } = openChain(f);
+    const d = f.devices[0];
+    const forged = deviceReading(d, 0);
+    forged[forged.length - 1] ^= 1;
+    const aheadMs = chain.params().blockTimeDriftMaxMs + 5000;
+    const tx = mempool.add(signed(id, gw, 0, batchBody(gw, [{ bytes: forged, receivedAtMs: now + aheadMs }]), 2n), now);
+    expect(chain.signaturesVerified(tx)).toBe(true); // the envelope and attestation were checked
+    const { pending } = chain.build({ timeMs: now + aheadMs, proposer: gw.id, txs: [tx] });
+    expect(decodeTxResult(pending.execution.results[0]).readings).toEqual([readingOutcome.badSignature]);
   });
 });

@@ -5,16 +5,26 @@
 import { describe, expect, it } from "vitest";
 import { generateKeyPairSync, randomInt } from "node:crypto";
 import pino from "pino";
-import { encodeConsensusMessage } from "../../shared/consensus-messages.ts";
+import { decodeConsensusMessage, encodeConsensusMessage } from "../../shared/consensus-messages.ts";
 import { encodeReading, readingDigest } from "../../shared/reading.ts";
 import { decodeTx } from "../../shared/tx.ts";
 import { verifiedReadings } from "../../shared/verified-readings.ts";
-import { encodeBlock } from "../../gateway/chain/block.ts";
-import { encodeEnvelope } from "../../gateway/p2p/envelope.ts";
+import { decodeBlock, encodeBlock } from "../../gateway/chain/block.ts";
+import { verifiedTxs } from "../../gateway/chain/verified-txs.ts";
+import { decodeEnvelope, encodeEnvelope } from "../../gateway/p2p/envelope.ts";
 import { InOrderFrames, preverifyProposal } from "../../gateway/consensus/proposal-preverify.ts";
 import { batchBody, deviceReading, makeFixture, openChain, signed } from "../chain/fixture.ts";
 
 const frameBytesMax = 1 << 20;
+
+/** The block a proposal frame carries. */
+function proposalBlockOf(frame: Uint8Array): Uint8Array {
+  const e = decodeEnvelope(frame, frameBytesMax);
+  if (e.kind !== "consensus") throw new Error("not a consensus frame");
+  const m = decodeConsensusMessage(e.bytes, frameBytesMax);
+  if (m.type !== "proposal") throw new Error("not a proposal");
+  return m.block;
+}
 
 function setup() {
   const f = makeFixture({ gateways: 1, users: 1, devices: 3, label: "proposal-preverify" });
@@ -50,7 +60,13 @@ describe("proposal pre-verification", () => {
     expect(verifiedReadings.has(readingDigest(forged), key(b))).toBe(false);
     // Verified under its own device's key only.
     expect(verifiedReadings.has(readingDigest(good[0]), key(b))).toBe(false);
-    expect(preverifyProposal(chain, proposalFrame(good), frameBytesMax)).toBeUndefined();
+    // Its readings known, a new batch holds nothing: its envelope and attestation are verified on
+    // the spot and remembered for execution (gateway/chain/verified-txs.ts).
+    const again = proposalFrame(good);
+    const tx = decodeTx(decodeBlock(proposalBlockOf(again)).txs[0]);
+    expect(verifiedTxs.has(chain.chainId, tx)).toBe(false);
+    expect(preverifyProposal(chain, again, frameBytesMax)).toBeUndefined();
+    expect(verifiedTxs.has(chain.chainId, tx)).toBe(true);
   });
 
   it("holds no frame that is not a proposal, or does not decode", () => {
