@@ -43,9 +43,23 @@ const textDecoder = new TextDecoder("utf-8", { fatal: true });
 
 // ---- encoder ---------------------------------------------------------------------------------
 
+// One buffer reused by encode() calls that do not nest (a map's keys are encoded inside its
+// encoding): a fresh 256-byte buffer per call showed in block execution, which encodes several
+// small items per reading.
+let spare: Uint8Array | undefined = new Uint8Array(1024);
+
 class Writer {
-  private buf = new Uint8Array(256);
+  private buf: Uint8Array;
   length = 0;
+  constructor() {
+    this.buf = spare ?? new Uint8Array(256);
+    spare = undefined;
+  }
+
+  /** Hands the buffer back for the next encode(); the writer is not used after. */
+  release(): void {
+    if (this.buf.length <= 1 << 16) spare = this.buf;
+  }
 
   private reserve(n: number): void {
     if (this.length + n <= this.buf.length) return;
@@ -214,8 +228,12 @@ function writeValue(w: Writer, v: CborValue): void {
 /** Encodes `value` in core deterministic CBOR. */
 export function encode(value: CborValue): Uint8Array {
   const w = new Writer();
-  writeValue(w, value);
-  return w.result();
+  try {
+    writeValue(w, value);
+    return w.result();
+  } finally {
+    w.release();
+  }
 }
 
 // ---- strict decoder --------------------------------------------------------------------------

@@ -55,7 +55,9 @@ export class DeviceLogStore {
 
   /** Stores appended nodes (callers run it inside the block's transaction). */
   write(nodes: StoredLogNode[]): void {
-    for (const r of logRows(nodes)) this.q.put.run(r.deviceId, r.index, r.hashes);
+    // In key order: a device's appends of the block then go into its pages one after another.
+    const rows = logRows(nodes).sort((a, b) => Buffer.compare(a.deviceId, b.deviceId) || a.index - b.index);
+    for (const r of rows) this.q.put.run(r.deviceId, r.index, r.hashes);
   }
 
   node(deviceId: Uint8Array, level: number, index: number): Uint8Array | undefined {
