@@ -102,5 +102,7 @@ const n = measuredBlocks * blockReadings;
 const f = (us: number): string => (us / n).toFixed(1).padStart(6);
 process.stdout.write(`chain-cpu: ${stored.toLocaleString("en-US")} readings stored; ${measuredBlocks} blocks of ${blockReadings} readings, ${devicesN} devices\n`);
 process.stdout.write(`CPU us/reading: validate ${f(validateUs)} | commit ${f(commitUs)} | total ${f(validateUs + commitUs)}\n`);
+// The same workload gives the same chain on every build: compare this line across versions.
+process.stdout.write(`head: height ${chain.head().height}, hash ${toHex(chain.head().hash)}, state root ${toHex(chain.head().header.stateRoot)}\n`);
 store.close();
 if (!process.env.BENCH_DIR) rmSync(dir, { recursive: true, force: true });
