@@ -43,9 +43,23 @@ const textDecoder = new TextDecoder("utf-8", { fatal: true });
 
 // ---- encoder ---------------------------------------------------------------------------------
 
+// One buffer reused by encode() calls that do not nest (a map's keys are encoded inside its
+// encoding): a fresh 256-byte buffer per call showed in block execution, which encodes several
+// small items per reading.
+let spare: Uint8Array | undefined = new Uint8Array(1024);
+
 class Writer {
-  private buf = new Uint8Array(256);
+  private buf: Uint8Array;
   length = 0;
+  constructor() {
+    this.buf = spare ?? new Uint8Array(256);
+    spare = undefined;
+  }
+
+  /** Hands the buffer back for the next encode(); the writer is not used after. */
+  release(): void {
+    if (this.buf.length <= 1 << 16) spare = this.buf;
+  }
 
   private reserve(n: number): void {
     if (this.length + n <= this.buf.length) return;
@@ -69,22 +83,51 @@ class Writer {
 
   /** Head with the shortest argument (§4.2.1). */
   head(major: number, value: number | bigint): void {
+    if (typeof value === "number" && value >= 0 && value <= Number.MAX_SAFE_INTEGER && Number.isInteger(value)) return this.headNumber(major << 5, value);
     const v = BigInt(value);
     const m = major << 5;
-    if (v < 24n) this.byte(m | Number(v));
-    else if (v < 0x100n) this.bytes(Uint8Array.of(m | 24, Number(v)));
-    else if (v < 0x10000n) this.bytes(Uint8Array.of(m | 25, Number(v >> 8n), Number(v & 0xffn)));
-    else if (v < 0x100000000n) {
-      this.byte(m | 26);
-      const b = new Uint8Array(4);
-      new DataView(b.buffer).setUint32(0, Number(v));
-      this.bytes(b);
-    } else if (v < 0x10000000000000000n) {
+    if (v < 0x100000000n) this.headNumber(m, Number(v));
+    else if (v < 0x10000000000000000n) {
       this.byte(m | 27);
       const b = new Uint8Array(8);
       new DataView(b.buffer).setBigUint64(0, v);
       this.bytes(b);
     } else throw new CborError("CBOR_RANGE", `integer ${v} does not fit in 64 bits`);
+  }
+
+  /** The head of a safe integer, byte by byte: BigInt arithmetic per head showed in block execution. */
+  private headNumber(m: number, v: number): void {
+    this.reserve(9);
+    const b = this.buf;
+    let i = this.length;
+    if (v < 24) b[i++] = m | v;
+    else if (v < 0x100) {
+      b[i++] = m | 24;
+      b[i++] = v;
+    } else if (v < 0x10000) {
+      b[i++] = m | 25;
+      b[i++] = v >>> 8;
+      b[i++] = v & 0xff;
+    } else if (v < 0x100000000) {
+      b[i++] = m | 26;
+      b[i++] = v >>> 24;
+      b[i++] = (v >>> 16) & 0xff;
+      b[i++] = (v >>> 8) & 0xff;
+      b[i++] = v & 0xff;
+    } else {
+      const hi = Math.floor(v / 0x100000000);
+      const lo = v >>> 0;
+      b[i++] = m | 27;
+      b[i++] = hi >>> 24;
+      b[i++] = (hi >>> 16) & 0xff;
+      b[i++] = (hi >>> 8) & 0xff;
+      b[i++] = hi & 0xff;
+      b[i++] = lo >>> 24;
+      b[i++] = (lo >>> 16) & 0xff;
+      b[i++] = (lo >>> 8) & 0xff;
+      b[i++] = lo & 0xff;
+    }
+    this.length = i;
   }
 
   result(): Uint8Array {
@@ -185,8 +228,12 @@ function writeValue(w: Writer, v: CborValue): void {
 /** Encodes `value` in core deterministic CBOR. */
 export function encode(value: CborValue): Uint8Array {
   const w = new Writer();
-  writeValue(w, value);
-  return w.result();
+  try {
+    writeValue(w, value);
+    return w.result();
+  } finally {
+    w.release();
+  }
 }
 
 // ---- strict decoder --------------------------------------------------------------------------
@@ -209,26 +256,38 @@ class Reader {
     return out;
   }
 
-  /** Reads a head; returns [major, argument]. Non-shortest arguments are refused (§4.2.1). */
-  head(): [number, bigint, number] {
-    const [ib] = this.take(1);
+  /**
+   * Reads a head; returns [major, argument, additional information]. The argument is a number when
+   * it is a safe integer (bigint only beyond 2^53: BigInt per head showed in block execution).
+   * Non-shortest arguments are refused (§4.2.1).
+   */
+  head(): [number, number | bigint, number] {
+    if (this.offset >= this.bytes.length) this.fail("truncated: 1 bytes needed");
+    const ib = this.bytes[this.offset++];
     const major = ib >> 5;
     const info = ib & 0x1f;
-    if (info < 24) return [major, BigInt(info), info];
+    if (info < 24) return [major, info, info];
     if (info > 27) this.fail(info === 31 ? "indefinite length is not deterministic" : `reserved additional information ${info}`);
     const size = 1 << (info - 24);
     const b = this.take(size);
-    let v = 0n;
-    for (const x of b) v = (v << 8n) | BigInt(x);
+    let v: number | bigint;
+    if (size === 1) v = b[0];
+    else if (size === 2) v = (b[0] << 8) | b[1];
+    else if (size === 4) v = b[0] * 0x1000000 + ((b[1] << 16) | (b[2] << 8) | b[3]);
+    else {
+      const hi = b[0] * 0x1000000 + ((b[1] << 16) | (b[2] << 8) | b[3]);
+      const lo = b[4] * 0x1000000 + ((b[5] << 16) | (b[6] << 8) | b[7]);
+      v = hi < 0x200000 ? hi * 0x100000000 + lo : (BigInt(hi) << 32n) | BigInt(lo);
+    }
     if (major !== 7) {
-      const min = info === 24 ? 24n : 1n << BigInt(4 * size); // smallest value needing this width
+      const min = info === 24 ? 24 : 2 ** (4 * size); // smallest value needing this width
       if (v < min) this.fail("integer or length not in shortest form");
     }
     return [major, v, info];
   }
 
-  length(v: bigint, max: number): number {
-    if (v > BigInt(max)) this.fail(`length ${v} over the limit ${max}`);
+  length(v: number | bigint, max: number): number {
+    if (v > max) this.fail(`length ${v} over the limit ${max}`);
     return Number(v);
   }
 
@@ -237,10 +296,10 @@ class Reader {
     const [major, arg, info] = this.head();
     switch (major) {
       case 0:
-        return arg <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(arg) : arg;
+        return arg;
       case 1: {
-        const n = -1n - arg;
-        return n >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(n) : n;
+        if (typeof arg === "number" && arg < Number.MAX_SAFE_INTEGER) return -1 - arg;
+        return -1n - BigInt(arg);
       }
       case 2:
         return this.take(this.length(arg, this.limits.bytesMax)).slice();
@@ -272,14 +331,14 @@ class Reader {
         return out;
       }
       case 6:
-        if (arg > BigInt(Number.MAX_SAFE_INTEGER)) this.fail(`tag number ${arg} too large`);
+        if (typeof arg !== "number") this.fail(`tag number ${arg} too large`);
         return new Tagged(Number(arg), this.value(depth + 1));
       default:
         return this.simple(info, arg);
     }
   }
 
-  simple(info: number, arg: bigint): CborValue {
+  simple(info: number, arg: number | bigint): CborValue {
     if (info === 20) return false;
     if (info === 21) return true;
     if (info === 22) return null;
@@ -294,10 +353,10 @@ class Reader {
       view.setUint32(0, Number(arg));
       v = view.getFloat32(0);
     } else {
-      view.setBigUint64(0, arg);
+      view.setBigUint64(0, BigInt(arg));
       v = view.getFloat64(0);
     }
-    if (Number.isNaN(v) && !(size === 2 && arg === 0x7e00n)) this.fail("NaN not encoded as f97e00");
+    if (Number.isNaN(v) && !(size === 2 && arg === 0x7e00)) this.fail("NaN not encoded as f97e00");
     // Preferred serialization: the float must not fit a shorter width exactly.
     const canonical = encode(new CborFloat(v));
     if (canonical.length !== 1 + size) this.fail("float not in its shortest exact form");

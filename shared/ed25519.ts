@@ -1,6 +1,6 @@
 // Ed25519 on the Node side. Hot paths verify through node:crypto (OpenSSL) with KeyObjects parsed
 // once and cached; this is the one function every consensus-relevant signature check goes through.
-import { createPrivateKey, createPublicKey, sign, verify, createHash, type KeyObject } from "node:crypto";
+import { createPrivateKey, createPublicKey, sign, verify, hash, type KeyObject } from "node:crypto";
 
 // DER prefixes that wrap a raw 32-byte key as SubjectPublicKeyInfo / PKCS#8 (RFC 8410 §4, §7).
 const spkiPrefix = Buffer.from("302a300506032b6570032100", "hex");
@@ -64,8 +64,9 @@ export class PublicKeyCache {
   }
 }
 
+// One-shot crypto.hash: a createHash object per call cost more than hashing a short input.
 export function sha256(data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash("sha256").update(data).digest());
+  return new Uint8Array(hash("sha256", data, "buffer"));
 }
 
 /** Device id: the first 16 bytes of SHA-256 of the device's public key (BRIEF §7, clause 8.1). */
@@ -73,5 +74,6 @@ export function deviceIdFromPublicKey(publicKey: Uint8Array): Uint8Array {
   return sha256(publicKey).subarray(0, 16);
 }
 
-export const toHex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+// A view, not a copy: ids are turned into hex keys several times per reading.
+export const toHex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
 export const fromHex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, "hex"));

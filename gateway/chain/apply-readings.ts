@@ -45,6 +45,8 @@ export interface CheckedReading {
   reading?: SignedReading;
   /** For equivocation: the digest of the reading already recorded under this sequence. */
   recordedDigest?: Uint8Array;
+  /** The reading's device as the batch leaves it (an entry of CheckedBatch.devices), once looked up. */
+  entry?: { id: Uint8Array; device: Device };
 }
 
 export interface CheckedBatch {
@@ -97,7 +99,8 @@ export function checkReadingBatch(state: State, tx: DecodedTx, body: BatchBody, 
       devices.set(hex, entry);
     }
     const { device } = entry;
-    const outcome = (o: ReadingOutcome): CheckedReading => ({ outcome: o, digest, receivedAtMs, reading });
+    const found = entry;
+    const outcome = (o: ReadingOutcome): CheckedReading => ({ outcome: o, digest, receivedAtMs, reading, entry: found });
     if (device.status !== deviceStatus.active && receivedAtMs >= device.statusSinceMs) return outcome(readingOutcome.deviceNotActive);
     if (receivedAtMs > horizonMs) return outcome(readingOutcome.fromFuture);
     // Never skipped on the transaction's word (ctx.signaturesVerified): the mempool may have admitted
@@ -144,9 +147,8 @@ export function applyReadingBatch(state: State, tx: DecodedTx, body: BatchBody, 
   const logNodes: LogNode[] = [];
   const triggering: TriggeringReading[] = [];
   checked.readings.forEach((r, position) => {
-    if (!r.reading) return;
-    const entry = checked.devices.get(toHex(r.reading.deviceId));
-    if (!entry) return;
+    const entry = r.entry;
+    if (!r.reading || !entry) return;
     const { device } = entry;
     if (r.outcome === readingOutcome.recorded) {
       const record = { sequence: r.reading.sequence, digest: r.digest, height: ctx.height, gatewayId: tx.authorId, receivedAtMs: r.receivedAtMs };
@@ -154,7 +156,7 @@ export function applyReadingBatch(state: State, tx: DecodedTx, body: BatchBody, 
       const appended = logAppend(r.reading.deviceId, device.logFrontier, logIndex, readingLeafData(record));
       device.logFrontier = appended.frontier;
       device.readings += 1;
-      logNodes.push(...appended.nodes);
+      for (const n of appended.nodes) logNodes.push(n);
       readings.push({ deviceId: r.reading.deviceId, sequence: r.reading.sequence, digest: r.digest, receivedAtMs: r.receivedAtMs, position, logIndex, records: r.reading.records });
       recordFirmwareReport(state, r.reading.deviceId, r.reading.sequence, r.reading.records, ctx.height);
       triggering.push({ position, view: { deviceId: r.reading.deviceId, ownerId: device.owner, sequence: r.reading.sequence, receivedAtMs: r.receivedAtMs, records: r.reading.records, metadata: device.metadata } });

@@ -115,7 +115,7 @@ export function executeBlock(store: StateReader & SmtNodeReader & RecordedReadin
   }
   payProposer(state, input.proposer, fees, params);
   const next = isEpochEnd(input.height, params.epochBlocks) ? endEpoch(state, input.height) : validators;
-  const stateWrites = state.overlay.writes;
+  const stateWrites = state.overlay.flush();
   const updates: SmtUpdate[] = [];
   for (const [key, value] of stateWrites) updates.push({ keyHash: keyHash(key), valueHash: value === null ? null : valueHash(value) });
   const { root, writes: nodeWrites } = smtApply(store, updates);

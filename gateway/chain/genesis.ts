@@ -131,7 +131,7 @@ export function genesisBlock(g: GenesisFile): GenesisBlock {
   const nodes = new MemoryNodeStore();
   const state = new State({ get: () => undefined });
   buildState(state, g);
-  const updates = [...state.overlay.writes].map(([k, v]) => ({ keyHash: keyHash(k), valueHash: v === null ? null : valueHash(v) }));
+  const updates = [...state.overlay.flush()].map(([k, v]) => ({ keyHash: keyHash(k), valueHash: v === null ? null : valueHash(v) }));
   const { root, writes } = smtApply(nodes, updates);
   const validators = state.validators();
   const setHash = validatorSetHash(validators);

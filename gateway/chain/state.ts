@@ -37,16 +37,63 @@ export type StateWrites = Map<string, Uint8Array | null>;
 
 export class StateOverlay implements StateReader {
   readonly writes: StateWrites = new Map();
+  /**
+   * Records written as objects and not encoded yet (devices: each batch of a block rewrites the
+   * records of the devices it carries, so encoding them once per block instead of once per batch
+   * is most of what a reading's execution used to spend on its device). A key is in `writes` or
+   * here, never both; `flush` encodes them into `writes`, which holds the bytes only after it.
+   */
+  private readonly deferred = new Map<string, { value: unknown; encode: (v: never) => Uint8Array }>();
   constructor(readonly parent: StateReader) {}
 
   get(key: string): Uint8Array | undefined {
+    if (this.deferred.has(key)) this.flushKey(key);
     const w = this.writes.get(key);
     if (w !== undefined) return w ?? undefined;
     return this.parent.get(key);
   }
 
   set(key: string, value: Uint8Array | null): void {
+    this.deferred.delete(key);
     this.writes.set(key, value);
+  }
+
+  /** The record under `key` as an object: a copy of one deferred here or below, else decoded from its bytes. */
+  record<T>(key: string, from: (bytes: Uint8Array) => T, copy: (v: T) => T): T | undefined {
+    const d = this.deferred.get(key);
+    if (d !== undefined) return copy(d.value as T);
+    const w = this.writes.get(key);
+    if (w !== undefined) return w === null ? undefined : from(w);
+    if (this.parent instanceof StateOverlay) return this.parent.record(key, from, copy);
+    const bytes = this.parent.get(key);
+    return bytes === undefined ? undefined : from(bytes);
+  }
+
+  /** Writes a record whose bytes `encode` gives when they are needed (get, flush). */
+  setRecord<T>(key: string, value: T, encode: (v: T) => Uint8Array): void {
+    this.writes.delete(key);
+    this.deferred.set(key, { value, encode: encode as (v: never) => Uint8Array });
+  }
+
+  /** Moves a child overlay's writes, deferred ones included, into this one. */
+  absorb(child: StateOverlay): void {
+    for (const [k, v] of child.writes) this.set(k, v);
+    for (const [k, d] of child.deferred) {
+      this.writes.delete(k);
+      this.deferred.set(k, d);
+    }
+  }
+
+  /** Encodes the deferred records: `writes` then holds every change as bytes. */
+  flush(): StateWrites {
+    for (const key of [...this.deferred.keys()]) this.flushKey(key);
+    return this.writes;
+  }
+
+  private flushKey(key: string): void {
+    const d = this.deferred.get(key)!;
+    this.deferred.delete(key);
+    this.writes.set(key, d.encode(d.value as never));
   }
 }
 
@@ -71,7 +118,7 @@ export class State {
   /** Moves a fork's writes into this state. */
   merge(child: State): void {
     invariant(child.overlay.parent === this.overlay, "merging a state that is not a fork of this one");
-    for (const [k, v] of child.overlay.writes) this.overlay.writes.set(k, v);
+    this.overlay.absorb(child.overlay);
   }
 
   /** The record under `key` through its codec's `from`; also the typed views of other parts (firmware-state.ts). */
@@ -108,11 +155,16 @@ export class State {
     this.write(stateKey.candidates(), idListCodec.to(ids));
   }
 
+  /** A copy the caller may change; it reaches the state through setDevice. */
   device(id: Uint8Array): Device | undefined {
-    return this.read(stateKey.device(id), deviceCodec.from);
+    return this.overlay.record(stateKey.device(id), (b) => deviceCodec.from(decode(b, recordLimits)), copyDevice);
   }
+  /**
+   * Kept as an object until the block's writes are flushed (StateOverlay.setRecord): the state owns
+   * `d` from here, and the caller must not change it afterwards (read it again to change it).
+   */
   setDevice(id: Uint8Array, d: Device): void {
-    this.write(stateKey.device(id), deviceCodec.to(d));
+    this.overlay.setRecord(stateKey.device(id), d, encodeDevice);
   }
 
   /** How many short kids were assigned: the next device's number. */
@@ -227,6 +279,20 @@ export class State {
   setChainInfo(c: { chainId: string; genesisTimeMs: number }): void {
     this.write(stateKey.chain(), chainInfoCodec.to(c));
   }
+}
+
+const encodeDevice = (d: Device): Uint8Array => encode(deviceCodec.to(d));
+/**
+ * A device record for a caller to change. Only the sequence window is changed in place
+ * (sequence-window.ts windowRecord); the byte strings, the metadata map and the log frontier are
+ * replaced whole when they change, never edited, so the copy shares them.
+ */
+function copyDevice(d: Device): Device {
+  // A literal rather than a spread: this runs for every device of every batch. A field added to
+  // Device must be added here (an optional one is not caught by the compiler).
+  const c: Device = { owner: d.owner, publicKey: d.publicKey, status: d.status, lastSequence: d.lastSequence, metadata: d.metadata, ttlDays: d.ttlDays, enrolledHeight: d.enrolledHeight, readings: d.readings, evidence: d.evidence, logFrontier: d.logFrontier, window: new Uint8Array(d.window), statusSinceMs: d.statusSinceMs };
+  if (d.shortKid !== undefined) c.shortKid = d.shortKid;
+  return c;
 }
 
 /** Hash of a validator set as headers carry it. */

@@ -153,7 +153,6 @@ function dropDerived(store: ChainStore): void {
 function rebuildDeviceLogs(store: ChainStore): number {
   const state = new State(store);
   const rows = store.db.prepare<[Buffer], { seq: number; digest: Buffer; height: number; gateway: Buffer; received_ms: number; log_idx: number }>("SELECT seq, digest, height, gateway, received_ms, log_idx FROM readings WHERE device = ? ORDER BY log_idx");
-  const put = store.db.prepare("INSERT INTO device_log (device, level, idx, hash) VALUES (?, ?, ?, ?)");
   let devices = 0;
   for (const [key] of [...store.stateEntries("device/")]) { // read all first: the loop writes
     const id = fromHex(key.slice("device/".length));
@@ -172,7 +171,7 @@ function rebuildDeviceLogs(store: ChainStore): number {
       throw new SnapshotError("SNAPSHOT_INDEX", `device ${toHex(id)}: the readings in the snapshot's block bodies (${readings.length}) do not give the reading log its certified record commits to (${device.readings} readings); nothing was installed, join from another peer`);
     }
     store.db.transaction(() => {
-      for (const n of nodes) put.run(n.deviceId, n.level, n.index, n.hash);
+      store.deviceLogs.write(nodes);
     })();
     devices += 1;
   }

@@ -14,6 +14,7 @@ import { Lru } from "./lru.ts";
 import { chainDbFileName, storeDefaults, type StoreOptions } from "./options.ts";
 import { schemaSql, schemaVersion, schemaVersionsMigratable, type ContractIndexRows, type IndexRows } from "./schema.ts";
 import { IndexWriter } from "./index-writer.ts";
+import { DeviceLogStore, migrateNodeRows } from "./device-log-store.ts";
 
 export interface StoredBlock {
   height: number;
@@ -45,6 +46,7 @@ export class ChainStore {
   private readonly nodeCache: Lru<string, Uint8Array | null>;
   private readonly q;
   private readonly indexWriter: IndexWriter;
+  private logs!: DeviceLogStore;
   private tipCache: { height: number; hash: Uint8Array } | undefined;
 
   private constructor(
@@ -61,8 +63,6 @@ export class ChainStore {
       getNode: db.prepare<[Buffer], { body: Buffer }>("SELECT body FROM smt_nodes WHERE id = ?"),
       putNode: db.prepare("INSERT INTO smt_nodes (id, body) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body"),
       delNode: db.prepare("DELETE FROM smt_nodes WHERE id = ?"),
-      putLog: db.prepare("INSERT INTO device_log (device, level, idx, hash) VALUES (?, ?, ?, ?)"),
-      getLog: db.prepare<[Uint8Array, number, number], { hash: Buffer }>("SELECT hash FROM device_log WHERE device = ? AND level = ? AND idx = ?"),
       tip: db.prepare<[], { height: number; hash: Buffer }>("SELECT height, hash FROM blocks ORDER BY height DESC LIMIT 1"),
       block: db.prepare<[number], { height: number; hash: Buffer; previous_hash: Buffer; time_ms: number; header: Buffer; body: Buffer; certificate: Buffer | null; results: Buffer }>(
         "SELECT height, hash, previous_hash, time_ms, header, body, certificate, results FROM blocks WHERE height = ?",
@@ -98,6 +98,8 @@ export class ChainStore {
     if (!opts.readonly) db.exec(schemaSql);
     const store = new ChainStore(db, path, opts);
     store.checkSchema();
+    // After the migration: its statements name the columns of the current device_log.
+    store.logs = new DeviceLogStore(db);
     return store;
   }
 
@@ -120,12 +122,16 @@ export class ChainStore {
           this.db.exec("DELETE FROM readings; DELETE FROM reading_values;");
           this.setMeta("index_height", Buffer.from("-1"));
         }
+        // Version 5 stores a device log's nodes as one row per append: regrouped, same hashes.
+        if (from <= 4) migrateNodeRows(this.db);
         this.setMeta("schema_version", Uint8Array.of(schemaVersion));
       })();
       return;
     }
     if (v.length !== 1 || v[0] !== schemaVersion) {
-      throw new StorageError("STORE_SCHEMA", `${this.path} has schema version ${v[0]}, this build reads ${schemaVersion}; use a matching release or migrate the data directory`);
+      const migratable = v.length === 1 && schemaVersionsMigratable.includes(v[0]);
+      const what = migratable ? "open it once writable with this build (start the gateway on it) to migrate it in place" : "use a matching release or migrate the data directory";
+      throw new StorageError("STORE_SCHEMA", `${this.path} has schema version ${v[0]}, this build reads ${schemaVersion}; ${what}`);
     }
   }
 
@@ -155,8 +161,7 @@ export class ChainStore {
 
   /** A stored node of a device's reading log (proofs only; execution needs just the frontier). */
   logNode(deviceId: Uint8Array, level: number, index: number): Uint8Array | undefined {
-    const r = this.q.getLog.get(deviceId, level, index);
-    return r ? u8(r.hash) : undefined;
+    return this.logs.node(deviceId, level, index);
   }
 
   /** The digest recorded on chain for a device's sequence (execution: duplicate or equivocation). */
@@ -208,7 +213,7 @@ export class ChainStore {
         if (body === null) this.q.delNode.run(idBlob);
         else this.q.putNode.run(idBlob, body);
       }
-      for (const n of c.logNodes) this.q.putLog.run(n.deviceId, n.level, n.index, n.hash);
+      this.logs.write(c.logNodes);
       this.indexWriter.write(c.height, c.index);
       this.q.putMeta.run("state_root", c.stateRoot);
       this.q.putMeta.run("index_height", Buffer.from(String(c.height)));
@@ -286,6 +291,11 @@ export class ChainStore {
   *stateEntries(prefix = ""): Generator<[string, Uint8Array]> {
     const stmt = this.db.prepare<[string, string], { key: string; value: Buffer }>("SELECT key, value FROM state WHERE key >= ? AND key < ? ORDER BY key");
     for (const r of stmt.iterate(prefix, prefix + "\uffff")) yield [r.key, u8(r.value)];
+  }
+
+  /** Device log rows (device-log-store.ts); writes belong in a transaction of their own caller. */
+  get deviceLogs(): DeviceLogStore {
+    return this.logs;
   }
 
   get indexes(): IndexWriter {

@@ -67,7 +67,9 @@ export class IndexWriter {
 
   write(height: number, rows: IndexRows): void {
     for (const t of rows.txs) this.q.putTx.run(t.id, height, t.idx, t.kind, t.author, t.counterparty);
-    for (const r of rows.readings) {
+    // In key order: consecutive inserts then land on the same pages of every device-keyed tree.
+    const sorted = [...rows.readings].sort((a, b) => Buffer.compare(a.deviceId, b.deviceId) || a.sequence - b.sequence);
+    for (const r of sorted) {
       this.q.putReading.run(r.deviceId, r.sequence, r.receivedAtMs, height, r.txIndex, r.position, r.gatewayId, r.digest, r.logIndex);
       r.records.forEach((v, rec) => this.q.putValue.run(r.deviceId, r.sequence, rec, v.name, v.unit ?? null, v.value ?? null, v.stringValue ?? null, v.boolValue === undefined ? null : v.boolValue ? 1 : 0, v.time ?? null, height));
     }

@@ -13,9 +13,12 @@
 // (readings_by_log), for SQL over the index (gateway/sql/) and its range proofs. A version 2 or 3
 // file is migrated in place on open: its readings index is emptied and rebuilt from the block
 // bodies by recovery, which now writes the decoded values too.
-export const schemaVersion = 4;
-/** Previous versions this build migrates in place (derived tables added, nothing else changed). */
-export const schemaVersionsMigratable: readonly number[] = [2, 3];
+// Version 5: device_log holds one row per append (the leaf's hash and the subtree roots it
+// completed, device-log-store.ts) instead of one per node. A version 2 to 4 file is migrated in
+// place on open (its node rows regrouped); the hashes, and so every root and proof, are unchanged.
+export const schemaVersion = 5;
+/** Previous versions this build migrates in place (chain-store.ts checkSchema). */
+export const schemaVersionsMigratable: readonly number[] = [2, 3, 4];
 
 import type { SenmlRecord } from "../../shared/senml.ts";
 
@@ -46,14 +49,14 @@ CREATE TABLE IF NOT EXISTS smt_nodes (
   body BLOB NOT NULL
 ) WITHOUT ROWID;
 
--- Each device's reading log (gateway/chain/device-log.ts): perfect subtree roots by level and
--- index. Appends land next to the device's previous entries, not at random positions.
+-- Each device's reading log (gateway/chain/device-log.ts), one row per append (device-log-store.ts):
+-- leaf idx's hash, then the roots of the perfect subtrees it completed, level 1 upward (32 bytes
+-- each). A device's appends land next to its previous ones, not at random positions.
 CREATE TABLE IF NOT EXISTS device_log (
   device BLOB NOT NULL,
-  level INTEGER NOT NULL,
   idx INTEGER NOT NULL,
-  hash BLOB NOT NULL,
-  PRIMARY KEY (device, level, idx)
+  hashes BLOB NOT NULL,
+  PRIMARY KEY (device, idx)
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS txs (

@@ -119,4 +119,29 @@ describe("deterministic codec", () => {
     expect(() => decode(encode(new Uint8Array(11)), { depthMax: 3, itemsMax: 10, bytesMax: 10 })).toThrowError(/limit/);
     expect(() => decode(bytes("9bffffffffffffffff"))).toThrowError(CborError);
   });
+
+  // The encoder and decoder take integers as numbers byte by byte up to 2^53 and as bigints beyond:
+  // both paths must write the one shortest head (§4.2.1) and read back the same value, type included.
+  it("writes and reads integer heads of every width at and around each boundary", () => {
+    const referenceHead = (major: number, v: bigint): string => {
+      const m = major << 5;
+      if (v < 24n) return hex(Uint8Array.of(m | Number(v)));
+      const width = v < 0x100n ? 1 : v < 0x10000n ? 2 : v < 0x100000000n ? 4 : 8;
+      return hex(Uint8Array.of(m | (24 + Math.log2(width)))) + v.toString(16).padStart(2 * width, "0");
+    };
+    const edges = [0n, 23n, 24n, 255n, 256n, 65_535n, 65_536n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n - 2n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 64n - 1n];
+    const safe = (v: bigint): boolean => v <= BigInt(Number.MAX_SAFE_INTEGER);
+    fc.assert(
+      fc.property(fc.oneof(fc.constantFrom(...edges), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.bigInt({ min: 0n, max: 2n ** 53n })), (v) => {
+        const expected = referenceHead(0, v);
+        expect(hex(encode(v))).toBe(expected);
+        if (safe(v)) expect(hex(encode(Number(v)))).toBe(expected);
+        expect(decode(bytes(expected))).toStrictEqual(safe(v) ? Number(v) : v);
+        const negative = referenceHead(1, v);
+        expect(hex(encode(-1n - v))).toBe(negative);
+        expect(decode(bytes(negative))).toStrictEqual(v < BigInt(Number.MAX_SAFE_INTEGER) ? Number(-1n - v) : -1n - v);
+      }),
+      { numRuns: 5_000 },
+    );
+  });
 });

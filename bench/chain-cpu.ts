@@ -1,0 +1,108 @@
+// npx tsx bench/chain-cpu.ts — CPU time per reading of the validator's path for reading blocks:
+// Chain.validate with signatures already verified (decode, checks, sequence window, device logs,
+// state and tree writes), then ChainStore.commitBlock (SQLite, fsync'd). Measured with
+// process.cpuUsage() (user + system of this process), so the figures hold on a loaded machine
+// where wall-clock rates (bench:chain) do not.
+//
+// Options (env): CPU_BLOCKS (measured blocks, default 8), CPU_FILL (readings stored before
+// measuring, default 0), BENCH_DIR (continue a store built earlier, as bench:chain does).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { attestBatch } from "../shared/attestation.ts";
+import { toHex } from "../shared/ed25519.ts";
+import { encodeReading, readingDigest } from "../shared/reading.ts";
+import { decodeTx, signTx, txVersion, type DecodedTx } from "../shared/tx.ts";
+import { Chain } from "../gateway/chain/chain.ts";
+import { encodeCertificate, signSoloCertificate } from "../gateway/chain/certificate.ts";
+import type { GenesisFile } from "../gateway/chain/genesis.ts";
+import { identityFromSeed, type Identity } from "../gateway/chain/keyfile.ts";
+import { ChainStore } from "../gateway/storage/chain-store.ts";
+
+const devicesN = 1000;
+const batchReadings = 1024;
+const batchesPerBlock = 4;
+const blockReadings = batchReadings * batchesPerBlock;
+const measuredBlocks = Number(process.env.CPU_BLOCKS ?? 8);
+const fill = Number(process.env.CPU_FILL ?? 0);
+
+const identity = (label: string): Identity => identityFromSeed(new Uint8Array(createHash("sha256").update(label).digest()));
+const gateway = identity("bench/gateway");
+const devices = Array.from({ length: devicesN }, (_, i) => identity(`bench/device/${i}`));
+const owner = identity("bench/owner");
+const genesis: GenesisFile = {
+  version: 1,
+  chainId: "mote-bench",
+  genesisTimeMs: 1_700_000_000_000,
+  params: { batchReadingsMax: 4096, txFee: "1", readingFee: "0", blockTxsMax: 10_000, epochBlocks: 1000 },
+  rewardPool: "1000000000",
+  accounts: [{ publicKey: toHex(gateway.publicKey), balance: "1000000000000", stake: "10000", votes: [toHex(gateway.id)] }],
+  candidates: [{ publicKey: toHex(gateway.publicKey), endpoint: "127.0.0.1:7401" }],
+  devices: devices.map((d) => ({ publicKey: toHex(d.publicKey), owner: toHex(owner.id) })),
+};
+
+const dir = process.env.BENCH_DIR ?? mkdtempSync(join(tmpdir(), "mote-chain-cpu-"));
+const store = ChainStore.open(dir);
+const chain = Chain.open(store, genesis);
+const state = chain.state();
+let nonce = state.account(gateway.id).nonce;
+const nextSeq = devices.map((d) => (state.device(d.id)?.readings ? state.device(d.id)!.lastSequence + 1 : 0));
+let clockMs = Math.max(genesis.genesisTimeMs, chain.head().header.timeMs);
+let cursor = 0;
+
+function blockTxs(receivedAtMs: number): DecodedTx[] {
+  return Array.from({ length: batchesPerBlock }, () => {
+    const readings = Array.from({ length: batchReadings }, () => {
+      const i = cursor++ % devicesN;
+      return { bytes: encodeReading(devices[i].key, devices[i].id, nextSeq[i]++, [{ name: "temp", unit: "Cel", value: 20 + (i % 50) / 4 }]), receivedAtMs };
+    });
+    const attestation = attestBatch(gateway.key, gateway.id, readings.map((r) => ({ digest: readingDigest(r.bytes), receivedAtMs: r.receivedAtMs })));
+    return decodeTx(signTx(gateway.key, genesis.chainId, { version: txVersion, author: gateway.publicKey, nonce: nonce++, fee: 1n, body: { kind: "readingBatch", attestation, readings } }));
+  });
+}
+
+const cpuUs = (since: NodeJS.CpuUsage): number => {
+  const d = process.cpuUsage(since);
+  return d.user + d.system;
+};
+
+chain.signaturesVerified = () => true;
+/** Builds the block as its proposer, validates it as a validator (signatures cached), commits it. */
+function cycle(txs: DecodedTx[]): { validateUs: number; commitUs: number } {
+  clockMs += 1000;
+  const { pending } = chain.build({ timeMs: clockMs, proposer: gateway.id, txs });
+  if (pending.execution.txs.length !== txs.length) throw new Error(`workload rejected: ${pending.execution.rejected.map((r) => r.error.code).join(",")}`);
+  const v0 = process.cpuUsage();
+  const validated = chain.validate(pending.block);
+  const validateUs = cpuUs(v0);
+  const cert = encodeCertificate(signSoloCertificate(gateway.key, gateway.id, chain.chainId, validated.block.header.height, validated.hash));
+  const c0 = process.cpuUsage();
+  chain.commit(validated, cert);
+  return { validateUs, commitUs: cpuUs(c0) };
+}
+
+while (store.indexes.readingCount() < fill) {
+  cycle(blockTxs(clockMs + 900));
+  const n = store.indexes.readingCount();
+  if (n % 65_536 < blockReadings) process.stdout.write(`  filling: ${n.toLocaleString("en-US")} readings stored\n`);
+}
+const stored = store.indexes.readingCount();
+const blocks: DecodedTx[][] = [];
+for (let i = 0; i < measuredBlocks + 1; i++) blocks.push(blockTxs(clockMs + 1000 * (i + 1) - 100));
+cycle(blocks.shift()!); // warm-up: JIT and statement caches
+let validateUs = 0;
+let commitUs = 0;
+for (const txs of blocks) {
+  const r = cycle(txs);
+  validateUs += r.validateUs;
+  commitUs += r.commitUs;
+}
+const n = measuredBlocks * blockReadings;
+const f = (us: number): string => (us / n).toFixed(1).padStart(6);
+process.stdout.write(`chain-cpu: ${stored.toLocaleString("en-US")} readings stored; ${measuredBlocks} blocks of ${blockReadings} readings, ${devicesN} devices\n`);
+process.stdout.write(`CPU us/reading: validate ${f(validateUs)} | commit ${f(commitUs)} | total ${f(validateUs + commitUs)}\n`);
+// The same workload gives the same chain on every build: compare this line across versions.
+process.stdout.write(`head: height ${chain.head().height}, hash ${toHex(chain.head().hash)}, state root ${toHex(chain.head().header.stateRoot)}\n`);
+store.close();
+if (!process.env.BENCH_DIR) rmSync(dir, { recursive: true, force: true });
