@@ -42,6 +42,7 @@ if (args.udpPort !== undefined) {
     log: { level: args.logLevel ?? "warn" },
     enrollment: { trustedOwners: args.trustedOwner ? [args.trustedOwner] : [], open: false },
     statsIntervalMs: 0,
+    ...(args.ingest ? { ingest: args.ingest } : {}),
   });
   ingest = await IngestGateway.start(config, log);
 }

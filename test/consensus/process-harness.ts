@@ -16,6 +16,8 @@ export interface NodeArgs {
   trustedOwner?: string;
   logLevel?: string;
   consensus?: Record<string, number>;
+  /** Ingest options over the defaults (gateway/ingest/options.ts), e.g. bench:net's per-device rate. */
+  ingest?: Record<string, number>;
   /** Each finalized event also lists the readings the block carried ([deviceHex, sequence]...), for bench:net. */
   reportReadings?: boolean;
 }
