@@ -203,8 +203,11 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
   guarded(() => replica.start(Date.now(), saved ? decodeWal(saved, c.consensus?.blockBytesMax ?? 8 << 20) : undefined));
   // The feed signs what ingest accepted shortly before the next round-0 proposal is due (one block
   // interval after the parent's time, core.ts), an eighth of an interval early, enough for the batch
-  // to reach the proposer and be admitted (gossip and thread-pool verification take a few ms): an acknowledged reading then waits for the next block, not for a tick and then the
-  // block after. Full batches go at once; a stalled head still flushes once per interval.
+  // to reach the proposer and be admitted (gossip and thread-pool verification take a few ms): an
+  // acknowledged reading then waits for the next block, not for a tick and then the block after.
+  // Full batches go at once, and nothing waits more than half an interval to be signed: when heights
+  // take longer than the interval, the next proposal goes out as soon as its parent commits, before
+  // a flush timed from the parent's time could reach it.
   const blockIntervalMs = () => c.chain.params().blockIntervalMs;
   const feedTiming = { tickMs: Math.max(5, Math.floor(blockIntervalMs() / 16)), flushedHeight: -1, flushedAtMs: 0 };
   const ticker = setInterval(() => {
@@ -213,7 +216,7 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
       const head = c.chain.head();
       const interval = blockIntervalMs();
       const due = head.header.timeMs + interval - Math.floor(interval / 8);
-      const flush = (now >= due && feedTiming.flushedHeight < head.height) || now - feedTiming.flushedAtMs >= interval;
+      const flush = (now >= due && feedTiming.flushedHeight < head.height) || now - feedTiming.flushedAtMs >= interval / 2;
       if (flush) Object.assign(feedTiming, { flushedHeight: head.height, flushedAtMs: now });
       feed?.tick(now, flush);
     } catch (e) {
