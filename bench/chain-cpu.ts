@@ -9,16 +9,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createHash } from "node:crypto";
 import { attestBatch } from "../shared/attestation.ts";
 import { toHex } from "../shared/ed25519.ts";
 import { encodeReading, readingDigest } from "../shared/reading.ts";
 import { decodeTx, signTx, txVersion, type DecodedTx } from "../shared/tx.ts";
 import { Chain } from "../gateway/chain/chain.ts";
 import { encodeCertificate, signSoloCertificate } from "../gateway/chain/certificate.ts";
-import type { GenesisFile } from "../gateway/chain/genesis.ts";
-import { identityFromSeed, type Identity } from "../gateway/chain/keyfile.ts";
 import { ChainStore } from "../gateway/storage/chain-store.ts";
+import { benchGenesis, benchIdentity } from "./bench-genesis.ts";
 
 const devicesN = 1000;
 const batchReadings = 1024;
@@ -27,20 +25,11 @@ const blockReadings = batchReadings * batchesPerBlock;
 const measuredBlocks = Number(process.env.CPU_BLOCKS ?? 8);
 const fill = Number(process.env.CPU_FILL ?? 0);
 
-const identity = (label: string): Identity => identityFromSeed(new Uint8Array(createHash("sha256").update(label).digest()));
+const identity = benchIdentity;
 const gateway = identity("bench/gateway");
 const devices = Array.from({ length: devicesN }, (_, i) => identity(`bench/device/${i}`));
 const owner = identity("bench/owner");
-const genesis: GenesisFile = {
-  version: 1,
-  chainId: "mote-bench",
-  genesisTimeMs: 1_700_000_000_000,
-  params: { batchReadingsMax: 4096, txFee: "1", readingFee: "0", blockTxsMax: 10_000, epochBlocks: 1000 },
-  rewardPool: "1000000000",
-  accounts: [{ publicKey: toHex(gateway.publicKey), balance: "1000000000000", stake: "10000", votes: [toHex(gateway.id)] }],
-  candidates: [{ publicKey: toHex(gateway.publicKey), endpoint: "127.0.0.1:7401" }],
-  devices: devices.map((d) => ({ publicKey: toHex(d.publicKey), owner: toHex(owner.id) })),
-};
+const genesis = benchGenesis({ chainId: "mote-bench", gateway, owner, devices });
 
 const dir = process.env.BENCH_DIR ?? mkdtempSync(join(tmpdir(), "mote-chain-cpu-"));
 const store = ChainStore.open(dir);

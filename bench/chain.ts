@@ -23,13 +23,12 @@ import { readingDigest } from "../shared/reading.ts";
 import { Worker } from "node:worker_threads";
 import { decodeTx, signTx, txVersion, type DecodedTx, type TxBody } from "../shared/tx.ts";
 import { Chain } from "../gateway/chain/chain.ts";
-import type { GenesisFile } from "../gateway/chain/genesis.ts";
-import { identityFromSeed, type Identity } from "../gateway/chain/keyfile.ts";
+import type { Identity } from "../gateway/chain/keyfile.ts";
 import { ChainStore } from "../gateway/storage/chain-store.ts";
-import { createHash } from "node:crypto";
 import { contractBench, printContractRows } from "./chain-contracts.ts";
 import { blockCycle, type BlockTiming } from "./block-cycle.ts";
 import { contractVmReady } from "../gateway/contracts/binaryen.ts";
+import { benchGenesis, benchIdentity } from "./bench-genesis.ts";
 
 const readingsMax = Number(process.env.BENCH_READINGS_MAX ?? 1_000_000);
 const checkpoints = [0, 250_000, 500_000, 1_000_000].filter((c) => c <= readingsMax);
@@ -40,7 +39,7 @@ const batchesPerBlock = 4; // 4,096 readings per block
 const transfersPerBlock = 2000;
 const measuredBlocks = 12;
 
-const identity = (label: string): Identity => identityFromSeed(new Uint8Array(createHash("sha256").update(label).digest()));
+const identity = benchIdentity;
 const log = (s: string): void => void process.stdout.write(s + "\n");
 
 function percentile(xs: number[], p: number): number {
@@ -98,20 +97,13 @@ async function nextReadings(receivedAtMs: number, prefetch: boolean): Promise<Si
   return current;
 }
 
-const genesis: GenesisFile = {
-  version: 1,
+const genesis = benchGenesis({
   chainId: "mote-bench",
-  genesisTimeMs: 1_700_000_000_000,
-  params: { batchReadingsMax: 4096, txFee: "1", readingFee: "0", blockTxsMax: 10_000, epochBlocks: 1000 },
-  rewardPool: "1000000000",
-  accounts: [
-    { publicKey: toHex(gateway.publicKey), balance: "1000000000000", stake: "10000", votes: [toHex(gateway.id)] },
-    ...users.map((u) => ({ publicKey: toHex(u.publicKey), balance: "1000000000" })),
-    { publicKey: toHex(contractDeployer.publicKey), balance: "1000000000000" },
-  ],
-  candidates: [{ publicKey: toHex(gateway.publicKey), endpoint: "127.0.0.1:7401" }],
-  devices: devices.map((d) => ({ publicKey: toHex(d.publicKey), owner: toHex(owner.id) })),
-};
+  gateway,
+  owner,
+  devices,
+  accounts: [...users.map((u) => ({ publicKey: toHex(u.publicKey), balance: "1000000000" })), { publicKey: toHex(contractDeployer.publicKey), balance: "1000000000000" }],
+});
 
 const sign = (who: Identity, nonce: number, body: TxBody): DecodedTx => decodeTx(signTx(who.key, genesis.chainId, { version: txVersion, author: who.publicKey, nonce, fee: BigInt(1 + (body.kind === "readingBatch" ? 0 : 0)), body }));
 

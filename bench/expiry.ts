@@ -8,7 +8,6 @@
 // block commit time, beside the time the expiry slices took per block (off the commit path in a node).
 //
 //   BENCH_BLOCKS (900)  BENCH_DEVICES (100)  BENCH_PER_DEVICE (2 readings per block)  BENCH_RETENTION_S (120)
-import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,8 +16,8 @@ import { toHex } from "../shared/ed25519.ts";
 import { encodeReading, readingDigest } from "../shared/reading.ts";
 import { decodeTx, signTx, txVersion, type DecodedTx, type TxBody } from "../shared/tx.ts";
 import { Chain } from "../gateway/chain/chain.ts";
-import type { GenesisFile } from "../gateway/chain/genesis.ts";
-import { identityFromSeed, type Identity } from "../gateway/chain/keyfile.ts";
+import type { Identity } from "../gateway/chain/keyfile.ts";
+import { benchGenesis, benchIdentity } from "./bench-genesis.ts";
 import { ChainStore } from "../gateway/storage/chain-store.ts";
 import { blockCycle } from "./block-cycle.ts";
 import { printTable } from "./table.ts";
@@ -30,23 +29,11 @@ const perDevice = env("BENCH_PER_DEVICE", 2);
 const retentionS = env("BENCH_RETENTION_S", 120);
 const sampleBlocks = Math.max(1, Math.round(blocks / 15));
 
-const identity = (label: string): Identity => identityFromSeed(new Uint8Array(createHash("sha256").update(label).digest()));
+const identity = benchIdentity;
 const gateway = identity("bench-expiry/gateway");
 const owner = identity("bench-expiry/owner");
 const devices = Array.from({ length: devicesN }, (_, i) => identity(`bench-expiry/device/${i}`));
-const genesis: GenesisFile = {
-  version: 1,
-  chainId: "mote-bench-expiry",
-  genesisTimeMs: 1_700_000_000_000,
-  params: { batchReadingsMax: 4096, txFee: "1", readingFee: "0", blockTxsMax: 10_000, epochBlocks: 100_000 },
-  rewardPool: "1000000000",
-  accounts: [
-    { publicKey: toHex(gateway.publicKey), balance: "1000000000000", stake: "10000", votes: [toHex(gateway.id)] },
-    { publicKey: toHex(owner.publicKey), balance: "1000000000" },
-  ],
-  candidates: [{ publicKey: toHex(gateway.publicKey), endpoint: "127.0.0.1:7401" }],
-  devices: devices.map((d) => ({ publicKey: toHex(d.publicKey), owner: toHex(owner.id) })),
-};
+const genesis = benchGenesis({ chainId: "mote-bench-expiry", gateway, owner, devices, epochBlocks: 100_000, accounts: [{ publicKey: toHex(owner.publicKey), balance: "1000000000" }] });
 const sign = (who: Identity, nonce: number, body: TxBody): DecodedTx => decodeTx(signTx(who.key, genesis.chainId, { version: txVersion, author: who.publicKey, nonce, fee: 1n, body }));
 
 interface Run {

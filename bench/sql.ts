@@ -7,7 +7,6 @@
 // bench:chain does) and reused from BENCH_SQL_DIR (default <tmp>/mote-bench-sql) on later runs.
 // Options (env): BENCH_READINGS (default 1000000), BENCH_SQL_DIR, BENCH_ROUNDS (default 200).
 import Database from "better-sqlite3";
-import { createHash } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,8 +18,7 @@ import { decodeTx, signTx, txVersion, type DecodedTx, type TxBody } from "../sha
 import { createApiServer, SoloConsensusSource } from "../gateway/api/index.ts";
 import { encodeCertificate, signSoloCertificate } from "../gateway/chain/certificate.ts";
 import { Chain } from "../gateway/chain/chain.ts";
-import type { GenesisFile } from "../gateway/chain/genesis.ts";
-import { identityFromSeed, type Identity } from "../gateway/chain/keyfile.ts";
+import { benchGenesis, benchIdentity } from "./bench-genesis.ts";
 import { Mempool } from "../gateway/chain/mempool.ts";
 import { ChainStore } from "../gateway/storage/chain-store.ts";
 import { sqlDefaults } from "../gateway/sql/options.ts";
@@ -34,20 +32,11 @@ const batchReadings = 1024;
 const batchesPerBlock = 4;
 const log = (s: string): void => void process.stdout.write(s + "\n");
 
-const identity = (label: string): Identity => identityFromSeed(new Uint8Array(createHash("sha256").update(label).digest()));
+const identity = benchIdentity;
 const gateway = identity("bench/gateway");
 const devices = Array.from({ length: devicesN }, (_, i) => identity(`bench/device/${i}`)); // bench/chain-readings.ts signs as these
 const owner = identity("bench/owner");
-const genesis: GenesisFile = {
-  version: 1,
-  chainId: "mote-bench-sql",
-  genesisTimeMs: 1_700_000_000_000,
-  params: { batchReadingsMax: 4096, txFee: "1", readingFee: "0", blockTxsMax: 10_000, epochBlocks: 1000 },
-  rewardPool: "1000000000",
-  accounts: [{ publicKey: toHex(gateway.publicKey), balance: "1000000000000", stake: "10000", votes: [toHex(gateway.id)] }],
-  candidates: [{ publicKey: toHex(gateway.publicKey), endpoint: "127.0.0.1:7401" }],
-  devices: devices.map((d) => ({ publicKey: toHex(d.publicKey), owner: toHex(owner.id) })),
-};
+const genesis = benchGenesis({ chainId: "mote-bench-sql", gateway, owner, devices });
 
 // ---- the store: built once, then reused --------------------------------------------------------
 
