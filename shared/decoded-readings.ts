@@ -11,13 +11,14 @@
 // cached entry keeps the kid as sent. Bytes that do not decode are not cached either (honest traffic
 // has none, and a flood of them must not evict real readings); their error is decodeReading's own.
 //
-// Bounded in two generations (like verified-readings.ts). Entries hold a private copy of the bytes,
+// Bounded in two generations (shared/lru.ts). Entries hold a private copy of the bytes,
 // so the views a decoded reading keeps (protected header, payload, signature) never pin a whole
 // p2p frame or block in memory.
 //
 //   const { reading, digest } = decodedReadings.decode(bytes, resolveKid);  // throws as decodeReading
 //   const digest = decodedReadings.digest(bytes);                          // never throws
 import { ReadingError } from "./errors.ts";
+import { Lru } from "./lru.ts";
 import { decodeReading, readingBytesMax, readingDigest, type KidResolver, type SignedReading } from "./reading.ts";
 import { isDeviceIdKid } from "./short-kid.ts";
 
@@ -30,13 +31,11 @@ interface Entry {
 const unresolved: KidResolver = (kid) => kid;
 
 export class DecodedReadings {
-  private young = new Map<string, Entry>();
-  private old = new Map<string, Entry>();
-  private readonly generationMax: number;
+  private readonly entries: Lru<string, Entry>;
   readonly stats = { hits: 0, misses: 0 };
 
   constructor(readonly entriesMax: number) {
-    this.generationMax = Math.max(1, Math.floor(entriesMax / 2));
+    this.entries = new Lru(entriesMax);
   }
 
   /** decodeReading(bytes, resolveKid) with readingDigest(bytes); throws exactly what decodeReading throws. */
@@ -55,14 +54,14 @@ export class DecodedReadings {
   }
 
   get size(): number {
-    return this.young.size + this.old.size;
+    return this.entries.size;
   }
 
   /** The entry for these exact bytes, decoded now if new; undefined when they do not decode. */
   private entry(bytes: Uint8Array): Entry | undefined {
     if (bytes.length > readingBytesMax) return undefined;
     const key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
-    const hit = this.young.get(key) ?? this.old.get(key);
+    const hit = this.entries.get(key);
     if (hit) {
       this.stats.hits++;
       return hit;
@@ -79,11 +78,7 @@ export class DecodedReadings {
     for (const r of reading.records) Object.freeze(r);
     Object.freeze(reading.records);
     const entry = { reading, digest: readingDigest(own) };
-    this.young.set(key, entry);
-    if (this.young.size >= this.generationMax) {
-      this.old = this.young;
-      this.young = new Map();
-    }
+    this.entries.set(key, entry);
     return entry;
   }
 }

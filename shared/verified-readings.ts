@@ -8,36 +8,30 @@
 // The key is the reading's digest (SHA-256 of the exact COSE_Sign1 bytes, signature included) with
 // the raw public key it verified under, so a hit means "these exact bytes verify under this key":
 // a pure fact, the same on every node, never a matter of timing. Only a real verification adds an
-// entry. Bounded in two generations (like gateway/storage/lru.ts): at most `entriesMax` keys of 64
+// entry. Bounded in two generations (shared/lru.ts): at most `entriesMax` keys of 64
 // one-byte characters, about 100 bytes each.
 //
 //   if (!verifiedReadings.has(digest, publicKey) && !verify(...)) refuse();
 //   verifiedReadings.add(digest, publicKey);   // after a verification that succeeded
+import { Lru } from "./lru.ts";
 export class VerifiedReadings {
-  private young = new Set<string>();
-  private old = new Set<string>();
-  private readonly generationMax: number;
+  private readonly entries: Lru<string, true>;
 
   constructor(readonly entriesMax: number) {
-    this.generationMax = Math.max(1, Math.floor(entriesMax / 2));
+    this.entries = new Lru(entriesMax);
   }
 
   has(digest: Uint8Array, publicKey: Uint8Array): boolean {
-    const k = key(digest, publicKey);
-    return this.young.has(k) || this.old.has(k);
+    return this.entries.get(key(digest, publicKey)) !== undefined;
   }
 
   /** Records a signature that verified: call only after the verification itself succeeded. */
   add(digest: Uint8Array, publicKey: Uint8Array): void {
-    this.young.add(key(digest, publicKey));
-    if (this.young.size >= this.generationMax) {
-      this.old = this.young;
-      this.young = new Set();
-    }
+    this.entries.set(key(digest, publicKey), true);
   }
 
   get size(): number {
-    return this.young.size + this.old.size;
+    return this.entries.size;
   }
 }
 

@@ -18,7 +18,7 @@ import { applyTx, checkEnvelope } from "./apply-tx.ts";
 import type { Chain } from "./chain.ts";
 import { RecordedReadings, verifiedKey, type TxContext } from "./context.ts";
 import { reject, TxRejected, type TxRejectCode } from "./errors.ts";
-import { Lru } from "../storage/lru.ts";
+import { Lru } from "../../shared/lru.ts";
 import { mempoolDefaults, type MempoolOptions } from "./options.ts";
 import { verifiedTxs } from "./verified-txs.ts";
 

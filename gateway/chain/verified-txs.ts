@@ -10,38 +10,32 @@
 // bytes exactly), so a hit means "these exact bytes verified for this chain": a pure fact, since an
 // author id's key never changes. Only a verification that succeeded adds an entry. Device
 // signatures are not covered: they are remembered per reading (shared/verified-readings.ts).
-// Bounded in two generations (like shared/verified-readings.ts), about 200 bytes a key.
+// Bounded in two generations (shared/lru.ts), about 200 bytes a key.
 import { verifyBatch } from "../../shared/attestation.ts";
 import { decodedReadings } from "../../shared/decoded-readings.ts";
 import { verifyEd25519 } from "../../shared/ed25519.ts";
+import { Lru } from "../../shared/lru.ts";
 import { txSigningMessage, type DecodedTx } from "../../shared/tx.ts";
 import { verifiedKey, type KeyCache } from "./context.ts";
 
 export class VerifiedTxs {
-  private young = new Set<string>();
-  private old = new Set<string>();
-  private readonly generationMax: number;
+  private readonly entries: Lru<string, true>;
 
   constructor(readonly entriesMax: number) {
-    this.generationMax = Math.max(1, Math.floor(entriesMax / 2));
+    this.entries = new Lru(entriesMax);
   }
 
   has(chainId: string, tx: DecodedTx): boolean {
-    const k = `${chainId}/${verifiedKey(tx)}`;
-    return this.young.has(k) || this.old.has(k);
+    return this.entries.get(`${chainId}/${verifiedKey(tx)}`) !== undefined;
   }
 
   /** Records a transaction whose envelope (and attestation) verified: call only after that verification. */
   add(chainId: string, tx: DecodedTx): void {
-    this.young.add(`${chainId}/${verifiedKey(tx)}`);
-    if (this.young.size >= this.generationMax) {
-      this.old = this.young;
-      this.young = new Set();
-    }
+    this.entries.set(`${chainId}/${verifiedKey(tx)}`, true);
   }
 
   get size(): number {
-    return this.young.size + this.old.size;
+    return this.entries.size;
   }
 }
 

@@ -10,7 +10,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { sha256 } from "../../shared/ed25519.ts";
 import { StorageError, storageAssert } from "./errors.ts";
-import { Lru } from "./lru.ts";
+import { Lru } from "../../shared/lru.ts";
 import { chainDbFileName, storeDefaults, type StoreOptions } from "./options.ts";
 import { schemaSql, schemaVersion, schemaVersionsMigratable, type ContractIndexRows, type IndexRows } from "./schema.ts";
 import { IndexWriter } from "./index-writer.ts";
