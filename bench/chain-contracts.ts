@@ -82,9 +82,9 @@ async function oneRow(deps: ContractBenchDeps, code: Record<string, Uint8Array>,
   let gatewayNonce = 0;
   let deployerNonce = 0;
   const sign = (who: Identity, nonce: number, body: TxBody): DecodedTx => decodeTx(signTx(who.key, genesis.chainId, { version: txVersion, author: who.publicKey, nonce, fee: minimumFee(body, chain.params()), body }));
-  const cycle = (txs: DecodedTx[], validate: boolean): { applyMs: number; validateMs: number; gas: number } => {
+  const cycle = async (txs: DecodedTx[], validate: boolean): Promise<{ applyMs: number; validateMs: number; gas: number }> => {
     timeMs += 1000;
-    const t = blockCycle(chain, deps.gateway, timeMs, txs, validate, (pending) => {
+    const t = await blockCycle(chain, deps.gateway, timeMs, txs, validate, (pending) => {
       for (const r of pending.execution.results.map(decodeTxResult)) {
         if (r.failure !== null) throw new Error(`bench transaction failed: ${r.failure}`);
         const stopped = (r.runs ?? []).find((x) => x.failure !== null);
@@ -106,18 +106,19 @@ async function oneRow(deps: ContractBenchDeps, code: Record<string, Uint8Array>,
     if (name === "threshold-alarm") setup.push(call("configure", i64le(30_000n, 25_000n)));
     if (name === "pay-per-reading") setup.push(call("configure", i64le(1n)));
   }
-  if (setup.length) cycle(setup, false);
+  if (setup.length) await cycle(setup, false);
 
   const readingBlock = async (): Promise<DecodedTx[]> => {
     const readings = await deps.signReadings(readingsPerBlock, timeMs + 900);
     const attestation = attestBatch(deps.gateway.key, deps.gateway.id, readings.map((r) => ({ digest: readingDigest(r.bytes), receivedAtMs: r.receivedAtMs })));
     return [sign(deps.gateway, gatewayNonce++, { kind: "readingBatch", attestation, readings })];
   };
-  for (let i = 0; i < warmBlocks; i++) cycle(await readingBlock(), false);
+  for (let i = 0; i < warmBlocks; i++) await cycle(await readingBlock(), false);
   // Workload first, then the clock: the signing worker is idle while blocks are timed.
   const blocks: DecodedTx[][] = [];
   for (let i = 0; i < measuredBlocks; i++) blocks.push(await readingBlock());
-  const timings = blocks.map((txs) => cycle(txs, true));
+  const timings = [];
+  for (const txs of blocks) timings.push(await cycle(txs, true));
   store.close();
   rmSync(dir, { recursive: true, force: true });
 

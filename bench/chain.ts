@@ -128,7 +128,7 @@ function transferBlockTxs(): DecodedTx[] {
 let clockMs = genesis.genesisTimeMs;
 
 /** One block: build with cached signatures; optionally re-validate with full verification; commit. */
-function cycle(chain: Chain, txs: DecodedTx[], validate: boolean): BlockTiming {
+function cycle(chain: Chain, txs: DecodedTx[], validate: boolean): Promise<BlockTiming> {
   clockMs += 1000;
   return blockCycle(chain, gateway, clockMs, txs, validate);
 }
@@ -151,9 +151,9 @@ async function measure(chain: Chain, stored: number): Promise<Row> {
   // All workload is generated before the clock runs, so the signing worker is idle while timing.
   const readingBlocks: DecodedTx[][] = [];
   for (let i = 0; i < measuredBlocks; i++) readingBlocks.push(await readingBlockTxs(clockMs + 1000 * (i + 1), false));
-  for (const txs of readingBlocks) r.push(cycle(chain, txs, true));
+  for (const txs of readingBlocks) r.push(await cycle(chain, txs, true));
   const transferBlocks = Array.from({ length: measuredBlocks }, () => transferBlockTxs());
-  for (const txs of transferBlocks) t.push(cycle(chain, txs, true));
+  for (const txs of transferBlocks) t.push(await cycle(chain, txs, true));
   const rate = (n: number, ms: number): number => (n * 1000) / ms;
   const sum = (xs: BlockTiming[], f: (x: BlockTiming) => number): number => xs.reduce((s, x) => s + f(x), 0);
   const readings = measuredBlocks * batchesPerBlock * batchReadings;
@@ -192,7 +192,7 @@ const rows: Row[] = [];
 const started = performance.now();
 for (const checkpoint of checkpoints) {
   while (store.indexes.readingCount() < checkpoint) {
-    cycle(chain, await readingBlockTxs(clockMs + 1000), false);
+    await cycle(chain, await readingBlockTxs(clockMs + 1000), false);
     const n = store.indexes.readingCount();
     if (n % 65_536 < batchesPerBlock * batchReadings) log(`  filling: ${n.toLocaleString("en-US")} readings stored, ${((performance.now() - started) / 1000).toFixed(0)} s`);
   }

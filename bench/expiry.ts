@@ -94,14 +94,14 @@ const p = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs
 console.log(`bench:expiry — ${blocks} blocks of 1 s block time, ${devicesN} devices × ${perDevice} readings (3 SenML records each) per block; retention ${retentionS} s vs none`);
 // Block 1: the owner's retention on one chain; an empty block on the other keeps heights and times equal.
 clockMs += 1000;
-blockCycle(pruned.chain, gateway, clockMs, [sign(owner, 0, { kind: "setRetention", deviceId: null, seconds: retentionS })], false);
-blockCycle(kept.chain, gateway, clockMs, [], false);
+await blockCycle(pruned.chain, gateway, clockMs, [sign(owner, 0, { kind: "setRetention", deviceId: null, seconds: retentionS })], false);
+await blockCycle(kept.chain, gateway, clockMs, [], false);
 const started = performance.now();
 for (let b = 2; b <= blocks + 1; b++) {
   clockMs += 1000;
   const tx = readingBlock();
   for (const r of [kept, pruned]) {
-    r.commitMs.push(blockCycle(r.chain, gateway, clockMs, [tx], false).commitMs);
+    r.commitMs.push((await blockCycle(r.chain, gateway, clockMs, [tx], false)).commitMs);
     // In a node the slices run on later event-loop turns, off the commit; timed apart here.
     const t0 = performance.now();
     r.chain.expiry.drain();

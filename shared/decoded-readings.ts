@@ -57,6 +57,11 @@ export class DecodedReadings {
     return this.entries.size;
   }
 
+  /** Forgets everything (benches measuring a process that meets the data for the first time). */
+  clear(): void {
+    this.entries.clear();
+  }
+
   /** The entry for these exact bytes, decoded now if new; undefined when they do not decode. */
   private entry(bytes: Uint8Array): Entry | undefined {
     if (bytes.length > readingBytesMax) return undefined;
