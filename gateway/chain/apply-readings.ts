@@ -53,8 +53,6 @@ export interface CheckedBatch {
   readings: CheckedReading[];
   /** Devices touched, by hex id, with their records as they will be after the batch. */
   devices: Map<string, { id: Uint8Array; device: Device }>;
-  /** False when some device signature failed: the mempool must not cache the batch as verified. */
-  signaturesValid: boolean;
 }
 
 function batchChecks(state: State, tx: DecodedTx, body: BatchBody, ctx: TxContext, digests: Uint8Array[]): void {
@@ -79,7 +77,6 @@ export function checkReadingBatch(state: State, tx: DecodedTx, body: BatchBody, 
   const devices = new Map<string, { id: Uint8Array; device: Device }>();
   const inBatch = new Map<string, Uint8Array>();
   const horizonMs = ctx.timeMs + ctx.params.blockTimeDriftMaxMs;
-  let signaturesValid = true;
   const readings = body.readings.map(({ bytes, receivedAtMs }, i): CheckedReading => {
     const digest = digests[i];
     let reading: SignedReading;
@@ -107,7 +104,6 @@ export function checkReadingBatch(state: State, tx: DecodedTx, body: BatchBody, 
     // it while this reading's device was unknown, inactive or its reception in the future, so its
     // signature was not checked then. A reading this process verified is a look-up here.
     if (!ctx.readingVerified?.(digest) && !deviceSignatureValid(reading, digest, device.publicKey, ctx)) {
-      signaturesValid = false;
       return outcome(readingOutcome.badSignature);
     }
     const w = { last: device.lastSequence, window: device.window };
@@ -124,7 +120,7 @@ export function checkReadingBatch(state: State, tx: DecodedTx, body: BatchBody, 
     device.lastSequence = w.last;
     return outcome(readingOutcome.recorded);
   });
-  return { readings, devices, signaturesValid };
+  return { readings, devices };
 }
 
 /** The device's signature, verified once per process (shared/verified-readings.ts holds what verified). */

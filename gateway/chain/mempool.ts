@@ -7,18 +7,17 @@
 // batches are refused only for what is wrong with the batch itself (gateway not registered,
 // attestation); each reading's fate is its outcome in the block (apply-readings.ts), so a batch
 // whose readings were overtaken by events still lands and its author's nonces keep moving.
-// Verified transaction ids are remembered (bounded) so block execution does not verify the same
-// envelope and attestation signatures again (device signatures are remembered per reading, in
-// shared/verified-readings.ts); a batch with a reading whose signature failed is not remembered.
+// What admission verified is remembered per process, so block execution does not verify it again:
+// envelope and attestation signatures in verified-txs.ts, device signatures per reading in
+// shared/verified-readings.ts (a forged reading still gets its outcome at execution).
 import { toHex } from "../../shared/ed25519.ts";
 import { decodeTx, TxError, type DecodedTx } from "../../shared/tx.ts";
 import { checkReadingBatch } from "./apply-readings.ts";
 import { checkValidatorEvidence } from "./apply-evidence.ts";
 import { applyTx, checkEnvelope } from "./apply-tx.ts";
 import type { Chain } from "./chain.ts";
-import { RecordedReadings, verifiedKey, type TxContext } from "./context.ts";
+import { RecordedReadings, type TxContext } from "./context.ts";
 import { reject, TxRejected, type TxRejectCode } from "./errors.ts";
-import { Lru } from "../../shared/lru.ts";
 import { mempoolDefaults, type MempoolOptions } from "./options.ts";
 import { verifiedTxs } from "./verified-txs.ts";
 
@@ -32,7 +31,6 @@ export class Mempool {
   /** Arrival order: Map iteration is insertion order. Local policy only, never consensus. */
   private readonly entries = new Map<string, Entry>();
   private readonly byAuthor = new Map<string, Entry[]>();
-  private readonly verifiedIds: Lru<string, true>;
   private bytes = 0;
 
   constructor(
@@ -40,7 +38,6 @@ export class Mempool {
     options: Partial<MempoolOptions> = {},
   ) {
     this.options = { ...mempoolDefaults, ...options };
-    this.verifiedIds = new Lru(this.options.verifiedIdsMax);
     chain.signaturesVerified = (tx) => this.verified(tx);
   }
 
@@ -53,11 +50,11 @@ export class Mempool {
   }
 
   /**
-   * True if these exact bytes (signature included) passed admission here, or their envelope and
-   * attestation verified elsewhere in this process (verified-txs.ts: a proposal's pre-verification).
+   * True if the envelope and attestation of these exact bytes verified in this process: at admission
+   * here or in a proposal's pre-verification (verified-txs.ts).
    */
   verified(tx: DecodedTx): boolean {
-    return this.verifiedIds.get(verifiedKey(tx)) !== undefined || verifiedTxs.has(this.chain.chainId, tx);
+    return verifiedTxs.has(this.chain.chainId, tx);
   }
 
   /** The nonce the author's next transaction must carry. */
@@ -98,7 +95,7 @@ export class Mempool {
     const queue = this.byAuthor.get(authorHex) ?? [];
     if (queue.length >= this.options.perAuthorMax) reject("MEMPOOL_AUTHOR_FULL", `author ${authorHex} has ${queue.length} pending transactions; wait for a block`);
     const entry = { tx, authorHex };
-    if (this.admit(tx, queue.length, nowMs, verifiedReadings)) this.verifiedIds.set(verifiedKey(tx), true);
+    this.admit(tx, queue.length, nowMs, verifiedReadings);
     verifiedTxs.add(this.chain.chainId, tx); // admit checked the envelope and attestation, or threw
     this.entries.set(idHex, entry);
     queue.push(entry);
@@ -107,8 +104,8 @@ export class Mempool {
     return tx;
   }
 
-  /** Every check that does not need the pending transactions' effects. True if every signature verified. */
-  private admit(tx: DecodedTx, pendingFromAuthor: number, nowMs: number, verifiedReadings?: ReadonlySet<string>): boolean {
+  /** Every check that does not need the pending transactions' effects; throws TxRejected with the reason. */
+  private admit(tx: DecodedTx, pendingFromAuthor: number, nowMs: number, verifiedReadings?: ReadonlySet<string>): void {
     const state = this.chain.state();
     const head = this.chain.head();
     const ctx: TxContext = {
@@ -125,7 +122,7 @@ export class Mempool {
     };
     checkEnvelope(state, tx, ctx, state.account(tx.authorId).nonce + pendingFromAuthor);
     if (tx.body.kind === "readingBatch") {
-      return checkReadingBatch(state, tx, tx.body, ctx).signaturesValid;
+      checkReadingBatch(state, tx, tx.body, ctx); // throws for the batch; verifies (and remembers) each reading's signature
     } else if (tx.body.kind === "validatorEvidence") {
       // Evidence that can never apply is refused; evidence the chain holds already, or against a
       // key no longer a validator, lands as a failed result (apply-tx.ts) so its nonce is not stuck.
@@ -139,7 +136,6 @@ export class Mempool {
       // in the next block: a trial run gives the precise reason now (signatures already checked).
       applyTx(state.fork(), tx, { ...ctx, signaturesVerified: () => true });
     }
-    return true;
   }
 
   /** Up to `txsMax` transactions (and `bytesMax` bytes) for a block, oldest first, nonces in order. */

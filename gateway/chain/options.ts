@@ -8,15 +8,12 @@ export interface MempoolOptions {
   bytesMax: number;
   /** Pending transactions one author may have queued (nonces in a row). */
   perAuthorMax: number;
-  /** Transaction ids whose signatures were checked, remembered so a block does not verify twice. */
-  verifiedIdsMax: number;
 }
 
 export const mempoolDefaults: MempoolOptions = {
   txsMax: 20_000,
   bytesMax: 128 << 20,
   perAuthorMax: 1024,
-  verifiedIdsMax: 100_000,
 };
 
 export interface ProducerOptions {
