@@ -103,7 +103,7 @@ export function checkReadingBatch(state: State, tx: DecodedTx, body: BatchBody, 
     // Never skipped on the transaction's word (ctx.signaturesVerified): the mempool may have admitted
     // it while this reading's device was unknown, inactive or its reception in the future, so its
     // signature was not checked then. A reading this process verified is a look-up here.
-    if (!ctx.readingVerified?.(digest) && !deviceSignatureValid(reading, digest, device.publicKey, ctx)) {
+    if (!deviceSignatureValid(reading, digest, device.publicKey, ctx)) {
       return outcome(readingOutcome.badSignature);
     }
     const w = { last: device.lastSequence, window: device.window };

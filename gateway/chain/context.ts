@@ -33,13 +33,6 @@ export interface TxContext {
    * alone: a proposer could otherwise pair a known id with a forged signature.
    */
   signaturesVerified(tx: DecodedTx): boolean;
-  /**
-   * Mempool admission only: true for a reading (by digest) whose device signature this node already
-   * verified under the device's enrolled key, off the consensus thread (gateway/consensus/
-   * reading-preverify.ts). Block execution never sets it: each reading there is a look-up in
-   * shared/verified-readings.ts, or verified then.
-   */
-  readingVerified?(digest: Uint8Array): boolean;
   /** Readings on chain by (device, sequence): the store's, plus those of this block so far. */
   recorded: RecordedReadings;
   /**

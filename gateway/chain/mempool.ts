@@ -73,11 +73,11 @@ export class Mempool {
 
   /**
    * Decodes, checks and queues a transaction. `nowMs` is this node's clock. Throws TxRejected.
-   * `verifiedReadings`: hex digests of readings whose device signatures the caller verified under
-   * the devices' enrolled keys (reading-preverify.ts); they are not verified again here. A caller
-   * that decoded the transaction already passes it decoded.
+   * Readings whose device signatures this process verified already (ingest, reading-preverify.ts
+   * on the thread pool) are look-ups in shared/verified-readings.ts. A caller that decoded the
+   * transaction already passes it decoded.
    */
-  add(input: Uint8Array | DecodedTx, nowMs: number, verifiedReadings?: ReadonlySet<string>): DecodedTx {
+  add(input: Uint8Array | DecodedTx, nowMs: number): DecodedTx {
     let tx: DecodedTx;
     try {
       tx = input instanceof Uint8Array ? decodeTx(input) : input;
@@ -95,7 +95,7 @@ export class Mempool {
     const queue = this.byAuthor.get(authorHex) ?? [];
     if (queue.length >= this.options.perAuthorMax) reject("MEMPOOL_AUTHOR_FULL", `author ${authorHex} has ${queue.length} pending transactions; wait for a block`);
     const entry = { tx, authorHex };
-    this.admit(tx, queue.length, nowMs, verifiedReadings);
+    this.admit(tx, queue.length, nowMs);
     verifiedTxs.add(this.chain.chainId, tx); // admit checked the envelope and attestation, or threw
     this.entries.set(idHex, entry);
     queue.push(entry);
@@ -105,7 +105,7 @@ export class Mempool {
   }
 
   /** Every check that does not need the pending transactions' effects; throws TxRejected with the reason. */
-  private admit(tx: DecodedTx, pendingFromAuthor: number, nowMs: number, verifiedReadings?: ReadonlySet<string>): void {
+  private admit(tx: DecodedTx, pendingFromAuthor: number, nowMs: number): void {
     const state = this.chain.state();
     const head = this.chain.head();
     const ctx: TxContext = {
@@ -117,7 +117,6 @@ export class Mempool {
       keys: this.chain.keys,
       // Verified earlier in this process (a proposal carried it before its gossip came: verified-txs.ts), or not yet.
       signaturesVerified: (t) => verifiedTxs.has(this.chain.chainId, t),
-      ...(verifiedReadings ? { readingVerified: (digest: Uint8Array) => verifiedReadings.has(toHex(digest)) } : {}),
       recorded: new RecordedReadings((id, seq) => this.chain.store.recordedReading(id, seq)),
     };
     checkEnvelope(state, tx, ctx, state.account(tx.authorId).nonce + pendingFromAuthor);

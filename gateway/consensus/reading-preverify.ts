@@ -96,11 +96,12 @@ export class OrderedAdmission {
     } catch {
       tx = undefined; // the mempool refuses it with its reason
     }
-    const verified = tx ? preverifyReadings(this.chain, tx) : Promise.resolve(new Set<string>());
+    // Readings that verify join the process's verified set, where admission then finds them.
+    const verified = tx ? preverifyReadings(this.chain, tx) : Promise.resolve();
     const admitted = this.tail.then(async () => {
-      const set = await verified;
+      await verified;
       try {
-        this.mempool.add(tx ?? bytes, Date.now(), set); // decoded once
+        this.mempool.add(tx ?? bytes, Date.now()); // decoded once
         return true;
       } catch {
         return false;
