@@ -14,8 +14,8 @@
 // stays small; so does the first save after a load that found a torn tail or a record of the
 // earlier format (the whole file was one record: accepted, and rewritten in this one).
 import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
-import { createHash } from "node:crypto";
 import { join } from "node:path";
+import { sha256 } from "../../shared/ed25519.ts";
 import type { WalStore } from "./wal.ts";
 
 export const walFileName = "consensus.wal";
@@ -23,12 +23,12 @@ const magic = Buffer.from("MOTEWAL2", "latin1");
 const checksumBytes = 8;
 const frameHeaderBytes = 4 + checksumBytes;
 
-const checksum = (record: Uint8Array): Buffer => createHash("sha256").update(record).digest().subarray(0, checksumBytes);
+const checksum = (record: Uint8Array): Uint8Array => sha256(record).subarray(0, checksumBytes);
 
 export function encodeWalFrame(record: Uint8Array): Buffer {
   const header = Buffer.alloc(frameHeaderBytes);
   header.writeUInt32BE(record.length, 0);
-  checksum(record).copy(header, 4);
+  header.set(checksum(record), 4);
   return Buffer.concat([header, record]);
 }
 
