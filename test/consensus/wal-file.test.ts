@@ -99,17 +99,21 @@ test("property: any file made of frames, truncated anywhere and followed by garb
       const cut = 8 + (cutSeed % (file.length - 7));
       writeFileSync(path, file.subarray(0, cut));
       if (garbage.length) appendFileSync(path, garbage);
+      // The whole frames the damaged file still holds byte for byte: those before the cut, and the
+      // next one if the garbage happens to repeat the bytes the cut took (e.g. a cut one byte short
+      // and that same byte appended). A different frame made of garbage needs its checksum to hold (2^-64).
+      const damaged = readFileSync(path);
       let end = 8;
       let expected: Uint8Array | undefined;
-      for (let i = 0; i < frames.length && end + frames[i].length <= cut; i++) {
+      for (let i = 0; i < frames.length && end + frames[i].length <= damaged.length && Buffer.compare(damaged.subarray(end, end + frames[i].length), frames[i]) === 0; i++) {
         end += frames[i].length;
         expected = records[i];
       }
-      const got = lastWalRecord(readFileSync(path)).record;
-      // Garbage right after the last whole frame can itself read as a frame only if its checksum holds (2^-64).
+      const got = lastWalRecord(damaged).record;
       expect(got === undefined ? undefined : Buffer.from(got)).toEqual(expected === undefined ? undefined : Buffer.from(expected));
       truncateSync(path, 0);
     }),
-    { numRuns: 300 },
+    // The shrunk case that showed the expectation was wrong: a cut one byte into a frame's end, that byte appended again.
+    { numRuns: 300, examples: [[[Uint8Array.from([0, 0, 0, 0, 0, 4]), Uint8Array.from([])], 17, Uint8Array.from([4])]] },
   );
 });
