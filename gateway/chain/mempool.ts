@@ -12,7 +12,7 @@
 // shared/verified-readings.ts (a forged reading still gets its outcome at execution).
 import { toHex } from "../../shared/ed25519.ts";
 import { decodeTx, TxError, type DecodedTx } from "../../shared/tx.ts";
-import { checkReadingBatch } from "./apply-readings.ts";
+import { admitReadingBatch } from "./apply-readings.ts";
 import { checkValidatorEvidence } from "./apply-evidence.ts";
 import { applyTx, checkEnvelope } from "./apply-tx.ts";
 import type { Chain } from "./chain.ts";
@@ -121,7 +121,7 @@ export class Mempool {
     };
     checkEnvelope(state, tx, ctx, state.account(tx.authorId).nonce + pendingFromAuthor);
     if (tx.body.kind === "readingBatch") {
-      checkReadingBatch(state, tx, tx.body, ctx); // throws for the batch; verifies (and remembers) each reading's signature
+      admitReadingBatch(state, tx, tx.body, ctx); // throws for the batch; verifies (and remembers) each reading's signature
     } else if (tx.body.kind === "validatorEvidence") {
       // Evidence that can never apply is refused; evidence the chain holds already, or against a
       // key no longer a validator, lands as a failed result (apply-tx.ts) so its nonce is not stuck.

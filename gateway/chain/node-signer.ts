@@ -11,6 +11,7 @@ import type { Chain } from "./chain.ts";
 import { TxRejected } from "./errors.ts";
 import type { Mempool } from "./mempool.ts";
 import type { OutboxEntry, TxOutbox } from "./tx-outbox.ts";
+import { addSignedHere } from "./verified-txs.ts";
 
 export interface NodeSignerOptions {
   /** Unconfirmed transactions are gossiped again after this long. */
@@ -37,10 +38,15 @@ export class NodeSigner {
     return this.outbox.identity.id;
   }
 
-  /** Signs, stores, then offers `body`. The entry stays in the outbox until its nonce is used. */
-  submit(body: TxBody, payload: { readingIds?: number[]; topic?: string }, nowMs: number): OutboxEntry {
+  /**
+   * Signs, stores, then offers `body`. The entry stays in the outbox until its nonce is used.
+   * `attestedHere`: a reading batch whose attestation this node made with its own key over exactly
+   * these readings (reading-feed.ts), so its local admission need not verify it (verified-txs.ts).
+   */
+  submit(body: TxBody, payload: { readingIds?: number[]; topic?: string }, nowMs: number, attestedHere = false): OutboxEntry {
     // Past anything of this key the mempool holds (e.g. a transaction submitted through the API).
     const entry = this.outbox.sign(body, minimumFee(body, this.chain.params()), this.mempool.nextNonce(this.id), payload, nowMs);
+    addSignedHere(this.chain.chainId, entry.tx, this.outbox.identity, attestedHere);
     this.stats.signed++;
     this.offer(nowMs);
     return entry;

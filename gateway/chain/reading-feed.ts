@@ -136,7 +136,7 @@ export class ReadingFeed {
     const { identity } = this.signer.outbox;
     const attestation = attestBatch(identity.key, identity.id, readings.map((r) => ({ digest: decodedReadings.digest(r.bytes), receivedAtMs: r.receivedAtMs })));
     const body: TxBody = { kind: "readingBatch", attestation, readings };
-    this.signer.submit(body, { readingIds: batch.map((r) => r.id) }, nowMs);
+    this.signer.submit(body, { readingIds: batch.map((r) => r.id) }, nowMs, true); // attested just above, with the signer's key
   }
 
   /** After a commit: each of our batches in the block settles its readings by their outcomes. */

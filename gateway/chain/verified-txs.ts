@@ -17,6 +17,8 @@ import { verifyEd25519 } from "../../shared/ed25519.ts";
 import { Lru } from "../../shared/lru.ts";
 import { txSigningMessage, type DecodedTx } from "../../shared/tx.ts";
 import { verifiedKey, type KeyCache } from "./context.ts";
+import { invariant } from "./errors.ts";
+import type { Identity } from "./keyfile.ts";
 
 export class VerifiedTxs {
   private readonly entries: Lru<string, true>;
@@ -42,6 +44,20 @@ export class VerifiedTxs {
   clear(): void {
     this.entries.clear();
   }
+}
+
+/**
+ * Records a transaction this process signed a moment ago (node-signer.ts) with the key its envelope
+ * names as author and, for a reading batch, whose attestation it made itself with that same key over
+ * exactly the readings carried (`attestedHere`: reading-feed.ts). Both signatures verify by
+ * construction (an Identity's key and public key come from one seed; Ed25519 signing is
+ * deterministic), so verifying them again at the local mempool's admission only cost the signing
+ * gateway two verifications per batch. Anything else about the transaction is still checked there.
+ */
+export function addSignedHere(chainId: string, tx: DecodedTx, identity: Identity, attestedHere: boolean): void {
+  invariant(Buffer.compare(tx.author, identity.publicKey) === 0, "a transaction signed here names this node's key as author");
+  if (tx.body.kind === "readingBatch" && !attestedHere) return;
+  verifiedTxs.add(chainId, tx);
 }
 
 /** The process's set: 65,536 transactions, minutes of bench:net's saturated load. */

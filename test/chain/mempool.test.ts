@@ -2,7 +2,9 @@
 // batches as well as the chain, and clean-up after a block.
 import { describe, expect, it } from "vitest";
 import { encode } from "../../shared/cbor.ts";
+import { readingDigest } from "../../shared/reading.ts";
 import { decodeTx, type TxBody } from "../../shared/tx.ts";
+import { verifiedReadings } from "../../shared/verified-readings.ts";
 import { TxRejected } from "../../gateway/chain/errors.ts";
 import { Mempool } from "../../gateway/chain/mempool.ts";
 import { decodeTxResult, readingOutcome } from "../../gateway/chain/reading-outcome.ts";
@@ -83,6 +85,25 @@ describe("mempool", () => {
     expect(chain.signaturesVerified(forged)).toBe(false);
     const p = chain.build({ timeMs: now, proposer: gw.id, txs: [forged] });
     expect(p.rejected.map((r) => r.error.code)).toEqual(["TX_BAD_SIGNATURE"]);
+  });
+
+  it("verifies at admission the device signatures execution will need, and only those", () => {
+    const { chain, mempool } = openChain(f);
+    const d = f.devices[0];
+    const aheadMs = chain.params().blockTimeDriftMaxMs + 5000;
+    const good = deviceReading(d, 900);
+    const ahead = deviceReading(d, 901);
+    const forged = deviceReading(d, 902);
+    forged[forged.length - 1] ^= 1;
+    const readings = [
+      { bytes: good, receivedAtMs: now },
+      { bytes: ahead, receivedAtMs: now + aheadMs },
+      { bytes: forged, receivedAtMs: now },
+    ];
+    verifiedReadings.clear();
+    mempool.add(signed(id, gw, 0, batchBody(gw, readings), 4n), now); // a forged reading never sinks its batch
+    const verified = (bytes: Uint8Array) => verifiedReadings.has(readingDigest(bytes), d.publicKey);
+    expect([good, ahead, forged].map(verified)).toEqual([true, false, false]);
   });
 
   it("never lets a remembered batch skip a device signature that admission did not check", () => {

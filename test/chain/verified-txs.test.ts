@@ -8,7 +8,7 @@ import { encode } from "../../shared/cbor.ts";
 import { readingDigest } from "../../shared/reading.ts";
 import { decodeTx, verifyTxSignature, type DecodedTx } from "../../shared/tx.ts";
 import { sharedKeyCache } from "../../gateway/chain/context.ts";
-import { VerifiedTxs, verifiedTxs, verifyTxSignatures } from "../../gateway/chain/verified-txs.ts";
+import { addSignedHere, VerifiedTxs, verifiedTxs, verifyTxSignatures } from "../../gateway/chain/verified-txs.ts";
 import { batchBody, deviceReading, makeFixture, signed } from "./fixture.ts";
 
 const f = makeFixture({ label: "verified-txs", users: 1 });
@@ -54,6 +54,19 @@ describe("verified transactions", () => {
     expect(forged.id).toEqual(tx.id);
     expect(verifiedTxs.has(chainId, forged)).toBe(false);
     expect(verifyTxSignatures(chainId, sharedKeyCache, forged)).toBe(false);
+  });
+
+  it("takes a transaction signed here on construction: a batch only when its attestation was made here too", () => {
+    const batch = decodeTx(signed(chainId, gw, 11, batchBody(gw, [{ bytes: deviceReading(d, 11), receivedAtMs: 5 }]), 5n));
+    const transfer = decodeTx(signed(chainId, gw, 12, { kind: "transfer", to: f.users[0].id, amount: 1n }));
+    const otherChain = `${chainId}-signed-here`;
+    addSignedHere(otherChain, batch, gw, false);
+    expect(verifiedTxs.has(otherChain, batch)).toBe(false);
+    addSignedHere(otherChain, batch, gw, true);
+    addSignedHere(otherChain, transfer, gw, false);
+    expect([verifiedTxs.has(otherChain, batch), verifiedTxs.has(otherChain, transfer)]).toEqual([true, true]);
+    const stranger = decodeTx(signed(chainId, f.users[0], 0, { kind: "transfer", to: gw.id, amount: 1n }));
+    expect(() => addSignedHere(otherChain, stranger, gw, false)).toThrow(/names this node's key/);
   });
 
   it("holds at most entriesMax, the newest always among them", () => {
