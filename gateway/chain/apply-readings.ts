@@ -1,5 +1,6 @@
 // The reading batch: a gateway's co-signed batch of device readings (shared/attestation.ts) and
-// the chain's main traffic. One check serves the mempool and the state machine.
+// the chain's main traffic. The batch-level checks serve the mempool (admitReadingBatch, which also
+// verifies the device signatures ahead of execution) and the state machine (checkReadingBatch).
 //
 // The batch as a whole (a failure rejects the transaction; an honest gateway never meets one):
 //   1. size: 1..batchReadingsMax readings;
