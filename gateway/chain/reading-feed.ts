@@ -84,9 +84,9 @@ export class ReadingFeed {
 
   /**
    * Moves pending readings into batch transactions, within the outstanding bound; then reports
-   * misbehaviour. `flush`: every pending reading goes (the next proposal is near: consensus/node.ts
-   * times it); otherwise only full batches, so a gateway signs about one batch per block below
-   * saturation rather than one per tick.
+   * misbehaviour. `flush`: every pending reading goes (the next proposal is near:
+   * consensus/feed-timing.ts times it); otherwise only full batches, so a gateway signs about one
+   * batch per block below saturation rather than one per tick.
    */
   tick(nowMs: number, flush = true): void {
     this.batchPending(nowMs, flush);

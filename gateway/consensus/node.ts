@@ -21,6 +21,7 @@ import { ReadingFeed, readingFeedDefaults, type PendingReadingSource, type Readi
 import { TxOutbox } from "../chain/tx-outbox.ts";
 import { decodeEnvelope, encodeEnvelope, envelopeKind } from "../p2p/envelope.ts";
 import { TxGossip } from "../p2p/gossip.ts";
+import { feedFlushDue } from "./feed-timing.ts";
 import { P2pNetwork, type PeerAddress } from "../p2p/network.ts";
 import type { P2pOptions } from "../p2p/options.ts";
 import type { SyncOptions } from "../sync/options.ts";
@@ -201,24 +202,17 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
   else nodeSigner.settle();
   const saved = wal.load();
   guarded(() => replica.start(Date.now(), saved ? decodeWal(saved, c.consensus?.blockBytesMax ?? 8 << 20) : undefined));
-  // The feed signs what ingest accepted shortly before the next round-0 proposal is due (one block
-  // interval after the parent's time, core.ts), an eighth of an interval early, enough for the batch
-  // to reach the proposer and be admitted (gossip and thread-pool verification take a few ms): an
-  // acknowledged reading then waits for the next block, not for a tick and then the block after.
-  // Full batches go at once, and nothing waits more than half an interval to be signed: when heights
-  // take longer than the interval, the next proposal goes out as soon as its parent commits, before
-  // a flush timed from the parent's time could reach it.
+  // The feed signs what ingest accepted shortly before each round-0 proposal (feed-timing.ts).
   const blockIntervalMs = () => c.chain.params().blockIntervalMs;
-  const feedTiming = { tickMs: Math.max(5, Math.floor(blockIntervalMs() / 16)), flushedHeight: -1, flushedAtMs: 0 };
+  const feedTiming = { tickMs: Math.max(5, Math.floor(blockIntervalMs() / 16)), flushedAtMs: 0, headHeight: -1, headSeenAtMs: 0 };
   const ticker = setInterval(() => {
     try {
       const now = Date.now();
       const head = c.chain.head();
-      const interval = blockIntervalMs();
-      const due = head.header.timeMs + interval - Math.floor(interval / 8);
-      const flush = (now >= due && feedTiming.flushedHeight < head.height) || now - feedTiming.flushedAtMs >= interval / 2;
-      if (flush) Object.assign(feedTiming, { flushedHeight: head.height, flushedAtMs: now });
-      feed?.tick(now, flush);
+      if (head.height !== feedTiming.headHeight) Object.assign(feedTiming, { headHeight: head.height, headSeenAtMs: now });
+      const due = feedFlushDue({ nowMs: now, intervalMs: blockIntervalMs(), headTimeMs: head.header.timeMs, headSeenAtMs: feedTiming.headSeenAtMs, flushedAtMs: feedTiming.flushedAtMs });
+      if (due !== undefined) feedTiming.flushedAtMs = now;
+      feed?.tick(now, due !== undefined);
     } catch (e) {
       log.error({ err: (e as Error).message }, "reading feed failed; retrying next tick");
     }

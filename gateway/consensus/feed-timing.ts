@@ -1,0 +1,33 @@
+// When the reading feed signs what ingest accepted (gateway/chain/reading-feed.ts): shortly before
+// each round-0 proposal, so an acknowledged reading waits for the next block and not for a tick and
+// then the block after, and about once per block, since every batch costs two signatures here and
+// its envelope, attestation and gossip at every validator.
+//
+// Round 0's proposal of the next height goes one interval after the head's header time, or at once
+// when the head committed later than that (core.ts proposeAtMs). While that height is being decided,
+// the proposal after it cannot come before another interval has passed, and so on: the flush points
+// are that time, then every interval after it, each `lead` early (enough for the batch to reach the
+// proposer and be admitted: gossip and thread-pool verification take a few ms). A head that commits
+// moves the points, so a height decided within its interval gets exactly one flush.
+//
+// Pure: the node (node.ts) feeds it its clock and what it saw of the head.
+
+export interface FeedTimingInput {
+  nowMs: number;
+  intervalMs: number;
+  /** The head's header time (its proposer's clock). */
+  headTimeMs: number;
+  /** When this node saw the head commit (its own clock). */
+  headSeenAtMs: number;
+  /** When the feed last flushed (0: never). */
+  flushedAtMs: number;
+}
+
+/** The flush point to act on now, or undefined when the last one passed is flushed already (or none has passed). */
+export function feedFlushDue(t: FeedTimingInput): number | undefined {
+  const lead = Math.floor(t.intervalMs / 8);
+  const first = Math.max(t.headTimeMs + t.intervalMs, t.headSeenAtMs) - lead;
+  if (t.nowMs < first) return undefined;
+  const latest = first + Math.floor((t.nowMs - first) / t.intervalMs) * t.intervalMs;
+  return t.flushedAtMs < latest ? latest : undefined;
+}

@@ -1,0 +1,47 @@
+// When the reading feed flushes (gateway/consensus/feed-timing.ts): an eighth of an interval before
+// each round-0 proposal, once per point, and a head decided within its interval gets one flush.
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { feedFlushDue } from "../../gateway/consensus/feed-timing.ts";
+
+const interval = 200;
+
+describe("feed timing", () => {
+  it("flushes an eighth of an interval before the next proposal, once", () => {
+    const head = { intervalMs: interval, headTimeMs: 10_000, headSeenAtMs: 10_150 };
+    expect(feedFlushDue({ ...head, nowMs: 10_174, flushedAtMs: 9_975 })).toBeUndefined();
+    expect(feedFlushDue({ ...head, nowMs: 10_176, flushedAtMs: 9_975 })).toBe(10_175);
+    expect(feedFlushDue({ ...head, nowMs: 10_300, flushedAtMs: 10_176 })).toBeUndefined();
+    // Still undecided an interval later: the proposal after it cannot come sooner, flush before it.
+    expect(feedFlushDue({ ...head, nowMs: 10_380, flushedAtMs: 10_176 })).toBe(10_375);
+  });
+
+  it("flushes at once when the head committed after its next proposal was due", () => {
+    // The next proposal goes as soon as the parent commits (core.ts proposeAtMs): no waiting for a point.
+    expect(feedFlushDue({ intervalMs: interval, headTimeMs: 10_000, headSeenAtMs: 10_450, nowMs: 10_450, flushedAtMs: 10_180 })).toBe(10_425);
+  });
+
+  it("flushes once per interval whatever the tick, never more than a tick after a point", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 1_000 }), fc.integer({ min: 0, max: 3_000 }), (tick, seenLate, span) => {
+        const head = { intervalMs: interval, headTimeMs: 50_000, headSeenAtMs: 50_000 + seenLate };
+        let flushedAtMs = 0;
+        const flushes: { at: number; point: number }[] = [];
+        for (let now = 50_000; now <= 50_000 + span; now += tick) {
+          const due = feedFlushDue({ ...head, nowMs: now, flushedAtMs });
+          if (due === undefined) continue;
+          flushes.push({ at: now, point: due });
+          flushedAtMs = now;
+        }
+        const first = Math.max(50_200, head.headSeenAtMs) - interval / 8;
+        for (const [i, f] of flushes.entries()) {
+          expect(f.point).toBe(first + i * interval);
+          expect(f.at - f.point).toBeLessThan(tick);
+        }
+        const lastTick = 50_000 + Math.floor(span / tick) * tick;
+        expect(flushes.length).toBe(lastTick < first ? 0 : Math.floor((lastTick - first) / interval) + 1);
+      }),
+      { examples: [[5, 606, 585]] },
+    );
+  });
+});
