@@ -174,7 +174,7 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
         // [kind, body] starts 0x82 <kind>: transactions go to gossip, the rest to the replica.
         if (bytes[0] === 0x82 && bytes[1] === envelopeKind.tx) return gossipFrame(id, bytes);
         // A proposal's readings not verified here yet are verified off this thread first (proposal-preverify.ts).
-        const verifying = bytes[1] === envelopeKind.consensus ? preverifyProposal(c.chain, bytes, frameBytesMax) : undefined;
+        const verifying = bytes[1] === envelopeKind.consensus ? preverifyProposal(c.chain, bytes, frameBytesMax, (id) => c.mempool.has(id)) : undefined;
         inbound.push(verifying, () => guarded(() => replica.receive(id, bytes, Date.now())));
       },
     },

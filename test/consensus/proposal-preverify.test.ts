@@ -69,6 +69,17 @@ describe("proposal pre-verification", () => {
     expect(verifiedTxs.has(chain.chainId, tx)).toBe(true);
   });
 
+  it("leaves alone the readings of batches the mempool admitted", async () => {
+    const { f, chain, proposalFrame } = setup();
+    const fresh = [deviceReading(f.devices[2], 1, randomInt(1e9))];
+    const frame = proposalFrame(fresh);
+    const txId = decodeTx(decodeBlock(proposalBlockOf(frame)).txs[0]).id;
+    expect(preverifyProposal(chain, frame, frameBytesMax, (id) => Buffer.compare(id, txId) === 0)).toBeUndefined();
+    expect(verifiedReadings.has(readingDigest(fresh[0]), f.devices[2].publicKey)).toBe(false);
+    await preverifyProposal(chain, frame, frameBytesMax, () => false);
+    expect(verifiedReadings.has(readingDigest(fresh[0]), f.devices[2].publicKey)).toBe(true);
+  });
+
   it("holds no frame that is not a proposal, or does not decode", () => {
     const { chain } = setup();
     const vote = encodeEnvelope({ kind: "consensus", bytes: encodeConsensusMessage({ type: "prepare", height: 1, round: 0, blockHash: new Uint8Array(32), validator: 0, signature: new Uint8Array(64) }) });
