@@ -73,19 +73,16 @@ function batchChecks(state: State, tx: DecodedTx, body: BatchBody, ctx: TxContex
 export function checkReadingBatch(state: State, tx: DecodedTx, body: BatchBody, ctx: TxContext): CheckedBatch {
   // Decoded and digested once per process (shared/decoded-readings.ts): gossip admission and a
   // proposal's pre-verification met these bytes already.
-  const digests = body.readings.map((r) => decodedReadings.digest(r.bytes));
-  batchChecks(state, tx, body, ctx, digests);
+  const decoded = decodeBatch(state, body);
+  batchChecks(state, tx, body, ctx, decoded.map((d) => d.digest));
   const devices = new Map<string, { id: Uint8Array; device: Device }>();
   const inBatch = new Map<string, Uint8Array>();
   const horizonMs = ctx.timeMs + ctx.params.blockTimeDriftMaxMs;
-  const readings = body.readings.map(({ bytes, receivedAtMs }, i): CheckedReading => {
-    const digest = digests[i];
-    let reading: SignedReading;
-    try {
-      reading = decodedReadings.decode(bytes, (kid) => state.deviceIdOfKid(kid)).reading;
-    } catch (e) {
+  const readings = body.readings.map(({ receivedAtMs }, i): CheckedReading => {
+    const { digest, reading, error } = decoded[i];
+    if (!reading) {
       // A well-formed compact reading whose short kid no device holds: as unknown as an unknown id.
-      const unknownKid = e instanceof ReadingError && e.code === "COSE_KID_UNKNOWN";
+      const unknownKid = error instanceof ReadingError && error.code === "COSE_KID_UNKNOWN";
       return { outcome: unknownKid ? readingOutcome.deviceUnknown : readingOutcome.malformed, digest, receivedAtMs };
     }
     const hex = toHex(reading.deviceId);
@@ -134,22 +131,33 @@ export function checkReadingBatch(state: State, tx: DecodedTx, body: BatchBody, 
  * thread at half load for outcomes nothing read.
  */
 export function admitReadingBatch(state: State, tx: DecodedTx, body: BatchBody, ctx: TxContext): void {
-  const digests = body.readings.map((r) => decodedReadings.digest(r.bytes));
-  batchChecks(state, tx, body, ctx, digests);
+  const decoded = decodeBatch(state, body);
+  batchChecks(state, tx, body, ctx, decoded.map((d) => d.digest));
   const keys = new Map<string, Device | null>();
   const horizonMs = ctx.timeMs + ctx.params.blockTimeDriftMaxMs;
-  body.readings.forEach(({ bytes, receivedAtMs }, i) => {
-    let reading: SignedReading;
-    try {
-      reading = decodedReadings.decode(bytes, (kid) => state.deviceIdOfKid(kid)).reading;
-    } catch {
-      return; // malformed, or a short kid no device holds: its outcome says so at execution
-    }
+  body.readings.forEach(({ receivedAtMs }, i) => {
+    const { reading, digest } = decoded[i];
+    if (!reading) return; // malformed, or a short kid no device holds: its outcome says so at execution
     const hex = toHex(reading.deviceId);
     let device = keys.get(hex);
     if (device === undefined) keys.set(hex, (device = state.device(reading.deviceId) ?? null));
     if (!device || (device.status !== deviceStatus.active && receivedAtMs >= device.statusSinceMs) || receivedAtMs > horizonMs) return;
-    deviceSignatureValid(reading, digests[i], device.publicKey, ctx);
+    deviceSignatureValid(reading, digest, device.publicKey, ctx);
+  });
+}
+
+/**
+ * Each reading of a batch decoded and digested (one look-up in shared/decoded-readings.ts), or only
+ * digested with the reason it does not decode.
+ */
+function decodeBatch(state: State, body: BatchBody): { digest: Uint8Array; reading?: SignedReading; error?: unknown }[] {
+  const resolveKid = (kid: Uint8Array) => state.deviceIdOfKid(kid);
+  return body.readings.map(({ bytes }) => {
+    try {
+      return decodedReadings.decode(bytes, resolveKid);
+    } catch (error) {
+      return { digest: decodedReadings.digest(bytes), error };
+    }
   });
 }
 

@@ -73,11 +73,10 @@ export async function verifyReadingsAsync(readings: UnverifiedReading[]): Promis
   return verified;
 }
 
-/** Hex digests of the batch's readings whose signatures verify under their enrolled device's key. */
-export async function preverifyReadings(chain: Chain, tx: DecodedTx): Promise<Set<string>> {
+/** Digests of the batch's readings whose signatures verify under their enrolled device's key (all now in verified-readings.ts). */
+export async function preverifyReadings(chain: Chain, tx: DecodedTx): Promise<Uint8Array[]> {
   const { known, unverified } = batchReadings(chain, tx);
-  const verified = await verifyReadingsAsync(unverified);
-  return new Set([...known, ...verified].map(toHex));
+  return [...known, ...(await verifyReadingsAsync(unverified))];
 }
 
 /** Admits peers' transactions into the mempool in arrival order, each batch's readings verified in parallel first. */
