@@ -1,6 +1,7 @@
 // Ed25519 on the Node side. Hot paths verify through node:crypto (OpenSSL) with KeyObjects parsed
 // once and cached; this is the one function every consensus-relevant signature check goes through.
 import { createPrivateKey, createPublicKey, sign, verify, hash, type KeyObject } from "node:crypto";
+import { Lru } from "./lru.ts";
 
 // DER prefixes that wrap a raw 32-byte key as SubjectPublicKeyInfo / PKCS#8 (RFC 8410 §4, §7).
 const spkiPrefix = Buffer.from("302a300506032b6570032100", "hex");
@@ -44,22 +45,23 @@ export function verifyEd25519Async(key: KeyObject, message: Uint8Array, signatur
   return new Promise((resolve) => verify(null, message, key, signature, (err, ok) => resolve(!err && ok)));
 }
 
-/** Bounded cache of parsed public keys, keyed by their raw bytes. */
+/**
+ * Bounded cache of parsed public keys, keyed by their raw bytes. Asked once per reading on every
+ * gateway: a hit is one look-up, without copying the bytes or re-inserting the entry (shared/lru.ts).
+ */
 export class PublicKeyCache {
-  private readonly keys = new Map<string, KeyObject>();
-  constructor(readonly entriesMax = 100_000) {}
+  private readonly keys: Lru<string, KeyObject>;
+  constructor(readonly entriesMax = 100_000) {
+    this.keys = new Lru(entriesMax);
+  }
 
   get(raw: Uint8Array): KeyObject {
-    const id = Buffer.from(raw).toString("hex");
+    const id = toHex(raw);
     let key = this.keys.get(id);
-    if (key) {
-      // Refresh recency: Map iteration order is insertion order, so the first entry is the oldest.
-      this.keys.delete(id);
-    } else {
+    if (!key) {
       key = publicKeyObject(raw);
-      if (this.keys.size >= this.entriesMax) this.keys.delete(this.keys.keys().next().value!);
+      this.keys.set(id, key);
     }
-    this.keys.set(id, key);
     return key;
   }
 }
