@@ -15,7 +15,7 @@
 // threads alone) per finalized reading, summed over the network, from /proc: a figure that moves far
 // less with what else loads the machine than readings/s; "busy" is the machine's CPU use over the row.
 //
-//   npm run bench:net [-- --seconds 10 --devices 160 --validators 1,4,7 --rows saturated,half,100]
+//   npm run bench:net [-- --seconds 10 --warmup 10 --devices 160 --validators 1,4,7 --rows saturated,half,100]
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,13 +33,17 @@ import { opsPerSecond, printTable } from "./table.ts";
 const { values } = parseArgs({
   options: {
     seconds: { type: "string", default: "10" },
+    warmup: { type: "string", default: "10" },
     devices: { type: "string", default: "160" },
     validators: { type: "string", default: "1,4,7" },
     rows: { type: "string", default: "saturated,half,100" },
   },
 });
 const seconds = Number(values.seconds);
-const warmupS = 3;
+// A row measures a network that has run this long at its load: V8 is still compiling the hot paths
+// for tens of seconds after a gateway starts (perf at 100/s: its compiler threads took 8% of the
+// machine 20 s in, 6% at 70 s), and a gateway runs for days.
+const warmupS = Number(values.warmup);
 const deviceCount = Number(values.devices);
 
 function ed25519Ceiling(): { perCore: number; cores: number } {
