@@ -9,7 +9,17 @@ const pkcs8Prefix = Buffer.from("302e020100300506032b657004220420", "hex");
 
 export function publicKeyObject(raw: Uint8Array): KeyObject {
   if (raw.length !== 32) throw new RangeError(`an Ed25519 public key is 32 bytes, got ${raw.length}`);
-  return createPublicKey({ key: Buffer.concat([spkiPrefix, raw]), format: "der", type: "spki" });
+  const key = createPublicKey({ key: Buffer.concat([spkiPrefix, raw]), format: "der", type: "spki" });
+  publicKeyIds.set(key, toHex(raw));
+  return key;
+}
+
+/** The raw key (hex) of each key object made here: what identifies a key across caches (verified-signatures.ts). */
+const publicKeyIds = new WeakMap<KeyObject, string>();
+
+/** The hex of the raw public key `key` was made from, or undefined when it was not made by publicKeyObject. */
+export function publicKeyId(key: KeyObject): string | undefined {
+  return publicKeyIds.get(key);
 }
 
 export function privateKeyObject(seed: Uint8Array): KeyObject {

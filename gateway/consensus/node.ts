@@ -22,6 +22,7 @@ import { TxOutbox } from "../chain/tx-outbox.ts";
 import { decodeEnvelope, encodeEnvelope, envelopeKind } from "../p2p/envelope.ts";
 import { TxGossip } from "../p2p/gossip.ts";
 import { feedFlushDue } from "./feed-timing.ts";
+import { verifyRemembered } from "../../shared/verified-signatures.ts";
 import { P2pNetwork, type PeerAddress } from "../p2p/network.ts";
 import type { P2pOptions } from "../p2p/options.ts";
 import type { SyncOptions } from "../sync/options.ts";
@@ -98,7 +99,8 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
     },
   });
   const signer = { id: c.identity.id, publicKey: c.identity.publicKey, sign: (m: Uint8Array) => signEd25519(c.identity.key, m) };
-  const replica = new Replica({ app: adapter, signer, log, consensus: c.consensus, sync: c.sync, statusIntervalMs: c.statusIntervalMs });
+  // Votes verified here are remembered, so the next block's certificate of them is a look-up.
+  const replica = new Replica({ app: adapter, signer, log, check: verifyRemembered, consensus: c.consensus, sync: c.sync, statusIntervalMs: c.statusIntervalMs });
   const fatal = (e: unknown) => {
     log.fatal({ err: (e as Error).message, stack: (e as Error).stack }, "consensus invariant broken; stopping");
     if (c.onFatal) c.onFatal(e);
