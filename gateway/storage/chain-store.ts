@@ -92,6 +92,7 @@ export class ChainStore {
       db.pragma("auto_vacuum = INCREMENTAL");
       db.pragma("journal_mode = WAL");
       db.pragma(`synchronous = ${opts.synchronous}`);
+      db.pragma(`wal_autocheckpoint = ${opts.walCheckpointPages}`);
     }
     db.pragma(`cache_size = -${opts.pageCacheKiB}`);
     db.pragma("foreign_keys = OFF");
