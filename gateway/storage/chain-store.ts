@@ -13,7 +13,7 @@ import { StorageError, storageAssert } from "./errors.ts";
 import { Lru } from "../../shared/lru.ts";
 import { chainDbFileName, storeDefaults, type StoreOptions } from "./options.ts";
 import { schemaSql, schemaVersion, schemaVersionsMigratable, type ContractIndexRows, type IndexRows } from "./schema.ts";
-import { IndexWriter } from "./index-writer.ts";
+import { IndexWriter, migrateValueRows } from "./index-writer.ts";
 import { DeviceLogStore, migrateNodeRows } from "./device-log-store.ts";
 
 export interface StoredBlock {
@@ -45,7 +45,7 @@ export class ChainStore {
   private readonly stateCache: Lru<string, Uint8Array | null>;
   private readonly nodeCache: Lru<string, Uint8Array | null>;
   private readonly q;
-  private readonly indexWriter: IndexWriter;
+  private indexWriter!: IndexWriter;
   private logs!: DeviceLogStore;
   private tipCache: { height: number; hash: Uint8Array } | undefined;
 
@@ -72,7 +72,6 @@ export class ChainStore {
       getMeta: db.prepare<[string], { value: Buffer }>("SELECT value FROM meta WHERE key = ?"),
       putMeta: db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
     };
-    this.indexWriter = new IndexWriter(db);
   }
 
   /** Opens (creating if needed) `<dataDir>/chain.sqlite`. `dataDir` ":memory:" opens a private in-memory database. */
@@ -99,8 +98,9 @@ export class ChainStore {
     if (!opts.readonly) db.exec(schemaSql);
     const store = new ChainStore(db, path, opts);
     store.checkSchema();
-    // After the migration: its statements name the columns of the current device_log.
+    // After the migration: their statements name the columns of the current device_log and reading_values.
     store.logs = new DeviceLogStore(db);
+    store.indexWriter = new IndexWriter(db);
     return store;
   }
 
@@ -125,6 +125,12 @@ export class ChainStore {
         }
         // Version 5 stores a device log's nodes as one row per append: regrouped, same hashes.
         if (from <= 4) migrateNodeRows(this.db);
+        // Version 6 keys reading_values by place in the chain: the rows are re-keyed, same values
+        // (a value without its readings row: both are rebuilt from the bodies by recovery).
+        if (!migrateValueRows(this.db).complete) {
+          this.db.exec("DELETE FROM readings; DELETE FROM reading_values;");
+          this.setMeta("index_height", Buffer.from("-1"));
+        }
         this.setMeta("schema_version", Uint8Array.of(schemaVersion));
       })();
       return;

@@ -45,11 +45,10 @@ export class IndexWriter {
       putTx: db.prepare("INSERT INTO txs (id, height, idx, kind, author, counterparty) VALUES (?, ?, ?, ?, ?, ?)"),
       putReading: db.prepare("INSERT INTO readings (device, seq, received_ms, height, tx_idx, pos, gateway, digest, log_idx) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
       clearTxs: db.prepare("DELETE FROM txs WHERE height = ?"),
-      // OR REPLACE: a rebuild over rows a test or a tool left behind still lands (a (device, seq) never changes its reading).
-      putValue: db.prepare("INSERT OR REPLACE INTO reading_values (device, seq, rec, name, unit, value, string_value, bool_value, time_s, height) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+      // OR REPLACE: a rebuild over rows a test or a tool left behind still lands (a place in the chain never changes its reading).
+      putValue: db.prepare("INSERT OR REPLACE INTO reading_values (height, tx_idx, pos, rec, name, unit, value, string_value, bool_value, time_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
       clearReadings: db.prepare("DELETE FROM readings WHERE height = ?"),
-      // By the block's readings (readings_by_block, then the values' key): no index on height to keep per reading.
-      clearValues: db.prepare("DELETE FROM reading_values WHERE (device, seq) IN (SELECT device, seq FROM readings WHERE height = ?)"),
+      clearValues: db.prepare("DELETE FROM reading_values WHERE height = ?"),
       readingsByDevice: db.prepare<[Buffer, number, number, number], RawReading>(
         "SELECT * FROM readings WHERE device = ? AND received_ms >= ? AND received_ms <= ? ORDER BY received_ms, seq LIMIT ?",
       ),
@@ -69,9 +68,10 @@ export class IndexWriter {
     for (const t of rows.txs) this.q.putTx.run(t.id, height, t.idx, t.kind, t.author, t.counterparty);
     // In key order: consecutive inserts then land on the same pages of every device-keyed tree.
     const sorted = [...rows.readings].sort((a, b) => Buffer.compare(a.deviceId, b.deviceId) || a.sequence - b.sequence);
-    for (const r of sorted) {
-      this.q.putReading.run(r.deviceId, r.sequence, r.receivedAtMs, height, r.txIndex, r.position, r.gatewayId, r.digest, r.logIndex);
-      r.records.forEach((v, rec) => this.q.putValue.run(r.deviceId, r.sequence, rec, v.name, v.unit ?? null, v.value ?? null, v.stringValue ?? null, v.boolValue === undefined ? null : v.boolValue ? 1 : 0, v.time ?? null, height));
+    for (const r of sorted) this.q.putReading.run(r.deviceId, r.sequence, r.receivedAtMs, height, r.txIndex, r.position, r.gatewayId, r.digest, r.logIndex);
+    // Values in block order, their key's order: appended at the end of reading_values.
+    for (const r of rows.readings) {
+      r.records.forEach((v, rec) => this.q.putValue.run(height, r.txIndex, r.position, rec, v.name, v.unit ?? null, v.value ?? null, v.stringValue ?? null, v.boolValue === undefined ? null : v.boolValue ? 1 : 0, v.time ?? null));
     }
     this.contracts.write(height, rows.contracts);
   }
@@ -119,4 +119,29 @@ export class IndexWriter {
   readingCount(): number {
     return this.q.readingCount.get()!.n;
   }
+}
+
+/**
+ * Schema 4 and 5's reading_values (keyed device, seq, rec) rewritten keyed by place (height,
+ * tx_idx, pos, rec), in place; run inside the migration's transaction, after schemaSql made
+ * readings_by_position. The place comes from the reading's readings row, which a value always has
+ * (both are written, cleared and rebuilt together); `complete` is false when some value had none
+ * (rows a tool left behind), and the caller rebuilds the readings index from the block bodies.
+ */
+export function migrateValueRows(db: Database.Database): { moved: number; complete: boolean } {
+  db.exec("DROP INDEX IF EXISTS readings_by_block");
+  const columns = db.prepare<[], { name: string }>("PRAGMA table_info(reading_values)").all().map((c) => c.name);
+  if (!columns.includes("device")) return { moved: 0, complete: true };
+  db.exec(`ALTER TABLE reading_values RENAME TO reading_values_v5;
+CREATE TABLE reading_values (height INTEGER NOT NULL, tx_idx INTEGER NOT NULL, pos INTEGER NOT NULL, rec INTEGER NOT NULL, name TEXT NOT NULL, unit TEXT, value REAL, string_value TEXT, bool_value INTEGER, time_s REAL, PRIMARY KEY (height, tx_idx, pos, rec)) WITHOUT ROWID;`);
+  const moved = db
+    .prepare(
+      `INSERT INTO reading_values (height, tx_idx, pos, rec, name, unit, value, string_value, bool_value, time_s)
+       SELECT r.height, r.tx_idx, r.pos, v.rec, v.name, v.unit, v.value, v.string_value, v.bool_value, v.time_s
+       FROM reading_values_v5 v JOIN readings r ON r.device = v.device AND r.seq = v.seq ORDER BY r.height, r.tx_idx, r.pos, v.rec`,
+    )
+    .run().changes;
+  const before = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM reading_values_v5").get()!.n;
+  db.exec("DROP TABLE reading_values_v5");
+  return { moved, complete: moved === before };
 }

@@ -16,9 +16,14 @@
 // Version 5: device_log holds one row per append (the leaf's hash and the subtree roots it
 // completed, device-log-store.ts) instead of one per node. A version 2 to 4 file is migrated in
 // place on open (its node rows regrouped); the hashes, and so every root and proof, are unchanged.
-export const schemaVersion = 5;
+// Version 6: reading_values is keyed by the reading's place in the chain (height, tx_idx, pos, rec)
+// instead of (device, seq, rec), so a block's values are appended together at the end of the tree
+// instead of dirtying a page per device (README bench:chain); readings_by_block becomes
+// readings_by_position (height, tx_idx, pos), which joins a value back to its reading. A version 2
+// to 5 file is migrated in place on open (index-writer.ts migrateValueRows); same rows.
+export const schemaVersion = 6;
 /** Previous versions this build migrates in place (chain-store.ts checkSchema). */
-export const schemaVersionsMigratable: readonly number[] = [2, 3, 4];
+export const schemaVersionsMigratable: readonly number[] = [2, 3, 4, 5];
 
 import type { SenmlRecord } from "../../shared/senml.ts";
 
@@ -86,16 +91,22 @@ CREATE TABLE IF NOT EXISTS readings (
   PRIMARY KEY (device, seq)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS readings_by_time ON readings (device, received_ms);
-CREATE INDEX IF NOT EXISTS readings_by_block ON readings (height);
+-- A block's readings in block order, and a reading by its place (reading_values joins through it).
+CREATE INDEX IF NOT EXISTS readings_by_position ON readings (height, tx_idx, pos);
 -- A device's readings in log order (arrival on chain): the leaves of its log, for range proofs.
 CREATE INDEX IF NOT EXISTS readings_by_log ON readings (device, log_idx);
 
 -- Each recorded reading's SenML records (RFC 8428), decoded from its COSE payload in the block
--- body (shared/senml.ts resolves base fields): record rec of reading (device, seq). Exactly one of
--- value, string_value, bool_value is set. time_s is the record's SenML time, when it has one.
+-- body (shared/senml.ts resolves base fields): record rec of the reading at position pos of
+-- transaction tx_idx of block height (its readings row has the same three). Exactly one of value,
+-- string_value, bool_value is set. time_s is the record's SenML time, when it has one.
+-- Keyed by place, not by (device, seq): one block's rows are adjacent, so a commit appends them
+-- (a few pages) instead of dirtying each device's page (schema 6); a device's values are found
+-- through readings (device, seq) -> (height, tx_idx, pos) (gateway/sql/views.ts).
 CREATE TABLE IF NOT EXISTS reading_values (
-  device BLOB NOT NULL,
-  seq INTEGER NOT NULL,
+  height INTEGER NOT NULL,
+  tx_idx INTEGER NOT NULL,
+  pos INTEGER NOT NULL,
   rec INTEGER NOT NULL,
   name TEXT NOT NULL,
   unit TEXT,
@@ -103,8 +114,7 @@ CREATE TABLE IF NOT EXISTS reading_values (
   string_value TEXT,
   bool_value INTEGER,
   time_s REAL,
-  height INTEGER NOT NULL,
-  PRIMARY KEY (device, seq, rec)
+  PRIMARY KEY (height, tx_idx, pos, rec)
 ) WITHOUT ROWID;
 
 -- Contract runs (a call's, or a reading's trigger) and the events they emitted, from each
