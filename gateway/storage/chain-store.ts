@@ -14,7 +14,7 @@ import { Lru } from "../../shared/lru.ts";
 import { chainDbFileName, storeDefaults, type StoreOptions } from "./options.ts";
 import { schemaSql, schemaVersion, schemaVersionsMigratable, type ContractIndexRows, type IndexRows } from "./schema.ts";
 import { IndexWriter, migrateValueRows } from "./index-writer.ts";
-import { DeviceLogStore, migrateNodeRows } from "./device-log-store.ts";
+import { DeviceLogStore, migrateLogPlaces, migrateNodeRows } from "./device-log-store.ts";
 
 export interface StoredBlock {
   height: number;
@@ -131,6 +131,9 @@ export class ChainStore {
           this.db.exec("DELETE FROM readings; DELETE FROM reading_values;");
           this.setMeta("index_height", Buffer.from("-1"));
         }
+        // ... and device_log by its leaves' places, found through the readings index: when that
+        // index is being rebuilt, the logs are rebuilt from it afterwards (recover.ts).
+        if (!migrateLogPlaces(this.db).complete) this.setMeta("device_log_rebuild", Buffer.from("1"));
         this.setMeta("schema_version", Uint8Array.of(schemaVersion));
       })();
       return;
@@ -220,7 +223,7 @@ export class ChainStore {
         if (body === null) this.q.delNode.run(idBlob);
         else this.q.putNode.run(idBlob, body);
       }
-      this.logs.write(c.logNodes);
+      this.logs.write(c.logNodes, c.index.readings.map((r) => ({ deviceId: r.deviceId, logIndex: r.logIndex, height: c.height, txIndex: r.txIndex, position: r.position })));
       this.indexWriter.write(c.height, c.index);
       this.q.putMeta.run("state_root", c.stateRoot);
       this.q.putMeta.run("index_height", Buffer.from(String(c.height)));

@@ -19,8 +19,12 @@
 // Version 6: reading_values is keyed by the reading's place in the chain (height, tx_idx, pos, rec)
 // instead of (device, seq, rec), so a block's values are appended together at the end of the tree
 // instead of dirtying a page per device (README bench:chain); readings_by_block becomes
-// readings_by_position (height, tx_idx, pos), which joins a value back to its reading. A version 2
-// to 5 file is migrated in place on open (index-writer.ts migrateValueRows); same rows.
+// readings_by_position (height, tx_idx, pos), which joins a value back to its reading. device_log
+// rows are keyed by their leaf's place the same way (device-log-store.ts), found by (device, leaf
+// index) through readings_by_log. A version 2 to 5 file is migrated in place on open
+// (index-writer.ts migrateValueRows, device-log-store.ts migrateLogPlaces); same rows, same hashes.
+// A file whose readings index is rebuilt by the migration (version 3 and older) has its device
+// logs rebuilt from it after (meta device_log_rebuild, gateway/chain/device-log-rebuild.ts).
 export const schemaVersion = 6;
 /** Previous versions this build migrates in place (chain-store.ts checkSchema). */
 export const schemaVersionsMigratable: readonly number[] = [2, 3, 4, 5];
@@ -55,13 +59,15 @@ CREATE TABLE IF NOT EXISTS smt_nodes (
 ) WITHOUT ROWID;
 
 -- Each device's reading log (gateway/chain/device-log.ts), one row per append (device-log-store.ts):
--- leaf idx's hash, then the roots of the perfect subtrees it completed, level 1 upward (32 bytes
--- each). A device's appends land next to its previous ones, not at random positions.
+-- the leaf's hash, then the roots of the perfect subtrees it completed, level 1 upward (32 bytes
+-- each), keyed by the place in the chain of the reading the leaf holds; readings_by_log finds a
+-- device's leaf by its index. A block's appends are adjacent, at the end of the tree.
 CREATE TABLE IF NOT EXISTS device_log (
-  device BLOB NOT NULL,
-  idx INTEGER NOT NULL,
+  height INTEGER NOT NULL,
+  tx_idx INTEGER NOT NULL,
+  pos INTEGER NOT NULL,
   hashes BLOB NOT NULL,
-  PRIMARY KEY (device, idx)
+  PRIMARY KEY (height, tx_idx, pos)
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS txs (

@@ -13,6 +13,14 @@ import { views } from "../../gateway/sql/views.ts";
 import { sqlChain } from "./fixture.ts";
 
 const dirs: string[] = [];
+
+/** Every stored node of the devices' logs (up to 8 leaves each), hex. */
+const logNodes = (store: ChainStore, ids: Uint8Array[]) =>
+  ids.map((id) => {
+    const out: (string | null)[] = [];
+    for (let level = 0; level <= 3; level++) for (let i = 0; i < 8 >> level; i++) out.push(store.logNode(id, level, i) ? Buffer.from(store.logNode(id, level, i)!).toString("hex") : null);
+    return out;
+  });
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 it("a schema-3 store is migrated in place: readings rebuilt with their log positions, values decoded", () => {
@@ -30,6 +38,7 @@ it("a schema-3 store is migrated in place: readings rebuilt with their log posit
   });
   const before = dump(c.chain.store.db);
   expect(before.values.length).toBe(6);
+  const logsBefore = logNodes(c.chain.store, c.devices.map((d) => d.id));
   const genesis = c.genesis;
   c.chain.store.close();
   // What a release before schema 4 left: no values, version 3.
@@ -43,6 +52,9 @@ it("a schema-3 store is migrated in place: readings rebuilt with their log posit
   expect(store.indexHeight()).toBe(chain.head().height);
   expect(store.meta("schema_version")).toEqual(Uint8Array.of(schemaVersion));
   expect(dump(store.db)).toEqual(before);
+  // The device logs, keyed by their readings' places, rebuilt once the readings index was.
+  expect(store.meta("device_log_rebuild")).toBeUndefined();
+  expect(logNodes(store, c.devices.map((d) => d.id))).toEqual(logsBefore);
   store.close();
 });
 
@@ -70,6 +82,8 @@ it("a schema-5 store's reading_values are re-keyed by place on open: same rows, 
     return out;
   };
   const answersBefore = sql(store0);
+  const logsBefore = logNodes(store0, c.devices.map((d) => d.id));
+  expect(logsBefore.flat().filter((h) => h !== null).length).toBe(7 + 3 + 3); // 4 readings: 4 leaves, 2 pairs, 1 four; 2 readings: 2 leaves, 1 pair (twice)
   store0.close();
 
   // What schema 5 left: values keyed (device, seq, rec), readings by block on height alone.
@@ -78,6 +92,9 @@ it("a schema-5 store's reading_values are re-keyed by place on open: same rows, 
 CREATE TABLE reading_values (device BLOB NOT NULL, seq INTEGER NOT NULL, rec INTEGER NOT NULL, name TEXT NOT NULL, unit TEXT, value REAL, string_value TEXT, bool_value INTEGER, time_s REAL, height INTEGER NOT NULL, PRIMARY KEY (device, seq, rec)) WITHOUT ROWID;`);
   const put = db.prepare("INSERT INTO reading_values (device, seq, rec, name, unit, value, string_value, bool_value, time_s, height) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (const v of values) put.run(v.device, v.seq, v.rec, v.name, v.unit, v.value, v.string_value, v.bool_value, v.time_s, v.height);
+  db.exec(`CREATE TABLE device_log_v5 (device BLOB NOT NULL, idx INTEGER NOT NULL, hashes BLOB NOT NULL, PRIMARY KEY (device, idx)) WITHOUT ROWID;
+INSERT INTO device_log_v5 SELECT r.device, r.log_idx, l.hashes FROM device_log l JOIN readings r ON r.height = l.height AND r.tx_idx = l.tx_idx AND r.pos = l.pos;
+DROP TABLE device_log; ALTER TABLE device_log_v5 RENAME TO device_log;`);
   db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(Buffer.of(5));
   db.close();
 
@@ -88,6 +105,8 @@ CREATE TABLE reading_values (device BLOB NOT NULL, seq INTEGER NOT NULL, rec INT
   const names = store.db.prepare("SELECT name FROM sqlite_schema WHERE tbl_name IN ('readings', 'reading_values') ORDER BY name").all();
   expect(names).toEqual([{ name: "reading_values" }, { name: "readings" }, { name: "readings_by_log" }, { name: "readings_by_position" }, { name: "readings_by_time" }]);
   expect(sql(store)).toEqual(answersBefore);
+  expect(store.meta("device_log_rebuild")).toBeUndefined(); // re-keyed through the readings index
+  expect(logNodes(store, c.devices.map((d) => d.id))).toEqual(logsBefore);
   const chain = Chain.open(store, genesis);
   expect(chain.head().height).toBe(3);
   store.close();
