@@ -12,8 +12,8 @@ import { sha256 } from "../../shared/ed25519.ts";
 import { StorageError, storageAssert } from "./errors.ts";
 import { Lru } from "../../shared/lru.ts";
 import { chainDbFileName, storeDefaults, type StoreOptions } from "./options.ts";
-import { schemaSql, schemaVersion, schemaVersionsMigratable, type ContractIndexRows, type IndexRows } from "./schema.ts";
-import { IndexWriter, migrateValueRows } from "./index-writer.ts";
+import { readingsIndexSql, schemaSql, schemaVersion, schemaVersionsMigratable, type ContractIndexRows, type IndexRows } from "./schema.ts";
+import { IndexWriter, migrateReadingRows, migrateValueRows } from "./index-writer.ts";
 import { DeviceLogStore, migrateLogPlaces, migrateNodeRows } from "./device-log-store.ts";
 
 export interface StoredBlock {
@@ -98,6 +98,9 @@ export class ChainStore {
     if (!opts.readonly) db.exec(schemaSql);
     const store = new ChainStore(db, path, opts);
     store.checkSchema();
+    // After the migration, which rebuilds the readings table: on an older file these would index
+    // the table it replaces.
+    if (!opts.readonly) db.exec(readingsIndexSql);
     // After the migration: their statements name the columns of the current device_log and reading_values.
     store.logs = new DeviceLogStore(db);
     store.indexWriter = new IndexWriter(db);
@@ -125,8 +128,10 @@ export class ChainStore {
         }
         // Version 5 stores a device log's nodes as one row per append: regrouped, same hashes.
         if (from <= 4) migrateNodeRows(this.db);
-        // Version 6 keys reading_values by place in the chain: the rows are re-keyed, same values
-        // (a value without its readings row: both are rebuilt from the bodies by recovery).
+        // Version 6 keys readings, reading_values and device_log by the reading's place in the
+        // chain: the rows are re-keyed, same values (a value without its readings row: both are
+        // rebuilt from the bodies by recovery).
+        migrateReadingRows(this.db);
         if (!migrateValueRows(this.db).complete) {
           this.db.exec("DELETE FROM readings; DELETE FROM reading_values;");
           this.setMeta("index_height", Buffer.from("-1"));

@@ -3,7 +3,7 @@
 // block bodies; queries here are bounded by an explicit row limit.
 import type Database from "better-sqlite3";
 import { ContractIndex } from "./contract-index.ts";
-import type { IndexRows } from "./schema.ts";
+import { readingsIndexSql, type IndexRows } from "./schema.ts";
 
 /** Most rows one index query returns. */
 export const indexRowsMax = 10_000;
@@ -122,14 +122,35 @@ export class IndexWriter {
 }
 
 /**
+ * Schema 2 to 5's readings (keyed device, seq) rewritten keyed by place (height, tx_idx, pos), in
+ * place, with the indexes of readingsIndexSql; run inside the migration's transaction. Returns how
+ * many rows were moved.
+ */
+export function migrateReadingRows(db: Database.Database): number {
+  const pk = db.prepare<[], { name: string; pk: number }>("PRAGMA table_info(readings)").all().filter((c) => c.pk > 0).map((c) => c.name);
+  if (pk[0] === "height") {
+    db.exec(readingsIndexSql);
+    return 0;
+  }
+  // The old table's indexes (readings_by_time, _by_log, _by_block) go with it.
+  db.exec(`ALTER TABLE readings RENAME TO readings_v5;
+CREATE TABLE readings (device BLOB NOT NULL, seq INTEGER NOT NULL, received_ms INTEGER NOT NULL, height INTEGER NOT NULL, tx_idx INTEGER NOT NULL, pos INTEGER NOT NULL, gateway BLOB NOT NULL, digest BLOB NOT NULL, log_idx INTEGER NOT NULL, PRIMARY KEY (height, tx_idx, pos)) WITHOUT ROWID;`);
+  const moved = db
+    .prepare("INSERT INTO readings (device, seq, received_ms, height, tx_idx, pos, gateway, digest, log_idx) SELECT device, seq, received_ms, height, tx_idx, pos, gateway, digest, log_idx FROM readings_v5 ORDER BY height, tx_idx, pos")
+    .run().changes;
+  db.exec("DROP TABLE readings_v5");
+  db.exec(readingsIndexSql);
+  return moved;
+}
+
+/**
  * Schema 4 and 5's reading_values (keyed device, seq, rec) rewritten keyed by place (height,
- * tx_idx, pos, rec), in place; run inside the migration's transaction, after schemaSql made
- * readings_by_position. The place comes from the reading's readings row, which a value always has
+ * tx_idx, pos, rec), in place; run inside the migration's transaction, after migrateReadingRows.
+ * The place comes from the reading's readings row, which a value always has
  * (both are written, cleared and rebuilt together); `complete` is false when some value had none
  * (rows a tool left behind), and the caller rebuilds the readings index from the block bodies.
  */
 export function migrateValueRows(db: Database.Database): { moved: number; complete: boolean } {
-  db.exec("DROP INDEX IF EXISTS readings_by_block");
   const columns = db.prepare<[], { name: string }>("PRAGMA table_info(reading_values)").all().map((c) => c.name);
   if (!columns.includes("device")) return { moved: 0, complete: true };
   db.exec(`ALTER TABLE reading_values RENAME TO reading_values_v5;

@@ -58,7 +58,7 @@ it("a schema-3 store is migrated in place: readings rebuilt with their log posit
   store.close();
 });
 
-it("a schema-5 store's reading_values are re-keyed by place on open: same rows, same SQL answers", () => {
+it("a schema-5 store's readings, reading_values and device_log are re-keyed by place on open: same rows, same SQL answers, same log nodes", () => {
   const c = sqlChain({ devices: 3 });
   dirs.push(c.dir);
   c.block([{ device: 0, seq: 3 }, { device: 1, seq: 0 }, { device: 0, seq: 1 }, { device: 2, seq: 5, records: [{ name: "a", value: 1 }, { name: "b", boolValue: true }] }]);
@@ -82,13 +82,21 @@ it("a schema-5 store's reading_values are re-keyed by place on open: same rows, 
     return out;
   };
   const answersBefore = sql(store0);
+  const readingRows = (s: ChainStore) => s.db.prepare("SELECT * FROM readings ORDER BY device, seq").all();
+  const readingsBefore = readingRows(store0);
+  expect(readingsBefore.length).toBe(8);
   const logsBefore = logNodes(store0, c.devices.map((d) => d.id));
   expect(logsBefore.flat().filter((h) => h !== null).length).toBe(7 + 3 + 3); // 4 readings: 4 leaves, 2 pairs, 1 four; 2 readings: 2 leaves, 1 pair (twice)
   store0.close();
 
-  // What schema 5 left: values keyed (device, seq, rec), readings by block on height alone.
+  // What schema 5 left: readings keyed (device, seq), values keyed (device, seq, rec), device_log
+  // keyed (device, leaf index), readings by block on height alone.
   const db = new Database(join(c.dir, "chain.sqlite"));
-  db.exec(`DROP TABLE reading_values; DROP INDEX readings_by_position; CREATE INDEX readings_by_block ON readings (height);
+  db.exec(`ALTER TABLE readings RENAME TO readings_v6;
+CREATE TABLE readings (device BLOB NOT NULL, seq INTEGER NOT NULL, received_ms INTEGER NOT NULL, height INTEGER NOT NULL, tx_idx INTEGER NOT NULL, pos INTEGER NOT NULL, gateway BLOB NOT NULL, digest BLOB NOT NULL, log_idx INTEGER NOT NULL, PRIMARY KEY (device, seq)) WITHOUT ROWID;
+INSERT INTO readings SELECT * FROM readings_v6; DROP TABLE readings_v6;
+CREATE INDEX readings_by_time ON readings (device, received_ms); CREATE INDEX readings_by_block ON readings (height); CREATE INDEX readings_by_log ON readings (device, log_idx);
+DROP TABLE reading_values;
 CREATE TABLE reading_values (device BLOB NOT NULL, seq INTEGER NOT NULL, rec INTEGER NOT NULL, name TEXT NOT NULL, unit TEXT, value REAL, string_value TEXT, bool_value INTEGER, time_s REAL, height INTEGER NOT NULL, PRIMARY KEY (device, seq, rec)) WITHOUT ROWID;`);
   const put = db.prepare("INSERT INTO reading_values (device, seq, rec, name, unit, value, string_value, bool_value, time_s, height) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (const v of values) put.run(v.device, v.seq, v.rec, v.name, v.unit, v.value, v.string_value, v.bool_value, v.time_s, v.height);
@@ -103,7 +111,8 @@ DROP TABLE device_log; ALTER TABLE device_log_v5 RENAME TO device_log;`);
   expect(store.meta("schema_version")).toEqual(Uint8Array.of(schemaVersion));
   expect(store.indexHeight()).toBe(3); // re-keyed, not rebuilt
   const names = store.db.prepare("SELECT name FROM sqlite_schema WHERE tbl_name IN ('readings', 'reading_values') ORDER BY name").all();
-  expect(names).toEqual([{ name: "reading_values" }, { name: "readings" }, { name: "readings_by_log" }, { name: "readings_by_position" }, { name: "readings_by_time" }]);
+  expect(names).toEqual([{ name: "reading_values" }, { name: "readings" }, { name: "readings_by_log" }, { name: "readings_by_seq" }, { name: "readings_by_time" }]);
+  expect(readingRows(store)).toEqual(readingsBefore);
   expect(sql(store)).toEqual(answersBefore);
   expect(store.meta("device_log_rebuild")).toBeUndefined(); // re-keyed through the readings index
   expect(logNodes(store, c.devices.map((d) => d.id))).toEqual(logsBefore);
