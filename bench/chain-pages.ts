@@ -1,4 +1,4 @@
-// npx tsx bench/chain-pages.ts — where a reading block's commit writes: SQLite pages written to the
+// npm run bench:chain-pages — where a reading block's commit writes: SQLite pages written to the
 // WAL per table and index (each dirtied page is one WAL frame), the pages read from the file, and
 // the commit's CPU time, for blocks of bench:chain-cpu's workload (4,096 readings, 1,000 devices).
 // Automatic checkpoints are off while measuring so the WAL holds exactly one block's frames; the
