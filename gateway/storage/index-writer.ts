@@ -66,7 +66,8 @@ export class IndexWriter {
 
   write(height: number, rows: IndexRows): void {
     for (const t of rows.txs) this.q.putTx.run(t.id, height, t.idx, t.kind, t.author, t.counterparty);
-    // In key order: consecutive inserts then land on the same pages of every device-keyed tree.
+    // In (device, seq) order: consecutive inserts then land on the same pages of the device-keyed
+    // indexes (the table itself is keyed by place: the block's rows go to its last pages anyway).
     const sorted = [...rows.readings].sort((a, b) => Buffer.compare(a.deviceId, b.deviceId) || a.sequence - b.sequence);
     for (const r of sorted) this.q.putReading.run(r.deviceId, r.sequence, r.receivedAtMs, height, r.txIndex, r.position, r.gatewayId, r.digest, r.logIndex);
     // Values in block order, their key's order: appended at the end of reading_values.
@@ -127,7 +128,7 @@ export class IndexWriter {
  * many rows were moved.
  */
 export function migrateReadingRows(db: Database.Database): number {
-  const pk = db.prepare<[], { name: string; pk: number }>("PRAGMA table_info(readings)").all().filter((c) => c.pk > 0).map((c) => c.name);
+  const pk = db.prepare<[], { name: string; pk: number }>("PRAGMA table_info(readings)").all().filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
   if (pk[0] === "height") {
     db.exec(readingsIndexSql);
     return 0;
