@@ -4,7 +4,7 @@
 //
 //   recoverOnOpen   the tip's header hashes to its id and links to its parent; the stored sparse
 //                   Merkle root equals the tip's state root; derived indexes lagging the tip are
-//                   rebuilt from block bodies.
+//                   rebuilt from block bodies (and device logs from a rebuilt readings index).
 //   verifyChain     every block from genesis: hash links, heights, time order, transaction roots,
 //                   certificate links (lastCommitHash). Signatures and state roots need the
 //                   validator sets and a re-execution: replay the blocks through Chain.validate.
@@ -14,6 +14,7 @@ import { decodeHeader } from "./block.ts";
 import { decodeStoredBody, storedTxRoot } from "./pruned-body.ts";
 import { certificateHash } from "./certificate.ts";
 import { contractRows, indexRowsFromStored } from "./index-rows.ts";
+import { rebuildDeviceLogs } from "./device-log-rebuild.ts";
 import { blockResultLeaves, resultsRootOf } from "./reading-outcome.ts";
 import { smtRoot } from "./smt.ts";
 import { kidResolverOf } from "./state.ts";
@@ -39,6 +40,12 @@ export function recoverOnOpen(store: ChainStore): { tipHeight: number; indexesRe
   // The contract index first: a file migrated from schema 2 has it empty below every block.
   const contractIndexRebuilt = store.contractIndexHeight() < tip.height ? store.rebuildContractIndex((blk) => contractRows(blockResultLeaves(blk.results))) : 0;
   const indexesRebuilt = store.indexHeight() < tip.height ? store.rebuildIndexes((blk) => indexRowsFromStored(decodeStoredBody(blk.body).txs, blk.results, (id) => store.indexes.deviceReadingCount(id), kidResolverOf(store))) : 0;
+  // A file migrated from storage schema 3 or older: its device logs are keyed by their readings'
+  // places (storage schema 6), which the index rebuilt above now holds.
+  if (store.meta("device_log_rebuild") !== undefined) {
+    rebuildDeviceLogs(store);
+    store.db.prepare("DELETE FROM meta WHERE key = 'device_log_rebuild'").run();
+  }
   return { tipHeight: tip.height, indexesRebuilt, contractIndexRebuilt };
 }
 

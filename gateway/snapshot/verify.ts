@@ -22,7 +22,7 @@
 import { fromHex, toHex } from "../../shared/ed25519.ts";
 import { decodeCertificate, type Certificate } from "../../shared/consensus-messages.ts";
 import { decodeHeader, headerHash, type BlockHeader } from "../chain/block.ts";
-import { logAppend, readingLeafData } from "../chain/device-log.ts";
+import { DeviceLogMismatch, rebuildDeviceLogs } from "../chain/device-log-rebuild.ts";
 import { genesisBlock, type GenesisFile } from "../chain/genesis.ts";
 import { keyHash, valueHash } from "../chain/keys.ts";
 import { decodeStoredBody, isPrunedReading, isPrunedTx, type StoredBody } from "../chain/pruned-body.ts";
@@ -54,7 +54,6 @@ export interface SnapshotReport {
 const derivedTables = ["txs", "readings", "reading_values", "contract_runs", "contract_events", "contract_stats", "device_log", "expiry_cursor", "pruned_blocks"];
 
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
-const u8 = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
 /** Runs one clause; anything it throws (a storage assertion, a decoder, the light client) fails it. */
 function clause<T>(code: SnapshotErrorCode, what: string, fn: () => T): T {
@@ -88,7 +87,7 @@ export function verifySnapshot(dir: string, genesis: GenesisFile): SnapshotRepor
     store.close();
     store = ChainStore.open(dir);
     clause("SNAPSHOT_INDEX", "rebuilding the indexes from the bodies", () => recoverOnOpen(store));
-    const devicesChecked = clause("SNAPSHOT_INDEX", "the device logs", () => rebuildDeviceLogs(store));
+    const devicesChecked = clause("SNAPSHOT_INDEX", "the device logs", () => rebuildLogs(store));
     const prunedBlocks = markPrunedBlocks(store, tip.height);
     rebuildExpiryCursors(store);
     return { tipHeight: tip.height, tipHash: toHex(tip.hash), stateRoot: toHex(tipHeader.stateRoot), epochsWalked, stateKeys, devicesChecked, prunedBlocks };
@@ -150,32 +149,13 @@ function dropDerived(store: ChainStore): void {
 }
 
 /** Clause 5: each device's log rebuilt from its readings rows must be the one its certified record commits to. */
-function rebuildDeviceLogs(store: ChainStore): number {
-  const state = new State(store);
-  const rows = store.db.prepare<[Buffer], { seq: number; digest: Buffer; height: number; gateway: Buffer; received_ms: number; log_idx: number }>("SELECT seq, digest, height, gateway, received_ms, log_idx FROM readings WHERE device = ? ORDER BY log_idx");
-  let devices = 0;
-  for (const [key] of [...store.stateEntries("device/")]) { // read all first: the loop writes
-    const id = fromHex(key.slice("device/".length));
-    const device = state.device(id)!;
-    let frontier: Uint8Array[] = [];
-    const nodes: ReturnType<typeof logAppend>["nodes"] = [];
-    const readings = rows.all(Buffer.from(id));
-    readings.forEach((r, i) => {
-      if (r.log_idx !== i) throw new SnapshotError("SNAPSHOT_INDEX", `device ${toHex(id)}: reading ${r.seq} rebuilt at log position ${r.log_idx}, expected ${i}`);
-      const appended = logAppend(id, frontier, i, readingLeafData({ sequence: r.seq, digest: u8(r.digest), height: r.height, gatewayId: u8(r.gateway), receivedAtMs: r.received_ms }));
-      frontier = appended.frontier;
-      nodes.push(...appended.nodes);
-    });
-    const sameFrontier = frontier.length === device.logFrontier.length && frontier.every((f, i) => same(f, device.logFrontier[i]));
-    if (readings.length !== device.readings || !sameFrontier) {
-      throw new SnapshotError("SNAPSHOT_INDEX", `device ${toHex(id)}: the readings in the snapshot's block bodies (${readings.length}) do not give the reading log its certified record commits to (${device.readings} readings); nothing was installed, join from another peer`);
-    }
-    store.db.transaction(() => {
-      store.deviceLogs.write(nodes);
-    })();
-    devices += 1;
+function rebuildLogs(store: ChainStore): number {
+  try {
+    return rebuildDeviceLogs(store);
+  } catch (e) {
+    if (!(e instanceof DeviceLogMismatch)) throw e;
+    throw new SnapshotError("SNAPSHOT_INDEX", `${e.message} (from the snapshot's block bodies); nothing was installed, join from another peer`);
   }
-  return devices;
 }
 
 /** Expiry's record of pruned bodies, from the bodies themselves (chain.ts blockAt reads it). */

@@ -12,9 +12,9 @@ import { sha256 } from "../../shared/ed25519.ts";
 import { StorageError, storageAssert } from "./errors.ts";
 import { Lru } from "../../shared/lru.ts";
 import { chainDbFileName, storeDefaults, type StoreOptions } from "./options.ts";
-import { schemaSql, schemaVersion, schemaVersionsMigratable, type ContractIndexRows, type IndexRows } from "./schema.ts";
-import { IndexWriter } from "./index-writer.ts";
-import { DeviceLogStore, migrateNodeRows } from "./device-log-store.ts";
+import { readingsIndexSql, schemaSql, schemaVersion, schemaVersionsMigratable, type ContractIndexRows, type IndexRows } from "./schema.ts";
+import { IndexWriter, migrateReadingRows, migrateValueRows } from "./index-writer.ts";
+import { DeviceLogStore, migrateLogPlaces, migrateNodeRows } from "./device-log-store.ts";
 
 export interface StoredBlock {
   height: number;
@@ -45,7 +45,7 @@ export class ChainStore {
   private readonly stateCache: Lru<string, Uint8Array | null>;
   private readonly nodeCache: Lru<string, Uint8Array | null>;
   private readonly q;
-  private readonly indexWriter: IndexWriter;
+  private indexWriter!: IndexWriter;
   private logs!: DeviceLogStore;
   private tipCache: { height: number; hash: Uint8Array } | undefined;
 
@@ -72,7 +72,6 @@ export class ChainStore {
       getMeta: db.prepare<[string], { value: Buffer }>("SELECT value FROM meta WHERE key = ?"),
       putMeta: db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
     };
-    this.indexWriter = new IndexWriter(db);
   }
 
   /** Opens (creating if needed) `<dataDir>/chain.sqlite`. `dataDir` ":memory:" opens a private in-memory database. */
@@ -92,14 +91,19 @@ export class ChainStore {
       db.pragma("auto_vacuum = INCREMENTAL");
       db.pragma("journal_mode = WAL");
       db.pragma(`synchronous = ${opts.synchronous}`);
+      db.pragma(`wal_autocheckpoint = ${opts.walCheckpointPages}`);
     }
     db.pragma(`cache_size = -${opts.pageCacheKiB}`);
     db.pragma("foreign_keys = OFF");
     if (!opts.readonly) db.exec(schemaSql);
     const store = new ChainStore(db, path, opts);
     store.checkSchema();
-    // After the migration: its statements name the columns of the current device_log.
+    // After the migration, which rebuilds the readings table: on an older file these would index
+    // the table it replaces.
+    if (!opts.readonly) db.exec(readingsIndexSql);
+    // After the migration: their statements name the columns of the current device_log and reading_values.
     store.logs = new DeviceLogStore(db);
+    store.indexWriter = new IndexWriter(db);
     return store;
   }
 
@@ -124,6 +128,17 @@ export class ChainStore {
         }
         // Version 5 stores a device log's nodes as one row per append: regrouped, same hashes.
         if (from <= 4) migrateNodeRows(this.db);
+        // Version 6 keys readings, reading_values and device_log by the reading's place in the
+        // chain: the rows are re-keyed, same values (a value without its readings row: both are
+        // rebuilt from the bodies by recovery).
+        migrateReadingRows(this.db);
+        if (!migrateValueRows(this.db).complete) {
+          this.db.exec("DELETE FROM readings; DELETE FROM reading_values;");
+          this.setMeta("index_height", Buffer.from("-1"));
+        }
+        // ... and device_log by its leaves' places, found through the readings index: when that
+        // index is being rebuilt, the logs are rebuilt from it afterwards (recover.ts).
+        if (!migrateLogPlaces(this.db).complete) this.setMeta("device_log_rebuild", Buffer.from("1"));
         this.setMeta("schema_version", Uint8Array.of(schemaVersion));
       })();
       return;
@@ -213,7 +228,7 @@ export class ChainStore {
         if (body === null) this.q.delNode.run(idBlob);
         else this.q.putNode.run(idBlob, body);
       }
-      this.logs.write(c.logNodes);
+      this.logs.write(c.logNodes, c.index.readings.map((r) => ({ deviceId: r.deviceId, logIndex: r.logIndex, height: c.height, txIndex: r.txIndex, position: r.position })));
       this.indexWriter.write(c.height, c.index);
       this.q.putMeta.run("state_root", c.stateRoot);
       this.q.putMeta.run("index_height", Buffer.from(String(c.height)));

@@ -3,7 +3,7 @@
 // block bodies; queries here are bounded by an explicit row limit.
 import type Database from "better-sqlite3";
 import { ContractIndex } from "./contract-index.ts";
-import type { IndexRows } from "./schema.ts";
+import { readingsIndexSql, type IndexRows } from "./schema.ts";
 
 /** Most rows one index query returns. */
 export const indexRowsMax = 10_000;
@@ -45,11 +45,10 @@ export class IndexWriter {
       putTx: db.prepare("INSERT INTO txs (id, height, idx, kind, author, counterparty) VALUES (?, ?, ?, ?, ?, ?)"),
       putReading: db.prepare("INSERT INTO readings (device, seq, received_ms, height, tx_idx, pos, gateway, digest, log_idx) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
       clearTxs: db.prepare("DELETE FROM txs WHERE height = ?"),
-      // OR REPLACE: a rebuild over rows a test or a tool left behind still lands (a (device, seq) never changes its reading).
-      putValue: db.prepare("INSERT OR REPLACE INTO reading_values (device, seq, rec, name, unit, value, string_value, bool_value, time_s, height) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+      // OR REPLACE: a rebuild over rows a test or a tool left behind still lands (a place in the chain never changes its reading).
+      putValue: db.prepare("INSERT OR REPLACE INTO reading_values (height, tx_idx, pos, rec, name, unit, value, string_value, bool_value, time_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
       clearReadings: db.prepare("DELETE FROM readings WHERE height = ?"),
-      // By the block's readings (readings_by_block, then the values' key): no index on height to keep per reading.
-      clearValues: db.prepare("DELETE FROM reading_values WHERE (device, seq) IN (SELECT device, seq FROM readings WHERE height = ?)"),
+      clearValues: db.prepare("DELETE FROM reading_values WHERE height = ?"),
       readingsByDevice: db.prepare<[Buffer, number, number, number], RawReading>(
         "SELECT * FROM readings WHERE device = ? AND received_ms >= ? AND received_ms <= ? ORDER BY received_ms, seq LIMIT ?",
       ),
@@ -67,11 +66,13 @@ export class IndexWriter {
 
   write(height: number, rows: IndexRows): void {
     for (const t of rows.txs) this.q.putTx.run(t.id, height, t.idx, t.kind, t.author, t.counterparty);
-    // In key order: consecutive inserts then land on the same pages of every device-keyed tree.
+    // In (device, seq) order: consecutive inserts then land on the same pages of the device-keyed
+    // indexes (the table itself is keyed by place: the block's rows go to its last pages anyway).
     const sorted = [...rows.readings].sort((a, b) => Buffer.compare(a.deviceId, b.deviceId) || a.sequence - b.sequence);
-    for (const r of sorted) {
-      this.q.putReading.run(r.deviceId, r.sequence, r.receivedAtMs, height, r.txIndex, r.position, r.gatewayId, r.digest, r.logIndex);
-      r.records.forEach((v, rec) => this.q.putValue.run(r.deviceId, r.sequence, rec, v.name, v.unit ?? null, v.value ?? null, v.stringValue ?? null, v.boolValue === undefined ? null : v.boolValue ? 1 : 0, v.time ?? null, height));
+    for (const r of sorted) this.q.putReading.run(r.deviceId, r.sequence, r.receivedAtMs, height, r.txIndex, r.position, r.gatewayId, r.digest, r.logIndex);
+    // Values in block order, their key's order: appended at the end of reading_values.
+    for (const r of rows.readings) {
+      r.records.forEach((v, rec) => this.q.putValue.run(height, r.txIndex, r.position, rec, v.name, v.unit ?? null, v.value ?? null, v.stringValue ?? null, v.boolValue === undefined ? null : v.boolValue ? 1 : 0, v.time ?? null));
     }
     this.contracts.write(height, rows.contracts);
   }
@@ -119,4 +120,50 @@ export class IndexWriter {
   readingCount(): number {
     return this.q.readingCount.get()!.n;
   }
+}
+
+/**
+ * Schema 2 to 5's readings (keyed device, seq) rewritten keyed by place (height, tx_idx, pos), in
+ * place, with the indexes of readingsIndexSql; run inside the migration's transaction. Returns how
+ * many rows were moved.
+ */
+export function migrateReadingRows(db: Database.Database): number {
+  const pk = db.prepare<[], { name: string; pk: number }>("PRAGMA table_info(readings)").all().filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
+  if (pk[0] === "height") {
+    db.exec(readingsIndexSql);
+    return 0;
+  }
+  // The old table's indexes (readings_by_time, _by_log, _by_block) go with it.
+  db.exec(`ALTER TABLE readings RENAME TO readings_v5;
+CREATE TABLE readings (device BLOB NOT NULL, seq INTEGER NOT NULL, received_ms INTEGER NOT NULL, height INTEGER NOT NULL, tx_idx INTEGER NOT NULL, pos INTEGER NOT NULL, gateway BLOB NOT NULL, digest BLOB NOT NULL, log_idx INTEGER NOT NULL, PRIMARY KEY (height, tx_idx, pos)) WITHOUT ROWID;`);
+  const moved = db
+    .prepare("INSERT INTO readings (device, seq, received_ms, height, tx_idx, pos, gateway, digest, log_idx) SELECT device, seq, received_ms, height, tx_idx, pos, gateway, digest, log_idx FROM readings_v5 ORDER BY height, tx_idx, pos")
+    .run().changes;
+  db.exec("DROP TABLE readings_v5");
+  db.exec(readingsIndexSql);
+  return moved;
+}
+
+/**
+ * Schema 4 and 5's reading_values (keyed device, seq, rec) rewritten keyed by place (height,
+ * tx_idx, pos, rec), in place; run inside the migration's transaction, after migrateReadingRows.
+ * The place comes from the reading's readings row, which a value always has
+ * (both are written, cleared and rebuilt together); `complete` is false when some value had none
+ * (rows a tool left behind), and the caller rebuilds the readings index from the block bodies.
+ */
+export function migrateValueRows(db: Database.Database): { moved: number; complete: boolean } {
+  const columns = db.prepare<[], { name: string }>("PRAGMA table_info(reading_values)").all().map((c) => c.name);
+  if (!columns.includes("device")) return { moved: 0, complete: true };
+  db.exec(`ALTER TABLE reading_values RENAME TO reading_values_v5;
+CREATE TABLE reading_values (height INTEGER NOT NULL, tx_idx INTEGER NOT NULL, pos INTEGER NOT NULL, rec INTEGER NOT NULL, name TEXT NOT NULL, unit TEXT, value REAL, string_value TEXT, bool_value INTEGER, time_s REAL, PRIMARY KEY (height, tx_idx, pos, rec)) WITHOUT ROWID;`);
+  const moved = db
+    .prepare(
+      `INSERT INTO reading_values (height, tx_idx, pos, rec, name, unit, value, string_value, bool_value, time_s)
+       SELECT r.height, r.tx_idx, r.pos, v.rec, v.name, v.unit, v.value, v.string_value, v.bool_value, v.time_s
+       FROM reading_values_v5 v JOIN readings r ON r.device = v.device AND r.seq = v.seq ORDER BY r.height, r.tx_idx, r.pos, v.rec`,
+    )
+    .run().changes;
+  const before = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM reading_values_v5").get()!.n;
+  db.exec("DROP TABLE reading_values_v5");
+  return { moved, complete: moved === before };
 }

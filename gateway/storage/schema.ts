@@ -16,11 +16,37 @@
 // Version 5: device_log holds one row per append (the leaf's hash and the subtree roots it
 // completed, device-log-store.ts) instead of one per node. A version 2 to 4 file is migrated in
 // place on open (its node rows regrouped); the hashes, and so every root and proof, are unchanged.
-export const schemaVersion = 5;
+// Version 6: reading_values is keyed by the reading's place in the chain (height, tx_idx, pos, rec)
+// instead of (device, seq, rec), so a block's values are appended together at the end of the tree
+// instead of dirtying a page per device (README bench:chain); readings_by_block is gone:
+// readings itself is keyed (height, tx_idx, pos), its (device, seq) key becoming the unique index
+// readings_by_seq, so of a reading's rows only readings_by_seq, readings_by_time and readings_by_log
+// are device-keyed. device_log rows are keyed by their leaf's place the same way
+// (device-log-store.ts), found by (device, leaf index) through readings_by_log. A version 2 to 5
+// file is migrated in place on open (index-writer.ts migrateReadingRows and migrateValueRows,
+// device-log-store.ts migrateLogPlaces); same rows, same hashes.
+// A file whose readings index is rebuilt by the migration (version 3 and older) has its device
+// logs rebuilt from it after (meta device_log_rebuild, gateway/chain/device-log-rebuild.ts).
+export const schemaVersion = 6;
 /** Previous versions this build migrates in place (chain-store.ts checkSchema). */
-export const schemaVersionsMigratable: readonly number[] = [2, 3, 4];
+export const schemaVersionsMigratable: readonly number[] = [2, 3, 4, 5];
 
 import type { SenmlRecord } from "../../shared/senml.ts";
+
+/**
+ * The readings table's indexes: every device-keyed B-tree a reading is inserted into, so each costs
+ * a page per device per block once the chain is large (README bench:chain). Also run by the
+ * schema-6 migration, which rebuilds the table.
+ */
+export const readingsIndexSql = `
+-- A device's reading by sequence: one per (device, seq).
+CREATE UNIQUE INDEX IF NOT EXISTS readings_by_seq ON readings (device, seq);
+-- A device's readings by reception time (the API's ranges), ties in sequence order.
+CREATE INDEX IF NOT EXISTS readings_by_time ON readings (device, received_ms, seq);
+-- A device's readings in log order (arrival on chain): the leaves of its log, for range proofs,
+-- and the way to its device_log rows.
+CREATE INDEX IF NOT EXISTS readings_by_log ON readings (device, log_idx);
+`;
 
 export const schemaSql = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -50,13 +76,15 @@ CREATE TABLE IF NOT EXISTS smt_nodes (
 ) WITHOUT ROWID;
 
 -- Each device's reading log (gateway/chain/device-log.ts), one row per append (device-log-store.ts):
--- leaf idx's hash, then the roots of the perfect subtrees it completed, level 1 upward (32 bytes
--- each). A device's appends land next to its previous ones, not at random positions.
+-- the leaf's hash, then the roots of the perfect subtrees it completed, level 1 upward (32 bytes
+-- each), keyed by the place in the chain of the reading the leaf holds; readings_by_log finds a
+-- device's leaf by its index. A block's appends are adjacent, at the end of the tree.
 CREATE TABLE IF NOT EXISTS device_log (
-  device BLOB NOT NULL,
-  idx INTEGER NOT NULL,
+  height INTEGER NOT NULL,
+  tx_idx INTEGER NOT NULL,
+  pos INTEGER NOT NULL,
   hashes BLOB NOT NULL,
-  PRIMARY KEY (device, idx)
+  PRIMARY KEY (height, tx_idx, pos)
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS txs (
@@ -73,6 +101,8 @@ CREATE INDEX IF NOT EXISTS txs_by_counterparty ON txs (counterparty, height) WHE
 
 -- Readings on chain, one row per (device, sequence). Execution reads it (a recorded sequence's
 -- digest tells a duplicate from equivocation), so it is written with its block like the state.
+-- Keyed by the reading's place in the chain (schema 6): a block's rows are appended together at
+-- the end of the tree; a device's rows are found through the indexes below.
 CREATE TABLE IF NOT EXISTS readings (
   device BLOB NOT NULL,
   seq INTEGER NOT NULL,
@@ -83,19 +113,20 @@ CREATE TABLE IF NOT EXISTS readings (
   gateway BLOB NOT NULL,
   digest BLOB NOT NULL,
   log_idx INTEGER NOT NULL,
-  PRIMARY KEY (device, seq)
+  PRIMARY KEY (height, tx_idx, pos)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS readings_by_time ON readings (device, received_ms);
-CREATE INDEX IF NOT EXISTS readings_by_block ON readings (height);
--- A device's readings in log order (arrival on chain): the leaves of its log, for range proofs.
-CREATE INDEX IF NOT EXISTS readings_by_log ON readings (device, log_idx);
-
+-- Its indexes: readingsIndexSql, made after a migration rebuilt the table (chain-store.ts).
 -- Each recorded reading's SenML records (RFC 8428), decoded from its COSE payload in the block
--- body (shared/senml.ts resolves base fields): record rec of reading (device, seq). Exactly one of
--- value, string_value, bool_value is set. time_s is the record's SenML time, when it has one.
+-- body (shared/senml.ts resolves base fields): record rec of the reading at position pos of
+-- transaction tx_idx of block height (its readings row has the same three). Exactly one of value,
+-- string_value, bool_value is set. time_s is the record's SenML time, when it has one.
+-- Keyed by place, not by (device, seq): one block's rows are adjacent, so a commit appends them
+-- (a few pages) instead of dirtying each device's page (schema 6); a device's values are found
+-- through readings (device, seq) -> (height, tx_idx, pos) (gateway/sql/views.ts).
 CREATE TABLE IF NOT EXISTS reading_values (
-  device BLOB NOT NULL,
-  seq INTEGER NOT NULL,
+  height INTEGER NOT NULL,
+  tx_idx INTEGER NOT NULL,
+  pos INTEGER NOT NULL,
   rec INTEGER NOT NULL,
   name TEXT NOT NULL,
   unit TEXT,
@@ -103,8 +134,7 @@ CREATE TABLE IF NOT EXISTS reading_values (
   string_value TEXT,
   bool_value INTEGER,
   time_s REAL,
-  height INTEGER NOT NULL,
-  PRIMARY KEY (device, seq, rec)
+  PRIMARY KEY (height, tx_idx, pos, rec)
 ) WITHOUT ROWID;
 
 -- Contract runs (a call's, or a reading's trigger) and the events they emitted, from each

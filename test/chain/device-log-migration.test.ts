@@ -15,6 +15,8 @@ import { schemaVersion } from "../../gateway/storage/schema.ts";
 import { sqlChain } from "../sql/fixture.ts";
 
 const dirs: string[] = [];
+// A device's appends by leaf index, through the readings index (device_log is keyed by place since schema 6).
+const logRowsSql = "SELECT hex(r.device) d, r.log_idx idx, hex(l.hashes) h FROM device_log l JOIN readings r ON r.height = l.height AND r.tx_idx = l.tx_idx AND r.pos = l.pos ORDER BY r.device, r.log_idx";
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 it("a schema-4 store's node rows are regrouped per append on open: same nodes, same proofs", () => {
@@ -32,7 +34,7 @@ it("a schema-4 store's node rows are regrouped per append on open: same nodes, s
     }
   }
   expect(nodes.length).toBe(13 + 6 + 3 + 1 + 2 + 1);
-  const rowsBefore = store0.db.prepare("SELECT hex(device) d, idx, hex(hashes) h FROM device_log ORDER BY device, idx").all();
+  const rowsBefore = store0.db.prepare(logRowsSql).all();
   expect(rowsBefore.length).toBe(15);
   const genesis = c.genesis;
   store0.close();
@@ -50,7 +52,7 @@ it("a schema-4 store's node rows are regrouped per append on open: same nodes, s
 
   const store = ChainStore.open(c.dir);
   expect(store.meta("schema_version")).toEqual(Uint8Array.of(schemaVersion));
-  expect(store.db.prepare("SELECT hex(device) d, idx, hex(hashes) h FROM device_log ORDER BY device, idx").all()).toEqual(rowsBefore);
+  expect(store.db.prepare(logRowsSql).all()).toEqual(rowsBefore);
   for (const n of nodes) expect(Buffer.from(store.logNode(n.device, n.level, n.idx)!)).toEqual(n.hash);
   expect(store.logNode(c.devices[0].id, 0, 13)).toBeUndefined(); // not appended yet
   expect(store.logNode(c.devices[0].id, 2, 3)).toBeUndefined(); // leaf 15 would complete it

@@ -87,7 +87,7 @@ test("a 2 s retention: payloads and values gone on every gateway, roots unchange
     // The SQLite file itself: no values rows, and the bodies hold digests where the readings were.
     const db = new Database(join(dataDir, "chain.sqlite"), { readonly: true });
     try {
-      expect(db.prepare("SELECT count(*) AS n FROM reading_values WHERE device = ?").get(Buffer.from(device.deviceId))).toEqual({ n: 0 });
+      expect(db.prepare("SELECT count(*) AS n FROM reading_values v JOIN readings r ON v.height = r.height AND v.tx_idx = r.tx_idx AND v.pos = r.pos WHERE r.device = ?").get(Buffer.from(device.deviceId))).toEqual({ n: 0 });
       const rows = db.prepare("SELECT seq, height, tx_idx, pos FROM readings WHERE device = ? ORDER BY seq").all(Buffer.from(device.deviceId)) as { seq: number; height: number; tx_idx: number; pos: number }[];
       expect(rows.map((r) => r.seq)).toEqual([1, 2, 3]);
       for (const r of rows) {

@@ -61,7 +61,7 @@ describe("expiry on one chain", () => {
     };
     // Slices run on later event-loop turns in a node; here in line, up to the newest finalized block.
     chain.expiry.drain();
-    const values = store.db.prepare("SELECT count(*) AS n FROM reading_values WHERE device = ? AND seq = ?");
+    const values = store.db.prepare("SELECT count(*) AS n FROM reading_values v JOIN readings r ON v.height = r.height AND v.tx_idx = r.tx_idx AND v.pos = r.pos WHERE r.device = ? AND r.seq = ?");
     let expiredCount = 0;
     for (const row of rows) {
       const d = f.devices.findIndex((x) => Buffer.compare(x.id, row.device) === 0);

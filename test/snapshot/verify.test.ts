@@ -65,12 +65,12 @@ describe("verifySnapshot", () => {
 
   test("derived tables are not trusted: altered or emptied, they are rebuilt from the bodies", () => {
     const to = copyWith("derived", (db) => {
-      db.exec("DELETE FROM txs; UPDATE readings SET digest = zeroblob(32); DELETE FROM device_log WHERE idx % 2 = 0; DELETE FROM smt_nodes WHERE id IN (SELECT id FROM smt_nodes LIMIT 3)");
+      db.exec("DELETE FROM txs; UPDATE readings SET digest = zeroblob(32); DELETE FROM device_log WHERE pos % 2 = 0; DELETE FROM smt_nodes WHERE id IN (SELECT id FROM smt_nodes LIMIT 3)");
     });
     const report = verifySnapshot(to, f.genesis);
     const a = new Database(join(to, "chain.sqlite"), { readonly: true });
     const b = new Database(join(source, "chain.sqlite"), { readonly: true });
-    for (const q of ["SELECT * FROM txs ORDER BY id", "SELECT * FROM readings ORDER BY device, seq", "SELECT * FROM device_log ORDER BY device, idx", "SELECT * FROM smt_nodes ORDER BY id"]) {
+    for (const q of ["SELECT * FROM txs ORDER BY id", "SELECT * FROM readings ORDER BY device, seq", "SELECT * FROM device_log ORDER BY height, tx_idx, pos", "SELECT * FROM smt_nodes ORDER BY id"]) {
       expect(a.prepare(q).all(), q).toEqual(b.prepare(q).all());
     }
     a.close();
