@@ -1,4 +1,4 @@
-// When the reading feed flushes (gateway/consensus/feed-timing.ts): an eighth of an interval before
+// When the reading feed flushes (gateway/consensus/feed-timing.ts): a quarter of an interval before
 // each round-0 proposal, once per point, and a head decided within its interval gets one flush.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
@@ -7,18 +7,18 @@ import { feedFlushDue } from "../../gateway/consensus/feed-timing.ts";
 const interval = 200;
 
 describe("feed timing", () => {
-  it("flushes an eighth of an interval before the next proposal, once", () => {
+  it("flushes a quarter of an interval before the next proposal, once", () => {
     const head = { intervalMs: interval, headTimeMs: 10_000, headSeenAtMs: 10_150 };
-    expect(feedFlushDue({ ...head, nowMs: 10_174, flushedAtMs: 9_975 })).toBeUndefined();
-    expect(feedFlushDue({ ...head, nowMs: 10_176, flushedAtMs: 9_975 })).toBe(10_175);
-    expect(feedFlushDue({ ...head, nowMs: 10_300, flushedAtMs: 10_176 })).toBeUndefined();
+    expect(feedFlushDue({ ...head, nowMs: 10_149, flushedAtMs: 9_950 })).toBeUndefined();
+    expect(feedFlushDue({ ...head, nowMs: 10_151, flushedAtMs: 9_950 })).toBe(10_150);
+    expect(feedFlushDue({ ...head, nowMs: 10_300, flushedAtMs: 10_151 })).toBeUndefined();
     // Still undecided an interval later: the proposal after it cannot come sooner, flush before it.
-    expect(feedFlushDue({ ...head, nowMs: 10_380, flushedAtMs: 10_176 })).toBe(10_375);
+    expect(feedFlushDue({ ...head, nowMs: 10_355, flushedAtMs: 10_151 })).toBe(10_350);
   });
 
   it("flushes at once when the head committed after its next proposal was due", () => {
     // The next proposal goes as soon as the parent commits (core.ts proposeAtMs): no waiting for a point.
-    expect(feedFlushDue({ intervalMs: interval, headTimeMs: 10_000, headSeenAtMs: 10_450, nowMs: 10_450, flushedAtMs: 10_180 })).toBe(10_425);
+    expect(feedFlushDue({ intervalMs: interval, headTimeMs: 10_000, headSeenAtMs: 10_450, nowMs: 10_450, flushedAtMs: 10_180 })).toBe(10_400);
   });
 
   it("flushes once per interval whatever the tick, never more than a tick after a point", () => {
@@ -33,7 +33,7 @@ describe("feed timing", () => {
           flushes.push({ at: now, point: due });
           flushedAtMs = now;
         }
-        const first = Math.max(50_200, head.headSeenAtMs) - interval / 8;
+        const first = Math.max(50_200, head.headSeenAtMs) - interval / 4;
         for (const [i, f] of flushes.entries()) {
           expect(f.point).toBe(first + i * interval);
           expect(f.at - f.point).toBeLessThan(tick);
