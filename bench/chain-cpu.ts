@@ -9,47 +9,20 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { attestBatch } from "../shared/attestation.ts";
 import { toHex } from "../shared/ed25519.ts";
-import { encodeReading, readingDigest } from "../shared/reading.ts";
-import { decodeTx, signTx, txVersion, type DecodedTx } from "../shared/tx.ts";
+import type { DecodedTx } from "../shared/tx.ts";
 import { Chain } from "../gateway/chain/chain.ts";
 import { encodeCertificate, signSoloCertificate } from "../gateway/chain/certificate.ts";
 import { ChainStore } from "../gateway/storage/chain-store.ts";
-import { benchGenesis, benchIdentity } from "./bench-genesis.ts";
+import { blockReadings, devicesN, gateway, genesis, readingBlocks } from "./reading-blocks.ts";
 
-const devicesN = 1000;
-const batchReadings = 1024;
-const batchesPerBlock = 4;
-const blockReadings = batchReadings * batchesPerBlock;
 const measuredBlocks = Number(process.env.CPU_BLOCKS ?? 8);
 const fill = Number(process.env.CPU_FILL ?? 0);
-
-const identity = benchIdentity;
-const gateway = identity("bench/gateway");
-const devices = Array.from({ length: devicesN }, (_, i) => identity(`bench/device/${i}`));
-const owner = identity("bench/owner");
-const genesis = benchGenesis({ chainId: "mote-bench", gateway, owner, devices });
-
 const dir = process.env.BENCH_DIR ?? mkdtempSync(join(tmpdir(), "mote-chain-cpu-"));
 const store = ChainStore.open(dir);
 const chain = Chain.open(store, genesis);
-const state = chain.state();
-let nonce = state.account(gateway.id).nonce;
-const nextSeq = devices.map((d) => (state.device(d.id)?.readings ? state.device(d.id)!.lastSequence + 1 : 0));
 let clockMs = Math.max(genesis.genesisTimeMs, chain.head().header.timeMs);
-let cursor = 0;
-
-function blockTxs(receivedAtMs: number): DecodedTx[] {
-  return Array.from({ length: batchesPerBlock }, () => {
-    const readings = Array.from({ length: batchReadings }, () => {
-      const i = cursor++ % devicesN;
-      return { bytes: encodeReading(devices[i].key, devices[i].id, nextSeq[i]++, [{ name: "temp", unit: "Cel", value: 20 + (i % 50) / 4 }]), receivedAtMs };
-    });
-    const attestation = attestBatch(gateway.key, gateway.id, readings.map((r) => ({ digest: readingDigest(r.bytes), receivedAtMs: r.receivedAtMs })));
-    return decodeTx(signTx(gateway.key, genesis.chainId, { version: txVersion, author: gateway.publicKey, nonce: nonce++, fee: 1n, body: { kind: "readingBatch", attestation, readings } }));
-  });
-}
+const blockTxs = readingBlocks(chain);
 
 const cpuUs = (since: NodeJS.CpuUsage): number => {
   const d = process.cpuUsage(since);
