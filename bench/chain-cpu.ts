@@ -14,6 +14,7 @@ import type { DecodedTx } from "../shared/tx.ts";
 import { Chain } from "../gateway/chain/chain.ts";
 import { encodeCertificate, signSoloCertificate } from "../gateway/chain/certificate.ts";
 import { ChainStore } from "../gateway/storage/chain-store.ts";
+import { cpuUs } from "./table.ts";
 import { blockReadings, devicesN, gateway, genesis, readingBlocks } from "./reading-blocks.ts";
 
 const measuredBlocks = Number(process.env.CPU_BLOCKS ?? 8);
@@ -24,10 +25,6 @@ const chain = Chain.open(store, genesis);
 let clockMs = Math.max(genesis.genesisTimeMs, chain.head().header.timeMs);
 const blockTxs = readingBlocks(chain);
 
-const cpuUs = (since: NodeJS.CpuUsage): number => {
-  const d = process.cpuUsage(since);
-  return d.user + d.system;
-};
 
 chain.signaturesVerified = () => true;
 /** Builds the block as its proposer, validates it as a validator (signatures cached), commits it. */

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { Chain } from "../gateway/chain/chain.ts";
 import { encodeCertificate, signSoloCertificate } from "../gateway/chain/certificate.ts";
 import { ChainStore } from "../gateway/storage/chain-store.ts";
+import { cpuUs } from "./table.ts";
 import { blockReadings, gateway, genesis, readingBlocks } from "./reading-blocks.ts";
 
 // The first block is a warm-up: at least one more is measured.
@@ -24,10 +25,6 @@ const chain = Chain.open(store, genesis);
 let clockMs = Math.max(genesis.genesisTimeMs, chain.head().header.timeMs);
 const blockTxs = readingBlocks(chain);
 
-const cpuUs = (since: NodeJS.CpuUsage): number => {
-  const d = process.cpuUsage(since);
-  return d.user + d.system;
-};
 /** Bytes this process read through read/pread (the OS cache included): SQLite's page reads. */
 const readBytes = (): number => Number(/rchar: (\d+)/.exec(readFileSync("/proc/self/io", "utf8"))![1]);
 

@@ -26,3 +26,9 @@ export function opsPerSecond(fn: () => void, ms = 1_000): number {
   }
   return (n * 1000) / (performance.now() - start);
 }
+
+/** This process's CPU time (user + system, all threads) since `since`, in µs. */
+export function cpuUs(since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since);
+  return d.user + d.system;
+}
