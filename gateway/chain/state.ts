@@ -310,11 +310,7 @@ export class State {
 }
 
 const encodeDevice = (d: Device): Uint8Array => encode(deviceCodec.to(d));
-/**
- * A device record for a caller to change. Only the sequence window is changed in place
- * (sequence-window.ts windowRecord); the byte strings, the metadata map and the log frontier are
- * replaced whole when they change, never edited, so the copy shares them.
- */
+
 /** Frozen where copyDevice shares it: the decoded record is cached (committedRecords), callers get copies. */
 function decodeDevice(bytes: Uint8Array): Device {
   const d = deviceCodec.from(decode(bytes, recordLimits));
@@ -322,6 +318,11 @@ function decodeDevice(bytes: Uint8Array): Device {
   return Object.freeze(d);
 }
 
+/**
+ * A device record for a caller to change. Only the sequence window is changed in place
+ * (sequence-window.ts windowRecord); the byte strings, the metadata map and the log frontier are
+ * replaced whole when they change, never edited, so the copy shares them.
+ */
 function copyDevice(d: Device): Device {
   // A literal rather than a spread: this runs for every device of every batch. A field added to
   // Device must be added here (an optional one is not caught by the compiler).
