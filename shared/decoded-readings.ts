@@ -18,6 +18,7 @@
 //   const { reading, digest } = decodedReadings.decode(bytes, resolveKid);  // throws as decodeReading
 //   const digest = decodedReadings.digest(bytes);                          // never throws
 import { ReadingError } from "./errors.ts";
+import { toLatin1 } from "./ed25519.ts";
 import { Lru } from "./lru.ts";
 import { decodeReading, readingBytesMax, readingDigest, type KidResolver, type SignedReading } from "./reading.ts";
 import { isDeviceIdKid } from "./short-kid.ts";
@@ -65,7 +66,7 @@ export class DecodedReadings {
   /** The entry for these exact bytes, decoded now if new; undefined when they do not decode. */
   private entry(bytes: Uint8Array): Entry | undefined {
     if (bytes.length > readingBytesMax) return undefined;
-    const key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+    const key = toLatin1(bytes);
     const hit = this.entries.get(key);
     if (hit) {
       this.stats.hits++;

@@ -88,4 +88,6 @@ export function deviceIdFromPublicKey(publicKey: Uint8Array): Uint8Array {
 
 // A view, not a copy: ids are turned into hex keys several times per reading.
 export const toHex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
+/** The bytes as a latin1 string, one character per byte, without a copy: a compact Map key. */
+export const toLatin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1");
 export const fromHex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, "hex"));

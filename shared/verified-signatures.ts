@@ -10,10 +10,8 @@
 //
 //   const ok = verifyRemembered(key, message, signature);   // as verifyEd25519
 import type { KeyObject } from "node:crypto";
-import { publicKeyId, verifyEd25519 } from "./ed25519.ts";
+import { publicKeyId, toLatin1, verifyEd25519 } from "./ed25519.ts";
 import { Lru } from "./lru.ts";
-
-const latin1 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1");
 
 export class VerifiedSignatures {
   private readonly entries: Lru<string, true>;
@@ -27,7 +25,7 @@ export class VerifiedSignatures {
   verify(key: KeyObject, message: Uint8Array, signature: Uint8Array): boolean {
     const id = publicKeyId(key);
     if (id === undefined) return verifyEd25519(key, message, signature);
-    const k = `${id}/${latin1(signature)}/${latin1(message)}`;
+    const k = `${id}/${toLatin1(signature)}/${toLatin1(message)}`;
     if (this.entries.get(k)) {
       this.stats.hits++;
       return true;

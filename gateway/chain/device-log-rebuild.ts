@@ -22,6 +22,7 @@ type LogRow = { seq: number; digest: Buffer; height: number; tx_idx: number; pos
 export function rebuildDeviceLogs(store: ChainStore): number {
   const state = new State(store);
   const rows = store.db.prepare<[Buffer], LogRow>("SELECT seq, digest, height, tx_idx, pos, gateway, received_ms, log_idx FROM readings WHERE device = ? ORDER BY log_idx");
+  const clear = store.db.prepare("DELETE FROM device_log WHERE (height, tx_idx, pos) IN (SELECT height, tx_idx, pos FROM readings WHERE device = ?)");
   let devices = 0;
   for (const [key] of [...store.stateEntries("device/")]) { // read all first: the loop writes
     const id = fromHex(key.slice("device/".length));
@@ -41,7 +42,7 @@ export function rebuildDeviceLogs(store: ChainStore): number {
     }
     const leaves = readings.map((r) => ({ deviceId: id, logIndex: r.log_idx, height: r.height, txIndex: r.tx_idx, position: r.pos }));
     store.db.transaction(() => {
-      store.db.prepare("DELETE FROM device_log WHERE (height, tx_idx, pos) IN (SELECT height, tx_idx, pos FROM readings WHERE device = ?)").run(Buffer.from(id));
+      clear.run(Buffer.from(id));
       store.deviceLogs.write(nodes, leaves);
     })();
     devices += 1;

@@ -13,6 +13,7 @@
 // rows on average, each level's newest nodes in a run of their own. Schema 5 keyed rows (device,
 // leaf index): one page per device per block at scale.
 import type Database from "better-sqlite3";
+import { toHex } from "../../shared/ed25519.ts";
 import { storageAssert } from "./errors.ts";
 
 export interface StoredLogNode {
@@ -34,7 +35,7 @@ export interface LeafPlace {
 const hashBytes = 32;
 
 const sameDevice = (a: Uint8Array, b: Uint8Array): boolean => a === b || Buffer.compare(a, b) === 0;
-const leafKey = (deviceId: Uint8Array, index: number): string => `${Buffer.from(deviceId.buffer, deviceId.byteOffset, deviceId.byteLength).toString("hex")}/${index}`;
+const leafKey = (deviceId: Uint8Array, index: number): string => `${toHex(deviceId)}/${index}`;
 
 /** The leaf whose append completed node (level, index): the last leaf under it. */
 export const completedBy = (level: number, index: number): number => (index + 1) * 2 ** level - 1;
