@@ -15,6 +15,10 @@
 // and waited a block more. A head that commits moves the points, so a height decided within its
 // interval gets exactly one flush.
 //
+// The node ticks the feed every sixteenth of an interval (for batches that fill up between points)
+// and also sets a timer for the next point (nextFeedFlushAt), so a flush happens at its point and not
+// up to a tick later: the tick's lateness, half a tick on average, came out of every reading's wait.
+//
 // Pure: the node (node.ts) feeds it its clock and what it saw of the head.
 
 export interface FeedTimingInput {
@@ -30,9 +34,20 @@ export interface FeedTimingInput {
 
 /** The flush point to act on now, or undefined when the last one passed is flushed already (or none has passed). */
 export function feedFlushDue(t: FeedTimingInput): number | undefined {
-  const lead = Math.floor(t.intervalMs / 4);
-  const first = Math.max(t.headTimeMs + t.intervalMs, t.headSeenAtMs) - lead;
+  const first = firstFlushPoint(t);
   if (t.nowMs < first) return undefined;
   const latest = first + Math.floor((t.nowMs - first) / t.intervalMs) * t.intervalMs;
   return t.flushedAtMs < latest ? latest : undefined;
+}
+
+/** The first flush point after `nowMs` (what a timer waits for; feedFlushDue returns it from then on). */
+export function nextFeedFlushAt(t: Omit<FeedTimingInput, "flushedAtMs">): number {
+  const first = firstFlushPoint(t);
+  if (t.nowMs < first) return first;
+  return first + (Math.floor((t.nowMs - first) / t.intervalMs) + 1) * t.intervalMs;
+}
+
+function firstFlushPoint(t: Pick<FeedTimingInput, "intervalMs" | "headTimeMs" | "headSeenAtMs">): number {
+  const lead = Math.floor(t.intervalMs / 4);
+  return Math.max(t.headTimeMs + t.intervalMs, t.headSeenAtMs) - lead;
 }

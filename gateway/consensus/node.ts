@@ -21,7 +21,7 @@ import { ReadingFeed, readingFeedDefaults, type PendingReadingSource, type Readi
 import { TxOutbox } from "../chain/tx-outbox.ts";
 import { decodeEnvelope, encodeEnvelope, envelopeKind } from "../p2p/envelope.ts";
 import { TxGossip } from "../p2p/gossip.ts";
-import { feedFlushDue } from "./feed-timing.ts";
+import { feedFlushDue, nextFeedFlushAt } from "./feed-timing.ts";
 import { verifyRemembered } from "../../shared/verified-signatures.ts";
 import { P2pNetwork, type PeerAddress } from "../p2p/network.ts";
 import type { P2pOptions } from "../p2p/options.ts";
@@ -207,18 +207,29 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
   // The feed signs what ingest accepted shortly before each round-0 proposal (feed-timing.ts).
   const blockIntervalMs = () => c.chain.params().blockIntervalMs;
   const feedTiming = { tickMs: Math.max(5, Math.floor(blockIntervalMs() / 16)), flushedAtMs: 0, headHeight: -1, headSeenAtMs: 0 };
-  const ticker = setInterval(() => {
+  // A timer for the next flush point when it falls before the next tick (feed-timing.ts).
+  let flushTimer: NodeJS.Timeout | undefined;
+  const feedTick = (): void => {
     try {
       const now = Date.now();
       const head = c.chain.head();
       if (head.height !== feedTiming.headHeight) Object.assign(feedTiming, { headHeight: head.height, headSeenAtMs: now });
-      const due = feedFlushDue({ nowMs: now, intervalMs: blockIntervalMs(), headTimeMs: head.header.timeMs, headSeenAtMs: feedTiming.headSeenAtMs, flushedAtMs: feedTiming.flushedAtMs });
+      const timing = { nowMs: now, intervalMs: blockIntervalMs(), headTimeMs: head.header.timeMs, headSeenAtMs: feedTiming.headSeenAtMs };
+      const due = feedFlushDue({ ...timing, flushedAtMs: feedTiming.flushedAtMs });
       if (due !== undefined) feedTiming.flushedAtMs = now;
       feed?.tick(now, due !== undefined);
+      const untilNext = nextFeedFlushAt(timing) - now;
+      if (feed && flushTimer === undefined && untilNext < feedTiming.tickMs) {
+        flushTimer = setTimeout(() => {
+          flushTimer = undefined;
+          feedTick();
+        }, untilNext);
+      }
     } catch (e) {
       log.error({ err: (e as Error).message }, "reading feed failed; retrying next tick");
     }
-  }, feedTiming.tickMs);
+  };
+  const ticker = setInterval(feedTick, feedTiming.tickMs);
   const offerer = setInterval(() => {
     try {
       nodeSigner!.offer(Date.now());
@@ -245,6 +256,7 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
     async close() {
       closed = true;
       clearInterval(ticker);
+      clearTimeout(flushTimer);
       clearInterval(offerer);
       clearInterval(regossip);
       for (const t of timers.values()) clearTimeout(t);

@@ -2,7 +2,7 @@
 // each round-0 proposal, once per point, and a head decided within its interval gets one flush.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { feedFlushDue } from "../../gateway/consensus/feed-timing.ts";
+import { feedFlushDue, nextFeedFlushAt } from "../../gateway/consensus/feed-timing.ts";
 
 const interval = 200;
 
@@ -43,5 +43,22 @@ describe("feed timing", () => {
       }),
       { examples: [[5, 606, 585]] },
     );
+  });
+
+  it("names the next flush point: after now, due from it on, none before it", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1_000 }), fc.integer({ min: 0, max: 3_000 }), (seenLate, sinceHead) => {
+        const head = { intervalMs: interval, headTimeMs: 50_000, headSeenAtMs: 50_000 + seenLate };
+        const nowMs = 50_000 + sinceHead;
+        const next = nextFeedFlushAt({ ...head, nowMs });
+        expect(next).toBeGreaterThan(nowMs);
+        // A feed that flushed at `nowMs` (or whose last point passed) waits exactly until `next`.
+        const flushedAtMs = nowMs;
+        expect(feedFlushDue({ ...head, nowMs: next - 1, flushedAtMs })).toBeUndefined();
+        expect(feedFlushDue({ ...head, nowMs: next, flushedAtMs })).toBe(next);
+      }),
+    );
+    expect(nextFeedFlushAt({ intervalMs: interval, headTimeMs: 10_000, headSeenAtMs: 10_100, nowMs: 10_100 })).toBe(10_150);
+    expect(nextFeedFlushAt({ intervalMs: interval, headTimeMs: 10_000, headSeenAtMs: 10_100, nowMs: 10_150 })).toBe(10_350);
   });
 });
