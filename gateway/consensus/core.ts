@@ -216,6 +216,7 @@ export class PbftCore {
 
   private accept(p: Proposal): void {
     this.hs.accepted.set(p.round, p);
+    this.hs.acceptedAtMs ??= this.nowMs;
     this.sendVote("prepare", p.round, p.blockHash);
     this.maybePrepared();
     this.retryPendingDecision();
@@ -282,6 +283,7 @@ export class PbftCore {
     const certificate = hs.votes.certificate("prepare", hs.round, p.blockHash, hs.validators.quorum, hs.validators.ids);
     if (!certificate) return;
     hs.prepared = { round: hs.round, blockHash: p.blockHash, block: p.block, certificate };
+    hs.preparedAtMs ??= this.nowMs;
     this.dirty = true;
     this.sendVote("commit", hs.round, p.blockHash);
     this.maybeDecide(hs.round, p.blockHash);
@@ -304,7 +306,10 @@ export class PbftCore {
     assert(tip.height === hs.height && Buffer.compare(tip.hash, blockHash) === 0, `app did not commit ${hs.height}/${toHex(blockHash)}`);
     hs.decided = true;
     this.timeoutCarry = round > 0 ? Math.min(this.cfg.options.timeoutCarryMax, this.timeoutCarry + 1) : Math.max(0, this.timeoutCarry - 1);
-    this.cfg.log.info({ height: hs.height, round, block: toHex(blockHash) }, "finalized");
+    // Where the height's time went, from its start on this node: a proposal accepted (validated), a
+    // prepare quorum, a commit quorum (the log line itself comes after the block is stored).
+    const phases = { acceptedMs: since(hs.startedMs, hs.acceptedAtMs), preparedMs: since(hs.startedMs, hs.preparedAtMs), decidedMs: this.nowMs - hs.startedMs };
+    this.cfg.log.info({ height: hs.height, round, block: toHex(blockHash), ...phases }, "finalized");
     this.out.push({ kind: "decided", height: hs.height, round, blockHash });
     this.enterHeight();
   }
@@ -384,4 +389,9 @@ export class PbftCore {
     this.dirty = false;
     return out;
   }
+}
+
+/** Milliseconds from `from` to `at`, or undefined when `at` never happened. */
+function since(from: number, at: number | undefined): number | undefined {
+  return at === undefined ? undefined : at - from;
 }

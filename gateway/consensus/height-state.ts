@@ -38,13 +38,16 @@ export class HeightState {
   decided = false;
   /** A commit quorum whose block this node does not hold yet (asked from block sync). */
   pendingDecision: { round: number; blockHash: Uint8Array } | null = null;
+  /** When this node first accepted a proposal, and first saw a prepare quorum, at this height (the "finalized" log's phases). */
+  acceptedAtMs: number | undefined;
+  preparedAtMs: number | undefined;
 
   constructor(
     readonly height: number,
     readonly validators: ConsensusValidators,
     /** This node's index in the set, or -1 when it only follows. */
     readonly self: number,
-    startedMs: number,
+    readonly startedMs: number,
     private readonly options: ConsensusOptions,
   ) {
     this.roundStartedMs = startedMs;
