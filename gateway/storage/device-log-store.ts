@@ -66,7 +66,7 @@ export class DeviceLogStore {
     this.q = {
       put: db.prepare("INSERT INTO device_log (height, tx_idx, pos, hashes) VALUES (?, ?, ?, ?)"),
       get: db.prepare<[Uint8Array, number], { hashes: Buffer }>(
-        "SELECT d.hashes FROM readings r JOIN device_log d ON d.height = r.height AND d.tx_idx = r.tx_idx AND d.pos = r.pos WHERE r.device = ? AND r.log_idx = ?",
+        "SELECT d.hashes FROM device_readings r JOIN device_log d ON d.height = r.height AND d.tx_idx = r.tx_idx AND d.pos = r.pos WHERE r.device = ? AND r.log_idx = ?",
       ),
     };
   }

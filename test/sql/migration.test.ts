@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { Chain } from "../../gateway/chain/chain.ts";
 import { ChainStore } from "../../gateway/storage/chain-store.ts";
-import { schemaVersion } from "../../gateway/storage/schema.ts";
+import { readingsIndexSql, schemaVersion } from "../../gateway/storage/schema.ts";
 import { views } from "../../gateway/sql/views.ts";
 import { sqlChain } from "./fixture.ts";
 
@@ -22,6 +22,9 @@ const logNodes = (store: ChainStore, ids: Uint8Array[]) =>
     return out;
   });
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+/** What schema 6 had of the readings index: its three device-keyed indexes, none of schema 7's trees. */
+const toSchema6 = (db: Database.Database) => db.exec(`DROP VIEW device_readings; DROP TABLE readings_recent; DROP TABLE readings_merged; DROP TABLE reading_devices; ${readingsIndexSql}`);
 
 it("a schema-3 store is migrated in place: readings rebuilt with their log positions, values decoded", () => {
   const c = sqlChain({ devices: 2 });
@@ -43,6 +46,7 @@ it("a schema-3 store is migrated in place: readings rebuilt with their log posit
   c.chain.store.close();
   // What a release before schema 4 left: no values, version 3.
   const db = new Database(join(c.dir, "chain.sqlite"));
+  toSchema6(db);
   db.exec("DROP TABLE reading_values; DROP INDEX readings_by_log");
   db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(Buffer.of(3));
   db.close();
@@ -92,6 +96,7 @@ it("a schema-5 store's readings, reading_values and device_log are re-keyed by p
   // What schema 5 left: readings keyed (device, seq), values keyed (device, seq, rec), device_log
   // keyed (device, leaf index), readings by block on height alone.
   const db = new Database(join(c.dir, "chain.sqlite"));
+  toSchema6(db);
   db.exec(`ALTER TABLE readings RENAME TO readings_v6;
 CREATE TABLE readings (device BLOB NOT NULL, seq INTEGER NOT NULL, received_ms INTEGER NOT NULL, height INTEGER NOT NULL, tx_idx INTEGER NOT NULL, pos INTEGER NOT NULL, gateway BLOB NOT NULL, digest BLOB NOT NULL, log_idx INTEGER NOT NULL, PRIMARY KEY (device, seq)) WITHOUT ROWID;
 INSERT INTO readings SELECT * FROM readings_v6; DROP TABLE readings_v6;
@@ -111,7 +116,7 @@ DROP TABLE device_log; ALTER TABLE device_log_v5 RENAME TO device_log;`);
   expect(store.meta("schema_version")).toEqual(Uint8Array.of(schemaVersion));
   expect(store.indexHeight()).toBe(3); // re-keyed, not rebuilt
   const names = store.db.prepare("SELECT name FROM sqlite_schema WHERE tbl_name IN ('readings', 'reading_values') ORDER BY name").all();
-  expect(names).toEqual([{ name: "reading_values" }, { name: "readings" }, { name: "readings_by_log" }, { name: "readings_by_seq" }, { name: "readings_by_time" }]);
+  expect(names).toEqual([{ name: "reading_values" }, { name: "readings" }]); // schema 7: no device-keyed index of readings
   expect(readingRows(store)).toEqual(readingsBefore);
   expect(sql(store)).toEqual(answersBefore);
   expect(store.meta("device_log_rebuild")).toBeUndefined(); // re-keyed through the readings index
