@@ -125,3 +125,44 @@ DROP TABLE device_log; ALTER TABLE device_log_v5 RENAME TO device_log;`);
   expect(chain.head().height).toBe(3);
   store.close();
 });
+
+it("a schema-6 store's device-keyed indexes become schema 7's merged trees on open: same answers, and the chain carries on", () => {
+  let c = sqlChain({ devices: 3 });
+  dirs.push(c.dir);
+  for (let b = 0; b < 5; b++) c.block([{ device: 0, seq: 2 * b + 1 }, { device: 1, seq: b }, { device: 0, seq: 2 * b }, { device: 2, seq: 10 + b, records: [{ name: "a", value: b }, { name: "b", boolValue: true }] }]);
+  const answers = (s: ChainStore) => {
+    const out: unknown[] = [];
+    for (const v of views) if (v.name === "readings" || v.name === "reading_values") s.db.exec(`CREATE TEMP VIEW ${v.name} AS ${v.select}`);
+    for (const d of c.devices) {
+      out.push(s.indexes.readingsByDevice(d.id), s.indexes.deviceReadingCount(d.id), s.indexes.reading(d.id, 3), s.recordedReading(d.id, 1));
+      out.push(s.db.prepare("SELECT hex(device), seq, received_ms, height, log_index, name, value FROM temp.readings WHERE device = ? ORDER BY seq").all(Buffer.from(d.id)));
+      out.push(s.db.prepare("SELECT seq, rec, name, value, bool_value FROM temp.reading_values WHERE device = ? ORDER BY seq, rec").all(Buffer.from(d.id)));
+    }
+    s.db.exec("DROP VIEW temp.readings; DROP VIEW temp.reading_values");
+    return out;
+  };
+  const before = answers(c.chain.store);
+  const logsBefore = logNodes(c.chain.store, c.devices.map((d) => d.id));
+  c.chain.store.close();
+  const db = new Database(join(c.dir, "chain.sqlite"));
+  toSchema6(db);
+  db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(Buffer.of(6));
+  db.close();
+
+  expect(() => ChainStore.open(c.dir, { readonly: true })).toThrowError(/schema version 6.*open it once writable/);
+  const store = ChainStore.open(c.dir);
+  expect(store.meta("schema_version")).toEqual(Uint8Array.of(schemaVersion));
+  expect(store.indexHeight()).toBe(5); // re-keyed, not rebuilt
+  expect(store.db.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'readings'").all()).toEqual([]);
+  expect(store.db.prepare("SELECT count(*) AS n FROM readings_merged").get()).toEqual({ n: 20 });
+  expect(store.indexes.keys.recentCount()).toBe(0);
+  expect(answers(store)).toEqual(before);
+  expect(logNodes(store, c.devices.map((d) => d.id))).toEqual(logsBefore);
+  store.close();
+  // New blocks go through readings_recent and the merge as on a schema-7 file.
+  c = sqlChain({ devices: 3, dir: c.dir });
+  c.block([{ device: 1, seq: 5 }, { device: 0, seq: 10 }]);
+  expect(c.chain.store.indexes.readingsByDevice(c.devices[1].id).map((r) => r.sequence)).toEqual([0, 1, 2, 3, 4, 5]);
+  expect(c.chain.store.indexes.deviceReadingCount(c.devices[0].id)).toBe(11);
+  c.chain.store.close();
+});
