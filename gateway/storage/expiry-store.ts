@@ -57,7 +57,7 @@ export class ExpiryStore {
       setBody: db.prepare("UPDATE blocks SET body = ? WHERE height = ?"),
       bumpVersion: db.prepare("INSERT INTO pruned_blocks (height, version) VALUES (?, 1) ON CONFLICT (height) DO UPDATE SET version = version + 1"),
       version: db.prepare<[number], { version: number }>("SELECT version FROM pruned_blocks WHERE height = ?"),
-      // A reading's values are keyed by its place in the chain (schema 6): found through its readings row.
+      // A reading's values are keyed by its place in the chain (schema 6): found through device_readings.
       delValues: db.prepare("DELETE FROM reading_values WHERE (height, tx_idx, pos) IN (SELECT height, tx_idx, pos FROM device_readings WHERE device = ? AND seq = ?)"),
     };
   }

@@ -5,6 +5,9 @@
 // are written into the big trees once every readingShards blocks, together, and each commit merges
 // a slice of the same size (no merge storm). Derived data: the merge depends only on the height, so
 // a store rebuilt, recovered or restarted resumes it with no state of its own.
+// One reading per (device, seq) is execution's guarantee (apply-readings.ts looks each up through
+// device_readings first); here readings_recent_by_seq and readings_merged's key refuse a duplicate
+// within each, and one across them fails its shard's merge, so the commit, not a query, reports it.
 import type Database from "better-sqlite3";
 import { storageAssert } from "./errors.ts";
 import { deviceReadingsViewSql, readingShards, readingsIndexSql } from "./schema.ts";
@@ -39,6 +42,8 @@ export class ReadingKeys {
 
   /** A device's number in the device-keyed trees, given on its first reading. */
   private num(deviceId: Uint8Array): number {
+    const known = this.q.deviceNum.get(deviceId);
+    if (known) return known.num;
     this.q.addDevice.run(deviceId);
     return this.q.deviceNum.get(deviceId)!.num;
   }

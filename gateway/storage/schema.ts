@@ -137,7 +137,7 @@ CREATE INDEX IF NOT EXISTS txs_by_counterparty ON txs (counterparty, height) WHE
 -- Readings on chain, one row per (device, sequence). Execution reads it (a recorded sequence's
 -- digest tells a duplicate from equivocation), so it is written with its block like the state.
 -- Keyed by the reading's place in the chain (schema 6): a block's rows are appended together at
--- the end of the tree; a device's rows are found through the device_readings view (below).
+-- the end of the tree; a device's rows are found through the device_readings view (deviceReadingsViewSql).
 CREATE TABLE IF NOT EXISTS readings (
   device BLOB NOT NULL,
   seq INTEGER NOT NULL,
@@ -199,7 +199,7 @@ CREATE INDEX IF NOT EXISTS readings_merged_by_place ON readings_merged (height, 
 -- string_value, bool_value is set. time_s is the record's SenML time, when it has one.
 -- Keyed by place, not by (device, seq): one block's rows are adjacent, so a commit appends them
 -- (a few pages) instead of dirtying each device's page (schema 6); a device's values are found
--- through readings (device, seq) -> (height, tx_idx, pos) (gateway/sql/views.ts).
+-- through device_readings (device, seq) -> (height, tx_idx, pos) (gateway/sql/views.ts).
 CREATE TABLE IF NOT EXISTS reading_values (
   height INTEGER NOT NULL,
   tx_idx INTEGER NOT NULL,
