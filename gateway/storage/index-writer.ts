@@ -84,6 +84,7 @@ export class IndexWriter {
   clear(height: number): void {
     this.q.clearTxs.run(height);
     this.q.clearValues.run(height);
+    // Before the readings rows: the merged keys are found through them.
     this.keys.clear(height);
     this.q.clearReadings.run(height);
     this.contracts.clear(height);

@@ -34,7 +34,11 @@ export class ReadingKeys {
       // In (num, seq) order: a device's entries are adjacent, each tree's inserts walk it once.
       merge: db.prepare("INSERT INTO readings_merged (num, seq, received_ms, log_idx, height, tx_idx, pos) SELECT num, seq, received_ms, log_idx, height, tx_idx, pos FROM readings_recent WHERE shard = ? ORDER BY num, seq"),
       dropMerged: db.prepare("DELETE FROM readings_recent WHERE shard = ?"),
-      clearMerged: db.prepare("DELETE FROM readings_merged WHERE height = ?"),
+      // Through the block's readings rows: an index of readings_merged by place would cost ~150 pages
+      // per block at scale (a merge writes 16 heights' worth, interleaved with other shards').
+      clearMerged: db.prepare(
+        "DELETE FROM readings_merged WHERE (num, seq) IN (SELECT d.num, r.seq FROM readings r JOIN reading_devices d ON d.device = r.device WHERE r.height = ?) AND height = ?",
+      ),
       clearRecent: db.prepare(`DELETE FROM readings_recent WHERE shard IN (${allShards}) AND height = ?`),
       recentCount: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM readings_recent"),
     };
@@ -65,9 +69,9 @@ export class ReadingKeys {
     this.q.dropMerged.run(shard);
   }
 
-  /** Undoes block `height`'s entries, wherever they are (by place: its readings rows are not needed). */
+  /** Undoes block `height`'s entries, wherever they are; before its readings rows are deleted (index-writer.ts clear). */
   clear(height: number): void {
-    this.q.clearMerged.run(height);
+    this.q.clearMerged.run(height, height);
     this.q.clearRecent.run(height);
   }
 

@@ -189,9 +189,6 @@ CREATE TABLE IF NOT EXISTS readings_merged (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS readings_merged_by_time ON readings_merged (num, received_ms, seq);
 CREATE INDEX IF NOT EXISTS readings_merged_by_log ON readings_merged (num, log_idx);
--- A block's merged entries, for its undo (reading-keys.ts clear) without its readings rows: merges
--- write heights near the tip, so these entries are appended at the end of this tree.
-CREATE INDEX IF NOT EXISTS readings_merged_by_place ON readings_merged (height, tx_idx, pos);
 -- device_readings: deviceReadingsViewSql (above).
 -- Each recorded reading's SenML records (RFC 8428), decoded from its COSE payload in the block
 -- body (shared/senml.ts resolves base fields): record rec of the reading at position pos of
