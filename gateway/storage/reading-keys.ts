@@ -56,17 +56,18 @@ export class ReadingKeys {
   write(height: number, rows: readonly KeyRow[]): void {
     const nums = new Map<string, number>();
     const keyed = rows.map((r) => {
-      const hex = Buffer.from(r.deviceId.buffer, r.deviceId.byteOffset, r.deviceId.byteLength).toString("latin1");
-      let num = nums.get(hex);
-      if (num === undefined) nums.set(hex, (num = this.num(r.deviceId)));
+      const id = Buffer.from(r.deviceId.buffer, r.deviceId.byteOffset, r.deviceId.byteLength).toString("latin1");
+      let num = nums.get(id);
+      if (num === undefined) nums.set(id, (num = this.num(r.deviceId)));
       return { r, num, shard: num % readingShards };
     });
     // In key order (shard, place): one append run per shard.
     keyed.sort((a, b) => a.shard - b.shard || a.r.txIndex - b.r.txIndex || a.r.position - b.r.position);
     for (const { r, num, shard } of keyed) this.q.putRecent.run(shard, height, r.txIndex, r.position, num, r.sequence, r.receivedAtMs, r.logIndex);
     const shard = height % readingShards;
-    this.q.merge.run(shard);
-    this.q.dropMerged.run(shard);
+    const merged = this.q.merge.run(shard).changes;
+    const dropped = this.q.dropMerged.run(shard).changes;
+    storageAssert(merged === dropped, `height ${height}: merged ${merged} readings of shard ${shard} but removed ${dropped} from readings_recent`);
   }
 
   /** Undoes block `height`'s entries, wherever they are; before its readings rows are deleted (index-writer.ts clear). */
