@@ -269,7 +269,11 @@ export class ChainStore {
 
   /** Rebuilds the derived indexes of blocks above `indexHeight()` from their bodies. */
   rebuildIndexes(derive: (b: StoredBlock) => IndexRows): number {
-    return this.rebuildAbove(this.indexHeight(), (h, b) => {
+    const from = this.indexHeight();
+    // The device-keyed reading entries above it go first, by height (reading-keys.ts clearAbove):
+    // a lagging index may have lost the readings rows through which a block's are found.
+    if ((this.tip()?.height ?? -1) > from) this.db.transaction(() => this.indexWriter.keys.clearAbove(from))();
+    return this.rebuildAbove(from, (h, b) => {
       this.indexWriter.clear(h);
       this.indexWriter.write(h, derive(b));
       this.q.putMeta.run("index_height", Buffer.from(String(h)));

@@ -40,6 +40,9 @@ export class ReadingKeys {
         "DELETE FROM readings_merged WHERE (num, seq) IN (SELECT d.num, r.seq FROM readings r JOIN reading_devices d ON d.device = r.device WHERE r.height = ?) AND height = ?",
       ),
       clearRecent: db.prepare(`DELETE FROM readings_recent WHERE shard IN (${allShards}) AND height = ?`),
+      // Recovery only (clearAbove): scans, once, where the index lags the tip.
+      clearMergedAbove: db.prepare("DELETE FROM readings_merged WHERE height > ?"),
+      clearRecentAbove: db.prepare("DELETE FROM readings_recent WHERE height > ?"),
       recentCount: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM readings_recent"),
     };
   }
@@ -74,6 +77,16 @@ export class ReadingKeys {
   clear(height: number): void {
     this.q.clearMerged.run(height, height);
     this.q.clearRecent.run(height);
+  }
+
+  /**
+   * Every entry of blocks above `height`, by height alone: before the index is rebuilt above it
+   * (chain-store.ts rebuildIndexes), whose readings rows, through which clear finds a block's merged
+   * entries, may be gone. A scan of readings_merged: for that recovery path only.
+   */
+  clearAbove(height: number): void {
+    this.q.clearMergedAbove.run(height);
+    this.q.clearRecentAbove.run(height);
   }
 
   /** Readings not merged yet (at most readingShards blocks' worth). */
