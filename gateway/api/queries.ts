@@ -97,13 +97,13 @@ export class ChainQueries {
         `SELECT id, kind, counterparty FROM txs WHERE height = ? AND kind IN (${[...deviceStatusTxKinds.keys()].join(", ")}) AND counterparty IS NOT NULL ORDER BY idx`,
       ),
       readingsAsc: db.prepare<[Buffer, number, number, number, number, number], RawReading>(
-        "SELECT * FROM readings WHERE device = ? AND (received_ms, seq) > (?, ?) AND received_ms >= ? AND received_ms <= ? ORDER BY received_ms ASC, seq ASC LIMIT ?",
+        "SELECT * FROM device_readings WHERE device = ? AND (received_ms, seq) > (?, ?) AND received_ms >= ? AND received_ms <= ? ORDER BY received_ms ASC, seq ASC LIMIT ?",
       ),
       readingsDesc: db.prepare<[Buffer, number, number, number, number, number], RawReading>(
-        "SELECT * FROM readings WHERE device = ? AND (received_ms, seq) < (?, ?) AND received_ms >= ? AND received_ms <= ? ORDER BY received_ms DESC, seq DESC LIMIT ?",
+        "SELECT * FROM device_readings WHERE device = ? AND (received_ms, seq) < (?, ?) AND received_ms >= ? AND received_ms <= ? ORDER BY received_ms DESC, seq DESC LIMIT ?",
       ),
-      reading: db.prepare<[Buffer, number], RawReading>("SELECT * FROM readings WHERE device = ? AND seq = ?"),
-      lastReading: db.prepare<[Buffer], RawReading>("SELECT * FROM readings WHERE device = ? ORDER BY received_ms DESC, seq DESC LIMIT 1"),
+      reading: db.prepare<[Buffer, number], RawReading>("SELECT * FROM device_readings WHERE device = ? AND seq = ?"),
+      lastReading: db.prepare<[Buffer], RawReading>("SELECT * FROM device_readings WHERE device = ? ORDER BY received_ms DESC, seq DESC LIMIT 1"),
       readingsOfBlock: db.prepare<[number, number], RawReading>("SELECT * FROM readings WHERE height = ? ORDER BY tx_idx, pos LIMIT ?"),
       devices: db.prepare<[string, string, number], { key: string; value: Buffer }>("SELECT key, value FROM state WHERE key > ? AND key < ? ORDER BY key LIMIT ?"),
     };

@@ -21,8 +21,8 @@ type LogRow = { seq: number; digest: Buffer; height: number; tx_idx: number; pos
 /** Rewrites every device's log rows from its readings rows, one transaction per device; returns how many devices. */
 export function rebuildDeviceLogs(store: ChainStore): number {
   const state = new State(store);
-  const rows = store.db.prepare<[Buffer], LogRow>("SELECT seq, digest, height, tx_idx, pos, gateway, received_ms, log_idx FROM readings WHERE device = ? ORDER BY log_idx");
-  const clear = store.db.prepare("DELETE FROM device_log WHERE (height, tx_idx, pos) IN (SELECT height, tx_idx, pos FROM readings WHERE device = ?)");
+  const rows = store.db.prepare<[Buffer], LogRow>("SELECT seq, digest, height, tx_idx, pos, gateway, received_ms, log_idx FROM device_readings WHERE device = ? ORDER BY log_idx");
+  const clear = store.db.prepare("DELETE FROM device_log WHERE (height, tx_idx, pos) IN (SELECT height, tx_idx, pos FROM device_readings WHERE device = ?)");
   let devices = 0;
   for (const [key] of [...store.stateEntries("device/")]) { // read all first: the loop writes
     const id = fromHex(key.slice("device/".length));

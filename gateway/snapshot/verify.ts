@@ -51,7 +51,7 @@ export interface SnapshotReport {
  * Tables derived from bodies and results, or expiry's bookkeeping of the bodies (pruned_blocks,
  * expiry_cursor): never taken from a peer, rebuilt here.
  */
-const derivedTables = ["txs", "readings", "reading_values", "contract_runs", "contract_events", "contract_stats", "device_log", "expiry_cursor", "pruned_blocks"];
+const derivedTables = ["txs", "readings", "readings_recent", "readings_merged", "reading_devices", "reading_values", "contract_runs", "contract_events", "contract_stats", "device_log", "expiry_cursor", "pruned_blocks"];
 
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
 
@@ -178,7 +178,7 @@ function markPrunedBlocks(store: ChainStore, tipHeight: number): number {
  * the payload scan read "expired" from the cursor, so it must agree with the bodies from the start.
  */
 function rebuildExpiryCursors(store: ChainStore): void {
-  const rows = store.db.prepare<[Buffer], { height: number; tx_idx: number; pos: number }>("SELECT height, tx_idx, pos FROM readings WHERE device = ? ORDER BY log_idx");
+  const rows = store.db.prepare<[Buffer], { height: number; tx_idx: number; pos: number }>("SELECT height, tx_idx, pos FROM device_readings WHERE device = ? ORDER BY log_idx");
   const setCursor = store.db.prepare("INSERT INTO expiry_cursor (device, log_idx) VALUES (?, ?)");
   let last: { height: number; body: StoredBody } | undefined; // a device's readings come in block order
   const prunedAt = store.db.prepare<[number], { version: number }>("SELECT version FROM pruned_blocks WHERE height = ?");

@@ -125,17 +125,17 @@ function rangeProof(chain: Chain, r: DeclaredRange, leavesMax: number): RangePro
   const size = deviceSize(chain, device);
   const empty = { ...r, size, first: 0, leaves: [], siblings: [] };
   if (size === 0) return empty;
-  const span = db.prepare<[Buffer, number, number], { lo: number | null; hi: number | null }>("SELECT min(log_idx) AS lo, max(log_idx) AS hi FROM readings WHERE device = ? AND seq BETWEEN ? AND ?").get(device, r.from, r.to)!;
+  const span = db.prepare<[Buffer, number, number], { lo: number | null; hi: number | null }>("SELECT min(log_idx) AS lo, max(log_idx) AS hi FROM device_readings WHERE device = ? AND seq BETWEEN ? AND ?").get(device, r.from, r.to)!;
   let lo = span.lo;
   let hi = span.hi;
   if (lo === null || hi === null) {
     // Nothing in the range: anchor at the nearest reading below it (or above), then widen as usual.
-    const near = db.prepare<[Buffer, number], LogRow>("SELECT seq, log_idx FROM readings WHERE device = ? AND seq < ? ORDER BY seq DESC LIMIT 1").get(device, r.from) ?? db.prepare<[Buffer, number], LogRow>("SELECT seq, log_idx FROM readings WHERE device = ? AND seq > ? ORDER BY seq LIMIT 1").get(device, r.to)!;
+    const near = db.prepare<[Buffer, number], LogRow>("SELECT seq, log_idx FROM device_readings WHERE device = ? AND seq < ? ORDER BY seq DESC LIMIT 1").get(device, r.from) ?? db.prepare<[Buffer, number], LogRow>("SELECT seq, log_idx FROM device_readings WHERE device = ? AND seq > ? ORDER BY seq LIMIT 1").get(device, r.to)!;
     lo = hi = near.log_idx;
   }
   const tooLarge = () => new SqlError("SQL_RANGE_TOO_LARGE", `proving device ${r.device} complete over sequences ${r.from}..${r.to} takes more than ${leavesMax} log leaves (readings arrived far out of order, or the range is wide): narrow the range`);
   let first = 0;
-  for (const row of db.prepare<[Buffer, number], LogRow>("SELECT seq, log_idx FROM readings WHERE device = ? AND log_idx <= ? ORDER BY log_idx DESC").iterate(device, lo)) {
+  for (const row of db.prepare<[Buffer, number], LogRow>("SELECT seq, log_idx FROM device_readings WHERE device = ? AND log_idx <= ? ORDER BY log_idx DESC").iterate(device, lo)) {
     if (hi - row.log_idx + 1 > leavesMax) throw tooLarge();
     if (row.seq <= r.from - rangeWitnessGap) {
       first = row.log_idx;
@@ -143,7 +143,7 @@ function rangeProof(chain: Chain, r: DeclaredRange, leavesMax: number): RangePro
     }
   }
   let last = size - 1;
-  for (const row of db.prepare<[Buffer, number], LogRow>("SELECT seq, log_idx FROM readings WHERE device = ? AND log_idx >= ? ORDER BY log_idx").iterate(device, hi)) {
+  for (const row of db.prepare<[Buffer, number], LogRow>("SELECT seq, log_idx FROM device_readings WHERE device = ? AND log_idx >= ? ORDER BY log_idx").iterate(device, hi)) {
     if (row.log_idx - first + 1 > leavesMax) throw tooLarge();
     if (row.seq >= r.to + rangeWitnessGap) {
       last = row.log_idx;
@@ -152,7 +152,7 @@ function rangeProof(chain: Chain, r: DeclaredRange, leavesMax: number): RangePro
   }
   if (last - first + 1 > leavesMax) throw tooLarge();
   const leaves = db
-    .prepare<[Buffer, number, number], { seq: number; digest: Buffer; height: number; gateway: Buffer; received_ms: number }>("SELECT seq, digest, height, gateway, received_ms FROM readings WHERE device = ? AND log_idx BETWEEN ? AND ? ORDER BY log_idx")
+    .prepare<[Buffer, number, number], { seq: number; digest: Buffer; height: number; gateway: Buffer; received_ms: number }>("SELECT seq, digest, height, gateway, received_ms FROM device_readings WHERE device = ? AND log_idx BETWEEN ? AND ? ORDER BY log_idx")
     .all(device, first, last)
     .map((l) => ({ seq: l.seq, digest: hex(l.digest), height: l.height, gateway: hex(l.gateway), receivedMs: l.received_ms }));
   if (leaves.length !== last - first + 1) throw new Error(`device ${r.device}: the readings index holds ${leaves.length} of log leaves ${first}..${last}`);

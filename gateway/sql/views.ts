@@ -61,7 +61,7 @@ export const views: ViewSpec[] = [
     columns: [...readingColumns, ...valueColumns],
     select: `SELECT r.device AS device, r.seq AS seq, r.received_ms AS received_ms, r.height AS height, r.gateway AS gateway, r.digest AS digest, r.log_idx AS log_index,
       v.name AS name, v.unit AS unit, v.value AS value, v.string_value AS string_value, v.bool_value AS bool_value
-      FROM main.readings r LEFT JOIN main.reading_values v ON v.height = r.height AND v.tx_idx = r.tx_idx AND v.pos = r.pos AND v.rec = 0`,
+      FROM main.device_readings r LEFT JOIN main.reading_values v ON v.height = r.height AND v.tx_idx = r.tx_idx AND v.pos = r.pos AND v.rec = 0`,
     provable: "reading",
   },
   {
@@ -69,10 +69,11 @@ export const views: ViewSpec[] = [
     doc: "One row per SenML record of each finalized reading.",
     columns: [col("device", "BLOB", "device id"), col("seq", "INTEGER", "sequence number"), col("rec", "INTEGER", "record's index in the SenML pack, from 0"), ...valueColumns, col("time_s", "REAL", "SenML time (seconds), when the record has one"), col("height", "INTEGER", "block that recorded the reading")],
     // Values are keyed by the reading's place in the chain (storage schema 6): device and seq come
-    // from its readings row, so a device's values are found through readings' (device, seq) key.
+    // from its readings row, so a device's values are found through device_readings' (device, seq)
+    // (storage schema 7: readings_merged and readings_recent, reading-keys.ts).
     select: `SELECT r.device AS device, r.seq AS seq, v.rec AS rec, v.name AS name, v.unit AS unit, v.value AS value, v.string_value AS string_value, v.bool_value AS bool_value,
       v.time_s AS time_s, v.height AS height
-      FROM main.readings r JOIN main.reading_values v ON v.height = r.height AND v.tx_idx = r.tx_idx AND v.pos = r.pos`,
+      FROM main.device_readings r JOIN main.reading_values v ON v.height = r.height AND v.tx_idx = r.tx_idx AND v.pos = r.pos`,
     provable: "reading-value",
   },
   {

@@ -12,8 +12,9 @@ import { sha256 } from "../../shared/ed25519.ts";
 import { StorageError, storageAssert } from "./errors.ts";
 import { Lru } from "../../shared/lru.ts";
 import { chainDbFileName, storeDefaults, type StoreOptions } from "./options.ts";
-import { readingsIndexSql, schemaSql, schemaVersion, schemaVersionsMigratable, type ContractIndexRows, type IndexRows } from "./schema.ts";
+import { schemaSql, schemaVersion, schemaVersionsMigratable, type ContractIndexRows, type IndexRows } from "./schema.ts";
 import { IndexWriter, migrateReadingRows, migrateValueRows } from "./index-writer.ts";
+import { migrateReadingKeys } from "./reading-keys.ts";
 import { DeviceLogStore, migrateLogPlaces, migrateNodeRows } from "./device-log-store.ts";
 
 export interface StoredBlock {
@@ -98,9 +99,6 @@ export class ChainStore {
     if (!opts.readonly) db.exec(schemaSql);
     const store = new ChainStore(db, path, opts);
     store.checkSchema();
-    // After the migration, which rebuilds the readings table: on an older file these would index
-    // the table it replaces.
-    if (!opts.readonly) db.exec(readingsIndexSql);
     // After the migration: their statements name the columns of the current device_log and reading_values.
     store.logs = new DeviceLogStore(db);
     store.indexWriter = new IndexWriter(db);
@@ -117,6 +115,9 @@ export class ChainStore {
     if (v.length === 1 && schemaVersionsMigratable.includes(v[0]) && !this.options.readonly) {
       const from = v[0];
       this.db.transaction(() => {
+        // Made by schemaSql over the old readings table; the steps below rename tables, which
+        // SQLite refuses while a view names one they dropped. migrateReadingKeys makes it again.
+        this.db.exec("DROP VIEW IF EXISTS device_readings");
         // Version 3 only adds derived contract tables (created by schemaSql): mark them as empty
         // below every block, so recovery (gateway/chain/recover.ts) fills them from the results.
         if (from === 2) this.setMeta("contract_index_height", Buffer.from("-1"));
@@ -139,6 +140,9 @@ export class ChainStore {
         // ... and device_log by its leaves' places, found through the readings index: when that
         // index is being rebuilt, the logs are rebuilt from it afterwards (recover.ts).
         if (!migrateLogPlaces(this.db).complete) this.setMeta("device_log_rebuild", Buffer.from("1"));
+        // Version 7 finds a device's readings through readings_merged and readings_recent instead
+        // of three indexes of readings: every stored reading merged, the indexes dropped.
+        migrateReadingKeys(this.db);
         this.setMeta("schema_version", Uint8Array.of(schemaVersion));
       })();
       return;
@@ -265,7 +269,11 @@ export class ChainStore {
 
   /** Rebuilds the derived indexes of blocks above `indexHeight()` from their bodies. */
   rebuildIndexes(derive: (b: StoredBlock) => IndexRows): number {
-    return this.rebuildAbove(this.indexHeight(), (h, b) => {
+    const from = this.indexHeight();
+    // The device-keyed reading entries above it go first, by height (reading-keys.ts clearAbove):
+    // a lagging index may have lost the readings rows through which a block's are found.
+    if ((this.tip()?.height ?? -1) > from) this.db.transaction(() => this.indexWriter.keys.clearAbove(from))();
+    return this.rebuildAbove(from, (h, b) => {
       this.indexWriter.clear(h);
       this.indexWriter.write(h, derive(b));
       this.q.putMeta.run("index_height", Buffer.from(String(h)));

@@ -6,8 +6,9 @@
 // A row is keyed by its leaf's place in the chain (height, tx_idx, pos), the place of the reading
 // appended (storage schema 6): a block's appends are adjacent, so a commit appends them at the end
 // of the tree instead of dirtying a page per device (README bench:chain). A leaf (device, index) is
-// found through the readings index, readings_by_log (device, log_idx) -> place; that index is
-// written in the same transaction, and rebuilt before the logs when it is rebuilt (recover.ts).
+// found through the readings index, device_readings (device, log_idx) -> place (schema 7:
+// readings_merged_by_log or readings_recent, reading-keys.ts); that index is written in the same
+// transaction, and rebuilt before the logs when it is rebuilt (recover.ts).
 //
 // Why not a row per node keyed (device, level, idx), as schema version 4 had: an append wrote two
 // rows on average, each level's newest nodes in a run of their own. Schema 5 keyed rows (device,
@@ -66,7 +67,7 @@ export class DeviceLogStore {
     this.q = {
       put: db.prepare("INSERT INTO device_log (height, tx_idx, pos, hashes) VALUES (?, ?, ?, ?)"),
       get: db.prepare<[Uint8Array, number], { hashes: Buffer }>(
-        "SELECT d.hashes FROM readings r JOIN device_log d ON d.height = r.height AND d.tx_idx = r.tx_idx AND d.pos = r.pos WHERE r.device = ? AND r.log_idx = ?",
+        "SELECT d.hashes FROM device_readings r JOIN device_log d ON d.height = r.height AND d.tx_idx = r.tx_idx AND d.pos = r.pos WHERE r.device = ? AND r.log_idx = ?",
       ),
     };
   }

@@ -50,15 +50,15 @@ export class ExpiryStore {
       deviceCount: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM state WHERE key > 'device/' AND key < 'device0'"),
       devicesAfter: db.prepare<[string, number], { key: string; value: Buffer }>("SELECT key, value FROM state WHERE key > ? AND key < 'device0' ORDER BY key LIMIT ?"),
       readingsFrom: db.prepare<[Uint8Array, number, number], { seq: number; height: number; tx_idx: number; pos: number; log_idx: number }>(
-        "SELECT seq, height, tx_idx, pos, log_idx FROM readings WHERE device = ? AND log_idx >= ? ORDER BY log_idx LIMIT ?",
+        "SELECT seq, height, tx_idx, pos, log_idx FROM device_readings WHERE device = ? AND log_idx >= ? ORDER BY log_idx LIMIT ?",
       ),
       blockTime: db.prepare<[number], { time_ms: number }>("SELECT time_ms FROM blocks WHERE height = ?"),
       body: db.prepare<[number], { body: Buffer; results: Buffer }>("SELECT body, results FROM blocks WHERE height = ?"),
       setBody: db.prepare("UPDATE blocks SET body = ? WHERE height = ?"),
       bumpVersion: db.prepare("INSERT INTO pruned_blocks (height, version) VALUES (?, 1) ON CONFLICT (height) DO UPDATE SET version = version + 1"),
       version: db.prepare<[number], { version: number }>("SELECT version FROM pruned_blocks WHERE height = ?"),
-      // A reading's values are keyed by its place in the chain (schema 6): found through its readings row.
-      delValues: db.prepare("DELETE FROM reading_values WHERE (height, tx_idx, pos) IN (SELECT height, tx_idx, pos FROM readings WHERE device = ? AND seq = ?)"),
+      // A reading's values are keyed by its place in the chain (schema 6): found through device_readings.
+      delValues: db.prepare("DELETE FROM reading_values WHERE (height, tx_idx, pos) IN (SELECT height, tx_idx, pos FROM device_readings WHERE device = ? AND seq = ?)"),
     };
   }
 

@@ -3,6 +3,7 @@
 // block bodies; queries here are bounded by an explicit row limit.
 import type Database from "better-sqlite3";
 import { ContractIndex } from "./contract-index.ts";
+import { ReadingKeys } from "./reading-keys.ts";
 import { readingsIndexSql, type IndexRows } from "./schema.ts";
 
 /** Most rows one index query returns. */
@@ -39,8 +40,11 @@ export class IndexWriter {
   private readonly q;
   /** Contract runs, events and totals (contract-index.ts). */
   readonly contracts: ContractIndex;
+  /** The device-keyed trees of readings (schema 7): written and merged here, read through device_readings. */
+  readonly keys: ReadingKeys;
   constructor(db: Database.Database) {
     this.contracts = new ContractIndex(db);
+    this.keys = new ReadingKeys(db);
     this.q = {
       putTx: db.prepare("INSERT INTO txs (id, height, idx, kind, author, counterparty) VALUES (?, ?, ?, ?, ?, ?)"),
       putReading: db.prepare("INSERT INTO readings (device, seq, received_ms, height, tx_idx, pos, gateway, digest, log_idx) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
@@ -50,7 +54,7 @@ export class IndexWriter {
       clearReadings: db.prepare("DELETE FROM readings WHERE height = ?"),
       clearValues: db.prepare("DELETE FROM reading_values WHERE height = ?"),
       readingsByDevice: db.prepare<[Buffer, number, number, number], RawReading>(
-        "SELECT * FROM readings WHERE device = ? AND received_ms >= ? AND received_ms <= ? ORDER BY received_ms, seq LIMIT ?",
+        "SELECT * FROM device_readings WHERE device = ? AND received_ms >= ? AND received_ms <= ? ORDER BY received_ms, seq LIMIT ?",
       ),
       readingsByBlock: db.prepare<[number, number], RawReading>("SELECT * FROM readings WHERE height = ? ORDER BY tx_idx, pos LIMIT ?"),
       txsByAccount: db.prepare<[Buffer, Buffer, number], { id: Buffer; height: number; idx: number; kind: number }>(
@@ -58,18 +62,18 @@ export class IndexWriter {
       ),
       txById: db.prepare<[Buffer], { height: number; idx: number; kind: number }>("SELECT height, idx, kind FROM txs WHERE id = ?"),
       readingCount: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM readings"),
-      deviceReadingCount: db.prepare<[Buffer], { n: number }>("SELECT count(*) AS n FROM readings WHERE device = ?"),
-      reading: db.prepare<[Buffer, number], RawReading>("SELECT * FROM readings WHERE device = ? AND seq = ?"),
-      readingDigest: db.prepare<[Uint8Array, number], { digest: Buffer }>("SELECT digest FROM readings WHERE device = ? AND seq = ?"),
+      deviceReadingCount: db.prepare<[Buffer], { n: number }>("SELECT count(*) AS n FROM device_readings WHERE device = ?"),
+      reading: db.prepare<[Buffer, number], RawReading>("SELECT * FROM device_readings WHERE device = ? AND seq = ?"),
+      readingDigest: db.prepare<[Uint8Array, number], { digest: Buffer }>("SELECT digest FROM device_readings WHERE device = ? AND seq = ?"),
     };
   }
 
   write(height: number, rows: IndexRows): void {
     for (const t of rows.txs) this.q.putTx.run(t.id, height, t.idx, t.kind, t.author, t.counterparty);
-    // In (device, seq) order: consecutive inserts then land on the same pages of the device-keyed
-    // indexes (the table itself is keyed by place: the block's rows go to its last pages anyway).
-    const sorted = [...rows.readings].sort((a, b) => Buffer.compare(a.deviceId, b.deviceId) || a.sequence - b.sequence);
-    for (const r of sorted) this.q.putReading.run(r.deviceId, r.sequence, r.receivedAtMs, height, r.txIndex, r.position, r.gatewayId, r.digest, r.logIndex);
+    // In block order, the table's key order: appended at its end. The device-keyed entries go to
+    // reading-keys.ts, which merges them into the big trees a shard at a time.
+    for (const r of rows.readings) this.q.putReading.run(r.deviceId, r.sequence, r.receivedAtMs, height, r.txIndex, r.position, r.gatewayId, r.digest, r.logIndex);
+    this.keys.write(height, rows.readings);
     // Values in block order, their key's order: appended at the end of reading_values.
     for (const r of rows.readings) {
       r.records.forEach((v, rec) => this.q.putValue.run(height, r.txIndex, r.position, rec, v.name, v.unit ?? null, v.value ?? null, v.stringValue ?? null, v.boolValue === undefined ? null : v.boolValue ? 1 : 0, v.time ?? null));
@@ -80,6 +84,8 @@ export class IndexWriter {
   clear(height: number): void {
     this.q.clearTxs.run(height);
     this.q.clearValues.run(height);
+    // Before the readings rows: the merged keys are found through them.
+    this.keys.clear(height);
     this.q.clearReadings.run(height);
     this.contracts.clear(height);
   }

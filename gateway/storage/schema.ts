@@ -27,16 +27,31 @@
 // device-log-store.ts migrateLogPlaces); same rows, same hashes.
 // A file whose readings index is rebuilt by the migration (version 3 and older) has its device
 // logs rebuilt from it after (meta device_log_rebuild, gateway/chain/device-log-rebuild.ts).
-export const schemaVersion = 6;
+// Version 7: readings has no device-keyed index. A device's readings are found through
+// readings_merged (device number, seq) and its two indexes, written for a device once every
+// readingShards blocks, and through readings_recent, the rows not merged yet (reading-keys.ts owns
+// the merge; device_readings is the view every device query reads). Device ids become numbers
+// (reading_devices) in those trees: entries a third the size. A version 2 to 6 file is migrated
+// in place on open (reading-keys.ts migrateReadingKeys: every reading merged, the schema-6
+// indexes dropped).
+export const schemaVersion = 7;
 /** Previous versions this build migrates in place (chain-store.ts checkSchema). */
-export const schemaVersionsMigratable: readonly number[] = [2, 3, 4, 5];
+export const schemaVersionsMigratable: readonly number[] = [2, 3, 4, 5, 6];
+
+/**
+ * Shards of devices for merging recent readings (reading-keys.ts): a device's readings are merged
+ * into the device-keyed trees at the heights h with h mod readingShards = its number mod
+ * readingShards. Part of the file's layout: changing it needs a schema version (rows of a shard
+ * no longer merged would stay in readings_recent).
+ */
+export const readingShards = 16;
 
 import type { SenmlRecord } from "../../shared/senml.ts";
 
 /**
- * The readings table's indexes: every device-keyed B-tree a reading is inserted into, so each costs
- * a page per device per block once the chain is large (README bench:chain). Also run by the
- * schema-6 migration, which rebuilds the table.
+ * Schema 6's indexes of the readings table, each costing a page per device per block once the chain
+ * is large (README bench:chain). Only made while migrating an older file (the schema 2-5 steps find
+ * rows through them); the schema-7 step drops them (reading-keys.ts).
  */
 export const readingsIndexSql = `
 -- A device's reading by sequence: one per (device, seq).
@@ -46,6 +61,26 @@ CREATE INDEX IF NOT EXISTS readings_by_time ON readings (device, received_ms, se
 -- A device's readings in log order (arrival on chain): the leaves of its log, for range proofs,
 -- and the way to its device_log rows.
 CREATE INDEX IF NOT EXISTS readings_by_log ON readings (device, log_idx);
+`;
+
+/**
+ * The view every device query reads (schema 7). Also re-made by the schema-7 migration: renaming the
+ * readings table in an older step (migrateReadingRows) renames it inside the view too.
+ */
+export const deviceReadingsViewSql = `
+-- Every reading with the readings table's columns, found by device (through reading_devices and the
+-- two trees above) or by place (through readings): the one name device queries read. A reading is
+-- in exactly one arm. seq, received_ms and log_idx come from the device-keyed trees so that ranges
+-- and orders on them use their indexes; height, tx_idx, pos from readings so that a block's rows
+-- are found by its key.
+CREATE VIEW IF NOT EXISTS device_readings AS
+SELECT d.device AS device, m.seq AS seq, m.received_ms AS received_ms, r.height AS height, r.tx_idx AS tx_idx, r.pos AS pos, r.gateway AS gateway, r.digest AS digest, m.log_idx AS log_idx
+  FROM readings r JOIN reading_devices d ON d.device = r.device
+  JOIN readings_merged m ON m.num = d.num AND m.seq = r.seq AND m.height = r.height AND m.tx_idx = r.tx_idx AND m.pos = r.pos
+UNION ALL
+SELECT d.device, m.seq, m.received_ms, r.height, r.tx_idx, r.pos, r.gateway, r.digest, m.log_idx
+  FROM readings r JOIN reading_devices d ON d.device = r.device
+  JOIN readings_recent m ON m.num = d.num AND m.seq = r.seq AND m.height = r.height AND m.tx_idx = r.tx_idx AND m.pos = r.pos;
 `;
 
 export const schemaSql = `
@@ -102,7 +137,7 @@ CREATE INDEX IF NOT EXISTS txs_by_counterparty ON txs (counterparty, height) WHE
 -- Readings on chain, one row per (device, sequence). Execution reads it (a recorded sequence's
 -- digest tells a duplicate from equivocation), so it is written with its block like the state.
 -- Keyed by the reading's place in the chain (schema 6): a block's rows are appended together at
--- the end of the tree; a device's rows are found through the indexes below.
+-- the end of the tree; a device's rows are found through the device_readings view (deviceReadingsViewSql).
 CREATE TABLE IF NOT EXISTS readings (
   device BLOB NOT NULL,
   seq INTEGER NOT NULL,
@@ -115,14 +150,53 @@ CREATE TABLE IF NOT EXISTS readings (
   log_idx INTEGER NOT NULL,
   PRIMARY KEY (height, tx_idx, pos)
 ) WITHOUT ROWID;
--- Its indexes: readingsIndexSql, made after a migration rebuilt the table (chain-store.ts).
+-- No device-keyed index (schema 7): a device's readings are found through the trees below.
+
+-- Device ids as numbers (1, 2, ... in order of first reading) in the device-keyed trees: an entry
+-- a third the size of one keyed by the 32-byte id, so a device's entries fill fewer pages.
+CREATE TABLE IF NOT EXISTS reading_devices (
+  num INTEGER PRIMARY KEY,
+  device BLOB NOT NULL UNIQUE
+);
+-- Readings not yet merged into readings_merged (reading-keys.ts): keyed by the device's shard
+-- (num mod readingShards) then place, so a block appends a run per shard and a merge deletes one
+-- contiguous range. readings_recent_by_seq is small (readingShards blocks at most): execution's
+-- (device, seq) look-up stays a point look-up.
+CREATE TABLE IF NOT EXISTS readings_recent (
+  shard INTEGER NOT NULL,
+  height INTEGER NOT NULL,
+  tx_idx INTEGER NOT NULL,
+  pos INTEGER NOT NULL,
+  num INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  received_ms INTEGER NOT NULL,
+  log_idx INTEGER NOT NULL,
+  PRIMARY KEY (shard, height, tx_idx, pos)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS readings_recent_by_seq ON readings_recent (num, seq);
+-- A device's readings by sequence, reception time and log position, written for a device once
+-- every readingShards blocks (its entries of those blocks together: a page or two per device per
+-- tree, where every block used to dirty one or two).
+CREATE TABLE IF NOT EXISTS readings_merged (
+  num INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  received_ms INTEGER NOT NULL,
+  log_idx INTEGER NOT NULL,
+  height INTEGER NOT NULL,
+  tx_idx INTEGER NOT NULL,
+  pos INTEGER NOT NULL,
+  PRIMARY KEY (num, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS readings_merged_by_time ON readings_merged (num, received_ms, seq);
+CREATE INDEX IF NOT EXISTS readings_merged_by_log ON readings_merged (num, log_idx);
+-- device_readings: deviceReadingsViewSql (above).
 -- Each recorded reading's SenML records (RFC 8428), decoded from its COSE payload in the block
 -- body (shared/senml.ts resolves base fields): record rec of the reading at position pos of
 -- transaction tx_idx of block height (its readings row has the same three). Exactly one of value,
 -- string_value, bool_value is set. time_s is the record's SenML time, when it has one.
 -- Keyed by place, not by (device, seq): one block's rows are adjacent, so a commit appends them
 -- (a few pages) instead of dirtying each device's page (schema 6); a device's values are found
--- through readings (device, seq) -> (height, tx_idx, pos) (gateway/sql/views.ts).
+-- through device_readings (device, seq) -> (height, tx_idx, pos) (gateway/sql/views.ts).
 CREATE TABLE IF NOT EXISTS reading_values (
   height INTEGER NOT NULL,
   tx_idx INTEGER NOT NULL,
@@ -177,7 +251,7 @@ CREATE TABLE IF NOT EXISTS contract_stats (
   events INTEGER NOT NULL,
   last_height INTEGER NOT NULL
 ) WITHOUT ROWID;
-`;
+${deviceReadingsViewSql}`;
 
 /** Derived index rows of one block (built by the chain from the block, never from the state). */
 export interface IndexRows {

@@ -48,7 +48,8 @@ export function sqlChain(o: { devices: number; epochBlocks?: number; dir?: strin
   };
   const store = ChainStore.open(dir);
   const chain = Chain.open(store, genesis);
-  let nonce = 0;
+  // From the state: a fixture reopened on its directory (o.dir) carries on.
+  let nonce = chain.state().account(gateway.id).nonce;
   let clockMs = genesis.genesisTimeMs + chain.head().height * 1000;
   const sign = (body: TxBody): DecodedTx => decodeTx(signTx(gateway.key, genesis.chainId, { version: txVersion, author: gateway.publicKey, nonce: nonce++, fee: 1n, body }));
   const commit = (txs: DecodedTx[]) => {

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { Chain } from "../../gateway/chain/chain.ts";
 import { ChainStore } from "../../gateway/storage/chain-store.ts";
-import { schemaVersion } from "../../gateway/storage/schema.ts";
+import { readingsIndexSql, schemaVersion } from "../../gateway/storage/schema.ts";
 import { views } from "../../gateway/sql/views.ts";
 import { sqlChain } from "./fixture.ts";
 
@@ -22,6 +22,9 @@ const logNodes = (store: ChainStore, ids: Uint8Array[]) =>
     return out;
   });
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+/** What schema 6 had of the readings index: its three device-keyed indexes, none of schema 7's trees. */
+const toSchema6 = (db: Database.Database) => db.exec(`DROP VIEW device_readings; DROP TABLE readings_recent; DROP TABLE readings_merged; DROP TABLE reading_devices; ${readingsIndexSql}`);
 
 it("a schema-3 store is migrated in place: readings rebuilt with their log positions, values decoded", () => {
   const c = sqlChain({ devices: 2 });
@@ -43,6 +46,7 @@ it("a schema-3 store is migrated in place: readings rebuilt with their log posit
   c.chain.store.close();
   // What a release before schema 4 left: no values, version 3.
   const db = new Database(join(c.dir, "chain.sqlite"));
+  toSchema6(db);
   db.exec("DROP TABLE reading_values; DROP INDEX readings_by_log");
   db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(Buffer.of(3));
   db.close();
@@ -92,6 +96,7 @@ it("a schema-5 store's readings, reading_values and device_log are re-keyed by p
   // What schema 5 left: readings keyed (device, seq), values keyed (device, seq, rec), device_log
   // keyed (device, leaf index), readings by block on height alone.
   const db = new Database(join(c.dir, "chain.sqlite"));
+  toSchema6(db);
   db.exec(`ALTER TABLE readings RENAME TO readings_v6;
 CREATE TABLE readings (device BLOB NOT NULL, seq INTEGER NOT NULL, received_ms INTEGER NOT NULL, height INTEGER NOT NULL, tx_idx INTEGER NOT NULL, pos INTEGER NOT NULL, gateway BLOB NOT NULL, digest BLOB NOT NULL, log_idx INTEGER NOT NULL, PRIMARY KEY (device, seq)) WITHOUT ROWID;
 INSERT INTO readings SELECT * FROM readings_v6; DROP TABLE readings_v6;
@@ -111,7 +116,7 @@ DROP TABLE device_log; ALTER TABLE device_log_v5 RENAME TO device_log;`);
   expect(store.meta("schema_version")).toEqual(Uint8Array.of(schemaVersion));
   expect(store.indexHeight()).toBe(3); // re-keyed, not rebuilt
   const names = store.db.prepare("SELECT name FROM sqlite_schema WHERE tbl_name IN ('readings', 'reading_values') ORDER BY name").all();
-  expect(names).toEqual([{ name: "reading_values" }, { name: "readings" }, { name: "readings_by_log" }, { name: "readings_by_seq" }, { name: "readings_by_time" }]);
+  expect(names).toEqual([{ name: "reading_values" }, { name: "readings" }]); // schema 7: no device-keyed index of readings
   expect(readingRows(store)).toEqual(readingsBefore);
   expect(sql(store)).toEqual(answersBefore);
   expect(store.meta("device_log_rebuild")).toBeUndefined(); // re-keyed through the readings index
@@ -119,4 +124,45 @@ DROP TABLE device_log; ALTER TABLE device_log_v5 RENAME TO device_log;`);
   const chain = Chain.open(store, genesis);
   expect(chain.head().height).toBe(3);
   store.close();
+});
+
+it("a schema-6 store's device-keyed indexes become schema 7's merged trees on open: same answers, and the chain carries on", () => {
+  let c = sqlChain({ devices: 3 });
+  dirs.push(c.dir);
+  for (let b = 0; b < 5; b++) c.block([{ device: 0, seq: 2 * b + 1 }, { device: 1, seq: b }, { device: 0, seq: 2 * b }, { device: 2, seq: 10 + b, records: [{ name: "a", value: b }, { name: "b", boolValue: true }] }]);
+  const answers = (s: ChainStore) => {
+    const out: unknown[] = [];
+    for (const v of views) if (v.name === "readings" || v.name === "reading_values") s.db.exec(`CREATE TEMP VIEW ${v.name} AS ${v.select}`);
+    for (const d of c.devices) {
+      out.push(s.indexes.readingsByDevice(d.id), s.indexes.deviceReadingCount(d.id), s.indexes.reading(d.id, 3), s.recordedReading(d.id, 1));
+      out.push(s.db.prepare("SELECT hex(device), seq, received_ms, height, log_index, name, value FROM temp.readings WHERE device = ? ORDER BY seq").all(Buffer.from(d.id)));
+      out.push(s.db.prepare("SELECT seq, rec, name, value, bool_value FROM temp.reading_values WHERE device = ? ORDER BY seq, rec").all(Buffer.from(d.id)));
+    }
+    s.db.exec("DROP VIEW temp.readings; DROP VIEW temp.reading_values");
+    return out;
+  };
+  const before = answers(c.chain.store);
+  const logsBefore = logNodes(c.chain.store, c.devices.map((d) => d.id));
+  c.chain.store.close();
+  const db = new Database(join(c.dir, "chain.sqlite"));
+  toSchema6(db);
+  db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(Buffer.of(6));
+  db.close();
+
+  expect(() => ChainStore.open(c.dir, { readonly: true })).toThrowError(/schema version 6.*open it once writable/);
+  const store = ChainStore.open(c.dir);
+  expect(store.meta("schema_version")).toEqual(Uint8Array.of(schemaVersion));
+  expect(store.indexHeight()).toBe(5); // re-keyed, not rebuilt
+  expect(store.db.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'readings'").all()).toEqual([]);
+  expect(store.db.prepare("SELECT count(*) AS n FROM readings_merged").get()).toEqual({ n: 20 });
+  expect(store.indexes.keys.recentCount()).toBe(0);
+  expect(answers(store)).toEqual(before);
+  expect(logNodes(store, c.devices.map((d) => d.id))).toEqual(logsBefore);
+  store.close();
+  // New blocks go through readings_recent and the merge as on a schema-7 file.
+  c = sqlChain({ devices: 3, dir: c.dir });
+  c.block([{ device: 1, seq: 5 }, { device: 0, seq: 10 }]);
+  expect(c.chain.store.indexes.readingsByDevice(c.devices[1].id).map((r) => r.sequence)).toEqual([0, 1, 2, 3, 4, 5]);
+  expect(c.chain.store.indexes.deviceReadingCount(c.devices[0].id)).toBe(11);
+  c.chain.store.close();
 });
