@@ -14,12 +14,13 @@ export interface StoreOptions {
   synchronous: "FULL" | "NORMAL";
   /**
    * WAL pages after which a commit copies the WAL back into the file (SQLite's wal_autocheckpoint).
-   * A reading block at scale dirties ~11,500 pages, mostly each device's last page of each
-   * device-keyed tree, and the next block dirties the same pages again: a WAL that holds several
-   * blocks copies such a page back once for all of them (bench/chain-pages.ts: checkpoint CPU
-   * 12.4 -> 5.4 us/reading at 290 k stored with a checkpoint every 4 blocks). Cost: up to this many
-   * pages of WAL on disk (32,768 x 4 KiB = 128 MiB, plus the last transaction) and a checkpoint
-   * every few blocks instead of a small one in each.
+   * Each block dirties some pages again that the last one dirtied (the tails of the place-keyed
+   * tables, the recent readings' trees, state and tree nodes): a WAL that holds several blocks copies
+   * such a page back once for all of them (bench/chain-pages.ts). With storage schema 7 a
+   * 4,096-reading block at 1 M stored writes ~1,700 pages (schema 6: ~6,300), so this WAL holds
+   * about 20 such blocks. Cost: up to this many pages of WAL on disk (32,768 x 4 KiB = 128 MiB,
+   * plus the last transaction) and a checkpoint of that size (~110 ms) on the commit that
+   * reaches it.
    */
   walCheckpointPages: number;
   readonly: boolean;
