@@ -9,6 +9,7 @@
 // device_readings first); here readings_recent_by_seq and readings_merged's key refuse a duplicate
 // within each, and one across them fails its shard's merge, so the commit, not a query, reports it.
 import type Database from "better-sqlite3";
+import { toLatin1 } from "../../shared/ed25519.ts";
 import { storageAssert } from "./errors.ts";
 import { deviceReadingsViewSql, readingShards, readingsIndexSql } from "./schema.ts";
 
@@ -59,7 +60,7 @@ export class ReadingKeys {
   write(height: number, rows: readonly KeyRow[]): void {
     const nums = new Map<string, number>();
     const keyed = rows.map((r) => {
-      const id = Buffer.from(r.deviceId.buffer, r.deviceId.byteOffset, r.deviceId.byteLength).toString("latin1");
+      const id = toLatin1(r.deviceId);
       let num = nums.get(id);
       if (num === undefined) nums.set(id, (num = this.num(r.deviceId)));
       return { r, num, shard: num % readingShards };
