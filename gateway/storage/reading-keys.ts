@@ -29,7 +29,7 @@ export class ReadingKeys {
 
   constructor(db: Database.Database) {
     this.q = {
-      addDevice: db.prepare("INSERT INTO reading_devices (device) VALUES (?) ON CONFLICT (device) DO NOTHING"),
+      addDevice: db.prepare("INSERT INTO reading_devices (device) VALUES (?)"),
       deviceNum: db.prepare<[Uint8Array], { num: number }>("SELECT num FROM reading_devices WHERE device = ?"),
       putRecent: db.prepare("INSERT INTO readings_recent (shard, height, tx_idx, pos, num, seq, received_ms, log_idx) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
       // In (num, seq) order: a device's entries are adjacent, each tree's inserts walk it once.
@@ -40,6 +40,7 @@ export class ReadingKeys {
       clearMerged: db.prepare(
         "DELETE FROM readings_merged WHERE (num, seq) IN (SELECT d.num, r.seq FROM readings r JOIN reading_devices d ON d.device = r.device WHERE r.height = ?) AND height = ?",
       ),
+      // Every shard named, so the delete searches the key (shard, height, ...) once per shard instead of scanning.
       clearRecent: db.prepare(`DELETE FROM readings_recent WHERE shard IN (${allShards}) AND height = ?`),
       // Recovery only (clearAbove): scans, once, where the index lags the tip.
       clearMergedAbove: db.prepare("DELETE FROM readings_merged WHERE height > ?"),
@@ -52,8 +53,8 @@ export class ReadingKeys {
   private num(deviceId: Uint8Array): number {
     const known = this.q.deviceNum.get(deviceId);
     if (known) return known.num;
-    this.q.addDevice.run(deviceId);
-    return this.q.deviceNum.get(deviceId)!.num;
+    // num is the rowid: the insert says it.
+    return Number(this.q.addDevice.run(deviceId).lastInsertRowid);
   }
 
   /** Block `height`'s readings (its readings rows already written), then this height's merge. */
