@@ -16,6 +16,7 @@
 // less with what else loads the machine than readings/s; "busy" is the machine's CPU use over the row.
 //
 //   npm run bench:net [-- --seconds 10 --warmup 10 --devices 160 --validators 1,4,7 --rows saturated,half,100]
+//   BENCH_NET_LATENCIES=<prefix>: each row's send→final latencies also go to <prefix>.<validators>-<rate>, one per line
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -212,6 +213,7 @@ async function run(n: number, rate: number, presignPerDevice: number): Promise<R
     if (process.env.BENCH_NET_LOG) console.error(nodes[0].stderr);
     console.error(`  replies: ${[...replies].map(([code, count]) => `${code} ×${count}`).join(", ")}`);
     latencies.sort((a, b) => a - b);
+    if (process.env.BENCH_NET_LATENCIES) writeFileSync(`${process.env.BENCH_NET_LATENCIES}.${n}-${rate || "saturated"}`, latencies.map((l) => l.toFixed(1)).join("\n") + "\n");
     await Promise.all([...clients, ...radios].map((c) => c.close()));
     const busyCores = ((busyAfter.busy - busyBefore.busy) / (busyAfter.total - busyBefore.total)) * cpus().length;
     return { finalized: latencies.length, perS: latencies.length / elapsedS, p50: percentile(latencies, 50), p99: percentile(latencies, 99), heights, gatewayCpuUsPerReading: (allMs * 1000) / Math.max(1, latencies.length), gatewayMainUsPerReading: (mainMs * 1000) / Math.max(1, latencies.length), busyCores, signedLive };

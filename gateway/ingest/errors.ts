@@ -20,6 +20,7 @@ export const ingestCodes = {
   STORE_FAILED: "5.03", // could not commit: the device keeps the reading and retries
   OVERLOADED: "5.03", // commit queue full: back-pressure, the device retries after Max-Age
   BACKLOG_FULL: "5.03", // too many acknowledged readings wait for the chain: keep it, retry after Max-Age
+  BACKLOG_BEHIND: "5.03", // the chain takes readings slower than they come: those waiting would wait too long; retry after Max-Age
 } as const;
 
 export type IngestCode = keyof typeof ingestCodes;

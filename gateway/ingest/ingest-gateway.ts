@@ -51,7 +51,7 @@ export class IngestGateway {
    * name the account that submits the batches) and the chain's device registry; a stand-alone
    * gateway keeps its own key file and SQLite registry in the data directory.
    */
-  static async start(config: GatewayConfig, log: Logger, parts: { identity?: GatewayIdentity; registry?: DeviceRegistry; firmware?: FirmwareResources } = {}): Promise<IngestGateway> {
+  static async start(config: GatewayConfig, log: Logger, parts: { identity?: GatewayIdentity; registry?: DeviceRegistry; firmware?: FirmwareResources; blockIntervalMs?: () => number } = {}): Promise<IngestGateway> {
     const unlock = lockDataDir(config.dataDir);
     const identity = parts.identity ?? loadOrCreateIdentity(config.dataDir);
     const registry = parts.registry ?? SqliteDeviceRegistry.open(config.dataDir);
@@ -61,7 +61,8 @@ export class IngestGateway {
     // The main thread's store connection only reads (replay checks); the worker writes.
     const writer = await WorkerCommitWriter.start(config.dataDir);
     const commits = new GroupCommit(writer, identity, misbehaviour, config.ingest, log);
-    const backlog = new Backlog(store, config.ingest);
+    // With the chain's pace the backlog also sheds what would wait too long for it (backlog.ts).
+    const backlog = new Backlog(store, config.ingest, Date.now, parts.blockIntervalMs);
     const pipeline = new IngestPipeline({ registry, store, commits, misbehaviour, keys, options: config.ingest, log, backlog });
     const enrollment = new EnrollmentService(registry, { trustedOwners: config.enrollment.trustedOwners.map(fromHex), open: config.enrollment.open }, keys);
     let gw: IngestGateway | undefined;

@@ -25,6 +25,12 @@ export interface IngestOptions {
   backlogRetryAfterS: number;
   /** The backlog is counted in SQLite at most this often; readings acknowledged meanwhile are added. */
   backlogRefreshMs: number;
+  /**
+   * On a chain-running gateway, new readings also get 5.03 BACKLOG_BEHIND when those already
+   * acknowledged would take longer than this many block intervals to reach the chain at the pace it
+   * has been taking them (backlog.ts): overload is shed before it becomes delay.
+   */
+  backlogWaitBlockIntervals: number;
   /** Health turns "degraded" when the oldest pending reading is older than this. */
   pendingAgeMsMax: number;
   /** …or when readings wait and no block was finalized for this many block intervals (chain stalled). */
@@ -45,6 +51,8 @@ export const ingestDefaults: IngestOptions = {
   backlogReadingsMax: 50_000,
   backlogRetryAfterS: 30,
   backlogRefreshMs: 250,
+  // Ten blocks: a height that needed a round change, or a block twice the usual size, stays inside it.
+  backlogWaitBlockIntervals: 10,
   pendingAgeMsMax: 120_000,
   chainStallBlockIntervals: 10,
 };

@@ -1,7 +1,8 @@
 // The ingest pipeline, transport-free: bytes of a COSE_Sign1 reading in, an outcome out.
 //
-//   decode → look up device → verify Ed25519 (node:crypto, cached keys) → replay window →
-//   durable backlog (backlog.ts) → rate limit → co-sign and commit (group-commit.ts) → "accepted"
+//   decode → look up device → durable backlog (backlog.ts), for a new reading → verify Ed25519
+//   (node:crypto, cached keys) → replay window → durable backlog again → rate limit → co-sign and
+//   commit (group-commit.ts) → "accepted"
 //
 // A retransmitted or re-sent reading whose exact bytes were already accepted is "duplicate" and
 // gets the same 2.01 again, never a second record; if it is still being committed, the duplicate
@@ -13,7 +14,7 @@ import { payloadAnchors } from "../../shared/payload-anchor.ts";
 import { readingBytesMax, sigStructure, type SignedReading } from "../../shared/reading.ts";
 import { decodedReadings } from "../../shared/decoded-readings.ts";
 import type { SenmlRecord } from "../../shared/senml.ts";
-import type { DeviceRegistry } from "../devices/registry.ts";
+import type { DeviceRecord, DeviceRegistry } from "../devices/registry.ts";
 import { LogThrottle } from "../log.ts";
 import { IngestError, misbehaviourCodes, type IngestCode } from "./errors.ts";
 import type { Backlog } from "./backlog.ts";
@@ -80,14 +81,20 @@ export class IngestPipeline {
     try {
       let digest: Uint8Array;
       ({ reading, digest } = this.decode(bytes));
-      const { state, shortKid } = await this.deviceState(reading, digest);
+      const { device, shortKid } = this.device(reading);
+      const key = `${toHex(reading.deviceId)}/${reading.sequence}`;
+      // A new reading the chain cannot take soon is refused before its signature costs anything
+      // (under overload that verification is CPU the validators need); a repeat still gets its answer.
+      if (!this.inflight.has(key) && this.state(reading.deviceId).window.check(reading.sequence) === "new") this.refuseForBacklog();
+      await this.authenticate(reading, digest, device);
+      const state = this.state(reading.deviceId);
       // From here to inflight.set there is no await: two copies of one reading cannot both pass.
       const verdict = state.window.check(reading.sequence);
-      const key = `${toHex(reading.deviceId)}/${reading.sequence}`;
       const inflight = this.inflight.get(key);
       if (inflight || verdict !== "new") return { ...(await this.repeat(reading, digest, inflight, verdict === "stale")), ...(shortKid ? { shortKid } : {}) };
-      // Before the rate bucket: a reading refused for the chain's sake costs the device no token.
-      if (this.deps.backlog?.full(this.inflight.size)) throw this.deps.backlog.refusal();
+      // Again (the backlog may have grown while the signature was checked), and before the rate
+      // bucket: a reading refused for the chain's sake costs the device no token.
+      this.refuseForBacklog();
       const retryAfterS = state.bucket.take(this.nowMs()) ? 0 : state.bucket.retryAfterS();
       if (retryAfterS > 0) throw new IngestError("RATE_LIMITED", `over ${this.deps.options.rateReadingsPerS} readings/s; retry in ${retryAfterS} s`, retryAfterS);
       const committed = this.deps.commits.submit({ deviceId: reading.deviceId, sequence: reading.sequence, digest, cose: bytes, receivedAtMs: Date.now() });
@@ -126,10 +133,10 @@ export class IngestPipeline {
   }
 
   /**
-   * Looks up and authenticates the device, then returns its in-memory state and, for a compact
-   * reading signed under the long kid by a device that has a short one, the short kid to tell it.
+   * The reading's enrolled, active device and, for a compact reading signed under the long kid by a
+   * device that has a short one, the short kid to tell it.
    */
-  private async deviceState(reading: SignedReading, digest: Uint8Array): Promise<{ state: DeviceState; shortKid?: Uint8Array }> {
+  private device(reading: SignedReading): { device: DeviceRecord; shortKid?: Uint8Array } {
     const id = toHex(reading.deviceId);
     const device = this.deps.registry.lookup(reading.deviceId);
     if (!device) throw new IngestError("UNKNOWN_DEVICE", `device ${id} is not enrolled; enroll it with its owner key (POST /e)`);
@@ -138,23 +145,38 @@ export class IngestPipeline {
       const why = device.status === "pending" ? "; an operator must approve it" : device.statusReason ? `: ${device.statusReason}` : "";
       throw new IngestError(code, `device ${id} is ${device.status}${why}`);
     }
-    // COSE_Sign1 verification (RFC 9052 §4.4), on the thread pool.
+    const teach = reading.format === 2 && reading.kid.length === reading.deviceId.length && device.shortKid !== undefined;
+    return teach ? { device, shortKid: device.shortKid } : { device };
+  }
+
+  /** COSE_Sign1 verification (RFC 9052 §4.4) under the device's enrolled key, on the thread pool. */
+  private async authenticate(reading: SignedReading, digest: Uint8Array, device: DeviceRecord): Promise<void> {
     const key = this.deps.keys.get(device.publicKey);
     if (!(await verifyEd25519Async(key, sigStructure(reading.protectedBytes, reading.payloadBytes), reading.signature))) {
       // Under a short kid the device is only what the kid says: a device told a wrong kid (a spoofed
       // 2.01) lands here, and its mistake must not count against the device that owns the kid.
       if (reading.kid.length !== reading.deviceId.length) throw new IngestError("KID_MISMATCH", "signature does not verify under this short kid's device; sign with the device id as kid");
-      throw new IngestError("BAD_SIGNATURE", `signature does not verify under device ${id}'s enrolled key`);
+      throw new IngestError("BAD_SIGNATURE", `signature does not verify under device ${toHex(reading.deviceId)}'s enrolled key`);
     }
     // The chain side of this process (this gateway's own batch, blocks carrying it) need not verify it again.
     verifiedReadings.add(digest, device.publicKey);
+  }
+
+  /** The device's replay window and rate bucket, loaded from the store when not in memory. */
+  private state(deviceId: Uint8Array): DeviceState {
+    const id = toHex(deviceId);
     let state = this.devices.get(id);
     if (!state) {
-      state = this.loadState(reading.deviceId);
+      state = this.loadState(deviceId);
       this.devices.set(id, state);
     }
-    const teach = reading.format === 2 && reading.kid.length === reading.deviceId.length && device.shortKid !== undefined;
-    return teach ? { state, shortKid: device.shortKid } : { state };
+    return state;
+  }
+
+  /** Throws the backlog's 5.03 when a new reading must not be acknowledged now (backlog.ts). */
+  private refuseForBacklog(): void {
+    const refusal = this.deps.backlog?.refusal(this.inflight.size);
+    if (refusal) throw refusal;
   }
 
   /** Rebuilds a device's replay window from the store (after a restart or an LRU eviction). */

@@ -75,6 +75,7 @@ export class GatewayNode {
         identity: { privateKey: identity.key, publicKey: identity.publicKey, gatewayId: identity.id },
         registry: new ChainDeviceRegistry(chain),
         firmware: new FirmwareService(chain, firmwareImages, log.child({ subsystem: "firmware" })),
+        blockIntervalMs: () => chain.params().blockIntervalMs,
       });
       cleanup.unshift(() => ingest.close());
       const payloads = startPayloads(config, chain, ingest, log);

@@ -44,7 +44,8 @@ if (args.udpPort !== undefined) {
     statsIntervalMs: 0,
     ...(args.ingest ? { ingest: args.ingest } : {}),
   });
-  ingest = await IngestGateway.start(config, log);
+  // The chain's pace, as gateway-node.ts gives it: the backlog sheds what would wait too long.
+  ingest = await IngestGateway.start(config, log, { blockIntervalMs: () => chain.params().blockIntervalMs });
 }
 
 const node = await startConsensusNode({

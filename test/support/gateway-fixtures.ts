@@ -58,7 +58,8 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
-export async function startTestGateway(overrides: Record<string, unknown> = {}, options: { dataDir?: string; log?: Logger; owner?: TestKey } = {}): Promise<TestGateway> {
+/** `blockIntervalMs`: the chain's pace, as a chain-running gateway gives it (its backlog then also sheds by wait, ingest/backlog.ts). */
+export async function startTestGateway(overrides: Record<string, unknown> = {}, options: { dataDir?: string; log?: Logger; owner?: TestKey; blockIntervalMs?: () => number } = {}): Promise<TestGateway> {
   const dir = options.dataDir ? undefined : tempDir();
   const dataDir = options.dataDir ?? dir!.path;
   const owner = options.owner ?? makeKey();
@@ -69,7 +70,7 @@ export async function startTestGateway(overrides: Record<string, unknown> = {}, 
     enrollment: { trustedOwners: [Buffer.from(owner.publicKey).toString("hex")] },
     ...overrides,
   });
-  const gw = await IngestGateway.start(config, options.log ?? silentLogger());
+  const gw = await IngestGateway.start(config, options.log ?? silentLogger(), { blockIntervalMs: options.blockIntervalMs });
   return {
     gw,
     port: gw.udpAddress?.port ?? 0,
