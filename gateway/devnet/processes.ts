@@ -121,10 +121,8 @@ export class GatewayProcess {
     throw new MoteError("GATEWAY_START_TIMEOUT", `gateway ${this.spec.index} did not serve its API within ${timeoutMs} ms; see ${this.spec.logPath}`);
   }
 
-  /** The CLI's last error line ("mote: … [CODE]"), to say why a gateway exited. */
   private lastError(): string {
-    const lines = this.said.split("\n").filter((l) => l.startsWith("mote: "));
-    return lines.length ? `: ${lines[lines.length - 1].slice(6)}` : "";
+    return exitReason(this.said);
   }
 
   /** Up or down, its head and backlog, and its ingest refusals; never throws. */
@@ -156,3 +154,16 @@ export function refusalsOf(metrics: string): Record<string, number> {
   for (const m of metrics.matchAll(/^moteledger_readings_rejected_total\{code="([A-Z_]+)"\} (\d+)/gm)) if (Number(m[2]) > 0) out[m[1]] = Number(m[2]);
   return out;
 }
+
+/**
+ * Why a gateway exited, from the tail of its stderr: the CLI's last error line ("mote: … [CODE]"),
+ * else its last lines (an error that escaped the CLI prints a stack and no such line, and the
+ * devnet's data directory, log included, may be gone by the time someone reads the message).
+ */
+export function exitReason(stderrTail: string): string {
+  const lines = stderrTail.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  const cli = lines.filter((l) => l.startsWith("mote: "));
+  if (cli.length) return `: ${cli[cli.length - 1].slice(6)}`;
+  return lines.length ? `: ${lines.slice(-6).join(" | ")}` : "";
+}
+
