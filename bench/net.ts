@@ -16,7 +16,8 @@
 // less with what else loads the machine than readings/s; "busy" is the machine's CPU use over the row.
 //
 //   npm run bench:net [-- --seconds 10 --warmup 10 --devices 160 --validators 1,4,7 --rows saturated,half,100]
-//   BENCH_NET_LATENCIES=<prefix>: each row's send→final latencies also go to <prefix>.<validators>-<rate>, one per line
+//   BENCH_NET_LATENCIES=<prefix>: each row's readings also go to <prefix>.<validators>-<rate>, one per line:
+//   "<gateway> <height> <send→final ms> <sent at ms> <final at ms>" (which blocks a gateway's readings missed)
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -158,6 +159,7 @@ async function run(n: number, rate: number, presignPerDevice: number): Promise<R
     // Finality of a reading: the block carrying it, reported by the gateway the device sent to.
     const sentAt = new Map<string, number>();
     const latencies: number[] = [];
+    const perReading: string[] = []; // BENCH_NET_LATENCIES
     let heights = 0;
     let measuring = false;
     nodes.forEach((node, i) => {
@@ -170,7 +172,9 @@ async function run(n: number, rate: number, presignPerDevice: number): Promise<R
           const t = sentAt.get(key);
           if (t === undefined) continue;
           sentAt.delete(key);
-          if (measuring) latencies.push(now - t);
+          if (!measuring) continue;
+          latencies.push(now - t);
+          if (process.env.BENCH_NET_LATENCIES) perReading.push(`${i} ${e.height} ${(now - t).toFixed(1)} ${t.toFixed(1)} ${now.toFixed(1)}`);
         }
       };
     });
@@ -213,7 +217,7 @@ async function run(n: number, rate: number, presignPerDevice: number): Promise<R
     if (process.env.BENCH_NET_LOG) console.error(nodes[0].stderr);
     console.error(`  replies: ${[...replies].map(([code, count]) => `${code} ×${count}`).join(", ")}`);
     latencies.sort((a, b) => a - b);
-    if (process.env.BENCH_NET_LATENCIES) writeFileSync(`${process.env.BENCH_NET_LATENCIES}.${n}-${rate || "saturated"}`, latencies.map((l) => l.toFixed(1)).join("\n") + "\n");
+    if (process.env.BENCH_NET_LATENCIES) writeFileSync(`${process.env.BENCH_NET_LATENCIES}.${n}-${rate || "saturated"}`, perReading.join("\n") + "\n");
     await Promise.all([...clients, ...radios].map((c) => c.close()));
     const busyCores = ((busyAfter.busy - busyBefore.busy) / (busyAfter.total - busyBefore.total)) * cpus().length;
     return { finalized: latencies.length, perS: latencies.length / elapsedS, p50: percentile(latencies, 50), p99: percentile(latencies, 99), heights, gatewayCpuUsPerReading: (allMs * 1000) / Math.max(1, latencies.length), gatewayMainUsPerReading: (mainMs * 1000) / Math.max(1, latencies.length), busyCores, signedLive };
