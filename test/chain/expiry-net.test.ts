@@ -28,6 +28,7 @@ import { uploadPayload } from "../../gateway/payloads/block1-client.ts";
 import { TestCoapClient } from "../support/gateway-coap-client.ts";
 import { untilTrue } from "../support/until.ts";
 import { startInProcessPbft } from "../support/in-process-pbft.ts";
+import { portBase } from "../support/ports.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "mote-expiry-net-"));
 const nodes: GatewayNode[] = [];
@@ -40,7 +41,7 @@ const until = (what: string, cond: () => boolean | Promise<boolean>, ms = 60_000
 
 test("a 2 s retention: payloads and values gone on every gateway, roots unchanged and equal, provenance still verifies the digest", { timeout: 300_000 }, async () => {
   const n = 3;
-  const base = 31_000 + (process.pid % 400) * 8;
+  const base = portBase("expiryNet");
   const url = (i: number) => `http://127.0.0.1:${base + n + 2 + i}`;
   const { net, device } = await startInProcessPbft({
     dir, gateways: n, basePort: base, params: { blockIntervalMs: 200, epochBlocks: 100_000 }, nodes,

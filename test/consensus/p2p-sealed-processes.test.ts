@@ -20,6 +20,7 @@ import { TestCoapClient } from "../support/gateway-coap-client.ts";
 import { TestDevice } from "../support/gateway-fixtures.ts";
 import { RecordingTcpProxy, type Direction, type ProxiedConnection } from "../support/recording-tcp-proxy.ts";
 import { disagreements, NodeProcess } from "./process-harness.ts";
+import { portBase } from "../support/ports.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "mote-p2p-sealed-"));
 const nodes: NodeProcess[] = [];
@@ -47,7 +48,7 @@ const logged = (n: NodeProcess, code: string) =>
     .filter((e) => e.code === code);
 
 test("a passive observer of gateway links sees no plaintext; a flipped bit drops the link, which comes back while consensus goes on", { timeout: 240_000 }, async () => {
-  const base = 17400 + (process.pid % 500) * 12;
+  const base = portBase("p2pSealed");
   const p2p = (i: number) => base + i; // the gateways' own listeners
   const front = (i: number) => base + 4 + i; // the proxies in front of them: the only addresses anyone dials
   const net = initLocalNetwork({ dir, gateways: 4, devicesOwner: true, params: { blockIntervalMs: 200, epochBlocks: 100_000 }, basePort: base });

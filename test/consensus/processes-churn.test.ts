@@ -22,6 +22,7 @@ import { TestCoapClient } from "../support/gateway-coap-client.ts";
 import { TestDevice } from "../support/gateway-fixtures.ts";
 import { disagreements, NodeProcess } from "./process-harness.ts";
 import { Prng } from "./sim/prng.ts";
+import { portBase } from "../support/ports.ts";
 
 const churnMs = Number(process.env.CONSENSUS_CHURN_MS ?? 60_000);
 const dir = mkdtempSync(join(tmpdir(), "mote-consensus-churn-"));
@@ -32,7 +33,7 @@ afterAll(async () => {
 });
 
 test(`4 gateways, kill -9 one every few seconds for ${churnMs / 1000} s: nothing acknowledged is lost, all end equal`, { timeout: churnMs + 180_000 }, async () => {
-  const p2pBase = 27400 + (process.pid % 500) * 10;
+  const p2pBase = portBase("processesChurn");
   const udpBase = p2pBase + 5;
   const net = initLocalNetwork({ dir, gateways: 4, devicesOwner: true, params: { blockIntervalMs: 200, epochBlocks: 50 }, basePort: p2pBase });
   const owner = { privateKey: net.owner!.identity.key, publicKey: net.owner!.identity.publicKey, seed: net.owner!.identity.seed };

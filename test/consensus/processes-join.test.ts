@@ -11,6 +11,7 @@ import { fromHex, toHex } from "../../shared/ed25519.ts";
 import { signTx, txVersion, type TxBody } from "../../shared/tx.ts";
 import { initLocalNetwork } from "../../gateway/chain/local-network.ts";
 import { disagreements, NodeProcess } from "./process-harness.ts";
+import { portBase } from "../support/ports.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "mote-consensus-join-"));
 const nodes: NodeProcess[] = [];
@@ -20,7 +21,7 @@ afterAll(async () => {
 });
 
 test("a fifth gateway syncs, is voted in, and becomes a validator at the next epoch", { timeout: 180_000 }, async () => {
-  const p2pBase = 37400 + (process.pid % 500) * 10;
+  const p2pBase = portBase("processesJoin");
   const net = initLocalNetwork({ dir, gateways: 5, params: { blockIntervalMs: 200, epochBlocks: 15 }, basePort: p2pBase });
   const fifth = net.gateways[4];
   // Genesis knows the fifth only as a funded account: not staked, not a candidate.

@@ -24,6 +24,7 @@ import { TestDevice } from "../support/gateway-fixtures.ts";
 import { disagreements, NodeProcess } from "../consensus/process-harness.ts";
 import { examples, i64le, type ExampleName } from "./contract-fixture.ts";
 import { replayChain } from "./example-driver.ts";
+import { portBase } from "../support/ports.ts";
 
 const loadMs = Number(process.env.CONTRACTS_LOAD_MS ?? 12_000);
 const dir = mkdtempSync(join(tmpdir(), "mote-contracts-net-"));
@@ -38,7 +39,7 @@ afterAll(async () => {
 });
 
 test(`4 validator processes run the three examples under device load for ${loadMs / 1000} s and end equal; a replay from genesis reproduces every result`, { timeout: loadMs + 600_000 }, async () => {
-  const p2pBase = 37400 + (process.pid % 500) * 10;
+  const p2pBase = portBase("processesDeterminism");
   const udpBase = p2pBase + 5;
   const net = initLocalNetwork({ dir, gateways: 4, devicesOwner: true, params: { blockIntervalMs: 250, epochBlocks: 1000, contractsEnabled: 1 }, basePort: p2pBase });
   const owner = net.owner!.identity;

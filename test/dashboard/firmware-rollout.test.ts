@@ -17,11 +17,12 @@ import { openBrowser } from "../support/chromium.ts";
 import { trapInInit } from "../support/firmware-images.ts";
 import { defaultFirmwarePath } from "../../hardware/emulator/firmware.ts";
 import { until } from "../support/until.ts";
+import { fixedDevnetPorts } from "../support/ports.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const outDir = join(root, "test-output");
 const devices = 6; // over UDP; npm start's 20 is scripts/firmware-rollout-screenshot.ts
-const ports = { udp: 12700, p2p: 13400, api: 14080 }; // apart from the other npm start tests, below the ephemeral range
+const ports = fixedDevnetPorts.firmwareRollout; // apart from the other npm start tests, below the ephemeral range
 const api = `http://127.0.0.1:${ports.api}`;
 const rolloutMs = 120_000;
 

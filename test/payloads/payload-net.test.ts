@@ -24,6 +24,7 @@ import { verifyPayload, type PayloadProofWire } from "../../gateway/payloads/ver
 import { TestCoapClient } from "../support/gateway-coap-client.ts";
 import { LossyUdpProxy } from "../support/lossy-udp-proxy.ts";
 import { startInProcessPbft } from "../support/in-process-pbft.ts";
+import { portBase } from "../support/ports.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "mote-payload-net-"));
 const nodes: GatewayNode[] = [];
@@ -43,7 +44,7 @@ const until = async (what: string, cond: () => boolean | Promise<boolean>, ms = 
 };
 
 test("a 1 MiB payload uploaded with Block1 over UDP at 20% loss, anchored by a finalized reading, fetched and served by a second gateway, verified by the client from genesis", { timeout: 300_000 }, async () => {
-  const base = 24_000 + (process.pid % 400) * 8;
+  const base = portBase("payloadNet");
   const url = (i: number) => `http://127.0.0.1:${base + 4 + i}`;
   const { net, device } = await startInProcessPbft({
     dir, gateways: 2, basePort: base, params: { blockIntervalMs: 200, epochBlocks: 100_000 }, nodes,

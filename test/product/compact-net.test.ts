@@ -21,8 +21,9 @@ import { decodeReading, encodeCompactReading, encodeReading } from "../../shared
 import { TestCoapClient } from "../support/gateway-coap-client.ts";
 import { randomBytes } from "node:crypto";
 import { until } from "../support/until.ts";
+import { fixedDevnetPorts } from "../support/ports.ts";
 
-const ports = { udp: 25_760, p2p: 27_460, api: 28_140 };
+const ports = fixedDevnetPorts.compactNet;
 let dir = "";
 let devnet: Devnet;
 

@@ -17,8 +17,9 @@ import { encodeReading } from "../../shared/reading.ts";
 import { TestCoapClient } from "../support/gateway-coap-client.ts";
 import { SseClient } from "../api/sse-client.ts";
 import { until } from "../support/until.ts";
+import { fixedDevnetPorts } from "../support/ports.ts";
 
-const ports = { udp: 25_700, p2p: 27_400, api: 28_080 };
+const ports = fixedDevnetPorts.quarantineNet;
 let dir = "";
 let devnet: Devnet;
 let deviceId = "";

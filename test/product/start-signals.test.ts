@@ -11,10 +11,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { GatewayProcess } from "../../gateway/devnet/processes.ts";
 import { devnetLockFile, lockDevnetDir } from "../../gateway/devnet/devnet.ts";
+import { fixedDevnetPorts } from "../support/ports.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "mote-start-signals-"));
-const ports = ["--udp-port", "25700", "--p2p-port", "27400", "--api-port", "28080"];
+const { udp, p2p, api } = fixedDevnetPorts.startSignals;
+const ports = ["--udp-port", String(udp), "--p2p-port", String(p2p), "--api-port", String(api)];
 const startArgs = ["--dir", dir, "--devices", "2", "--interval", "1", ...ports];
 const spawned: ChildProcess[] = [];
 const everySeen = new Set<number>();
@@ -134,9 +136,9 @@ describe("npm start", () => {
       logPath: join(dir, "intruder.log"),
       genesisPath: join(dir, "net", "genesis.json"),
       keyPath: join(dir, "net", "gateway-1.key.json"),
-      udpPort: 25701,
-      p2pPort: 27401,
-      apiPort: 28080,
+      udpPort: udp + 1,
+      p2pPort: p2p + 1,
+      apiPort: api,
       peers: [],
     });
     await expect(intruder.ready(30_000)).rejects.toThrow(/gateway 1 exited during start \(code 1\): .*DATA_DIR_LOCKED/);

@@ -10,9 +10,10 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
 import { qemuBoardUnavailable } from "../../hardware/mps2-an385/qemu-board.ts";
+import { fixedDevnetPorts } from "../support/ports.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-const api = "http://127.0.0.1:18080";
+const api = `http://127.0.0.1:${fixedDevnetPorts.start.api}`;
 const devices = 4; // over UDP, plus one over the serial line
 // …and the emulated Cortex-M3 board under qemu on a second serial line, when its toolchain is installed.
 const qemuBoard = qemuBoardUnavailable() === undefined;
@@ -36,7 +37,7 @@ async function mote(...args: string[]): Promise<string> {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "mote-start-"));
-  start = spawn(process.execPath, ["--import", "tsx", join(root, "scripts", "start.ts"), "--dir", dir, "--fresh", "--devices", String(devices), "--interval", "1", "--duration", "240", "--udp-port", "15700", "--p2p-port", "17400", "--api-port", "18080"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  start = spawn(process.execPath, ["--import", "tsx", join(root, "scripts", "start.ts"), "--dir", dir, "--fresh", "--devices", String(devices), "--interval", "1", "--duration", "240", "--udp-port", String(fixedDevnetPorts.start.udp), "--p2p-port", String(fixedDevnetPorts.start.p2p), "--api-port", String(fixedDevnetPorts.start.api)], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
   start.stdout!.on("data", (b) => (output += b));
   start.stderr!.on("data", (b) => (output += b));
   const deadline = Date.now() + 90_000;

@@ -30,6 +30,7 @@ import { TestCoapClient } from "../support/gateway-coap-client.ts";
 import { startGatewayProcess, type GatewayProcess } from "../support/gateway-process.ts";
 import { untilTrue } from "../support/until.ts";
 import { startInProcessPbft } from "../support/in-process-pbft.ts";
+import { portBase } from "../support/ports.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "mote-join-net-"));
 const nodes: GatewayNode[] = [];
@@ -56,7 +57,7 @@ test("a gateway behind the pruning horizon reports it, joins from a verified sna
   const n = 3;
   // Fixed ports only for the validators' p2p endpoints (the genesis names them), in a range no other
   // test uses; every API and the joiner's p2p listen on port 0 and are read back.
-  const base = 43_000 + (process.pid % 400) * 4;
+  const base = portBase("joinNet");
   const { net, device } = await startInProcessPbft({ dir, gateways: n, basePort: base, params: { blockIntervalMs: 200, epochBlocks: 20 }, nodes });
   const url = (i: number) => nodes[i].apiUrl!;
   const deviceHex = toHex(device.deviceId);
