@@ -57,6 +57,8 @@ export class Backlog {
   private addedSinceCount = 0;
   /** What each count inside the pace window saw drained since the count before it, oldest first. */
   private readonly drains: { fromMs: number; atMs: number; drained: number }[] = [];
+  /** The window's pace, ms per drained reading, set at each count (the only time `drains` changes); undefined: no drain in it. */
+  private msPerReading: number | undefined;
 
   /** `blockIntervalMs`: the chain's block interval now, on a chain-running gateway; without it the backlog only counts. */
   constructor(
@@ -85,24 +87,24 @@ export class Backlog {
     // A count after a quiet spell spreads its drain over the window at most: the pace errs fast.
     this.drains.push({ fromMs: Math.max(fromMs, windowFromMs), atMs, drained: Math.max(0, drained) });
     while (this.drains.length > 0 && this.drains[0].atMs < windowFromMs) this.drains.shift();
-  }
-
-  /**
-   * How long the readings pending now would wait at the pace the chain drained them over the window
-   * (from the start of its first count's span to the last count that saw a drain). Undefined when
-   * nothing drained in the window: idle, stalled, or a gateway without a chain.
-   */
-  expectedWaitMs(): number | undefined {
-    const pending = this.pending();
-    let drained = 0;
+    // The pace: from the start of the first count's span to the last count that saw a drain.
+    let total = 0;
     let lastAtMs: number | undefined;
     for (const d of this.drains) {
       if (d.drained === 0) continue;
-      drained += d.drained;
+      total += d.drained;
       lastAtMs = d.atMs;
     }
-    if (lastAtMs === undefined) return undefined;
-    return (pending * (lastAtMs - this.drains[0].fromMs)) / drained;
+    this.msPerReading = lastAtMs === undefined ? undefined : (lastAtMs - this.drains[0].fromMs) / total;
+  }
+
+  /**
+   * How long the readings pending now would wait at the pace the chain drained them over the window.
+   * Undefined when nothing drained in the window: idle, stalled, or a gateway without a chain.
+   */
+  expectedWaitMs(): number | undefined {
+    const pending = this.pending(); // first: a count due now updates the pace
+    return this.msPerReading === undefined ? undefined : pending * this.msPerReading;
   }
 
   /** backlogWaitBlockIntervals in ms; undefined on a gateway without a chain. */
