@@ -18,6 +18,7 @@
 //   npm run bench:net [-- --seconds 10 --warmup 10 --devices 160 --validators 1,4,7 --rows saturated,half,100]
 //   BENCH_NET_LATENCIES=<prefix>: each row's readings also go to <prefix>.<validators>-<rate>, one per line:
 //   "<gateway> <height> <send→final ms> <sent at ms> <final at ms>" (which blocks a gateway's readings missed)
+//   BENCH_NET_INTERVAL_MS=<ms>: the chain's block interval (default 200)
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -47,6 +48,7 @@ const seconds = Number(values.seconds);
 // machine 20 s in, 6% at 70 s), and a gateway runs for days.
 const warmupS = Number(values.warmup);
 const deviceCount = Number(values.devices);
+const blockIntervalMs = Number(process.env.BENCH_NET_INTERVAL_MS ?? 200);
 
 function ed25519Ceiling(): { perCore: number; cores: number } {
   const seed = new Uint8Array(32).fill(3);
@@ -127,7 +129,7 @@ interface RowResult {
 async function run(n: number, rate: number, presignPerDevice: number): Promise<RowResult> {
   const dir = mkdtempSync(join(tmpdir(), "mote-bench-net-"));
   const p2pBase = 47000 + n * 20;
-  const net = initLocalNetwork({ dir, gateways: n, devicesOwner: true, params: { blockIntervalMs: 200, epochBlocks: 100_000, readingFee: 0 }, basePort: p2pBase });
+  const net = initLocalNetwork({ dir, gateways: n, devicesOwner: true, params: { blockIntervalMs, epochBlocks: 100_000, readingFee: 0 }, basePort: p2pBase });
   const owner = { privateKey: net.owner!.identity.key, publicKey: net.owner!.identity.publicKey, seed: net.owner!.identity.seed };
   const devices = Array.from({ length: deviceCount }, () => new PresignedDevice());
   net.genesis.devices = devices.map((d) => ({ publicKey: toHex(d.device.key.publicKey), owner: net.owner!.id }));
@@ -248,7 +250,7 @@ for (const n of values.validators!.split(",").map(Number)) {
   }
 }
 printTable(
-  `bench:net — ${deviceCount} devices over CoAP/UDP (compact readings, signed ahead), gateways as processes on sealed loopback TCP, block interval 200 ms, ${seconds} s per row after ${warmupS} s warm-up; this machine: ${Math.round(ceiling.perCore).toLocaleString("en-US")} Ed25519 verifications/s per core × ${ceiling.cores} cores`,
+  `bench:net — ${deviceCount} devices over CoAP/UDP (compact readings, signed ahead), gateways as processes on sealed loopback TCP, block interval ${blockIntervalMs} ms, ${seconds} s per row after ${warmupS} s warm-up; this machine: ${Math.round(ceiling.perCore).toLocaleString("en-US")} Ed25519 verifications/s per core × ${ceiling.cores} cores`,
   ["offered load", "validators", "finalized readings/s", "send→final p50 ms", "p99 ms", "blocks", "gateway CPU µs/reading", "of it main threads", "busy cores", "ceiling readings/s", "of ceiling"],
   rows,
 );

@@ -145,9 +145,12 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
   };
   const arm = (timer: ReplicaTimer, atMs: number, height: number, round: number) => {
     clearTimeout(timers.get(timer));
-    const t = setTimeout(() => guarded(() => replica.timer(timer, height, round, Date.now())), Math.max(0, atMs - Date.now()));
+    const fire = () => guarded(() => replica.timer(timer, height, round, Date.now()));
+    const t = setTimeout(timer === "propose" ? () => void admission.settled(proposalWaitMs()).then(fire) : fire, Math.max(0, atMs - Date.now()));
     timers.set(timer, t);
   };
+  // The proposer's wait for batches still being verified (options.ts proposalAdmissionWaitMs).
+  const proposalWaitMs = () => Math.min(c.consensus?.proposalAdmissionWaitMs ?? consensusDefaults.proposalAdmissionWaitMs, Math.floor(c.chain.params().blockIntervalMs / 4));
   // Consensus frames in arrival order, proposals after their readings are verified (proposal-preverify.ts).
   const inbound = new InOrderFrames(c.consensus?.framesQueuedMax ?? consensusDefaults.framesQueuedMax, log);
   const frameBytesMax = (c.consensus?.blockBytesMax ?? consensusDefaults.blockBytesMax) + 65_536;

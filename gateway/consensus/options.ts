@@ -37,6 +37,12 @@ export interface ConsensusOptions {
   timeoutCarryMax: number;
   /** Consensus frames held behind a proposal whose readings are being verified (proposal-preverify.ts). */
   framesQueuedMax: number;
+  /**
+   * Round 0's proposer holds its proposal up to this long (and at most a quarter of the block
+   * interval) while peers' batches that reached it before the proposal time are still being
+   * verified: a batch that misses the proposal it was flushed for waits a whole block more.
+   */
+  proposalAdmissionWaitMs: number;
 }
 
 export const consensusDefaults: ConsensusOptions = {
@@ -53,6 +59,7 @@ export const consensusDefaults: ConsensusOptions = {
   evidencePoolMax: 256,
   timeoutCarryMax: 4,
   framesQueuedMax: 4096,
+  proposalAdmissionWaitMs: 50,
 };
 
 /**

@@ -82,6 +82,8 @@ export async function preverifyReadings(chain: Chain, tx: DecodedTx): Promise<Ui
 /** Admits peers' transactions into the mempool in arrival order, each batch's readings verified in parallel first. */
 export class OrderedAdmission {
   private tail: Promise<unknown> = Promise.resolve();
+  /** Admissions received and not yet settled (verifying, or queued behind an earlier one). */
+  private inFlight = 0;
 
   constructor(
     private readonly chain: Chain,
@@ -97,6 +99,7 @@ export class OrderedAdmission {
     }
     // Readings that verify join the process's verified set, where admission then finds them.
     const verified = tx ? preverifyReadings(this.chain, tx) : Promise.resolve();
+    this.inFlight++;
     const admitted = this.tail.then(async () => {
       await verified;
       try {
@@ -104,9 +107,29 @@ export class OrderedAdmission {
         return true;
       } catch {
         return false;
+      } finally {
+        this.inFlight--;
       }
     });
     this.tail = admitted;
     return admitted;
+  }
+
+  /**
+   * Resolves once every admission received so far has settled, or after `waitMs`, whichever comes
+   * first; at once when none is under way. Later arrivals are not waited for. Resolves to the
+   * milliseconds waited (0 when nothing was in flight).
+   */
+  settled(waitMs: number): Promise<number> {
+    if (this.inFlight === 0 || waitMs <= 0) return Promise.resolve(0);
+    const since = performance.now();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        resolve(performance.now() - since);
+      };
+      const timer = setTimeout(done, waitMs);
+      this.tail.then(done, done);
+    });
   }
 }
