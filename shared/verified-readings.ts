@@ -13,10 +13,19 @@
 //
 //   if (!verifiedReadings.has(digest, publicKey) && !verify(...)) refuse();
 //   verifiedReadings.add(digest, publicKey);   // after a verification that succeeded
+//   await verifiedReadings.verifyOnce(digest, publicKey, () => verifyAsync(...));   // off the thread
+//
+// Asynchronous verifications under way are shared too (verifyOnce): a proposal that carries a batch
+// whose gossip admission is still verifying it waited for those same verifications, where it used
+// to queue a second verification of each reading behind them on the thread pool.
 import { toLatin1 } from "./ed25519.ts";
 import { Lru } from "./lru.ts";
 export class VerifiedReadings {
   private readonly entries: Lru<string, true>;
+  /** Verifications under way (verifyOnce), by key; each leaves when it settles. */
+  private readonly verifying = new Map<string, Promise<boolean>>();
+  /** verifyOnce's calls: verifications run, and calls that joined one under way instead. */
+  readonly stats = { run: 0, joined: 0 };
 
   constructor(readonly entriesMax: number) {
     this.entries = new Lru(entriesMax);
@@ -29,6 +38,35 @@ export class VerifiedReadings {
   /** Records a signature that verified: call only after the verification itself succeeded. */
   add(digest: Uint8Array, publicKey: Uint8Array): void {
     this.entries.set(key(digest, publicKey), true);
+  }
+
+  /**
+   * Whether the reading verifies under the key, verified at most once per process at a time: true
+   * when it verified before; the verification under way when there is one; else `verify()`, recorded
+   * when it succeeds (before anyone awaiting it resumes).
+   */
+  verifyOnce(digest: Uint8Array, publicKey: Uint8Array, verify: () => Promise<boolean>): Promise<boolean> {
+    const k = key(digest, publicKey);
+    if (this.entries.get(k) !== undefined) return Promise.resolve(true);
+    const under = this.verifying.get(k);
+    if (under) {
+      this.stats.joined++;
+      return under;
+    }
+    this.stats.run++;
+    const run = verify().then(
+      (ok) => {
+        this.verifying.delete(k);
+        if (ok) this.entries.set(k, true);
+        return ok;
+      },
+      (e: unknown) => {
+        this.verifying.delete(k);
+        throw e;
+      },
+    );
+    this.verifying.set(k, run);
+    return run;
   }
 
   get size(): number {

@@ -61,16 +61,14 @@ export function batchReadings(chain: Chain, tx: DecodedTx): { known: Uint8Array[
   return { known, unverified };
 }
 
-/** Verifies readings on libuv's thread pool; those that verify join the process's verified set. Resolves to their digests. */
+/**
+ * Verifies readings on libuv's thread pool; those that verify join the process's verified set. A
+ * reading already being verified (its batch's gossip admission, when a proposal carries it) is not
+ * verified again: its verification under way is awaited. Resolves to the digests that verified.
+ */
 export async function verifyReadingsAsync(readings: UnverifiedReading[]): Promise<Uint8Array[]> {
-  const ok = await Promise.all(readings.map((r) => verifyEd25519Async(r.key, r.message, r.signature)));
-  const verified: Uint8Array[] = [];
-  readings.forEach((r, i) => {
-    if (!ok[i]) return;
-    verifiedReadings.add(r.digest, r.publicKey);
-    verified.push(r.digest);
-  });
-  return verified;
+  const ok = await Promise.all(readings.map((r) => verifiedReadings.verifyOnce(r.digest, r.publicKey, () => verifyEd25519Async(r.key, r.message, r.signature))));
+  return readings.filter((_, i) => ok[i]).map((r) => r.digest);
 }
 
 /** Digests of the batch's readings whose signatures verify under their enrolled device's key (all now in verified-readings.ts). */

@@ -9,6 +9,7 @@
 //   metrics.observeFinalized({ finalityMs, receivedAtMs: [...] , nowMs });
 //   metrics.timeSqlite("readings_by_device", () => db.prepare(...).all());
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { verifiedReadings } from "../../shared/verified-readings.ts";
 
 /** What the metrics read from consensus (gateway/api/consensus-source.ts ConsensusSource fits). */
 export interface ConsensusCounters {
@@ -113,6 +114,7 @@ export class GatewayMetrics {
       return out;
     });
     mirroredCounter(r, `${prefix}reading_verify_failures_total`, "Readings whose device signature did not verify (ingest BAD_SIGNATURE)", [], () => (ingest ? (ingest.snapshot()[`${rejectedPrefix}BAD_SIGNATURE`] ?? 0) : undefined));
+    mirroredCounter(r, `${prefix}reading_verifications_total`, "Device signatures of peers' batches and proposals verified on the thread pool (run), and checks that joined a verification of the same reading already under way (joined)", ["kind"], () => new Map([["run", verifiedReadings.stats.run], ["joined", verifiedReadings.stats.joined]]));
     gauge(r, `${prefix}readings_pending`, "Readings acknowledged by this gateway (2.01) and not yet in a finalized block: its durable backlog", () => ingest?.backlog?.().pending);
     gauge(r, `${prefix}readings_pending_oldest_age_seconds`, "Age of the oldest reading still waiting for the chain (0 when none waits)", () => {
       const b = ingest?.backlog?.();

@@ -57,6 +57,9 @@ describe("metrics", () => {
     expect(value("moteledger_readings_finalized_total")).toBe(4);
     expect(value("moteledger_reading_verify_failures_total")).toBe(1);
     expect(value('moteledger_readings_rejected_total{code="BAD_SIGNATURE"}')).toBe(1);
+    // A solo gateway meets no peer's batch: the thread-pool verifications of peers' readings are at zero, and exposed.
+    expect(value('moteledger_reading_verifications_total{kind="run"}')).toBe(0);
+    expect(value('moteledger_reading_verifications_total{kind="joined"}')).toBe(0);
     expect(value("moteledger_mempool_transactions")).toBe(0);
     expect(value('moteledger_readings_settled_total{outcome="included"}')).toBe(4);
     expect(value('moteledger_readings_settled_total{outcome="lost"}')).toBe(0);

@@ -1,5 +1,6 @@
 // The process's set of verified readings (shared/verified-readings.ts): a hit needs the same digest
-// under the same key, and the set never holds more than its bound, whatever is added.
+// under the same key, and the set never holds more than its bound, whatever is added; verifyOnce runs a
+// reading's verification once while it is under way and never again once it succeeded.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { VerifiedReadings } from "../../shared/verified-readings.ts";
@@ -35,5 +36,45 @@ describe("verified readings", () => {
         }
       }),
     );
+  });
+
+  it("verifyOnce: concurrent checks of one reading share one verification; a success is remembered, a failure is not", async () => {
+    const set = new VerifiedReadings(16);
+    const digest = new Uint8Array(32).fill(1);
+    const key = new Uint8Array(32).fill(2);
+    let runs = 0;
+    let release!: (ok: boolean) => void;
+    const verify = () => {
+      runs++;
+      return new Promise<boolean>((resolve) => (release = resolve));
+    };
+    const first = set.verifyOnce(digest, key, verify);
+    const second = set.verifyOnce(digest, key, verify);
+    expect(runs).toBe(1);
+    expect(set.has(digest, key)).toBe(false); // not before it verified
+    release(false);
+    expect(await Promise.all([first, second])).toEqual([false, false]);
+    expect(set.has(digest, key)).toBe(false);
+    // A failure is not remembered: the next check verifies again (and succeeds this time).
+    const third = set.verifyOnce(digest, key, verify);
+    expect(runs).toBe(2);
+    release(true);
+    expect(await third).toBe(true);
+    expect(set.has(digest, key)).toBe(true);
+    expect(await set.verifyOnce(digest, key, verify)).toBe(true);
+    expect(runs).toBe(2);
+    expect(set.stats).toEqual({ run: 2, joined: 1 });
+    // Another key for the same digest is another verification.
+    void set.verifyOnce(digest, new Uint8Array(32).fill(3), verify);
+    expect(runs).toBe(3);
+  });
+
+  it("verifyOnce: a verification that throws leaves nothing behind", async () => {
+    const set = new VerifiedReadings(16);
+    const digest = new Uint8Array(32).fill(4);
+    const key = new Uint8Array(32).fill(5);
+    await expect(set.verifyOnce(digest, key, () => Promise.reject(new Error("pool gone")))).rejects.toThrow("pool gone");
+    expect(await set.verifyOnce(digest, key, () => Promise.resolve(true))).toBe(true);
+    expect(set.stats).toEqual({ run: 2, joined: 0 });
   });
 });
