@@ -18,10 +18,14 @@
 // bench:net at 7 validators saturated acknowledged 10,400 readings in 10 s while finalizing 6,600,
 // and went to round changes and 6-9 s from send to final. The pace is what successive counts saw
 // drained (included, rejected or lost) over the last `chainStallBlockIntervals` intervals, up to the
-// last count that saw a drain; a window with no drain at all is a stalled chain, not a slow one, and
-// is left to the count limit (the durable buffer is for stalls: view changes, a restarted
-// validator). The pipeline asks before it verifies a new reading's signature, so a refused reading
-// costs no verification.
+// last count that saw a drain, counting only the spans that began with readings waiting: an idle
+// gateway is not a slow chain, and a fleet that wakes up together after a quiet spell must be paced
+// by what the chain does with its burst, not refused for the quiet (bench:net's start-up told
+// devices "wait ~111 s" that way). A window with no drain at all is a stalled chain, not a slow one,
+// and is left to the count limit (the durable buffer is for stalls: view changes, a restarted
+// validator). Max-Age is the time until the wait would be down to the limit at that pace, at most
+// the window: the pace is never older than that, and a refusal is cheap. The pipeline asks before
+// it verifies a new reading's signature, so a refused reading costs no verification.
 import { IngestError } from "./errors.ts";
 import type { IngestOptions } from "./options.ts";
 import type { PendingStore } from "./pending-store.ts";
@@ -55,7 +59,7 @@ export class Backlog {
   private counted = 0;
   private countedAtMs = Number.NEGATIVE_INFINITY;
   private addedSinceCount = 0;
-  /** What each count inside the pace window saw drained since the count before it, oldest first. */
+  /** What each count inside the pace window saw drained since the count before it, oldest first; only spans that began with readings waiting. */
   private readonly drains: { fromMs: number; atMs: number; drained: number }[] = [];
   /** The window's pace, ms per drained reading, set at each count (the only time `drains` changes); undefined: no drain in it. */
   private msPerReading: number | undefined;
@@ -73,7 +77,7 @@ export class Backlog {
     const now = this.nowMs();
     if (now - this.countedAtMs >= this.options.backlogRefreshMs) {
       const count = this.store.pendingCount();
-      if (this.countedAtMs > Number.NEGATIVE_INFINITY) this.noteDrain(this.countedAtMs, now, this.counted + this.addedSinceCount - count);
+      if (this.countedAtMs > Number.NEGATIVE_INFINITY) this.noteDrain(this.countedAtMs, now, this.counted, this.counted + this.addedSinceCount - count);
       this.counted = count;
       this.countedAtMs = now;
       this.addedSinceCount = 0;
@@ -81,21 +85,30 @@ export class Backlog {
     return this.counted + this.addedSinceCount;
   }
 
-  private noteDrain(fromMs: number, atMs: number, drained: number): void {
+  /** `waiting`: readings pending when the span began (the previous count). */
+  private noteDrain(fromMs: number, atMs: number, waiting: number, drained: number): void {
     if (!this.blockIntervalMs) return;
-    const windowFromMs = atMs - this.options.chainStallBlockIntervals * this.blockIntervalMs();
-    // A count after a quiet spell spreads its drain over the window at most: the pace errs fast.
-    this.drains.push({ fromMs: Math.max(fromMs, windowFromMs), atMs, drained: Math.max(0, drained) });
+    const windowFromMs = atMs - this.paceWindowMs();
+    // A span that began with nothing waiting tells nothing of the chain's pace. A count after a
+    // long busy spell spreads its drain over the window at most.
+    if (waiting > 0) this.drains.push({ fromMs: Math.max(fromMs, windowFromMs), atMs, drained: Math.max(0, drained) });
     while (this.drains.length > 0 && this.drains[0].atMs < windowFromMs) this.drains.shift();
-    // The pace: from the start of the first count's span to the last count that saw a drain.
+    // The pace: the spans' time up to the last one that saw a drain, over what they drained.
     let total = 0;
-    let lastAtMs: number | undefined;
+    let spansMs = 0;
+    let toLastDrainMs: number | undefined;
     for (const d of this.drains) {
+      spansMs += d.atMs - d.fromMs;
       if (d.drained === 0) continue;
       total += d.drained;
-      lastAtMs = d.atMs;
+      toLastDrainMs = spansMs;
     }
-    this.msPerReading = lastAtMs === undefined ? undefined : (lastAtMs - this.drains[0].fromMs) / total;
+    this.msPerReading = toLastDrainMs === undefined ? undefined : toLastDrainMs / total;
+  }
+
+  /** chainStallBlockIntervals in ms: how far back the pace looks. */
+  private paceWindowMs(): number {
+    return this.options.chainStallBlockIntervals * this.blockIntervalMs!();
   }
 
   /**
@@ -121,8 +134,8 @@ export class Backlog {
     const waitMs = this.expectedWaitMs();
     const limitMs = this.waitLimitMs();
     if (waitMs === undefined || limitMs === undefined || waitMs <= limitMs) return undefined;
-    // Come back when what waits now would be down to the limit.
-    const retryAfterS = Math.max(1, Math.ceil((waitMs - limitMs) / 1000));
+    // Come back when what waits now would be down to the limit, or when the pace has been measured anew.
+    const retryAfterS = Math.max(1, Math.ceil(Math.min(waitMs - limitMs, this.paceWindowMs()) / 1000));
     return new IngestError("BACKLOG_BEHIND", `the chain is behind: readings wait ~${(waitMs / 1000).toFixed(1)} s here (limit ${(limitMs / 1000).toFixed(1)} s); keep this one, retry in ${retryAfterS} s`, retryAfterS);
   }
 

@@ -207,6 +207,45 @@ describe("Backlog", () => {
     expect(b.refusal(0)).toBeUndefined();
   });
 
+  it("paces a burst after an idle spell by what the chain does with it: time with nothing waiting does not count", () => {
+    const store = { pending: 0 };
+    const clock = { now: 0 };
+    const b = paced(store, clock);
+    // Idle, counted now and then (health checks, a stray reading): nothing waits, nothing drains.
+    for (; clock.now <= 2_000; clock.now += 200) expect(b.refusal(0)).toBeUndefined();
+    clock.now = 2_000;
+    b.added(500); // the fleet wakes up together
+    store.pending = 500;
+    clock.now = 2_200;
+    store.pending = 400; // the first block takes 100 of them
+    expect(b.refusal(0)).toBeUndefined(); // its span began idle: no pace yet, not a slow one
+    clock.now = 2_400;
+    store.pending = 300;
+    expect(b.expectedWaitMs()).toBe(600); // 100 per 200 ms: 300 waiting take 0.6 s
+    expect(b.refusal(0)).toBeUndefined();
+  });
+
+  it("tells a device to come back within the pace window at most, however long the wait at the pace it measured", () => {
+    const store = { pending: 0 };
+    const clock = { now: 0 };
+    const b = paced(store, clock);
+    b.pending();
+    // A chain that takes nothing for a whole window while readings arrive, then 10 of them.
+    for (clock.now = 200; clock.now <= 3_000; clock.now += 200) {
+      b.added(100);
+      store.pending += 100;
+      b.pending();
+    }
+    clock.now = 3_200;
+    b.added(100);
+    store.pending += 100 - 10;
+    const refusal = b.refusal(0)!;
+    expect(b.expectedWaitMs()).toBe(349_800); // 1,590 waiting at 10 per 2.2 s (the spans ending inside the window)
+    expect(refusal.code).toBe("BACKLOG_BEHIND");
+    expect(refusal.retryAfterS).toBe(2); // the window (10 intervals of 200 ms), not 348 s
+    expect(refusal.message).toBe("the chain is behind: readings wait ~349.8 s here (limit 2.0 s); keep this one, retry in 2 s");
+  });
+
   it("leaves a stalled chain (no drain in the window) to the count limit, and a gateway without a chain too", () => {
     const store = { pending: 10 };
     const clock = { now: 0 };
