@@ -212,12 +212,18 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
   const feedTiming = { tickMs: Math.max(5, Math.floor(blockIntervalMs() / 16)), flushedAtMs: 0, headHeight: -1, headSeenAtMs: 0 };
   // A timer for the next flush point when it falls before the next tick (feed-timing.ts).
   let flushTimer: NodeJS.Timeout | undefined;
+  // Whether this node makes round 0's proposal of `height`, the one being decided: its own batch then flushes just before it (feed-timing.ts).
+  const selfHex = toHex(c.identity.id);
+  const proposesRound0 = (height: number): boolean => {
+    const core = replica.core;
+    return core.height === height && core.validators.idHex[core.validators.proposer(height, 0)] === selfHex;
+  };
   const feedTick = (): void => {
     try {
       const now = Date.now();
       const head = c.chain.head();
       if (head.height !== feedTiming.headHeight) Object.assign(feedTiming, { headHeight: head.height, headSeenAtMs: now });
-      const timing = { nowMs: now, intervalMs: blockIntervalMs(), headTimeMs: head.header.timeMs, headSeenAtMs: feedTiming.headSeenAtMs };
+      const timing = { nowMs: now, intervalMs: blockIntervalMs(), headTimeMs: head.header.timeMs, headSeenAtMs: feedTiming.headSeenAtMs, proposesNext: proposesRound0(head.height + 1), alone: replica.core.validators.n === 1 && replica.core.validators.indexOf(selfHex) === 0 };
       const due = feedFlushDue({ ...timing, flushedAtMs: feedTiming.flushedAtMs });
       if (due !== undefined) feedTiming.flushedAtMs = now;
       feed?.tick(now, due !== undefined);
@@ -240,7 +246,6 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
       log.error({ err: (e as Error).message }, "offering signed transactions failed; retrying");
     }
   }, Math.max(50, Math.floor(blockIntervalMs() / 2)));
-  const own = toHex(c.identity.id);
   const regossip = setInterval(() => {
     dialValidators(c.chain, network, c.identity);
   }, c.regossipIntervalMs ?? 2000);
@@ -255,7 +260,7 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
       gossip.local(bytes);
       return tx;
     },
-    status: () => ({ height: replica.core.height, round: replica.core.round, peers: network.connectedPeers(), validator: replica.core.validators.indexOf(own) >= 0, walWrites: wal.writes, proposalBytesMax: sizer.bytesMax(), ...stats, votes: replica.core.votesInProgress(), behindRetention: replica.behindRetention }),
+    status: () => ({ height: replica.core.height, round: replica.core.round, peers: network.connectedPeers(), validator: replica.core.validators.indexOf(selfHex) >= 0, walWrites: wal.writes, proposalBytesMax: sizer.bytesMax(), ...stats, votes: replica.core.votesInProgress(), behindRetention: replica.behindRetention }),
     async close() {
       closed = true;
       clearInterval(ticker);
