@@ -218,12 +218,14 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
     const core = replica.core;
     return core.height === height && core.validators.idHex[core.validators.proposer(height, 0)] === selfHex;
   };
+  // The only validator: nobody else verifies its batches, so it flushes just before each proposal only.
+  const alone = (): boolean => replica.core.validators.n === 1 && replica.core.validators.indexOf(selfHex) === 0;
   const feedTick = (): void => {
     try {
       const now = Date.now();
       const head = c.chain.head();
       if (head.height !== feedTiming.headHeight) Object.assign(feedTiming, { headHeight: head.height, headSeenAtMs: now });
-      const timing = { nowMs: now, intervalMs: blockIntervalMs(), headTimeMs: head.header.timeMs, headSeenAtMs: feedTiming.headSeenAtMs, proposesNext: proposesRound0(head.height + 1), alone: replica.core.validators.n === 1 && replica.core.validators.indexOf(selfHex) === 0 };
+      const timing = { nowMs: now, intervalMs: blockIntervalMs(), headTimeMs: head.header.timeMs, headSeenAtMs: feedTiming.headSeenAtMs, proposesNext: proposesRound0(head.height + 1), alone: alone() };
       const due = feedFlushDue({ ...timing, flushedAtMs: feedTiming.flushedAtMs });
       if (due !== undefined) feedTiming.flushedAtMs = now;
       feed?.tick(now, due !== undefined);

@@ -105,7 +105,7 @@ export class GatewayProcess {
     while (Date.now() < deadline) {
       signal?.throwIfAborted();
       if (!this.running) {
-        const why = this.lastError();
+        const why = exitReason(this.said);
         // Data written by an older release (block or storage format changed): a devnet can start over.
         const hint = /\[(STORE_SCHEMA|GENESIS_MISMATCH)\]/.test(why) ? "; this network's data is from another release: start over with `npm start -- --fresh`" : "";
         throw new MoteError("GATEWAY_EXITED", `gateway ${this.spec.index} exited during start (${this.exit})${why}${hint}; see ${this.spec.logPath}`);
@@ -119,10 +119,6 @@ export class GatewayProcess {
       await new Promise((r) => setTimeout(r, 200));
     }
     throw new MoteError("GATEWAY_START_TIMEOUT", `gateway ${this.spec.index} did not serve its API within ${timeoutMs} ms; see ${this.spec.logPath}`);
-  }
-
-  private lastError(): string {
-    return exitReason(this.said);
   }
 
   /** Up or down, its head and backlog, and its ingest refusals; never throws. */
@@ -166,4 +162,3 @@ export function exitReason(stderrTail: string): string {
   if (cli.length) return `: ${cli[cli.length - 1].slice(6)}`;
   return lines.length ? `: ${lines.slice(-6).join(" | ")}` : "";
 }
-
