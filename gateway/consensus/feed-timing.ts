@@ -48,29 +48,46 @@ export interface FeedTimingInput {
 /** How long before its own proposal a proposer flushes: the batch is signed and stored (an fsync) on the thread its proposal timer runs on, after it. */
 export const ownLeadMs = 5;
 
+/** The flush points' leads before each proposal, as fractions of the interval: the quarter's bulk and the tail's. */
+const quarterLead = 1 / 4;
+export const tailLead = 1 / 10;
+
 /** The flush point to act on now, or undefined when the last one passed is flushed already (or none has passed). */
 export function feedFlushDue(t: FeedTimingInput): number | undefined {
-  const { first, own } = flushPoints(t);
-  if (t.nowMs < first) return undefined;
-  let latest = first + Math.floor((t.nowMs - first) / t.intervalMs) * t.intervalMs;
-  if (own !== undefined && own <= t.nowMs && own > latest) latest = own;
-  return t.flushedAtMs < latest ? latest : undefined;
+  const { proposalMs, leads, own } = flushPoints(t);
+  let latest: number | undefined;
+  for (const lead of leads) {
+    const first = proposalMs - lead;
+    if (t.nowMs < first) continue;
+    const point = first + Math.floor((t.nowMs - first) / t.intervalMs) * t.intervalMs;
+    if (latest === undefined || point > latest) latest = point;
+  }
+  if (own !== undefined && own <= t.nowMs && (latest === undefined || own > latest)) latest = own;
+  return latest !== undefined && t.flushedAtMs < latest ? latest : undefined;
 }
 
 /** The first flush point after `nowMs` (what a timer waits for; feedFlushDue returns it from then on). */
 export function nextFeedFlushAt(t: Omit<FeedTimingInput, "flushedAtMs">): number {
-  const { first, own } = flushPoints(t);
-  const regular = t.nowMs < first ? first : first + (Math.floor((t.nowMs - first) / t.intervalMs) + 1) * t.intervalMs;
-  return own !== undefined && own > t.nowMs && own < regular ? own : regular;
+  const { proposalMs, leads, own } = flushPoints(t);
+  let next = Infinity;
+  for (const lead of leads) {
+    const first = proposalMs - lead;
+    next = Math.min(next, t.nowMs < first ? first : first + (Math.floor((t.nowMs - first) / t.intervalMs) + 1) * t.intervalMs);
+  }
+  return own !== undefined && own > t.nowMs && own < next ? own : next;
 }
 
 /**
- * The next proposal's flush point a quarter early (`first`; the later points follow it an interval
- * apart) and, for its proposer, the one just before it (`own`).
+ * The next proposal's time and the leads of the points before it (each repeating an interval apart
+ * after it: the proposals that follow while the height is undecided), and for its proposer the one
+ * just before it (`own`).
  */
-function flushPoints(t: Pick<FeedTimingInput, "intervalMs" | "headTimeMs" | "headSeenAtMs" | "proposesNext" | "alone">): { first: number; own?: number } {
-  const quarter = Math.floor(t.intervalMs / 4);
-  const lead = t.alone ? Math.min(ownLeadMs, quarter) : quarter;
+function flushPoints(t: Pick<FeedTimingInput, "intervalMs" | "headTimeMs" | "headSeenAtMs" | "proposesNext" | "alone">): { proposalMs: number; leads: number[]; own?: number } {
   const proposalMs = Math.max(t.headTimeMs + t.intervalMs, t.headSeenAtMs);
-  return { first: proposalMs - lead, own: t.proposesNext && ownLeadMs < lead ? proposalMs - ownLeadMs : undefined };
+  const quarter = Math.floor(t.intervalMs * quarterLead);
+  if (t.alone) return { proposalMs, leads: [Math.min(ownLeadMs, quarter)] };
+  const tail = Math.floor(t.intervalMs * tailLead);
+  const leads = tail > ownLeadMs && tail < quarter ? [quarter, tail] : [quarter];
+  const last = Math.min(...leads);
+  return { proposalMs, leads, own: t.proposesNext && ownLeadMs < last ? proposalMs - ownLeadMs : undefined };
 }

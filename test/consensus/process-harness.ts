@@ -64,7 +64,12 @@ export class NodeProcess {
       partial += chunk.toString();
       const lines = partial.split("\n");
       partial = lines.pop()!;
-      for (const line of lines) this.onEvent(JSON.parse(line) as Record<string, unknown>);
+      // V8's tracing flags (HARNESS_NODE_ARGS="--trace-deopt" and the like) print to stdout too:
+      // their lines are kept with stderr's tail rather than read as events.
+      for (const line of lines) {
+        if (line.startsWith("{")) this.onEvent(JSON.parse(line) as Record<string, unknown>);
+        else this.stderr = (this.stderr + line + "\n").slice(-Number(process.env.HARNESS_STDERR_BYTES ?? 20_000));
+      }
     });
     await this.waitFor((e) => e.event === "ready", timeoutMs, `node on p2p port ${this.args.p2pPort} did not start`);
   }
