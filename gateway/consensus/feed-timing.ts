@@ -1,7 +1,7 @@
 // When the reading feed signs what ingest accepted (gateway/chain/reading-feed.ts): shortly before
 // each round-0 proposal, so an acknowledged reading waits for the next block and not for a tick and
-// then the block after, and about once per block, since every batch costs two signatures here and
-// its envelope, attestation and gossip at every validator.
+// then the block after, and at a few points per block only, since every batch costs two signatures
+// here and its envelope, attestation and gossip at every validator.
 //
 // Round 0's proposal of the next height goes one interval after the head's header time, or at once
 // when the head committed later than that (core.ts proposeAtMs). While that height is being decided,
@@ -14,6 +14,12 @@
 // 237 with a third), the difference being readings that missed the proposal they were flushed for
 // and waited a block more. A head that commits moves the points, so a height decided within its
 // interval gets exactly one flush.
+//
+// A second point a tenth of an interval before each proposal (the tail) takes what was acknowledged
+// since the quarter's flush: a small batch that usually reaches the proposer and is verified before
+// the proposal goes, and when it does not, its readings are in the next block as they would have
+// been without it. bench:net at 750 readings/s and 4 validators, 4 interleaved pairs: p50 249-267
+// ms with it against 258-282 without, lower in every pair.
 //
 // The node ticks the feed every sixteenth of an interval (for batches that fill up between points)
 // and also sets a timer for the next point (nextFeedFlushAt), so a flush happens at its point and not
