@@ -14,6 +14,7 @@
 // "signed live" note). "gateway CPU" is the gateway processes' CPU time (all threads, and their main
 // threads alone) per finalized reading, summed over the network, from /proc: a figure that moves far
 // less with what else loads the machine than readings/s; "busy" is the machine's CPU use over the row.
+// "send→ack" is ingest's share of the latency: from a device's send to its gateway's 2.01.
 //
 //   npm run bench:net [-- --seconds 10 --warmup 10 --devices 160 --validators 1,4,7 --rows saturated,half,100]
 //   BENCH_NET_LATENCIES=<prefix>: each row's readings also go to <prefix>.<validators>-<rate>, one per line:
