@@ -6,24 +6,20 @@
 // Round 0's proposal of the next height goes one interval after the head's header time, or at once
 // when the head committed later than that (core.ts proposeAtMs). While that height is being decided,
 // the proposal after it cannot come before another interval has passed, and so on: the flush points
-// are that time, then every interval after it, each early by two leads.
+// are that time, then every interval after it, each a quarter of an interval early: the batch must
+// be signed and stored (the outbox's fsync), gossiped, verified on the proposer's busy thread pool
+// and admitted in arrival order before the proposal goes. An eighth (25 ms at 200 ms blocks, less the
+// feed's tick of 12.5 ms) was too little under load: bench:net at 780 readings/s and 4 validators
+// measured p50 390 and 393 ms from send to final with it, 231 to 269 ms with a quarter (252 and
+// 237 with a third), the difference being readings that missed the proposal they were flushed for
+// and waited a block more. A head that commits moves the points, so a height decided within its
+// interval gets exactly one flush.
 //
-// The bulk, a third of an interval early: the batch must be signed and stored (the outbox's fsync),
-// gossiped, verified on every validator's thread pool and admitted in arrival order before the
-// proposal goes. Every gateway flushes at the same point, so each validator verifies three batches
-// at once while the others do the same: on two cores that burst held up the proposal timer itself
-// (17 ms late at the median, 41 ms at worst, one gateway at 750 readings/s). An eighth (25 ms at
-// 200 ms blocks) was too little alone: p50 390 ms from send to final at 780/s and 4 validators,
-// readings missing the proposal they were flushed for and waiting a block more.
-//
-// The tail, a tenth early: what was acknowledged since the bulk, a small batch that usually reaches
-// the proposer and is verified before the proposal goes; when it does not, its readings are in the
-// next block, as they would have been without it. So the bulk can go earlier, and the burst clear,
-// at no cost to the readings in between. bench:net at 750 readings/s and 4 validators, interleaved,
-// 4 pairs each: the tail with a quarter's bulk, p50 249-267 ms against 258-282 with the quarter
-// alone; a third's bulk with the tail, 220-257 against 259-299 with a quarter's (pooled 243 against
-// 279). A head that commits moves the points, so a height decided within its interval gets exactly
-// one flush at each.
+// A second point a tenth of an interval before each proposal (the tail) takes what was acknowledged
+// since the quarter's flush: a small batch that usually reaches the proposer and is verified before
+// the proposal goes, and when it does not, its readings are in the next block as they would have
+// been without it. bench:net at 750 readings/s and 4 validators, 4 interleaved pairs: p50 249-267
+// ms with it against 258-282 without, lower in every pair.
 //
 // The node ticks the feed every sixteenth of an interval (for batches that fill up between points)
 // and also sets a timer for the next point (nextFeedFlushAt), so a flush happens at its point and not
@@ -32,8 +28,8 @@
 // The proposer's own batch needs none of that: it is signed and put in its own mempool, in the same
 // process and on the same thread, before its proposal timer runs. So a node that proposes the next
 // height flushes a second time a few milliseconds before its proposal (ownLeadMs), and what it
-// acknowledged since the tail goes in that block rather than in the next. The other points stay:
-// the bulk of the batch reaches the other validators early, and only the last few
+// acknowledged in the last quarter goes in that block rather than in the next. The quarter's flush
+// stays: the bulk of the batch reaches the other validators early, and only the last few
 // milliseconds' readings come to them first in the proposal, to verify before they vote (flushing
 // only at ownLeadMs measured no better at 4 validators for that reason, 40-46 ms better at 1). A
 // validator alone has nobody to gossip to: all its points are ownLeadMs early, one flush per block.
@@ -58,8 +54,8 @@ export interface FeedTimingInput {
 /** How long before its own proposal a proposer flushes: the batch is signed and stored (an fsync) on the thread its proposal timer runs on, after it. */
 export const ownLeadMs = 5;
 
-/** The flush points' leads before each proposal, as fractions of the interval: the bulk's and the tail's. */
-export const bulkLead = 1 / 3;
+/** The flush points' leads before each proposal, as fractions of the interval: the quarter's bulk and the tail's. */
+const quarterLead = 1 / 4;
 export const tailLead = 1 / 10;
 
 /** The flush point to act on now, or undefined when the last one passed is flushed already (or none has passed). */
@@ -94,10 +90,10 @@ export function nextFeedFlushAt(t: Omit<FeedTimingInput, "flushedAtMs">): number
  */
 function flushPoints(t: Pick<FeedTimingInput, "intervalMs" | "headTimeMs" | "headSeenAtMs" | "proposesNext" | "alone">): { proposalMs: number; leads: number[]; own?: number } {
   const proposalMs = Math.max(t.headTimeMs + t.intervalMs, t.headSeenAtMs);
-  const bulk = Math.floor(t.intervalMs * bulkLead);
-  if (t.alone) return { proposalMs, leads: [Math.min(ownLeadMs, bulk)] };
+  const quarter = Math.floor(t.intervalMs * quarterLead);
+  if (t.alone) return { proposalMs, leads: [Math.min(ownLeadMs, quarter)] };
   const tail = Math.floor(t.intervalMs * tailLead);
-  const leads = tail > ownLeadMs && tail < bulk ? [bulk, tail] : [bulk];
+  const leads = tail > ownLeadMs && tail < quarter ? [quarter, tail] : [quarter];
   const last = Math.min(...leads);
   return { proposalMs, leads, own: t.proposesNext && ownLeadMs < last ? proposalMs - ownLeadMs : undefined };
 }

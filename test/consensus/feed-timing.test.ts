@@ -1,44 +1,41 @@
-// When the reading feed flushes (gateway/consensus/feed-timing.ts): a third and a tenth of an
+// When the reading feed flushes (gateway/consensus/feed-timing.ts): a quarter and a tenth of an
 // interval before each round-0 proposal, once per point, and a head decided within its interval gets one flush; a
 // node that makes the next proposal flushes for it just before it (ownLeadMs), later points as others.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { bulkLead, feedFlushDue, nextFeedFlushAt, ownLeadMs, tailLead } from "../../gateway/consensus/feed-timing.ts";
+import { feedFlushDue, nextFeedFlushAt, ownLeadMs, tailLead } from "../../gateway/consensus/feed-timing.ts";
 
 const interval = 200;
 
 describe("feed timing", () => {
-  it("flushes a third and a tenth of an interval before the next proposal, once each", () => {
-    const head = { intervalMs: interval, headTimeMs: 10_000, headSeenAtMs: 10_100 };
-    // The proposal goes at 10,200: points at 10,134 (the bulk) and 10,180 (the tail).
-    expect(Math.floor(interval * bulkLead)).toBe(66);
-    expect(Math.floor(interval * tailLead)).toBe(20);
-    expect(feedFlushDue({ ...head, nowMs: 10_133, flushedAtMs: 9_950 })).toBeUndefined();
-    expect(feedFlushDue({ ...head, nowMs: 10_135, flushedAtMs: 9_950 })).toBe(10_134);
-    expect(nextFeedFlushAt({ ...head, nowMs: 10_135 })).toBe(10_180);
-    expect(feedFlushDue({ ...head, nowMs: 10_179, flushedAtMs: 10_135 })).toBeUndefined();
-    expect(feedFlushDue({ ...head, nowMs: 10_181, flushedAtMs: 10_135 })).toBe(10_180);
+  it("flushes a quarter and a tenth of an interval before the next proposal, once each", () => {
+    const head = { intervalMs: interval, headTimeMs: 10_000, headSeenAtMs: 10_150 };
+    expect(feedFlushDue({ ...head, nowMs: 10_149, flushedAtMs: 9_950 })).toBeUndefined();
+    expect(feedFlushDue({ ...head, nowMs: 10_151, flushedAtMs: 9_950 })).toBe(10_150);
+    expect(nextFeedFlushAt({ ...head, nowMs: 10_151 })).toBe(10_200 - interval * tailLead);
+    expect(feedFlushDue({ ...head, nowMs: 10_179, flushedAtMs: 10_151 })).toBeUndefined();
+    expect(feedFlushDue({ ...head, nowMs: 10_181, flushedAtMs: 10_151 })).toBe(10_180);
     expect(feedFlushDue({ ...head, nowMs: 10_300, flushedAtMs: 10_181 })).toBeUndefined();
     // Still undecided an interval later: the proposal after it cannot come sooner, flush before it.
-    expect(feedFlushDue({ ...head, nowMs: 10_335, flushedAtMs: 10_181 })).toBe(10_334);
+    expect(feedFlushDue({ ...head, nowMs: 10_355, flushedAtMs: 10_181 })).toBe(10_350);
     // A tick that comes after both points: one flush, for the later one.
     expect(feedFlushDue({ ...head, nowMs: 10_185, flushedAtMs: 9_950 })).toBe(10_180);
   });
 
   it("flushes again just before its own proposal when this node makes it", () => {
-    const head = { intervalMs: interval, headTimeMs: 10_000, headSeenAtMs: 10_100, proposesNext: true };
-    // The proposal goes at 10,200: the bulk's and the tail's flushes as every node's, then one 5 ms before the proposal.
-    expect(feedFlushDue({ ...head, nowMs: 10_133, flushedAtMs: 9_950 })).toBeUndefined();
-    expect(nextFeedFlushAt({ ...head, nowMs: 10_133 })).toBe(10_134);
-    expect(feedFlushDue({ ...head, nowMs: 10_135, flushedAtMs: 9_950 })).toBe(10_134);
-    expect(feedFlushDue({ ...head, nowMs: 10_181, flushedAtMs: 10_135 })).toBe(10_180);
+    const head = { intervalMs: interval, headTimeMs: 10_000, headSeenAtMs: 10_150, proposesNext: true };
+    // The proposal goes at 10,200: the quarter's and the tenth's flushes as every node's, then one 5 ms before the proposal.
+    expect(feedFlushDue({ ...head, nowMs: 10_149, flushedAtMs: 9_950 })).toBeUndefined();
+    expect(nextFeedFlushAt({ ...head, nowMs: 10_149 })).toBe(10_150);
+    expect(feedFlushDue({ ...head, nowMs: 10_151, flushedAtMs: 9_950 })).toBe(10_150);
+    expect(feedFlushDue({ ...head, nowMs: 10_181, flushedAtMs: 10_151 })).toBe(10_180);
     expect(feedFlushDue({ ...head, nowMs: 10_194, flushedAtMs: 10_181 })).toBeUndefined();
     expect(nextFeedFlushAt({ ...head, nowMs: 10_181 })).toBe(10_200 - ownLeadMs);
     expect(feedFlushDue({ ...head, nowMs: 10_195, flushedAtMs: 10_181 })).toBe(10_195);
     expect(feedFlushDue({ ...head, nowMs: 10_300, flushedAtMs: 10_195 })).toBeUndefined();
-    // Undecided an interval later: the next proposal is another validator's, its points as every node's.
-    expect(nextFeedFlushAt({ ...head, nowMs: 10_196 })).toBe(10_334);
-    expect(feedFlushDue({ ...head, nowMs: 10_335, flushedAtMs: 10_195 })).toBe(10_334);
+    // Undecided an interval later: the next proposal is another validator's, a quarter early as before.
+    expect(nextFeedFlushAt({ ...head, nowMs: 10_196 })).toBe(10_350);
+    expect(feedFlushDue({ ...head, nowMs: 10_355, flushedAtMs: 10_195 })).toBe(10_350);
     // A tick that comes after all three: one flush, for the latest point.
     expect(feedFlushDue({ ...head, nowMs: 10_197, flushedAtMs: 9_950 })).toBe(10_195);
   });
@@ -69,11 +66,11 @@ describe("feed timing", () => {
           flushedAtMs = now;
         }
         const proposal = Math.max(50_200, head.headSeenAtMs);
-        // The schedule: the bulk's and the tail's leads before the proposal and every interval after
-        // (alone: just before each); its proposer also just before it.
+        // The schedule: a quarter and a tenth before the proposal and every interval after (alone:
+        // just before each); its proposer also just before it.
         const lastTick = 50_000 + Math.floor(span / tick) * tick;
         const schedule = new Set<number>();
-        for (const lead of alone ? [ownLeadMs] : [Math.floor(interval * bulkLead), Math.floor(interval * tailLead)]) for (let p = proposal - lead; p <= lastTick; p += interval) schedule.add(p);
+        for (const lead of alone ? [ownLeadMs] : [interval / 4, interval * tailLead]) for (let p = proposal - lead; p <= lastTick; p += interval) schedule.add(p);
         if (proposesNext && !alone && proposal - ownLeadMs <= lastTick) schedule.add(proposal - ownLeadMs);
         const points = [...schedule].sort((a, b) => a - b);
         // Each flush is at a point of the schedule, less than a tick after it, in order; every point
@@ -102,8 +99,8 @@ describe("feed timing", () => {
         expect(feedFlushDue({ ...head, nowMs: next, flushedAtMs })).toBe(next);
       }),
     );
-    expect(nextFeedFlushAt({ intervalMs: interval, headTimeMs: 10_000, headSeenAtMs: 10_100, nowMs: 10_100 })).toBe(10_134);
-    expect(nextFeedFlushAt({ intervalMs: interval, headTimeMs: 10_000, headSeenAtMs: 10_100, nowMs: 10_134 })).toBe(10_180);
-    expect(nextFeedFlushAt({ intervalMs: interval, headTimeMs: 10_000, headSeenAtMs: 10_100, nowMs: 10_180 })).toBe(10_334);
+    expect(nextFeedFlushAt({ intervalMs: interval, headTimeMs: 10_000, headSeenAtMs: 10_100, nowMs: 10_100 })).toBe(10_150);
+    expect(nextFeedFlushAt({ intervalMs: interval, headTimeMs: 10_000, headSeenAtMs: 10_100, nowMs: 10_150 })).toBe(10_180);
+    expect(nextFeedFlushAt({ intervalMs: interval, headTimeMs: 10_000, headSeenAtMs: 10_100, nowMs: 10_180 })).toBe(10_350);
   });
 });
