@@ -1,7 +1,7 @@
 // When the reading feed signs what ingest accepted (gateway/chain/reading-feed.ts): shortly before
 // each round-0 proposal, so an acknowledged reading waits for the next block and not for a tick and
-// then the block after, and at a few points per block only, since every batch costs two signatures
-// here and its envelope, attestation and gossip at every validator.
+// then the block after, and about once per block, since every batch costs two signatures here and
+// its envelope, attestation and gossip at every validator.
 //
 // Round 0's proposal of the next height goes one interval after the head's header time, or at once
 // when the head committed later than that (core.ts proposeAtMs). While that height is being decided,
@@ -14,12 +14,6 @@
 // 237 with a third), the difference being readings that missed the proposal they were flushed for
 // and waited a block more. A head that commits moves the points, so a height decided within its
 // interval gets exactly one flush.
-//
-// A second point a tenth of an interval before each proposal (the tail) takes what was acknowledged
-// since the quarter's flush: a small batch that usually reaches the proposer and is verified before
-// the proposal goes, and when it does not, its readings are in the next block as they would have
-// been without it. bench:net at 750 readings/s and 4 validators, 4 interleaved pairs: p50 249-267
-// ms with it against 258-282 without, lower in every pair.
 //
 // The node ticks the feed every sixteenth of an interval (for batches that fill up between points)
 // and also sets a timer for the next point (nextFeedFlushAt), so a flush happens at its point and not
@@ -54,46 +48,29 @@ export interface FeedTimingInput {
 /** How long before its own proposal a proposer flushes: the batch is signed and stored (an fsync) on the thread its proposal timer runs on, after it. */
 export const ownLeadMs = 5;
 
-/** The flush points' leads before each proposal, as fractions of the interval: the quarter's bulk and the tail's. */
-const quarterLead = 1 / 4;
-export const tailLead = 1 / 10;
-
 /** The flush point to act on now, or undefined when the last one passed is flushed already (or none has passed). */
 export function feedFlushDue(t: FeedTimingInput): number | undefined {
-  const { proposalMs, leads, own } = flushPoints(t);
-  let latest: number | undefined;
-  for (const lead of leads) {
-    const first = proposalMs - lead;
-    if (t.nowMs < first) continue;
-    const point = first + Math.floor((t.nowMs - first) / t.intervalMs) * t.intervalMs;
-    if (latest === undefined || point > latest) latest = point;
-  }
-  if (own !== undefined && own <= t.nowMs && (latest === undefined || own > latest)) latest = own;
-  return latest !== undefined && t.flushedAtMs < latest ? latest : undefined;
+  const { first, own } = flushPoints(t);
+  if (t.nowMs < first) return undefined;
+  let latest = first + Math.floor((t.nowMs - first) / t.intervalMs) * t.intervalMs;
+  if (own !== undefined && own <= t.nowMs && own > latest) latest = own;
+  return t.flushedAtMs < latest ? latest : undefined;
 }
 
 /** The first flush point after `nowMs` (what a timer waits for; feedFlushDue returns it from then on). */
 export function nextFeedFlushAt(t: Omit<FeedTimingInput, "flushedAtMs">): number {
-  const { proposalMs, leads, own } = flushPoints(t);
-  let next = Infinity;
-  for (const lead of leads) {
-    const first = proposalMs - lead;
-    next = Math.min(next, t.nowMs < first ? first : first + (Math.floor((t.nowMs - first) / t.intervalMs) + 1) * t.intervalMs);
-  }
-  return own !== undefined && own > t.nowMs && own < next ? own : next;
+  const { first, own } = flushPoints(t);
+  const regular = t.nowMs < first ? first : first + (Math.floor((t.nowMs - first) / t.intervalMs) + 1) * t.intervalMs;
+  return own !== undefined && own > t.nowMs && own < regular ? own : regular;
 }
 
 /**
- * The next proposal's time and the leads of the points before it (each repeating an interval apart
- * after it: the proposals that follow while the height is undecided), and for its proposer the one
- * just before it (`own`).
+ * The next proposal's flush point a quarter early (`first`; the later points follow it an interval
+ * apart) and, for its proposer, the one just before it (`own`).
  */
-function flushPoints(t: Pick<FeedTimingInput, "intervalMs" | "headTimeMs" | "headSeenAtMs" | "proposesNext" | "alone">): { proposalMs: number; leads: number[]; own?: number } {
+function flushPoints(t: Pick<FeedTimingInput, "intervalMs" | "headTimeMs" | "headSeenAtMs" | "proposesNext" | "alone">): { first: number; own?: number } {
+  const quarter = Math.floor(t.intervalMs / 4);
+  const lead = t.alone ? Math.min(ownLeadMs, quarter) : quarter;
   const proposalMs = Math.max(t.headTimeMs + t.intervalMs, t.headSeenAtMs);
-  const quarter = Math.floor(t.intervalMs * quarterLead);
-  if (t.alone) return { proposalMs, leads: [Math.min(ownLeadMs, quarter)] };
-  const tail = Math.floor(t.intervalMs * tailLead);
-  const leads = tail > ownLeadMs && tail < quarter ? [quarter, tail] : [quarter];
-  const last = Math.min(...leads);
-  return { proposalMs, leads, own: t.proposesNext && ownLeadMs < last ? proposalMs - ownLeadMs : undefined };
+  return { first: proposalMs - lead, own: t.proposesNext && ownLeadMs < lead ? proposalMs - ownLeadMs : undefined };
 }

@@ -1,42 +1,36 @@
-// When the reading feed flushes (gateway/consensus/feed-timing.ts): a quarter and a tenth of an
-// interval before each round-0 proposal, once per point, and a head decided within its interval gets one flush; a
+// When the reading feed flushes (gateway/consensus/feed-timing.ts): a quarter of an interval before
+// each round-0 proposal, once per point, and a head decided within its interval gets one flush; a
 // node that makes the next proposal flushes for it just before it (ownLeadMs), later points as others.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { feedFlushDue, nextFeedFlushAt, ownLeadMs, tailLead } from "../../gateway/consensus/feed-timing.ts";
+import { feedFlushDue, nextFeedFlushAt, ownLeadMs } from "../../gateway/consensus/feed-timing.ts";
 
 const interval = 200;
 
 describe("feed timing", () => {
-  it("flushes a quarter and a tenth of an interval before the next proposal, once each", () => {
+  it("flushes a quarter of an interval before the next proposal, once", () => {
     const head = { intervalMs: interval, headTimeMs: 10_000, headSeenAtMs: 10_150 };
     expect(feedFlushDue({ ...head, nowMs: 10_149, flushedAtMs: 9_950 })).toBeUndefined();
     expect(feedFlushDue({ ...head, nowMs: 10_151, flushedAtMs: 9_950 })).toBe(10_150);
-    expect(nextFeedFlushAt({ ...head, nowMs: 10_151 })).toBe(10_200 - interval * tailLead);
-    expect(feedFlushDue({ ...head, nowMs: 10_179, flushedAtMs: 10_151 })).toBeUndefined();
-    expect(feedFlushDue({ ...head, nowMs: 10_181, flushedAtMs: 10_151 })).toBe(10_180);
-    expect(feedFlushDue({ ...head, nowMs: 10_300, flushedAtMs: 10_181 })).toBeUndefined();
+    expect(feedFlushDue({ ...head, nowMs: 10_300, flushedAtMs: 10_151 })).toBeUndefined();
     // Still undecided an interval later: the proposal after it cannot come sooner, flush before it.
-    expect(feedFlushDue({ ...head, nowMs: 10_355, flushedAtMs: 10_181 })).toBe(10_350);
-    // A tick that comes after both points: one flush, for the later one.
-    expect(feedFlushDue({ ...head, nowMs: 10_185, flushedAtMs: 9_950 })).toBe(10_180);
+    expect(feedFlushDue({ ...head, nowMs: 10_355, flushedAtMs: 10_151 })).toBe(10_350);
   });
 
   it("flushes again just before its own proposal when this node makes it", () => {
     const head = { intervalMs: interval, headTimeMs: 10_000, headSeenAtMs: 10_150, proposesNext: true };
-    // The proposal goes at 10,200: the quarter's and the tenth's flushes as every node's, then one 5 ms before the proposal.
+    // The proposal goes at 10,200: the quarter's flush as every node's, then one 5 ms before the proposal.
     expect(feedFlushDue({ ...head, nowMs: 10_149, flushedAtMs: 9_950 })).toBeUndefined();
     expect(nextFeedFlushAt({ ...head, nowMs: 10_149 })).toBe(10_150);
     expect(feedFlushDue({ ...head, nowMs: 10_151, flushedAtMs: 9_950 })).toBe(10_150);
-    expect(feedFlushDue({ ...head, nowMs: 10_181, flushedAtMs: 10_151 })).toBe(10_180);
-    expect(feedFlushDue({ ...head, nowMs: 10_194, flushedAtMs: 10_181 })).toBeUndefined();
-    expect(nextFeedFlushAt({ ...head, nowMs: 10_181 })).toBe(10_200 - ownLeadMs);
-    expect(feedFlushDue({ ...head, nowMs: 10_195, flushedAtMs: 10_181 })).toBe(10_195);
+    expect(feedFlushDue({ ...head, nowMs: 10_194, flushedAtMs: 10_151 })).toBeUndefined();
+    expect(nextFeedFlushAt({ ...head, nowMs: 10_151 })).toBe(10_200 - ownLeadMs);
+    expect(feedFlushDue({ ...head, nowMs: 10_195, flushedAtMs: 10_151 })).toBe(10_195);
     expect(feedFlushDue({ ...head, nowMs: 10_300, flushedAtMs: 10_195 })).toBeUndefined();
     // Undecided an interval later: the next proposal is another validator's, a quarter early as before.
     expect(nextFeedFlushAt({ ...head, nowMs: 10_196 })).toBe(10_350);
     expect(feedFlushDue({ ...head, nowMs: 10_355, flushedAtMs: 10_195 })).toBe(10_350);
-    // A tick that comes after all three: one flush, for the latest point.
+    // A tick that comes after both: one flush, for the later point.
     expect(feedFlushDue({ ...head, nowMs: 10_197, flushedAtMs: 9_950 })).toBe(10_195);
   });
 
@@ -50,7 +44,7 @@ describe("feed timing", () => {
 
   it("flushes at once when the head committed after its next proposal was due", () => {
     // The next proposal goes as soon as the parent commits (core.ts proposeAtMs): no waiting for a point.
-    expect(feedFlushDue({ intervalMs: interval, headTimeMs: 10_000, headSeenAtMs: 10_450, nowMs: 10_450, flushedAtMs: 10_180 })).toBe(10_430);
+    expect(feedFlushDue({ intervalMs: interval, headTimeMs: 10_000, headSeenAtMs: 10_450, nowMs: 10_450, flushedAtMs: 10_180 })).toBe(10_400);
   });
 
   it("flushes once per interval whatever the tick, never more than a tick after a point", () => {
@@ -66,13 +60,12 @@ describe("feed timing", () => {
           flushedAtMs = now;
         }
         const proposal = Math.max(50_200, head.headSeenAtMs);
-        // The schedule: a quarter and a tenth before the proposal and every interval after (alone:
-        // just before each); its proposer also just before it.
+        const first = proposal - (alone ? ownLeadMs : interval / 4);
+        // The schedule: a quarter before the proposal and every interval after; its proposer also just before it.
         const lastTick = 50_000 + Math.floor(span / tick) * tick;
-        const schedule = new Set<number>();
-        for (const lead of alone ? [ownLeadMs] : [interval / 4, interval * tailLead]) for (let p = proposal - lead; p <= lastTick; p += interval) schedule.add(p);
-        if (proposesNext && !alone && proposal - ownLeadMs <= lastTick) schedule.add(proposal - ownLeadMs);
-        const points = [...schedule].sort((a, b) => a - b);
+        const points: number[] = [];
+        for (let p = first; p <= lastTick; p += interval) points.push(p);
+        if (proposesNext && !alone && proposal - ownLeadMs <= lastTick) points.splice(1, 0, proposal - ownLeadMs);
         // Each flush is at a point of the schedule, less than a tick after it, in order; every point
         // is flushed unless a later one fell within the same tick (then that one is).
         const hit = flushes.map((f) => f.point);
@@ -100,7 +93,6 @@ describe("feed timing", () => {
       }),
     );
     expect(nextFeedFlushAt({ intervalMs: interval, headTimeMs: 10_000, headSeenAtMs: 10_100, nowMs: 10_100 })).toBe(10_150);
-    expect(nextFeedFlushAt({ intervalMs: interval, headTimeMs: 10_000, headSeenAtMs: 10_100, nowMs: 10_150 })).toBe(10_180);
-    expect(nextFeedFlushAt({ intervalMs: interval, headTimeMs: 10_000, headSeenAtMs: 10_100, nowMs: 10_180 })).toBe(10_350);
+    expect(nextFeedFlushAt({ intervalMs: interval, headTimeMs: 10_000, headSeenAtMs: 10_100, nowMs: 10_150 })).toBe(10_350);
   });
 });
