@@ -59,7 +59,9 @@ export class NodeProcess {
       if (this.child === child) this.child = undefined;
     });
     let partial = "";
-    child.stderr!.on("data", (c: Buffer) => (this.stderr = (this.stderr + c.toString()).slice(-Number(process.env.HARNESS_STDERR_BYTES ?? 20_000))));
+    // The child's stderr, its tail only (HARNESS_STDERR_BYTES).
+    const keep = (text: string) => (this.stderr = (this.stderr + text).slice(-Number(process.env.HARNESS_STDERR_BYTES ?? 20_000)));
+    child.stderr!.on("data", (c: Buffer) => keep(c.toString()));
     child.stdout!.on("data", (chunk: Buffer) => {
       partial += chunk.toString();
       const lines = partial.split("\n");
@@ -68,7 +70,7 @@ export class NodeProcess {
       // their lines are kept with stderr's tail rather than read as events.
       for (const line of lines) {
         if (line.startsWith("{")) this.onEvent(JSON.parse(line) as Record<string, unknown>);
-        else this.stderr = (this.stderr + line + "\n").slice(-Number(process.env.HARNESS_STDERR_BYTES ?? 20_000));
+        else keep(line + "\n");
       }
     });
     await this.waitFor((e) => e.event === "ready", timeoutMs, `node on p2p port ${this.args.p2pPort} did not start`);
