@@ -41,6 +41,8 @@ export class SoloProducer {
   readonly options: ProducerOptions;
   private timer: NodeJS.Timeout | undefined;
   private lastBlockAtMs = 0;
+  /** When the running loop ticks next (the feed flushes then), Unix ms; undefined when not started. */
+  nextTickAtMs: number | undefined;
 
   constructor(private readonly deps: ProducerDeps) {
     this.options = { ...producerDefaults, ...deps.options };
@@ -98,13 +100,20 @@ export class SoloProducer {
       } catch (e) {
         this.deps.onError?.(e);
       }
-      this.timer = setTimeout(loop, this.deps.chain.params().blockIntervalMs);
+      this.schedule(loop);
     };
-    this.timer = setTimeout(loop, this.deps.chain.params().blockIntervalMs);
+    this.schedule(loop);
+  }
+
+  private schedule(loop: () => void): void {
+    const intervalMs = this.deps.chain.params().blockIntervalMs;
+    this.nextTickAtMs = this.deps.clock() + intervalMs;
+    this.timer = setTimeout(loop, intervalMs);
   }
 
   stop(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.nextTickAtMs = undefined;
   }
 }

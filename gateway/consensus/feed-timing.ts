@@ -48,6 +48,13 @@ export interface FeedTimingInput {
 /** How long before its own proposal a proposer flushes: the batch is signed and stored (an fsync) on the thread its proposal timer runs on, after it. */
 export const ownLeadMs = 5;
 
+/**
+ * How long before a flush point ingest's group commit closes at the latest (node.ts
+ * readingsDurableBy): a reading reaches the pending store, where the feed takes it, only once its
+ * commit is durable (a signature, the writer thread's transaction and fsync, its answer).
+ */
+export const feedCommitMarginMs = 10;
+
 /** The flush point to act on now, or undefined when the last one passed is flushed already (or none has passed). */
 export function feedFlushDue(t: FeedTimingInput): number | undefined {
   const { first, own } = flushPoints(t);

@@ -21,7 +21,7 @@ import { ReadingFeed, readingFeedDefaults, type PendingReadingSource, type Readi
 import { TxOutbox } from "../chain/tx-outbox.ts";
 import { decodeEnvelope, encodeEnvelope, envelopeKind } from "../p2p/envelope.ts";
 import { TxGossip } from "../p2p/gossip.ts";
-import { feedFlushDue, nextFeedFlushAt } from "./feed-timing.ts";
+import { feedCommitMarginMs, feedFlushDue, nextFeedFlushAt } from "./feed-timing.ts";
 import { verifyRemembered } from "../../shared/verified-signatures.ts";
 import { P2pNetwork, type PeerAddress } from "../p2p/network.ts";
 import type { P2pOptions } from "../p2p/options.ts";
@@ -73,6 +73,12 @@ export interface ConsensusNode {
   submitTx(bytes: Uint8Array): DecodedTx;
   /** The reading feed, when ingest is wired (its counters feed /metrics). */
   readonly feed: ReadingFeed | undefined;
+  /**
+   * When a reading ingest acknowledges must be durable to go in the feed's next flush: that point
+   * less `feedCommitMarginMs` (ingest's group commit closes its window by then: gateway/ingest/group-commit.ts).
+   * Undefined without a feed.
+   */
+  readingsDurableBy(): number | undefined;
   status(): { height: number; round: number; peers: string[]; validator: boolean; walWrites: number; decidedByConsensus: number; decidedBySync: number; votes: { validatorId: Uint8Array; prepare: boolean; commit: boolean }[]; behindRetention: { height: number; peer: string } | undefined };
   close(): Promise<void>;
 }
@@ -220,12 +226,16 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
   };
   // The only validator: nobody else verifies its batches, so it flushes just before each proposal only.
   const alone = (): boolean => replica.core.validators.n === 1 && replica.core.validators.indexOf(selfHex) === 0;
+  /** What feed-timing.ts needs to know now (noting when this node first saw the head). */
+  const feedTimingAt = (now: number) => {
+    const head = c.chain.head();
+    if (head.height !== feedTiming.headHeight) Object.assign(feedTiming, { headHeight: head.height, headSeenAtMs: now });
+    return { nowMs: now, intervalMs: blockIntervalMs(), headTimeMs: head.header.timeMs, headSeenAtMs: feedTiming.headSeenAtMs, proposesNext: proposesRound0(head.height + 1), alone: alone() };
+  };
   const feedTick = (): void => {
     try {
       const now = Date.now();
-      const head = c.chain.head();
-      if (head.height !== feedTiming.headHeight) Object.assign(feedTiming, { headHeight: head.height, headSeenAtMs: now });
-      const timing = { nowMs: now, intervalMs: blockIntervalMs(), headTimeMs: head.header.timeMs, headSeenAtMs: feedTiming.headSeenAtMs, proposesNext: proposesRound0(head.height + 1), alone: alone() };
+      const timing = feedTimingAt(now);
       const due = feedFlushDue({ ...timing, flushedAtMs: feedTiming.flushedAtMs });
       if (due !== undefined) feedTiming.flushedAtMs = now;
       feed?.tick(now, due !== undefined);
@@ -257,6 +267,7 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
     replica,
     network,
     feed,
+    readingsDurableBy: () => (feed ? nextFeedFlushAt(feedTimingAt(Date.now())) - feedCommitMarginMs : undefined),
     submitTx(bytes) {
       const tx = c.mempool.add(bytes, Date.now());
       gossip.local(bytes);

@@ -8,7 +8,10 @@ export interface IngestOptions {
   rateBurst: number;
   /** A group commit closes after this many readings (≤ shared/attestation batchReadingsMax)… */
   batchReadingsMax: number;
-  /** …or this long after its first reading. 0 = at the end of the current event-loop turn. */
+  /**
+   * …or this long after its first reading (0 = at the end of the current event-loop turn), or when
+   * the chain side needs it durable (group-commit.ts commitBy), whichever comes first.
+   */
   commitDelayMs: number;
   /** Readings waiting for a commit beyond which new ones get 5.03 with Max-Age (back-pressure). */
   queueReadingsMax: number;
@@ -42,7 +45,7 @@ export const ingestDefaults: IngestOptions = {
   rateReadingsPerS: 10,
   rateBurst: 20,
   batchReadingsMax: 1024,
-  commitDelayMs: 0,
+  commitDelayMs: 20,
   queueReadingsMax: 16_384,
   devicesCachedMax: 100_000,
   countersFlushMs: 1_000,

@@ -17,6 +17,7 @@ import { Mempool } from "../chain/mempool.ts";
 import { SoloProducer } from "../chain/producer.ts";
 import { ChainStore } from "../storage/chain-store.ts";
 import { startConsensusNode, type ConsensusNode } from "../consensus/node.ts";
+import { feedCommitMarginMs } from "../consensus/feed-timing.ts";
 import { NodeSigner } from "../chain/node-signer.ts";
 import { ReadingFeed } from "../chain/reading-feed.ts";
 import { MisbehaviourReporter } from "../chain/misbehaviour-reporter.ts";
@@ -180,6 +181,9 @@ async function startConsensus(network: NetworkConfig, config: GatewayConfig, log
       onError: (e) => log.error({ err: e }, "block production failed"),
     });
     parts.producer.start();
+    // Ingest's group commits close in time for the producer's next tick, where the feed takes them.
+    const producer = parts.producer;
+    ingest.commits.commitBy = () => (producer.nextTickAtMs === undefined ? undefined : producer.nextTickAtMs - feedCommitMarginMs);
     return { source, submitTx: undefined };
   }
   let source: PbftConsensusSource | undefined;
@@ -198,6 +202,8 @@ async function startConsensus(network: NetworkConfig, config: GatewayConfig, log
     onDecided: (height) => source?.finalized(height),
   });
   parts.consensus = node;
+  // Ingest's group commits close in time for the feed's next flush (gateway/ingest/group-commit.ts).
+  ingest.commits.commitBy = () => node.readingsDurableBy();
   source = new PbftConsensusSource(node, parts.chain);
   return { source, submitTx: (bytes: Uint8Array) => node.submitTx(bytes) };
 }

@@ -69,6 +69,9 @@ const node = await startConsensusNode({
     }),
 });
 
+// As gateway-node.ts wires it: ingest's group commits close in time for the feed's next flush.
+if (ingest) ingest.commits.commitBy = () => node.readingsDurableBy();
+
 createInterface({ input: process.stdin }).on("line", (line) => {
   const cmd = JSON.parse(line) as { cmd: string; hex?: string };
   if (cmd.cmd === "tx") {
