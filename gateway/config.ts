@@ -237,6 +237,8 @@ function validate(c: GatewayConfig): GatewayConfig {
   const i = c.ingest;
   if (i.replayWindowSize < 1 || i.replayWindowSize > 64) fail("ingest.replayWindowSize", "must be 1 to 64");
   if (i.batchReadingsMax < 1 || i.batchReadingsMax > 4096) fail("ingest.batchReadingsMax", "must be 1 to 4096 (shared/attestation.ts batchReadingsMax)");
+  if (!Number.isInteger(i.commitDelayMs) || i.commitDelayMs < 0 || i.commitDelayMs > 1000) fail("ingest.commitDelayMs", "must be 0 to 1000 ms (how long a group commit waits for more readings)");
+  if (!Number.isInteger(i.commitGroupReadings) || i.commitGroupReadings < 1) fail("ingest.commitGroupReadings", "must be a whole number of readings, at least 1");
   if (i.rateReadingsPerS < 1 || i.rateBurst < 1) fail("ingest.rateReadingsPerS", "rate and burst must be at least 1");
   if (i.devicesCachedMax < 1) fail("ingest.devicesCachedMax", "must be at least 1");
   if (i.countersFlushMs < 10) fail("ingest.countersFlushMs", "must be at least 10");

@@ -10,9 +10,11 @@ export interface IngestOptions {
   batchReadingsMax: number;
   /**
    * …or this long after its first reading (0 = at the end of the current event-loop turn), or when
-   * the chain side needs it durable (group-commit.ts commitBy), whichever comes first.
+   * the chain side needs it durable (group-commit.ts commitBy), whichever comes first…
    */
   commitDelayMs: number;
+  /** …or once it holds this many: the commit's fixed cost is then spread thin enough not to wait for more. */
+  commitGroupReadings: number;
   /** Readings waiting for a commit beyond which new ones get 5.03 with Max-Age (back-pressure). */
   queueReadingsMax: number;
   /** Devices whose replay window and rate bucket are held in memory (LRU; reloaded from the store). */
@@ -46,6 +48,7 @@ export const ingestDefaults: IngestOptions = {
   rateBurst: 20,
   batchReadingsMax: 1024,
   commitDelayMs: 20,
+  commitGroupReadings: 16,
   queueReadingsMax: 16_384,
   devicesCachedMax: 100_000,
   countersFlushMs: 1_000,

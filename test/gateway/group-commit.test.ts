@@ -37,7 +37,7 @@ function groupCommit(options: Partial<GroupCommitOptions>, writeDelayMs = 0): { 
     },
     close: () => inline.close(),
   };
-  const commits = new GroupCommit(writer, identityFromSeed(new Uint8Array(32).fill(9)), new MisbehaviourCounters(), { batchReadingsMax: 64, commitDelayMs: 0, countersFlushMs: 60_000, queueReadingsMax: 1000, ...options }, pino({ level: "silent" }));
+  const commits = new GroupCommit(writer, identityFromSeed(new Uint8Array(32).fill(9)), new MisbehaviourCounters(), { batchReadingsMax: 64, commitDelayMs: 0, commitGroupReadings: 64, countersFlushMs: 60_000, queueReadingsMax: 1000, ...options }, pino({ level: "silent" }));
   cleanup.push(() => dir.remove(), () => store.close(), () => commits.close());
   const device = new TestDevice();
   const next = (): AcceptedReading => {
@@ -89,6 +89,18 @@ describe("GroupCommit window", () => {
     const ids = await Promise.all([commits.submit(next()), commits.submit(next()), commits.submit(next())]);
     expect(new Set(ids).size).toBe(1);
     expect(written.map((w) => w.length)).toEqual([3]);
+  });
+
+  it("a group with commitGroupReadings readings commits at once, and those queued behind it follow without waiting", async () => {
+    // The first commit takes 300 ms; the 5 readings queued meanwhile are enough (4) to go at once
+    // when it ends, though their window is a minute.
+    const { commits, written, started, ended, next } = groupCommit({ commitDelayMs: 60_000, commitGroupReadings: 4, batchReadingsMax: 8 }, 300);
+    const first = Array.from({ length: 4 }, () => commits.submit(next()));
+    await sleep(50);
+    const second = Array.from({ length: 5 }, () => commits.submit(next()));
+    await Promise.all([...first, ...second]);
+    expect(written.map((w) => w.length)).toEqual([4, 5]);
+    expect(started[1] - ended[0]).toBeLessThan(1_000);
   });
 
   it("the window counts from the oldest reading waiting: readings queued behind a slow commit do not wait it out again", async () => {
