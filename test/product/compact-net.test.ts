@@ -49,7 +49,17 @@ async function hostDevice(name: string) {
   const api = new ApiClient(`http://127.0.0.1:${ports.api}`);
   const sent = await submitTx(api, join(dir, "net", "owner.key.json"), { kind: "enrollDevice", devicePublicKey: publicKey, metadata: new Map([["name", name]]), ttlDays: 0 });
   await waitFinalized(api, sent.id, 60_000);
-  return { key: privateKeyObject(seed), deviceId: deviceIdFromPublicKey(publicKey) };
+  const deviceId = deviceIdFromPublicKey(publicKey);
+  // Finalized is gateway 1's word: each gateway takes the device from its own committed head, which
+  // can trail gateway 1's by a vote's flight. A reading posted to a gateway a moment behind got 4.03
+  // (1 run in 10).
+  for (const g of [1, 2, 3, 4]) {
+    await until(`device ${toHex(deviceId).slice(0, 8)} enrolled on gateway ${g}`, async () => {
+      const res = await fetch(`http://127.0.0.1:${ports.api + g - 1}/v1/devices/${toHex(deviceId)}`, { signal: AbortSignal.timeout(5_000) });
+      return res.ok ? true : undefined;
+    });
+  }
+  return { key: privateKeyObject(seed), deviceId };
 }
 
 /** The reading (device, seq) finalized and verified, as gateway `g` proves it. */
