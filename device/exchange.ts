@@ -11,10 +11,10 @@ import { coapBegin, coapOption, coapOptionUint, coapPayload, coapEnd, coapParse,
   COAP_CON, COAP_NON, COAP_ACK, COAP_RST, COAP_GET, COAP_POST, COAP_OPTION_URI_PATH, COAP_OPTION_CONTENT_FORMAT,
   COAP_OPTION_BLOCK1, COAP_OPTION_BLOCK2, COAP_FORMAT_COSE_SIGN1, COAP_UNAUTHORIZED, COAP_NOT_FOUND } from "./codec/coap";
 import { reserveIfNeeded, takeSequence } from "./identity";
-import { resignReading, signedUnderShortKid } from "./signed-reading";
+import { carriesFirmwareReport, resignReading, signedUnderShortKid } from "./signed-reading";
 import { shortKidForget, shortKidLearn } from "./short-kid";
 import { answerBlock1, answerCode, answerPayload, answerPayloadLen, imageIdHex, updateBlockAnswer,
-  updateConfirm, updateInstallIfDue, updateNextBlock2, updateOffer, updatePulling, updateServe } from "./update";
+  updateConfirm, updateInstallIfDue, updateNextBlock2, updateOffer, updatePulling, updateReported, updateServe } from "./update";
 import { hostNowMs, LINK_SERIAL, LOG_INFO, LOG_WARN } from "./host";
 import { linkSend } from "./link";
 import { outboxHead, outboxHeadLength, outboxPop, outboxSetHeadLength, outboxSize, MESSAGE_BYTES_MAX } from "./outbox";
@@ -234,6 +234,7 @@ function settle(code: u8, now: i64): void {
       const kidLen = coapOptionFind(OPTION_SHORT_KID, 0); // sets coapOptionPtr
       shortKidLearn(coapOptionPtr, kidLen);
     }
+    if (carriesFirmwareReport(outboxHead())) updateReported();
     outboxPop();
     state = IDLE;
     updateConfirm();

@@ -1,7 +1,7 @@
 // Builds one signed reading: SenML pack → COSE_Sign1 (EdDSA) with kid and sequence number in the
 // protected header. Format: shared/reading.ts (format 2, "compact"), RFC 9052 §4.2/§4.4.
 import { senmlAppendUint, senmlEncodeReading } from "./codec/senml";
-import { failedVersion, failureReason, reportPending, runningVersion, updateReported } from "./update";
+import { failedVersion, failureReason, reportPending, runningVersion } from "./update";
 import { coseProtectedHeader, coseSigStructure, coseSign1 } from "./codec/cose";
 import { ed25519Sign } from "./crypto/ed25519";
 import { publicKey, seedPtr } from "./identity";
@@ -26,7 +26,7 @@ const signature = memory.data(64);
  * any part does not fit its buffer.
  */
 export function buildSignedReading(out: usize, cap: u32, sensor: u32, value: f64, sequence: u64): i32 {
-  // The first reading after a boot (or a refused install) says which firmware signed it.
+  // Until a gateway acknowledges one, readings after a boot (or a refused install) say which firmware signed them.
   const report = reportPending;
   const failed = report && failedVersion() != 0;
   let payloadLen = senmlEncodeReading(payload, PAYLOAD_BYTES_MAX, sensor, value, report ? (failed ? 3 : 1) : 0);
@@ -36,7 +36,6 @@ export function buildSignedReading(out: usize, cap: u32, sensor: u32, value: f64
     payloadLen = senmlAppendUint(NAME_FW_WHY, 6, failureReason());
   }
   if (payloadLen < 0) return -1;
-  if (report) updateReported();
   return sign(out, cap, <u32>payloadLen, sequence);
 }
 
@@ -63,6 +62,15 @@ export function resignReading(msg: usize, cap: u32, sequence: u64): i32 {
 function skipBytes(p: usize): usize {
   const head = load<u8>(p);
   return bytesStart(p) + (head == 0x58 ? load<u8>(p + 1) : head & 31);
+}
+
+/**
+ * True if the reading at `msg` (a message this file built) carries the firmware records: its SenML
+ * pack has more than the measurement, an array head after 0x81 (senmlEncodeReading's extraRecords).
+ */
+export function carriesFirmwareReport(msg: usize): bool {
+  const payload = bytesStart(skipBytes(msg + 2) + 1); // d2 84, bstr(prot), a0, bstr(payload)
+  return load<u8>(payload) > 0x81;
 }
 
 /** True if the reading at `msg` is signed under a short kid: d2 84 4L a2 04 <kid head 0x41-0x44>. */

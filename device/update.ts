@@ -184,9 +184,15 @@ function install(): i32 {
   return rc;
 }
 
-/** Set when the next reading should carry the firmware records (after boot, after a refusal). */
+/**
+ * Set while the chain has not heard which firmware runs (after boot, after a refused install). Every
+ * reading signed while it is set carries the firmware records, and only a gateway's acknowledgement
+ * of one of them clears it (exchange.ts): a report in a reading that was refused (say, by a gateway
+ * whose head has not yet seen this device's enrollment) is carried again by the next one.
+ */
 export let reportPending = false;
 
+/** A gateway acknowledged a reading that carried the firmware records: the report is on its way to the chain. */
 export function updateReported(): void {
   reportPending = false;
 }

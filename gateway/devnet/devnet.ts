@@ -114,7 +114,7 @@ export class Devnet {
       const owner = readKeyFile(join(netDir, "owner.key.json"));
       const enrolling = members.map((m) => ({ publicKey: m.board.publicKey, deviceId: m.board.deviceId, label: m.label }));
       if (qemuIdentity) enrolling.push({ ...qemuIdentity, label: "mote-mps2-an385" });
-      const added = await enrollFleet(gateways[0].apiUrl, owner, enrolling, 120_000, (n, total) => o.progress(`[4/5] devices enrolled on chain: ${n}/${total}`));
+      const added = await enrollFleet(gateways.map((g) => g.apiUrl), owner, enrolling, 120_000, (n, total) => o.progress(`[4/5] devices enrolled on chain: ${n}/${total}`));
       o.progress(`[4/5] ${added} new enrollments finalized`);
       o.signal?.throwIfAborted();
       const fleet = new Fleet(members);

@@ -88,7 +88,7 @@ const fleetShown = () =>
 
 describe("a firmware rollout watched in the dashboard", () => {
   it("shows the fleet on v1 as the boards report it, with no release yet", async () => {
-    // Each board reports its version in its first reading after boot.
+    // Each board reports its version in its readings after boot until a gateway acknowledges one.
     await until("every board reporting v1 on chain", async () => ((await json("/v1/firmware/fleet")).versions.some((v: { version: number; devices: number }) => v.version === 1 && v.devices === devices) ? true : undefined), 60_000);
     await page.goto(`${api}/dashboard/#/firmware`);
     await page.getByTestId("fleet-version").first().waitFor({ timeout: 15_000 });

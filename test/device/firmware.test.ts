@@ -180,6 +180,30 @@ describe("CoAP client", () => {
     expect(coapOf(c.bytes).messageId).not.toBe(coapOf(b.bytes).messageId);
   });
 
+  it("carries the firmware report in each reading until a gateway acknowledges one, past a refusal", () => {
+    const host = new TestHost();
+    const fw = host.boot();
+    const names = (bytes: Uint8Array) => decodeReading(new Uint8Array(coapOf(bytes).payload)).records.map((r) => r.name);
+    fw.reading(0, 1);
+    const [a] = host.takeSent();
+    expect(names(a.bytes)).toEqual(["temp", "fw"]);
+    // A gateway whose head has not yet seen this device's enrollment refuses the reading for good.
+    fw.receive(0, answer(a.bytes, { code: "4.03" }));
+    expect(fw.stat("readingsRejected")).toBe(1);
+    fw.reading(0, 2);
+    fw.reading(0, 3); // signed before any answer: it carries the report too
+    const [b] = host.takeSent();
+    expect(names(b.bytes)).toEqual(["temp", "fw"]);
+    fw.receive(0, answer(b.bytes, {}));
+    fw.tick();
+    const [c] = host.takeSent();
+    expect(names(c.bytes)).toEqual(["temp", "fw"]);
+    fw.receive(0, answer(c.bytes, {}));
+    fw.reading(0, 4);
+    const [d] = host.takeSent();
+    expect(names(d.bytes)).toEqual(["temp"]);
+  });
+
   it("answers a request with 4.04, a ping with RST, and ignores stray ACKs", () => {
     const host = new TestHost();
     const fw = host.boot();

@@ -45,6 +45,7 @@ describe("firmware over a SLIP serial line", () => {
     const readings = received.map((b) => decodeReading(b));
     expect(readings.map((r) => r.sequence)).toEqual(sequences);
     expect(readings.every((r) => verifyReading(r, key))).toBe(true);
-    expect(readings[1].records).toEqual([{ name: "pres", unit: "Pa", value: 101325 }]);
+    // All three were signed before the first ACK, so each says which firmware signed it.
+    expect(readings[1].records).toEqual([{ name: "pres", unit: "Pa", value: 101325 }, { name: "fw", value: 0 }]);
   });
 });
