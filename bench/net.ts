@@ -16,7 +16,7 @@
 // less with what else loads the machine than readings/s; "busy" is the machine's CPU use over the row.
 // "send→ack" is ingest's share of the latency: from a device's send to its gateway's 2.01.
 //
-//   npm run bench:net [-- --seconds 10 --warmup 10 --devices 160 --validators 1,4,7 --rows saturated,half,100]
+//   npm run bench:net [-- --seconds 10 --warmup auto --devices 160 --validators 1,4,7 --rows saturated,half,100]
 //   BENCH_NET_LATENCIES=<prefix>: each row's readings also go to <prefix>.<validators>-<rate>, one per line:
 //   "<gateway> <height> <send→final ms> <sent at ms> <final at ms>" (which blocks a gateway's readings missed)
 //   BENCH_NET_INTERVAL_MS=<ms>: the chain's block interval (default 200)
@@ -37,17 +37,22 @@ import { opsPerSecond, printTable } from "./table.ts";
 const { values } = parseArgs({
   options: {
     seconds: { type: "string", default: "10" },
-    warmup: { type: "string", default: "10" },
+    warmup: { type: "string", default: "auto" },
     devices: { type: "string", default: "160" },
     validators: { type: "string", default: "1,4,7" },
     rows: { type: "string", default: "saturated,half,100" },
   },
 });
 const seconds = Number(values.seconds);
-// A row measures a network that has run this long at its load: V8 is still compiling the hot paths
-// for tens of seconds after a gateway starts (perf at 100/s: its compiler threads took 8% of the
-// machine 20 s in, 6% at 70 s), and a gateway runs for days.
-const warmupS = Number(values.warmup);
+// A row measures a network that has run this long at its load, since a gateway runs for days and V8
+// compiles its hot paths for tens of seconds after it starts, longer the more gateways share the
+// cores. perf in 8 s windows of one saturated run (the compiler's share of the gateways' CPU, load
+// starting about 5 s in): at 4 validators 23% at 11-19 s, 14% at 19-27, 4% at 27-35, 2% from 43;
+// at 7 validators 21%, 15%, 11%, 7.5% at 35-43, 4% at 43-51, 2% at 51-59. A fixed 10 s warm-up
+// measured the 7-validator rows with a fifth of their CPU compiling. "auto" waits 10 s plus 5 s per
+// validator (15, 30 and 45 s at 1, 4 and 7), past where those shares fall under 5%.
+const warmupSeconds = (validators: number): number => (values.warmup === "auto" ? 10 + 5 * validators : Number(values.warmup));
+if (values.warmup !== "auto" && !(Number(values.warmup) >= 0)) throw new Error(`--warmup takes "auto" or seconds (a number ≥ 0), got "${values.warmup}"`);
 const deviceCount = Number(values.devices);
 const blockIntervalMs = Number(process.env.BENCH_NET_INTERVAL_MS ?? 200);
 
@@ -219,7 +224,7 @@ async function run(n: number, rate: number, presignPerDevice: number): Promise<R
         await new Promise((r) => setTimeout(r, due - now));
       }
     });
-    await new Promise((r) => setTimeout(r, warmupS * 1000));
+    await new Promise((r) => setTimeout(r, warmupSeconds(n) * 1000));
     measuring = true;
     latencies.length = 0;
     acks.length = 0;
@@ -262,7 +267,7 @@ for (const n of values.validators!.split(",").map(Number)) {
   for (const kind of rowKinds) {
     const rate = kind === "saturated" ? 0 : kind === "half" ? Math.max(10, Math.round((saturatedPerS ?? ceilingPerS * 0.3) / 2)) : Number(kind);
     // Enough signed readings for the whole row at the rate the ceiling allows, at most: the rest is signed live.
-    const expected = (rate || Math.min(ceilingPerS, 3000)) * (warmupS + seconds + 2);
+    const expected = (rate || Math.min(ceilingPerS, 3000)) * (warmupSeconds(n) + seconds + 2);
     const r = await run(n, rate, Math.ceil(expected / deviceCount));
     if (kind === "saturated") saturatedPerS = r.perS;
     signedLive += r.signedLive;
@@ -272,7 +277,7 @@ for (const n of values.validators!.split(",").map(Number)) {
   }
 }
 printTable(
-  `bench:net — ${deviceCount} devices over CoAP/UDP (compact readings, signed ahead), gateways as processes on sealed loopback TCP, block interval ${blockIntervalMs} ms, ${seconds} s per row after ${warmupS} s warm-up; this machine: ${Math.round(ceiling.perCore).toLocaleString("en-US")} Ed25519 verifications/s per core × ${ceiling.cores} cores`,
+  `bench:net — ${deviceCount} devices over CoAP/UDP (compact readings, signed ahead), gateways as processes on sealed loopback TCP, block interval ${blockIntervalMs} ms, ${seconds} s per row after ${values.warmup === "auto" ? "a warm-up of 10 s + 5 s per validator" : `${warmupSeconds(0)} s warm-up`}; this machine: ${Math.round(ceiling.perCore).toLocaleString("en-US")} Ed25519 verifications/s per core × ${ceiling.cores} cores`,
   ["offered load", "validators", "finalized readings/s", "send→ack p50 ms", "send→final p50 ms", "p99 ms", "blocks", "gateway CPU µs/reading", "of it main threads", "busy cores", "ceiling readings/s", "of ceiling"],
   rows,
 );
