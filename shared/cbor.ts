@@ -173,6 +173,13 @@ export function toFloat16Bits(v: number): number | undefined {
   return sign | ((exp + 15) << 10) | m;
 }
 
+/** compareBytes of two ranges of one buffer, without a view of either (the decoder's map key check). */
+function compareRanges(bytes: Uint8Array, a: number, aEnd: number, b: number, bEnd: number): number {
+  const n = Math.min(aEnd - a, bEnd - b);
+  for (let i = 0; i < n; i++) if (bytes[a + i] !== bytes[b + i]) return bytes[a + i] - bytes[b + i];
+  return aEnd - a - (bEnd - b);
+}
+
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
   // §4.2.1: map keys sorted by the bytewise lexicographic order of their deterministic encodings.
   const n = Math.min(a.length, b.length);
@@ -256,34 +263,49 @@ class Reader {
     return out;
   }
 
+  // The last head read (head()): fields rather than a returned tuple, which cost an array (and,
+  // destructured, an iterator) per item: bench:net's allocation profile put a quarter of a gateway's
+  // allocated bytes under this decoder. value() copies them to locals before reading further.
+  major = 0;
+  arg: number | bigint = 0;
+  info = 0;
+
   /**
-   * Reads a head; returns [major, argument, additional information]. The argument is a number when
-   * it is a safe integer (bigint only beyond 2^53: BigInt per head showed in block execution).
-   * Non-shortest arguments are refused (§4.2.1).
+   * Reads a head into major, arg and info. The argument is a number when it is a safe integer
+   * (bigint only beyond 2^53: BigInt per head showed in block execution). Non-shortest arguments
+   * are refused (§4.2.1).
    */
-  head(): [number, number | bigint, number] {
-    if (this.offset >= this.bytes.length) this.fail("truncated: 1 bytes needed");
-    const ib = this.bytes[this.offset++];
+  head(): void {
+    const bytes = this.bytes;
+    if (this.offset >= bytes.length) this.fail("truncated: 1 bytes needed");
+    const ib = bytes[this.offset++];
     const major = ib >> 5;
     const info = ib & 0x1f;
-    if (info < 24) return [major, info, info];
+    this.major = major;
+    this.info = info;
+    if (info < 24) {
+      this.arg = info;
+      return;
+    }
     if (info > 27) this.fail(info === 31 ? "indefinite length is not deterministic" : `reserved additional information ${info}`);
     const size = 1 << (info - 24);
-    const b = this.take(size);
+    if (size > bytes.length - this.offset) this.fail(`truncated: ${size} bytes needed`);
+    const o = this.offset;
+    this.offset += size;
     let v: number | bigint;
-    if (size === 1) v = b[0];
-    else if (size === 2) v = (b[0] << 8) | b[1];
-    else if (size === 4) v = b[0] * 0x1000000 + ((b[1] << 16) | (b[2] << 8) | b[3]);
+    if (size === 1) v = bytes[o];
+    else if (size === 2) v = (bytes[o] << 8) | bytes[o + 1];
+    else if (size === 4) v = bytes[o] * 0x1000000 + ((bytes[o + 1] << 16) | (bytes[o + 2] << 8) | bytes[o + 3]);
     else {
-      const hi = b[0] * 0x1000000 + ((b[1] << 16) | (b[2] << 8) | b[3]);
-      const lo = b[4] * 0x1000000 + ((b[5] << 16) | (b[6] << 8) | b[7]);
+      const hi = bytes[o] * 0x1000000 + ((bytes[o + 1] << 16) | (bytes[o + 2] << 8) | bytes[o + 3]);
+      const lo = bytes[o + 4] * 0x1000000 + ((bytes[o + 5] << 16) | (bytes[o + 6] << 8) | bytes[o + 7]);
       v = hi < 0x200000 ? hi * 0x100000000 + lo : (BigInt(hi) << 32n) | BigInt(lo);
     }
     if (major !== 7) {
       const min = info === 24 ? 24 : 2 ** (4 * size); // smallest value needing this width
       if (v < min) this.fail("integer or length not in shortest form");
     }
-    return [major, v, info];
+    this.arg = v;
   }
 
   length(v: number | bigint, max: number): number {
@@ -293,7 +315,10 @@ class Reader {
 
   value(depth: number): CborValue {
     if (depth > this.limits.depthMax) this.fail(`nesting deeper than ${this.limits.depthMax}`);
-    const [major, arg, info] = this.head();
+    this.head();
+    const major = this.major;
+    const arg = this.arg;
+    const info = this.info;
     switch (major) {
       case 0:
         return arg;
@@ -318,14 +343,15 @@ class Reader {
       case 5: {
         const n = this.length(arg, this.limits.itemsMax);
         const out = new Map<CborValue, CborValue>();
-        let previous: Uint8Array | undefined;
+        let previous = -1; // the previous key's encoding: bytes [previous, previousEnd)
+        let previousEnd = -1;
         for (let i = 0; i < n; i++) {
           const start = this.offset;
           const key = this.value(depth + 1);
-          const keyBytes = this.bytes.subarray(start, this.offset);
-          if (previous && compareBytes(previous, keyBytes) >= 0) this.fail("map keys not in deterministic order or duplicated");
+          if (previous >= 0 && compareRanges(this.bytes, previous, previousEnd, start, this.offset) >= 0) this.fail("map keys not in deterministic order or duplicated");
           if (typeof key !== "number" && typeof key !== "string" && typeof key !== "bigint") this.fail("map key is not an integer or text");
-          previous = keyBytes;
+          previous = start;
+          previousEnd = this.offset;
           out.set(key, this.value(depth + 1));
         }
         return out;
@@ -345,24 +371,29 @@ class Reader {
     if (info === 23) return undefined;
     if (info < 25) this.fail(`unassigned simple value ${arg}`);
     const size = 1 << (info - 24);
-    const b = new Uint8Array(8);
-    const view = new DataView(b.buffer);
     let v: number;
     if (size === 2) v = halfToNumber(Number(arg));
     else if (size === 4) {
-      view.setUint32(0, Number(arg));
-      v = view.getFloat32(0);
+      floatBits.setUint32(0, Number(arg));
+      v = floatBits.getFloat32(0);
     } else {
-      view.setBigUint64(0, BigInt(arg));
-      v = view.getFloat64(0);
+      if (typeof arg === "bigint") floatBits.setBigUint64(0, arg);
+      else {
+        floatBits.setUint32(0, Math.floor(arg / 0x100000000));
+        floatBits.setUint32(4, arg % 0x100000000);
+      }
+      v = floatBits.getFloat64(0);
     }
     if (Number.isNaN(v) && !(size === 2 && arg === 0x7e00)) this.fail("NaN not encoded as f97e00");
-    // Preferred serialization: the float must not fit a shorter width exactly.
-    const canonical = encode(new CborFloat(v));
-    if (canonical.length !== 1 + size) this.fail("float not in its shortest exact form");
+    // Preferred serialization: the width writeFloat would choose, the shortest that holds v exactly.
+    const shortest = Number.isNaN(v) || toFloat16Bits(v) !== undefined ? 2 : Math.fround(v) === v ? 4 : 8;
+    if (shortest !== size) this.fail("float not in its shortest exact form");
     return new CborFloat(v);
   }
 }
+
+/** The decoder's scratch for a float's bits (decoding is synchronous, so one serves every call). */
+const floatBits = new DataView(new ArrayBuffer(8));
 
 function halfToNumber(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;

@@ -90,6 +90,27 @@ describe("deterministic codec", () => {
     expect(hex(encode(new CborFloat(NaN)))).toBe("f97e00");
   });
 
+  it("reads floats back from the bits of every width, and refuses one wider than its shortest exact form", () => {
+    // f64 arguments below 2^53 come through the number path, the others through bigint (cbor.ts head).
+    for (const v of [5e-324, 3 * 5e-324, -5e-324, 1.1, -1e300, 2 ** -1000, 123456.789, Number.MAX_VALUE]) {
+      const b = encode(new CborFloat(v));
+      expect(b.length).toBe(9);
+      expect((decode(b) as CborFloat).value).toBe(v);
+    }
+    for (const v of [100000, -3.4028234663852886e38, 2 ** -149]) expect((decode(encode(new CborFloat(v))) as CborFloat).value).toBe(v);
+    const wider = (v: number, width: 4 | 8) => {
+      const b = new Uint8Array(1 + width);
+      const view = new DataView(b.buffer);
+      b[0] = width === 4 ? 0xfa : 0xfb;
+      if (width === 4) view.setFloat32(1, v);
+      else view.setFloat64(1, v);
+      return b;
+    };
+    for (const [v, width] of [[1.5, 4], [1.5, 8], [100000, 8], [-0, 4], [Infinity, 8], [NaN, 4], [NaN, 8], [5.960464477539063e-8, 8]] as const) {
+      expect(() => decode(wider(v, width)), `${v} in ${width} bytes`).toThrowError(CborError);
+    }
+  });
+
   it("on random and mutated bytes either returns the exact re-encodable value or throws CborError", () => {
     const input = fc.oneof(
       fc.uint8Array({ maxLength: 64 }),
