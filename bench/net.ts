@@ -126,6 +126,8 @@ interface RowResult {
   p99: number;
   ackP50: number;
   heights: number;
+  /** Heights node 0 decided after round 0 during the measured seconds. */
+  lateHeights: number;
   gatewayCpuUsPerReading: number;
   gatewayMainUsPerReading: number;
   busyCores: number;
@@ -171,9 +173,11 @@ async function run(n: number, rate: number, presignPerDevice: number): Promise<R
     const acks: number[] = []; // send → the gateway's acknowledgement, during the measured seconds
     const perReading: string[] = []; // BENCH_NET_LATENCIES
     let heights = 0;
+    let lateHeights = 0; // decided by node 0 after round 0 (a round timed out): whole seconds lost at 7 validators
     let measuring = false;
     nodes.forEach((node, i) => {
       node.onRawEvent = (e) => {
+        if (e.event === "lateRound" && i === 0 && measuring) lateHeights++;
         if (e.event !== "finalized") return;
         const now = performance.now();
         if (i === 0 && measuring) heights++;
@@ -249,7 +253,7 @@ async function run(n: number, rate: number, presignPerDevice: number): Promise<R
     if (process.env.BENCH_NET_LATENCIES) writeFileSync(`${process.env.BENCH_NET_LATENCIES}.${n}-${rate || "saturated"}`, perReading.join("\n") + "\n");
     await Promise.all([...clients, ...radios].map((c) => c.close()));
     const busyCores = ((busyAfter.busy - busyBefore.busy) / (busyAfter.total - busyBefore.total)) * cpus().length;
-    return { finalized: latencies.length, perS: latencies.length / elapsedS, p50: percentile(latencies, 50), p99: percentile(latencies, 99), ackP50: percentile(acks, 50), heights, gatewayCpuUsPerReading: (allMs * 1000) / Math.max(1, latencies.length), gatewayMainUsPerReading: (mainMs * 1000) / Math.max(1, latencies.length), busyCores, signedLive };
+    return { finalized: latencies.length, perS: latencies.length / elapsedS, p50: percentile(latencies, 50), p99: percentile(latencies, 99), ackP50: percentile(acks, 50), heights, lateHeights, gatewayCpuUsPerReading: (allMs * 1000) / Math.max(1, latencies.length), gatewayMainUsPerReading: (mainMs * 1000) / Math.max(1, latencies.length), busyCores, signedLive };
   } finally {
     await Promise.all(nodes.map((x) => x.stop()));
     rmSync(dir, { recursive: true, force: true });
@@ -273,7 +277,7 @@ for (const n of values.validators!.split(",").map(Number)) {
     signedLive += r.signedLive;
     const label = rate > 0 ? `${rate}/s paced${kind === "half" ? " (half)" : ""}` : "saturated";
     rows.push([label, n, Math.round(r.perS), r.ackP50, r.p50, r.p99, r.heights, Math.round(r.gatewayCpuUsPerReading), Math.round(r.gatewayMainUsPerReading), r.busyCores, Math.round(ceilingPerS), `${((r.perS / ceilingPerS) * 100).toFixed(1)}%`]);
-    console.error(`${label}, n=${n}: ${r.finalized} readings finalized in ${seconds} s`);
+    console.error(`${label}, n=${n}: ${r.finalized} readings finalized in ${seconds} s; ${r.lateHeights} of ${r.heights} heights took more than one round`);
   }
 }
 printTable(

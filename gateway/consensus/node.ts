@@ -58,7 +58,7 @@ export interface ConsensusNodeConfig {
   /** Own pending transactions are gossiped again this often. */
   regossipIntervalMs?: number;
   /** Called for every decided height: by this node's consensus or by block sync. */
-  onDecided?: (height: number, via: "consensus" | "sync") => void;
+  onDecided?: (height: number, via: "consensus" | "sync", round: number) => void;
   /** Called after every finalized block (after the feed marked its readings). */
   onFinalized?: (head: ChainHead, pending: PendingBlock) => void;
   /** A broken invariant: default logs and rethrows, which ends the process (never sign on bad state). */
@@ -133,7 +133,7 @@ export async function startConsensusNode(c: ConsensusNodeConfig): Promise<Consen
         case "decided":
           log.debug({ height: a.height, round: a.round, via: a.via }, "decided");
           stats[a.via === "sync" ? "decidedBySync" : "decidedByConsensus"]++;
-          c.onDecided?.(a.height, a.via);
+          c.onDecided?.(a.height, a.via, a.round);
           break;
         case "evidence":
           log.warn({ height: a.evidence.height, round: a.evidence.round, kind: a.evidence.kind, validator: toHex(a.evidence.publicKey) }, "double signature evidence pooled");

@@ -58,7 +58,10 @@ const node = await startConsensusNode({
   log,
   readings: ingest?.store,
   consensus: args.consensus,
-  onDecided: (height, via) => via === "sync" && emit({ event: "synced", height }),
+  onDecided: (height, via, round) => {
+    if (via === "sync") emit({ event: "synced", height });
+    else if (round > 0) emit({ event: "lateRound", height, round }); // bench:net counts heights that took more than one round
+  },
   onFinalized: (head, pending) =>
     emit({
       event: "finalized",
