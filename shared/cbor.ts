@@ -40,6 +40,8 @@ export const decodeLimitsDefault: DecodeLimits = { depthMax: 16, itemsMax: 65_53
 
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder("utf-8", { fatal: true });
+// Buffer's latin1 reader works on any Uint8Array in place (see toLatin1 in ed25519.ts).
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: (this: Uint8Array, start: number, end: number) => string }).latin1Slice;
 
 // ---- encoder ---------------------------------------------------------------------------------
 
@@ -79,6 +81,27 @@ class Writer {
     this.reserve(b.length);
     this.buf.set(b, this.length);
     this.length += b.length;
+  }
+
+  /**
+   * A text string. ASCII (SenML's names and units, every map key here) is copied char by char:
+   * TextEncoder.encode made a malloc'd array per string, a dozen per reading in block execution.
+   */
+  text(v: string): void {
+    const n = v.length;
+    let ascii = true;
+    for (let i = 0; i < n && ascii; i++) ascii = v.charCodeAt(i) < 0x80;
+    if (!ascii) {
+      const b = textEncoder.encode(v);
+      this.head(3, b.length);
+      return this.bytes(b);
+    }
+    this.head(3, n);
+    this.reserve(n);
+    const buf = this.buf;
+    const at = this.length;
+    for (let i = 0; i < n; i++) buf[at + i] = v.charCodeAt(i);
+    this.length = at + n;
   }
 
   /** Head with the shortest argument (§4.2.1). */
@@ -196,11 +219,7 @@ function writeValue(w: Writer, v: CborValue): void {
     return writeFloat(w, v);
   }
   if (typeof v === "bigint") return v >= 0n ? w.head(0, v) : w.head(1, -1n - v);
-  if (typeof v === "string") {
-    const b = textEncoder.encode(v);
-    w.head(3, b.length);
-    return w.bytes(b);
-  }
+  if (typeof v === "string") return w.text(v);
   if (v instanceof Uint8Array) {
     w.head(2, v.length);
     return w.bytes(v);
@@ -249,6 +268,8 @@ class Reader {
   constructor(
     readonly bytes: Uint8Array,
     readonly limits: DecodeLimits,
+    /** Byte strings as views of `bytes` (decodeViews) rather than their own copies. */
+    readonly views = false,
   ) {}
 
   fail(what: string): never {
@@ -260,6 +281,27 @@ class Reader {
     const out = this.bytes.subarray(this.offset, this.offset + n);
     this.offset += n;
     return out;
+  }
+
+  /**
+   * A text string of `n` bytes. ASCII, which is valid UTF-8 and reads the same as latin1, is read in
+   * place; anything else goes through the fatal TextDecoder, which refuses invalid UTF-8.
+   */
+  text(n: number): string {
+    const bytes = this.bytes;
+    const from = this.offset;
+    if (n > bytes.length - from) this.fail(`truncated: ${n} bytes needed`);
+    let ascii = true;
+    for (let i = from; i < from + n && ascii; i++) ascii = bytes[i] < 0x80;
+    if (ascii) {
+      this.offset = from + n;
+      return latin1Slice.call(bytes, from, from + n);
+    }
+    try {
+      return textDecoder.decode(this.take(n));
+    } catch {
+      return this.fail("text string is not valid UTF-8");
+    }
   }
 
   // The last head read (head()): fields rather than a returned tuple, which cost an array (and,
@@ -325,14 +367,12 @@ class Reader {
         if (typeof arg === "number" && arg < Number.MAX_SAFE_INTEGER) return -1 - arg;
         return -1n - BigInt(arg);
       }
-      case 2:
-        return this.take(this.length(arg, this.limits.bytesMax)).slice();
+      case 2: {
+        const b = this.take(this.length(arg, this.limits.bytesMax));
+        return this.views ? b : b.slice();
+      }
       case 3:
-        try {
-          return textDecoder.decode(this.take(this.length(arg, this.limits.bytesMax)));
-        } catch {
-          return this.fail("text string is not valid UTF-8");
-        }
+        return this.text(this.length(arg, this.limits.bytesMax));
       case 4: {
         const n = this.length(arg, this.limits.itemsMax);
         const out: CborValue[] = [];
@@ -405,11 +445,26 @@ function halfToNumber(h: number): number {
 
 /**
  * Decodes exactly one deterministic CBOR item filling all of `bytes`. Floats come back as
- * `CborFloat` so that re-encoding is exact; integers as numbers (bigint beyond 2^53).
+ * `CborFloat` so that re-encoding is exact; integers as numbers (bigint beyond 2^53). Byte strings
+ * come back through the input's own `slice()`: copies of a Uint8Array, views of a Buffer (Node's
+ * Buffer.prototype.slice does not copy).
  */
 export function decode(bytes: Uint8Array, limits: DecodeLimits = decodeLimitsDefault): CborValue {
-  const r = new Reader(bytes, limits);
+  return decodeWith(new Reader(bytes, limits));
+}
+
+/**
+ * decode(), with every byte string a view of `bytes` instead of a copy: for input that is never
+ * written again and outlives what is decoded from it, such as a transaction's or a block's bytes.
+ * Copies there were a malloc'd store per reading (each over V8's 64-byte on-heap limit), made
+ * anew each of the three or four times a validator decodes a reading batch.
+ */
+export function decodeViews(bytes: Uint8Array, limits: DecodeLimits = decodeLimitsDefault): CborValue {
+  return decodeWith(new Reader(bytes, limits, true));
+}
+
+function decodeWith(r: Reader): CborValue {
   const v = r.value(0);
-  if (r.offset !== bytes.length) r.fail(`${bytes.length - r.offset} trailing bytes`);
+  if (r.offset !== r.bytes.length) r.fail(`${r.bytes.length - r.offset} trailing bytes`);
   return v;
 }

@@ -73,7 +73,7 @@ export class DecodedReadings {
       return hit;
     }
     this.stats.misses++;
-    const own = bytes.slice();
+    const own = bytes.slice(); // a copy, except of a Buffer (a CoAP datagram: it pins only itself)
     let reading: SignedReading;
     try {
       reading = decodeReading(own, unresolved);

@@ -76,9 +76,13 @@ export class PublicKeyCache {
   }
 }
 
-// One-shot crypto.hash: a createHash object per call cost more than hashing a short input.
+// One-shot crypto.hash: a createHash object per call cost more than hashing a short input. The
+// digest is returned as a plain Uint8Array over the Buffer crypto.hash made, not copied: a copy
+// lives on V8's heap (32 bytes), and each later `.subarray`, SQLite bind or crypto call on it moved
+// it to a malloc'd store of its own.
 export function sha256(data: Uint8Array): Uint8Array {
-  return new Uint8Array(hash("sha256", data, "buffer"));
+  const d = hash("sha256", data, "buffer");
+  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
 }
 
 /** Device id: the first 16 bytes of SHA-256 of the device's public key (BRIEF §7, clause 8.1). */
@@ -86,8 +90,14 @@ export function deviceIdFromPublicKey(publicKey: Uint8Array): Uint8Array {
   return sha256(publicKey).subarray(0, 16);
 }
 
-// A view, not a copy: ids are turned into hex keys several times per reading.
-export const toHex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
-/** The bytes as a latin1 string, one character per byte, without a copy: a compact Map key. */
-export const toLatin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1");
+// Ids and digests become hex or latin1 Map keys several times per reading on every gateway. Buffer's
+// own slice methods read any Uint8Array in place: wrapping it in a Buffer first cost an object per
+// call, and its `.buffer` moved a small array's bytes off V8's heap into a malloc'd store (bench:net
+// counted ~40 such stores per finalized reading, most of them made here).
+type Slicer = (this: Uint8Array, start: number, end: number) => string;
+const { hexSlice, latin1Slice } = Buffer.prototype as unknown as { hexSlice: Slicer; latin1Slice: Slicer };
+if (typeof hexSlice !== "function" || typeof latin1Slice !== "function") throw new Error("this Node has no Buffer.prototype.hexSlice/latin1Slice (Node 20 and later have them)");
+export const toHex = (b: Uint8Array): string => hexSlice.call(b, 0, b.length);
+/** The bytes as a latin1 string, one character per byte: a compact Map key. */
+export const toLatin1 = (b: Uint8Array): string => latin1Slice.call(b, 0, b.length);
 export const fromHex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, "hex"));

@@ -1,27 +1,37 @@
 // Binary Merkle tree over SHA-256 with the RFC 6962 §2.1 shape and domain separation
 // (leaf = H(0x00 || data), node = H(0x01 || left || right), split at the largest power of two
 // below n). Used for gateway co-signatures over reading batches and for blocks' transaction roots.
-import { hash } from "node:crypto";
+import { sha256 } from "./ed25519.ts";
 
-// One-shot crypto.hash over a prefixed copy: a createHash object with three updates cost more than
-// the hashing itself for inputs this short (device logs hash ~2 nodes per reading).
+// One preimage buffer, reused: crypto.hash has read it when it returns. A fresh array per node was
+// 65 bytes, past V8's 64-byte limit for arrays on its heap, so each was a malloc'd store (device logs
+// hash ~2 nodes per reading on every validator).
+let scratch = new Uint8Array(256);
+function preimage(bytes: number): Uint8Array {
+  if (bytes > 1 << 16) return new Uint8Array(bytes); // a large leaf: not kept
+  if (scratch.length < bytes) scratch = new Uint8Array(Math.max(bytes, 2 * scratch.length));
+  return scratch.subarray(0, bytes);
+}
+
+/** RFC 6962 §2.1 leaf: H(0x00 || data). */
 export function leafHash(data: Uint8Array): Uint8Array {
-  const b = new Uint8Array(1 + data.length);
+  const b = preimage(1 + data.length);
+  b[0] = 0;
   b.set(data, 1);
-  return new Uint8Array(hash("sha256", b, "buffer"));
+  return sha256(b);
 }
 
 /** RFC 6962 §2.1 interior node: H(0x01 || left || right). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  const b = new Uint8Array(1 + left.length + right.length);
+  const b = preimage(1 + left.length + right.length);
   b[0] = 1;
   b.set(left, 1);
   b.set(right, 1 + left.length);
-  return new Uint8Array(hash("sha256", b, "buffer"));
+  return sha256(b);
 }
 
 /** Root of an empty tree: SHA-256 of the empty string (RFC 6962 §2.1). */
-export const emptyRoot = new Uint8Array(hash("sha256", new Uint8Array(0), "buffer"));
+export const emptyRoot = sha256(new Uint8Array(0));
 
 function split(n: number): number {
   let k = 1;

@@ -31,7 +31,7 @@
 // The sequence number rides in the protected header as a Partial IV (label 6) the way OSCORE
 // carries its sender sequence number (RFC 8613 §6.1): big-endian, leading zeros removed, 1-5 bytes.
 // Being signed, it gives replay protection: a gateway accepts each (device, seq) once.
-import { decode, encode, Tagged, type CborValue } from "./cbor.ts";
+import { decodeViews, encode, Tagged, type CborValue } from "./cbor.ts";
 import { cose, deviceIdBytes, sequenceMax } from "./constants.ts";
 import { ReadingError } from "./errors.ts";
 import { senmlFromCbor, senmlToCbor, type SenmlRecord } from "./senml.ts";
@@ -87,12 +87,15 @@ function fail(code: string, message: string): never {
  * Decodes a signed reading of either format without checking its signature. A short kid is turned
  * into its device id by `resolveKid` (the chain's kid entries); without one, or if it answers
  * undefined, the reading is refused with COSE_KID_UNKNOWN. Throws ReadingError on any deviation.
+ * Its byte fields (signature, payload, kid, ...) are views of `bytes`, which must not be written
+ * after: copies were a malloc'd store or two per reading, and node:crypto moved a 64-byte signature
+ * copied onto V8's heap into a store of its own again at each verification.
  */
 export function decodeReading(bytes: Uint8Array, resolveKid?: KidResolver): SignedReading {
   if (bytes.length > readingBytesMax) fail("READING_TOO_LARGE", `reading is ${bytes.length} bytes, limit ${readingBytesMax}`);
   let top: CborValue;
   try {
-    top = decode(bytes, { depthMax: 6, itemsMax: 32, bytesMax: readingBytesMax });
+    top = decodeViews(bytes, { depthMax: 6, itemsMax: 32, bytesMax: readingBytesMax });
   } catch (e) {
     return fail("READING_CBOR", `not deterministic CBOR: ${(e as Error).message}`);
   }
@@ -106,7 +109,7 @@ export function decodeReading(bytes: Uint8Array, resolveKid?: KidResolver): Sign
   if (signature.length !== 64) fail("COSE_SIGNATURE", "EdDSA signature must be 64 bytes");
   let prot: CborValue;
   try {
-    prot = decode(protectedBytes, { depthMax: 2, itemsMax: 4, bytesMax: 32 });
+    prot = decodeViews(protectedBytes, { depthMax: 2, itemsMax: 4, bytesMax: 32 });
   } catch (e) {
     return fail("COSE_PROTECTED", `protected header: ${(e as Error).message}`);
   }
@@ -128,7 +131,7 @@ export function decodeReading(bytes: Uint8Array, resolveKid?: KidResolver): Sign
   if (!deviceId) fail("COSE_KID_UNKNOWN", `short kid ${Buffer.from(kid).toString("hex")} names no enrolled device`);
   let pack: CborValue;
   try {
-    pack = decode(payloadBytes, { depthMax: 3, itemsMax: 16, bytesMax: 64 });
+    pack = decodeViews(payloadBytes, { depthMax: 3, itemsMax: 16, bytesMax: 64 });
   } catch (e) {
     return fail("SENML_CBOR", `payload: ${(e as Error).message}`);
   }

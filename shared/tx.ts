@@ -14,7 +14,7 @@
 // transaction has exactly one encoding. New kinds take new type numbers; `version` lets the
 // envelope itself change later without ambiguity.
 import type { KeyObject } from "node:crypto";
-import { decode, encode, type CborValue } from "./cbor.ts";
+import { decodeViews, encode, type CborValue } from "./cbor.ts";
 import { deviceIdFromPublicKey, sha256, signEd25519, verifyEd25519 } from "./ed25519.ts";
 import { bodyFromCbor, bodyToCbor, contractCodeBytesMax, rolloutTargetsMax, txTypeOfKind, txKindOfType, uint64, TxError, type TxBody } from "./tx-body.ts";
 
@@ -89,12 +89,14 @@ function safeUint(v: CborValue, what: string): number {
 /**
  * Decodes a transaction without checking its signature. Throws TxError with code TX_TOO_LARGE,
  * TX_MALFORMED, TX_VERSION or TX_UNKNOWN_TYPE; a TxError from the body decoder keeps its code.
+ * Its byte fields (unsigned, signature, author, each reading's bytes, ...) are views of `bytes`,
+ * which must not be written after (cbor.ts decodeViews).
  */
 export function decodeTx(bytes: Uint8Array): DecodedTx {
   if (bytes.length > txBytesMax) fail("TX_TOO_LARGE", `transaction is ${bytes.length} bytes, the limit is ${txBytesMax}`);
   let top: CborValue;
   try {
-    top = decode(bytes, envelopeLimits);
+    top = decodeViews(bytes, envelopeLimits);
   } catch (e) {
     return fail("TX_MALFORMED", `transaction is not deterministic CBOR: ${(e as Error).message}`);
   }
@@ -105,7 +107,7 @@ export function decodeTx(bytes: Uint8Array): DecodedTx {
   }
   let inner: CborValue;
   try {
-    inner = decode(unsigned, unsignedLimits);
+    inner = decodeViews(unsigned, unsignedLimits);
   } catch (e) {
     return fail("TX_MALFORMED", `unsigned part is not deterministic CBOR within limits: ${(e as Error).message}`);
   }

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
-import { decode as cborxDecode } from "cbor-x";
+import { decode as cborxDecode, encode as cborxEncode } from "cbor-x";
 import { decode, encode, CborFloat, Tagged, type CborValue } from "../../shared/cbor.ts";
 import { CborError } from "../../shared/errors.ts";
 
@@ -74,6 +74,25 @@ describe("deterministic codec", () => {
       }),
       { numRuns: 5_000 },
     );
+  });
+
+  // Text is read and written ASCII-first (cbor.ts Writer.text, Reader.text): any Unicode must still
+  // be written as cbor-x writes it, read back the same, and invalid UTF-8 refused wherever it sits.
+  it("writes and reads any Unicode text as cbor-x does, and refuses invalid UTF-8", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme", maxLength: 40 }), fc.string({ maxLength: 8 }), (text, ascii) => {
+        for (const s of [text, ascii + text, text + ascii]) {
+          const ours = encode(s);
+          expect(hex(ours)).toBe(hex(cborxEncode(s)));
+          expect(decode(ours)).toBe(s);
+        }
+      }),
+      { numRuns: 2_000 },
+    );
+    for (const bad of ["62c328", "6461626380", "6280c3", "61ff"]) {
+      expect(() => decode(Buffer.from(bad, "hex")), bad).toThrow(/UTF-8/);
+    }
+    expect(decode(Buffer.from("6461c3a962", "hex"))).toBe("aéb");
   });
 
   it("sorts map keys by their encoding (§4.2.1)", () => {
