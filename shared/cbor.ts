@@ -263,6 +263,9 @@ export function encode(value: CborValue): Uint8Array {
 
 // ---- strict decoder --------------------------------------------------------------------------
 
+/** Smallest argument each width may carry (§4.2.1), by additional information 24 to 27: a table, since `2 **` per head showed in profiles. */
+const widthMin = [24, 0x100, 0x10000, 0x100000000];
+
 class Reader {
   offset = 0;
   constructor(
@@ -343,7 +346,7 @@ class Reader {
       v = hi < 0x200000 ? hi * 0x100000000 + lo : (BigInt(hi) << 32n) | BigInt(lo);
     }
     if (major !== 7) {
-      const min = info === 24 ? 24 : 2 ** (4 * size); // smallest value needing this width
+      const min = widthMin[info - 24]; // smallest value needing this width
       if (v < min) this.fail("integer or length not in shortest form");
     }
     this.arg = v;

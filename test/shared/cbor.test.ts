@@ -95,6 +95,21 @@ describe("deterministic codec", () => {
     expect(decode(Buffer.from("6461c3a962", "hex"))).toBe("aéb");
   });
 
+  it("refuses every argument width one narrower form could hold, and accepts the smallest that needs it (§4.2.1)", () => {
+    const widths: [string, string][] = [
+      ["1817", "1818"],
+      ["1900ff", "190100"],
+      ["1a0000ffff", "1a00010000"],
+      ["1b00000000ffffffff", "1b0000000100000000"],
+    ];
+    for (const [tooWide, smallest] of widths) {
+      expect(() => decode(Buffer.from(tooWide, "hex")), tooWide).toThrow(/shortest form/);
+      expect(hex(encode(decode(Buffer.from(smallest, "hex"))))).toBe(smallest);
+      // The same head as a byte string's length: refused before any byte is read.
+      expect(() => decode(Buffer.from("5" + tooWide.slice(1), "hex")), `bytes ${tooWide}`).toThrow(/shortest form/);
+    }
+  });
+
   it("sorts map keys by their encoding (§4.2.1)", () => {
     const m = new Map<CborValue, CborValue>([["b", 1], [10, 2], [-1, 3], ["a", 4], [100, 5]]);
     expect(hex(encode(m))).toBe("a50a02186405200361610461620" + "1");
