@@ -11,7 +11,8 @@
 // cached entry keeps the kid as sent. Bytes that do not decode are not cached either (honest traffic
 // has none, and a flood of them must not evict real readings); their error is decodeReading's own.
 //
-// Bounded in two generations (shared/lru.ts). Entries hold a private copy of the bytes,
+// Bounded in two generations (shared/lru.ts). Entries hold a private copy of the bytes (of a
+// Buffer too, whose slice() would be a view),
 // so the views a decoded reading keeps (protected header, payload, signature) never pin a whole
 // p2p frame or block in memory.
 //
@@ -73,7 +74,9 @@ export class DecodedReadings {
       return hit;
     }
     this.stats.misses++;
-    const own = bytes.slice(); // a copy, except of a Buffer (a CoAP datagram: it pins only itself)
+    // A copy whatever the input: a Buffer's own slice() is a view, and the entry would then change
+    // with the caller's buffer while its key (these bytes as they were) stayed.
+    const own = new Uint8Array(bytes);
     let reading: SignedReading;
     try {
       reading = decodeReading(own, unresolved);
