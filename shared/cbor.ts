@@ -2,6 +2,7 @@
 // or signed: transactions, co-signatures, device readings. The encoder writes the one canonical
 // form; the strict decoder accepts only that form, so `encode(decode(b))` equals `b` for every `b`
 // it accepts. cbor-x stays the fast general-purpose codec and serves tests as an independent check.
+import { latin1Range } from "./byte-strings.ts";
 import { CborError } from "./errors.ts";
 
 /** A CBOR tag (major type 6) around a value. */
@@ -40,8 +41,6 @@ export const decodeLimitsDefault: DecodeLimits = { depthMax: 16, itemsMax: 65_53
 
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder("utf-8", { fatal: true });
-// Buffer's latin1 reader works on any Uint8Array in place (see toLatin1 in ed25519.ts).
-const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: (this: Uint8Array, start: number, end: number) => string }).latin1Slice;
 
 // ---- encoder ---------------------------------------------------------------------------------
 
@@ -298,7 +297,7 @@ class Reader {
     for (let i = from; i < from + n && ascii; i++) ascii = bytes[i] < 0x80;
     if (ascii) {
       this.offset = from + n;
-      return latin1Slice.call(bytes, from, from + n);
+      return latin1Range(bytes, from, from + n);
     }
     try {
       return textDecoder.decode(this.take(n));

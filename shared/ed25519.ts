@@ -1,6 +1,7 @@
 // Ed25519 on the Node side. Hot paths verify through node:crypto (OpenSSL) with KeyObjects parsed
 // once and cached; this is the one function every consensus-relevant signature check goes through.
 import { createPrivateKey, createPublicKey, sign, verify, hash, type KeyObject } from "node:crypto";
+import { toHex } from "./byte-strings.ts";
 import { Lru } from "./lru.ts";
 
 // DER prefixes that wrap a raw 32-byte key as SubjectPublicKeyInfo / PKCS#8 (RFC 8410 §4, §7).
@@ -90,14 +91,5 @@ export function deviceIdFromPublicKey(publicKey: Uint8Array): Uint8Array {
   return sha256(publicKey).subarray(0, 16);
 }
 
-// Ids and digests become hex or latin1 Map keys several times per reading on every gateway. Buffer's
-// own slice methods read any Uint8Array in place: wrapping it in a Buffer first cost an object per
-// call, and its `.buffer` moved a small array's bytes off V8's heap into a malloc'd store (bench:net
-// counted ~40 such stores per finalized reading, most of them made here).
-type Slicer = (this: Uint8Array, start: number, end: number) => string;
-const { hexSlice, latin1Slice } = Buffer.prototype as unknown as { hexSlice: Slicer; latin1Slice: Slicer };
-if (typeof hexSlice !== "function" || typeof latin1Slice !== "function") throw new Error("this Node has no Buffer.prototype.hexSlice/latin1Slice (Node 20 and later have them)");
-export const toHex = (b: Uint8Array): string => hexSlice.call(b, 0, b.length);
-/** The bytes as a latin1 string, one character per byte: a compact Map key. */
-export const toLatin1 = (b: Uint8Array): string => latin1Slice.call(b, 0, b.length);
-export const fromHex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, "hex"));
+// Re-exported: most callers meet these beside the keys and digests they turn into strings.
+export { fromHex, toHex, toLatin1 } from "./byte-strings.ts";
