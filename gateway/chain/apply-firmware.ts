@@ -108,10 +108,25 @@ const isVersion = (v: number | undefined): v is number => v !== undefined && Num
 
 /** Pure: the firmware records of a reading. Malformed values are ignored (the reading itself stands). */
 export function firmwareReport(records: readonly SenmlRecord[]): FirmwareReport | undefined {
-  const value = (name: string) => records.find((r) => r.name === name)?.value;
-  const version = value(firmwareRecordNames.version);
-  const failedVersion = value(firmwareRecordNames.failedVersion);
-  const reason = value(firmwareRecordNames.reason);
+  // The first record of each name counts. One pass, and nothing allocated for a reading without
+  // firmware records: every recorded reading on every validator comes through here.
+  let seen = 0;
+  let version: number | undefined;
+  let failedVersion: number | undefined;
+  let reason: number | undefined;
+  for (const r of records) {
+    if (r.name === firmwareRecordNames.version) {
+      if (!(seen & 1)) version = r.value;
+      seen |= 1;
+    } else if (r.name === firmwareRecordNames.failedVersion) {
+      if (!(seen & 2)) failedVersion = r.value;
+      seen |= 2;
+    } else if (r.name === firmwareRecordNames.reason) {
+      if (!(seen & 4)) reason = r.value;
+      seen |= 4;
+    }
+  }
+  if (seen === 0) return undefined;
   const report: FirmwareReport = {};
   if (isVersion(version)) report.version = version;
   if (isVersion(failedVersion) && failedVersion > 0 && reason !== undefined && Number.isSafeInteger(reason) && reason >= 0 && reason <= 255) {

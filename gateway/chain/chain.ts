@@ -14,7 +14,7 @@ import { decodeBody, decodeHeader, encodeBody, encodeHeader, headerHash, type Bl
 import { decodeCertificate, verifyCertificate } from "./certificate.ts";
 import { sharedKeyCache, type KeyCache } from "./context.ts";
 import { isEpochEnd } from "./dpos.ts";
-import { BlockError, invariant } from "./errors.ts";
+import { BlockError, invariant, invariantFailed } from "./errors.ts";
 import { executeBlock, type Execution } from "./execute.ts";
 import { Expiry } from "./expiry.ts";
 import { genesisBlock, type GenesisFile } from "./genesis.ts";
@@ -134,7 +134,7 @@ export class Chain {
   /** Proposer side: executes candidate transactions on the head and keeps those that apply. */
   build(input: BuildInput): { pending: PendingBlock; rejected: Execution["rejected"] } {
     const head = this.headCache;
-    invariant(input.timeMs > head.header.timeMs, `block time ${input.timeMs} must be after the head's ${head.header.timeMs}`);
+    if (!(input.timeMs > head.header.timeMs)) invariantFailed(`block time ${input.timeMs} must be after the head's ${head.header.timeMs}`);
     const lastCommit = input.lastCommit !== undefined ? input.lastCommit : head.height === 0 ? null : this.store.block(head.height)!.certificate;
     const execution = this.execute("build", input.timeMs, input.proposer, input.txs, lastCommit);
     const block: Block = { header: execution.header, txs: execution.txs.map((t) => t.bytes), lastCommit };
@@ -188,7 +188,7 @@ export class Chain {
 
   /** Writes a block that consensus finalized, with the certificate this node holds for it. */
   commit(p: PendingBlock, certificate: Uint8Array | null): ChainHead {
-    invariant(Buffer.compare(p.parentHash, this.headCache.hash) === 0, `block ${p.block.header.height} was executed on another head`);
+    if (Buffer.compare(p.parentHash, this.headCache.hash) !== 0) invariantFailed(`block ${p.block.header.height} was executed on another head`);
     const h = p.block.header;
     const e = p.execution;
     this.store.commitBlock({

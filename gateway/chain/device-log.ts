@@ -13,7 +13,7 @@
 //   leaf data = cbor([sequence, digest, height, gatewayId, receivedAtMs])
 import { encode } from "../../shared/cbor.ts";
 import { emptyRoot, leafHash, nodeHash } from "../../shared/merkle.ts";
-import { invariant } from "./errors.ts";
+import { invariantFailed } from "./errors.ts";
 import type { ReadingRecord } from "./records.ts";
 
 /** A stored log node: perfect subtree `index` of height `level` (level 0 = leaves). */
@@ -38,7 +38,7 @@ export function readingLeafData(r: ReadingRecord): Uint8Array {
  * nodes to store. A perfect subtree completes for each trailing 1-bit of `size` (a binary counter).
  */
 export function logAppend(deviceId: Uint8Array, frontier: Uint8Array[], size: number, data: Uint8Array): { frontier: Uint8Array[]; nodes: LogNode[] } {
-  invariant(frontier.length === popcount(size), `log frontier of ${frontier.length} peaks does not fit size ${size}`);
+  if (frontier.length !== popcount(size)) invariantFailed(`log frontier of ${frontier.length} peaks does not fit size ${size}`);
   const peaks = [...frontier];
   let hash = leafHash(data);
   const nodes: LogNode[] = [{ deviceId, level: 0, index: size, hash }];
@@ -77,7 +77,7 @@ export function rangeHash(reader: LogNodeReader, deviceId: Uint8Array, from: num
   if ((n & (n - 1)) === 0 && from % n === 0) {
     const level = Math.log2(n);
     const h = reader.logNode(deviceId, level, from / n);
-    invariant(h !== undefined, `device log node ${level}/${from / n} is missing`);
+    if (h === undefined) invariantFailed(`device log node ${level}/${from / n} is missing`);
     return h;
   }
   const k = largestPowerOfTwoBelow(n);
@@ -86,7 +86,7 @@ export function rangeHash(reader: LogNodeReader, deviceId: Uint8Array, from: num
 
 /** Audit path of leaf `index` in a log of `size` leaves, bottom-up (RFC 6962 §2.1.1 PATH). */
 export function logAuditPath(reader: LogNodeReader, deviceId: Uint8Array, index: number, size: number): Uint8Array[] {
-  invariant(index >= 0 && index < size, `leaf ${index} is not in a log of ${size}`);
+  if (!(index >= 0 && index < size)) invariantFailed(`leaf ${index} is not in a log of ${size}`);
   const path: Uint8Array[] = [];
   let from = 0;
   let to = size;

@@ -15,7 +15,7 @@
 //     A set's hash (headers' validatorSetHash) covers its epoch number: the same members in two epochs
 //     are two sets, and a certificate of one epoch's set never vouches for a header of another epoch.
 // Governance votes of the outgoing set are settled at the same boundary, before the election.
-import { invariant } from "./errors.ts";
+import { invariant, invariantFailed } from "./errors.ts";
 import { governableParams, withParam, type ChainParams } from "./params.ts";
 import type { Validator, ValidatorSet } from "./records.ts";
 import type { State } from "./state.ts";
@@ -87,7 +87,7 @@ export function endEpoch(state: State, height: number): ValidatorSet {
   const current = state.validators();
   const params = settleGovernance(state, state.params(), current);
   const epoch = height / params.epochBlocks;
-  invariant(Number.isInteger(epoch) && epoch === current.epoch + 1, `epoch boundary at height ${height} does not follow epoch ${current.epoch}`);
+  if (!(Number.isInteger(epoch) && epoch === current.epoch + 1)) invariantFailed(`epoch boundary at height ${height} does not follow epoch ${current.epoch}`);
   const elected = electValidators(state, params, epoch);
   const next: ValidatorSet = { epoch, validators: elected.length > 0 ? elected : current.validators };
   state.setPreviousValidators(current);

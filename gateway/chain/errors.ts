@@ -31,6 +31,15 @@ export function invariant(condition: unknown, message: string): asserts conditio
   if (!condition) throw new ChainInvariantError(message);
 }
 
+/**
+ * invariant() where the message costs something to build (numbers, hex): written as
+ * `if (!cond) invariantFailed(message)`, the message is made only when the condition fails. On hot paths
+ * (per reading, per tree node) the eager form built strings and buffers nothing ever read.
+ */
+export function invariantFailed(message: string): never {
+  throw new ChainInvariantError(message);
+}
+
 /** Every reason a transaction is refused, by the mempool or by the state machine. */
 export const txRejectCodes = [
   // envelope (shared/tx.ts codes are reused as they are)

@@ -23,7 +23,7 @@ import { decode } from "../../shared/cbor.ts";
 import { fromHex } from "../../shared/ed25519.ts";
 import { ExpiryStore } from "../storage/expiry-store.ts";
 import type { ChainStore } from "../storage/chain-store.ts";
-import { invariant } from "./errors.ts";
+import { invariantFailed } from "./errors.ts";
 import { decodeStoredBody, encodeStoredBody, pruneStoredTx, type PruneTarget } from "./pruned-body.ts";
 import { decodeBlockResults, readingOutcome } from "./reading-outcome.ts";
 import { deviceCodec } from "./records.ts";
@@ -186,7 +186,7 @@ export class Expiry {
             more = false;
             break;
           }
-          invariant(r.logIndex === next, `device ${key}: log index ${r.logIndex} where ${next} was expected`);
+          if (r.logIndex !== next) invariantFailed(`device ${key}: log index ${r.logIndex} where ${next} was expected`);
           let txs = byBlock.get(r.height);
           if (!txs) byBlock.set(r.height, (txs = new Map()));
           let positions = txs.get(r.txIndex);
@@ -205,7 +205,7 @@ export class Expiry {
     this.store.transaction(() => {
       for (const [height, txs] of byBlock) {
         const stored = this.store.storedBody(height);
-        invariant(stored !== undefined, `block ${height} holds readings to prune but is not stored`);
+        if (stored === undefined) invariantFailed(`block ${height} holds readings to prune but is not stored`);
         const body = decodeStoredBody(stored.body);
         const results = decodeBlockResults(stored.results);
         for (const [txIndex, positions] of txs) {

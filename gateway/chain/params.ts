@@ -5,7 +5,7 @@
 import type { CborValue } from "../../shared/cbor.ts";
 import { batchReadingsMax as attestationReadingsMax } from "../../shared/attestation.ts";
 import { votesPerVoterMax } from "../../shared/tx.ts";
-import { GenesisError, invariant } from "./errors.ts";
+import { GenesisError, invariantFailed } from "./errors.ts";
 
 export interface ChainParams {
   /** Target time between blocks; the producer's pace (governable). */
@@ -146,7 +146,7 @@ export function paramInRange(name: keyof ChainParams, value: bigint): boolean {
 
 /** Returns a copy with one parameter set; the value must be in range. */
 export function withParam(p: ChainParams, name: keyof ChainParams, value: bigint): ChainParams {
-  invariant(paramInRange(name, value), `parameter ${name}=${value} out of range`);
+  if (!paramInRange(name, value)) invariantFailed(`parameter ${name}=${value} out of range`);
   return { ...p, [name]: bigintParams.has(name) ? value : Number(value) };
 }
 
@@ -161,10 +161,10 @@ export function gasParamsToCbor(p: ChainParams): CborValue | null {
 }
 
 function paramsFrom(p: ChainParams, names: readonly (keyof ChainParams)[], v: CborValue, what: string): ChainParams {
-  invariant(Array.isArray(v) && v.length === names.length, `${what} record has the wrong shape`);
+  if (!(Array.isArray(v) && v.length === names.length)) invariantFailed(`${what} record has the wrong shape`);
   names.forEach((n, i) => {
     const x = v[i];
-    invariant(typeof x === "number" || typeof x === "bigint", `${what} record: ${n} is not an integer`);
+    if (!(typeof x === "number" || typeof x === "bigint")) invariantFailed(`${what} record: ${n} is not an integer`);
     p = withParam(p, n, BigInt(x));
   });
   return p;

@@ -15,7 +15,7 @@ import { attestBatch } from "../../shared/attestation.ts";
 import { decodedReadings } from "../../shared/decoded-readings.ts";
 import type { AttachedReading, TxBody } from "../../shared/tx.ts";
 import type { Chain, ChainHead, PendingBlock } from "./chain.ts";
-import { invariant } from "./errors.ts";
+import { invariantFailed } from "./errors.ts";
 import type { NodeSigner } from "./node-signer.ts";
 import { decodeTxResult, readingOutcome, readingOutcomeNames, type ReadingOutcome } from "./reading-outcome.ts";
 import type { OutboxEntry } from "./tx-outbox.ts";
@@ -147,7 +147,7 @@ export class ReadingFeed {
       if (!entry) return;
       handled.add(entry.nonce);
       const outcomes = decodeTxResult(pending.execution.results[i]).readings;
-      invariant(outcomes.length === entry.readingIds.length, `batch at nonce ${entry.nonce} has ${entry.readingIds.length} readings and ${outcomes.length} outcomes`);
+      if (outcomes.length !== entry.readingIds.length) invariantFailed(`batch at nonce ${entry.nonce} has ${entry.readingIds.length} readings and ${outcomes.length} outcomes`);
       this.settleOutcomes(entry, outcomes, head.height);
     });
     this.settleUsedNonces(handled);

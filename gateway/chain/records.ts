@@ -2,7 +2,7 @@
 // order is the encoding; append fields at the end to extend a record. Records come from our own
 // store, so a shape error is corruption (an invariant), not bad input.
 import type { CborValue } from "../../shared/cbor.ts";
-import { invariant } from "./errors.ts";
+import { invariant, invariantFailed } from "./errors.ts";
 
 export interface Account {
   balance: bigint;
@@ -112,7 +112,7 @@ export const text = (v: CborValue): string => {
   return v;
 };
 export function arr(v: CborValue, n: number, what: string): CborValue[] {
-  invariant(Array.isArray(v) && v.length === n, `state record ${what} has the wrong shape`);
+  if (!(Array.isArray(v) && v.length === n)) invariantFailed(`state record ${what} has the wrong shape`);
   return v;
 }
 export function list(v: CborValue): CborValue[] {

@@ -12,7 +12,7 @@
 // A sequence more than `sequenceWindowBits` below the highest is "stale": the chain cannot tell
 // whether it was recorded, so it refuses it. Readings are kept pending by their gateway until they
 // land, so this only happens to a reading held back while its device sent 1,024 newer ones.
-import { invariant } from "./errors.ts";
+import { invariantFailed } from "./errors.ts";
 
 export const sequenceWindowBits = 1024;
 export const sequenceWindowBytes = sequenceWindowBits / 8;
@@ -38,8 +38,8 @@ export function windowVerdict(w: SequenceWindow, sequence: number): SequenceVerd
 
 /** Records `sequence` (which must be "new") in place. */
 export function windowRecord(w: SequenceWindow, sequence: number): void {
-  invariant(windowVerdict(w, sequence) === "new", `sequence ${sequence} is not new in the window ending at ${w.last}`);
-  invariant(w.window.length === sequenceWindowBytes, `sequence window of ${w.window.length} bytes`);
+  if (windowVerdict(w, sequence) !== "new") invariantFailed(`sequence ${sequence} is not new in the window ending at ${w.last}`);
+  if (w.window.length !== sequenceWindowBytes) invariantFailed(`sequence window of ${w.window.length} bytes`);
   if (sequence > w.last) {
     shiftUp(w.window, w.last < 0 ? sequenceWindowBits : sequence - w.last);
     w.last = sequence;

@@ -13,7 +13,7 @@
 // caller's (SQLite in gateway/storage, a Map in tests). Updates come in batches, one per block:
 // each touched node is rewritten once however many keys below it changed.
 import { hash } from "node:crypto";
-import { invariant } from "./errors.ts";
+import { invariant, invariantFailed } from "./errors.ts";
 
 export const zeroHash = new Uint8Array(32);
 export const nodeBodyBytes = 65;
@@ -98,13 +98,13 @@ class Updater {
   /** Reads a node the parent says exists, checking it against the hash the parent holds. */
   read(id: string, expected: Uint8Array): Uint8Array {
     const body = this.reader.node(id);
-    invariant(body !== undefined, `sparse Merkle node ${Buffer.from(id, "latin1").toString("hex")} is missing from the store`);
+    if (body === undefined) invariantFailed(`sparse Merkle node ${Buffer.from(id, "latin1").toString("hex")} is missing from the store`);
     let h = bodyHashes.get(body);
     if (h === undefined) {
       h = hashBody(body);
       bodyHashes.set(body, h);
     }
-    invariant(Buffer.compare(h, expected) === 0, `sparse Merkle node ${Buffer.from(id, "latin1").toString("hex")} does not match its parent's hash`);
+    if (Buffer.compare(h, expected) !== 0) invariantFailed(`sparse Merkle node ${Buffer.from(id, "latin1").toString("hex")} does not match its parent's hash`);
     return body;
   }
 

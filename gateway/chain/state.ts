@@ -26,7 +26,7 @@ import {
   type ValidatorSet,
 } from "./records.ts";
 import { gasParamsToCbor, paramsFromCbor, paramsToCbor, type ChainParams } from "./params.ts";
-import { invariant } from "./errors.ts";
+import { invariant, invariantFailed } from "./errors.ts";
 
 export interface StateReader {
   get(key: string): Uint8Array | undefined;
@@ -264,7 +264,7 @@ export class State {
     if (current.epoch === epoch) return current;
     if (epoch > current.epoch) return undefined;
     const set = this.read(stateKey.epochValidators(epoch), validatorSetCodec.from);
-    invariant(set === undefined || set.epoch === epoch, `validators/epoch/${epoch} holds the set of epoch ${set?.epoch}`);
+    if (!(set === undefined || set.epoch === epoch)) invariantFailed(`validators/epoch/${epoch} holds the set of epoch ${set?.epoch}`);
     return set;
   }
   setEpochValidators(s: ValidatorSet): void {

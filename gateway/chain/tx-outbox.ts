@@ -12,7 +12,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { toHex } from "../../shared/ed25519.ts";
 import { decodeTx, signTx, txVersion, type DecodedTx, type TxBody } from "../../shared/tx.ts";
-import { invariant } from "./errors.ts";
+import { invariantFailed } from "./errors.ts";
 import type { Identity } from "./keyfile.ts";
 
 export const outboxFile = "outbox.sqlite";
@@ -69,8 +69,8 @@ export class TxOutbox {
     this.nextNonceCache = (this.db.prepare("SELECT value FROM meta WHERE key = 'next_nonce'").pluck().get() as number | undefined) ?? 0;
     for (const r of this.db.prepare("SELECT * FROM outbox ORDER BY nonce").all() as Row[]) {
       const tx = decodeTx(new Uint8Array(r.tx));
-      invariant(Buffer.compare(tx.authorId, identity.id) === 0, `outbox entry ${r.nonce} was signed by ${toHex(tx.authorId)}, not this node's key ${toHex(identity.id)}: this data directory belongs to another key`);
-      invariant(tx.nonce === r.nonce, `outbox entry ${r.nonce} holds a transaction with nonce ${tx.nonce}`);
+      if (Buffer.compare(tx.authorId, identity.id) !== 0) invariantFailed(`outbox entry ${r.nonce} was signed by ${toHex(tx.authorId)}, not this node's key ${toHex(identity.id)}: this data directory belongs to another key`);
+      if (tx.nonce !== r.nonce) invariantFailed(`outbox entry ${r.nonce} holds a transaction with nonce ${tx.nonce}`);
       this.cache.set(r.nonce, { nonce: r.nonce, tx, readingIds: JSON.parse(r.reading_ids) as number[], topic: r.topic, createdAtMs: r.created_ms });
     }
   }
@@ -88,7 +88,7 @@ export class TxOutbox {
    */
   sign(body: TxBody, fee: bigint, floorNonce: number, payload: { readingIds?: number[]; topic?: string } = {}, nowMs = Date.now()): OutboxEntry {
     const nonce = Math.max(floorNonce, this.nextNonceCache);
-    invariant(!this.cache.has(nonce), `nonce ${nonce} is already allocated`);
+    if (this.cache.has(nonce)) invariantFailed(`nonce ${nonce} is already allocated`);
     const bytes = signTx(this.identity.key, this.chainId, { version: txVersion, author: this.identity.publicKey, nonce, fee, body });
     const entry: OutboxEntry = { nonce, tx: decodeTx(bytes), readingIds: payload.readingIds ?? [], topic: payload.topic ?? null, createdAtMs: nowMs };
     this.db.transaction(() => {

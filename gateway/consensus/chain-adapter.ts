@@ -16,7 +16,7 @@ import { BlockError, ChainError, TxRejected } from "../chain/errors.ts";
 import type { NodeSigner } from "../chain/node-signer.ts";
 import type { Mempool } from "../chain/mempool.ts";
 import type { BlockRef, ConsensusApp, ProposeArgs, Verdict } from "./app.ts";
-import { assert } from "./errors.ts";
+import { assert, assertFailed } from "./errors.ts";
 import type { ValidatorSetInfo } from "./validators.ts";
 import { encodeEvidence, type ConsensusEvidence } from "./evidence.ts";
 import type { ProposalSizer } from "./proposal-sizer.ts";
@@ -66,7 +66,7 @@ export class ChainAdapter implements ConsensusApp {
   }
 
   validatorsFor(height: number): ValidatorSetInfo {
-    assert(height === this.chain.head().height + 1, `the chain knows the validators of height ${this.chain.head().height + 1}, not ${height}`);
+    if (height !== this.chain.head().height + 1) assertFailed(`the chain knows the validators of height ${this.chain.head().height + 1}, not ${height}`);
     return this.chain.validators();
   }
 
@@ -76,7 +76,7 @@ export class ChainAdapter implements ConsensusApp {
 
   propose(args: ProposeArgs): { block: Uint8Array; hash: Uint8Array } {
     const head = this.chain.head();
-    assert(args.height === head.height + 1, `proposing ${args.height} on head ${head.height}`);
+    if (args.height !== head.height + 1) assertFailed(`proposing ${args.height} on head ${head.height}`);
     const params = this.chain.params();
     // Block times strictly increase even if this node's clock lags the parent's proposer.
     const timeMs = Math.max(args.timeMs, head.header.timeMs + 1);

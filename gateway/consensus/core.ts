@@ -15,7 +15,7 @@
 import type { KeyObject } from "node:crypto";
 import { roundChangeSigningBytes, voteSigningBytes, type ConsensusMessage, type Proposal, type RoundChange, type Vote } from "../../shared/consensus-messages.ts";
 import { toHex } from "../../shared/ed25519.ts";
-import { assert } from "./errors.ts";
+import { assert, assertFailed } from "./errors.ts";
 import { makeEvidence } from "./evidence.ts";
 import { encodeMessage, HeightState } from "./height-state.ts";
 import { buildJustification, justificationProblem, preparedClaimValid, roundChangeSignatureValid } from "./justify.ts";
@@ -116,7 +116,7 @@ export class PbftCore {
 
   /** `justified`: entered on a proposal that carries a quorum of round changes for `round`. */
   private enterRound(round: number, justified = false): void {
-    assert(round > this.hs.round, `round ${round} does not move forward from ${this.hs.round}`);
+    if (!(round > this.hs.round)) assertFailed(`round ${round} does not move forward from ${this.hs.round}`);
     this.hs.round = round;
     this.hs.roundStartedMs = this.nowMs;
     this.hs.quorumInRound = justified;
@@ -271,7 +271,7 @@ export class PbftCore {
     if (hs.self < 0 || hs.sentIn(round)[type]) return;
     const signature = this.cfg.signer!.sign(voteSigningBytes(this.chainId, type, hs.height, round, blockHash));
     const v: Vote = { type, height: hs.height, round, blockHash, validator: hs.self, signature };
-    assert(hs.votes.add(v).kind === "added", `this node already voted ${type} in ${hs.height}/${round}`);
+    if (hs.votes.add(v).kind !== "added") assertFailed(`this node already voted ${type} in ${hs.height}/${round}`);
     hs.sentIn(round)[type] = this.broadcast(v);
   }
 
@@ -303,7 +303,7 @@ export class PbftCore {
     assert(certificate, "a counted commit quorum yields a certificate");
     this.cfg.app.commit(block, certificate);
     const tip = this.cfg.app.tip();
-    assert(tip.height === hs.height && Buffer.compare(tip.hash, blockHash) === 0, `app did not commit ${hs.height}/${toHex(blockHash)}`);
+    if (!(tip.height === hs.height && Buffer.compare(tip.hash, blockHash) === 0)) assertFailed(`app did not commit ${hs.height}/${toHex(blockHash)}`);
     hs.decided = true;
     this.timeoutCarry = round > 0 ? Math.min(this.cfg.options.timeoutCarryMax, this.timeoutCarry + 1) : Math.max(0, this.timeoutCarry - 1);
     // Where the height's time went, from its start on this node: a proposal accepted (validated), a

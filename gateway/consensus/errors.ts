@@ -31,3 +31,12 @@ export class ConsensusInvariantError extends Error {
 export function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new ConsensusInvariantError(message);
 }
+
+/**
+ * assert() where the message costs something to build (numbers, hex): written as
+ * `if (!cond) assertFailed(message)`, the message is made only when the condition fails. On hot paths
+ * (per reading, per tree node) the eager form built strings and buffers nothing ever read.
+ */
+export function assertFailed(message: string): never {
+  throw new ConsensusInvariantError(message);
+}

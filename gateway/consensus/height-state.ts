@@ -7,7 +7,7 @@ import type { ConsensusOptions } from "./options.ts";
 import type { ConsensusValidators } from "./validators.ts";
 import { VoteBook } from "./votes.ts";
 import type { PreparedState, WalRecord } from "./wal.ts";
-import { assert } from "./errors.ts";
+import { assert, assertFailed } from "./errors.ts";
 
 /** What this node signed in one round, kept to resend and to never sign twice. */
 export interface SentRound {
@@ -109,7 +109,7 @@ export class HeightState {
 
   /** Rebuilds own votes, proposals and round changes from the WAL (they were all valid when signed). */
   restore(r: WalRecord, blockHash: (block: Uint8Array) => Uint8Array | undefined): void {
-    assert(r.height === this.height, `restoring height ${r.height} into ${this.height}`);
+    if (r.height !== this.height) assertFailed(`restoring height ${r.height} into ${this.height}`);
     this.round = r.round;
     this.quorumInRound = r.round === 0;
     this.prepared = r.prepared;

@@ -7,7 +7,7 @@ import type { KeyObject } from "node:crypto";
 import { faultsTolerated, quorumSize, weakQuorumSize, type CertificateMembers } from "../../shared/consensus-certificate.ts";
 import { deviceIdFromPublicKey, PublicKeyCache, toHex } from "../../shared/ed25519.ts";
 import { validatorsMax } from "../../shared/consensus-messages.ts";
-import { assert } from "./errors.ts";
+import { assert, assertFailed } from "./errors.ts";
 
 /** What the chain says about one validator (gateway/chain/records.ts Validator has this shape). */
 export interface ValidatorInfo {
@@ -35,7 +35,7 @@ export class ConsensusValidators implements CertificateMembers {
 
   constructor(readonly set: ValidatorSetInfo) {
     this.n = set.validators.length;
-    assert(this.n >= 1 && this.n <= validatorsMax, `a validator set holds 1 to ${validatorsMax} validators, got ${this.n}`);
+    if (!(this.n >= 1 && this.n <= validatorsMax)) assertFailed(`a validator set holds 1 to ${validatorsMax} validators, got ${this.n}`);
     this.quorum = quorumSize(this.n);
     this.weakQuorum = weakQuorumSize(this.n);
     this.f = faultsTolerated(this.n);
@@ -45,8 +45,8 @@ export class ConsensusValidators implements CertificateMembers {
     this.ids = set.validators.map((v) => v.id);
     this.idHex = this.ids.map(toHex);
     set.validators.forEach((v, i) => {
-      assert(toHex(deviceIdFromPublicKey(v.publicKey)) === this.idHex[i], `validator ${this.idHex[i]}: id is not the hash of its public key`);
-      assert(!this.indexById.has(this.idHex[i]), `validator ${this.idHex[i]} appears twice in the set`);
+      if (toHex(deviceIdFromPublicKey(v.publicKey)) !== this.idHex[i]) assertFailed(`validator ${this.idHex[i]}: id is not the hash of its public key`);
+      if (this.indexById.has(this.idHex[i])) assertFailed(`validator ${this.idHex[i]} appears twice in the set`);
       this.indexById.set(this.idHex[i], i);
     });
   }

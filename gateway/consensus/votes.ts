@@ -4,7 +4,7 @@
 // Memory is bounded by the rounds window the caller prunes to, times the validator count.
 import type { Certificate, RoundChange, Vote } from "../../shared/consensus-messages.ts";
 import { toHex } from "../../shared/ed25519.ts";
-import { assert } from "./errors.ts";
+import { assertFailed } from "./errors.ts";
 
 export type AddResult = { kind: "added" } | { kind: "duplicate" } | { kind: "conflict"; previous: Vote };
 
@@ -23,7 +23,7 @@ export class VoteBook {
 
   /** Records a vote whose signature the caller has checked. */
   add(v: Vote): AddResult {
-    assert(v.height === this.height, `vote for height ${v.height} filed under ${this.height}`);
+    if (v.height !== this.height) assertFailed(`vote for height ${v.height} filed under ${this.height}`);
     const table = this.table(v.type);
     let round = table.get(v.round);
     if (!round) table.set(v.round, (round = new Map()));

@@ -1,7 +1,7 @@
 // Typed access to the contracts' part of the chain state, over the same overlays as every other
 // record (gateway/chain/state.ts), so a contract's writes fork, merge and drop with its run.
 import { decode, encode } from "../../shared/cbor.ts";
-import { invariant } from "../chain/errors.ts";
+import { invariantFailed } from "../chain/errors.ts";
 import { stateKey } from "../chain/keys.ts";
 import type { State } from "../chain/state.ts";
 import { contractCodec, subscriptionsCodec, type ContractRecord, type Criterion } from "./records.ts";
@@ -11,7 +11,7 @@ const limits = { depthMax: 8, itemsMax: 100_000, bytesMax: 1 << 20 };
 function bstr(v: Uint8Array | undefined, what: string): Uint8Array | undefined {
   if (v === undefined) return undefined;
   const d = decode(v, limits);
-  invariant(d instanceof Uint8Array, `${what} is not a byte string`);
+  if (!(d instanceof Uint8Array)) invariantFailed(`${what} is not a byte string`);
   return d;
 }
 

@@ -108,7 +108,8 @@ export class IngestPipeline {
         this.inflight.delete(key);
       }
       this.counters.accepted++;
-      this.deps.log.debug({ deviceId: toHex(reading.deviceId), seq: reading.sequence, batchId, source }, "reading accepted");
+      // Per reading: the fields are built only when someone reads debug logs.
+      if (this.deps.log.isLevelEnabled("debug")) this.deps.log.debug({ deviceId: toHex(reading.deviceId), seq: reading.sequence, batchId, source }, "reading accepted");
       return { kind: "accepted", deviceId: reading.deviceId, sequence: reading.sequence, records: reading.records, batchId, ...(shortKid ? { shortKid } : {}) };
     } catch (e) {
       if (e instanceof IngestError) this.refused(e, reading, source);

@@ -8,11 +8,12 @@ import { bodyFromCbor, bodyToCbor, decodeTx, TxError } from "../../shared/tx.ts"
 import { randomBytes } from "node:crypto";
 import { encodeReading } from "../../shared/reading.ts";
 import { sha256, toHex } from "../../shared/ed25519.ts";
-import { signManifest, manifestImageId } from "../../shared/firmware-manifest.ts";
+import { firmwareVersionMax, signManifest, manifestImageId } from "../../shared/firmware-manifest.ts";
 import type { SenmlRecord } from "../../shared/senml.ts";
 import type { TxBody } from "../../shared/tx.ts";
 import type { Identity } from "../../gateway/chain/keyfile.ts";
 import { FirmwareState } from "../../gateway/chain/firmware-state.ts";
+import { firmwareRecordNames, firmwareReport } from "../../gateway/chain/apply-firmware.ts";
 import { firmwareOffers, rolloutProgress } from "../../gateway/chain/firmware-rollout.ts";
 import { buildAndCommit } from "./drive.ts";
 import { batchBody, makeFixture, openChain, seedIdentity, signed } from "./fixture.ts";
@@ -178,5 +179,29 @@ describe("firmware transaction bodies", () => {
     const unsorted = { kind: "startRollout", imageId, selector: { kind: "ids" }, targets: [sortedDevices[1].id, sortedDevices[0].id], inFlightMax: 1 } as TxBody;
     expect(() => decodeTx(signed(chainId, f.owner, 0, unsorted))).toThrowError(expect.objectContaining({ code: "TX_MALFORMED" }));
     expect(() => decodeTx(signed(chainId, f.owner, 0, { kind: "publishRelease", manifest: manifestV2, location: "ftp://x" }))).toThrowError(expect.objectContaining({ code: "TX_MALFORMED" }));
+  });
+});
+
+describe("a reading's firmware report", () => {
+  // The rule, written the plain way: the first record of each name counts, malformed values are ignored.
+  const reference = (records: SenmlRecord[]) => {
+    const value = (name: string) => records.find((r) => r.name === name)?.value;
+    const version = value(firmwareRecordNames.version);
+    const failed = value(firmwareRecordNames.failedVersion);
+    const reason = value(firmwareRecordNames.reason);
+    const ok = (v: number | undefined): v is number => v !== undefined && Number.isSafeInteger(v) && v >= 0 && v <= firmwareVersionMax;
+    const report: { version?: number; failed?: { version: number; reason: number } } = {};
+    if (ok(version)) report.version = version;
+    if (ok(failed) && failed > 0 && reason !== undefined && Number.isSafeInteger(reason) && reason >= 0 && reason <= 255) report.failed = { version: failed, reason };
+    return report.version === undefined && report.failed === undefined ? undefined : report;
+  };
+  const name = fc.constantFrom(firmwareRecordNames.version, firmwareRecordNames.failedVersion, firmwareRecordNames.reason, "temp", "fw.x");
+  const value = fc.option(fc.oneof(fc.integer({ min: -2, max: 300 }), fc.constantFrom(firmwareVersionMax, firmwareVersionMax + 1, 1.5, Number.MAX_SAFE_INTEGER + 2)), { nil: undefined });
+  const record = fc.record({ name, value }).map(({ name, value }): SenmlRecord => (value === undefined ? { name, stringValue: "x" } : { name, value }));
+
+  it("is what the first record of each name says, in one pass", () => {
+    fc.assert(fc.property(fc.array(record, { maxLength: 8 }), (records) => {
+        expect(firmwareReport(records)).toEqual(reference(records));
+      }), { numRuns: 2000 });
   });
 });

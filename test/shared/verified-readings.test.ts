@@ -24,6 +24,21 @@ describe("verified readings", () => {
     );
   });
 
+  it("keeps the key each digest verified under last, and a copy of it", () => {
+    const set = new VerifiedReadings(16);
+    const digest = new Uint8Array(32).fill(7);
+    const a = new Uint8Array(32).fill(8);
+    const b = new Uint8Array(32).fill(9);
+    set.add(digest, a);
+    a.fill(9); // the caller reuses its array: the entry keeps the bytes that verified
+    expect(set.has(digest, b)).toBe(false);
+    expect(set.has(digest, new Uint8Array(32).fill(8))).toBe(true);
+    set.add(digest, b);
+    expect(set.has(digest, b)).toBe(true);
+    expect(set.has(digest, new Uint8Array(32).fill(8))).toBe(false); // asked again, it would be verified again
+    expect(set.has(digest, b.subarray(0, 31))).toBe(false);
+  });
+
   it("holds at most entriesMax, the newest always among them", () => {
     fc.assert(
       fc.property(fc.integer({ min: 2, max: 64 }), fc.array(bytes32, { maxLength: 300 }), (max, digests) => {
