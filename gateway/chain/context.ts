@@ -45,17 +45,25 @@ export interface TxContext {
 
 /** Where the reading rule learns the digest of a recorded sequence (duplicate or equivocation). */
 export class RecordedReadings {
+  // Every recorded reading is noted, and asked about only for a duplicate or an equivocation: the
+  // notes are kept as they come, and indexed when something first asks.
+  private readonly notes: { deviceId: Uint8Array; sequence: number; digest: Uint8Array }[] = [];
   private readonly inBlock = new Map<string, Uint8Array>();
+  private indexed = 0;
 
   constructor(private readonly stored: (deviceId: Uint8Array, sequence: number) => Uint8Array | undefined) {}
 
   digest(deviceId: Uint8Array, sequence: number): Uint8Array | undefined {
+    for (; this.indexed < this.notes.length; this.indexed++) {
+      const n = this.notes[this.indexed];
+      this.inBlock.set(`${toHex(n.deviceId)}/${n.sequence}`, n.digest);
+    }
     return this.inBlock.get(`${toHex(deviceId)}/${sequence}`) ?? this.stored(deviceId, sequence);
   }
 
   /** A reading this block recorded (called once its transaction applied). */
   note(deviceId: Uint8Array, sequence: number, digest: Uint8Array): void {
-    this.inBlock.set(`${toHex(deviceId)}/${sequence}`, digest);
+    this.notes.push({ deviceId, sequence, digest });
   }
 }
 
