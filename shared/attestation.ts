@@ -35,8 +35,27 @@ export interface BatchAttestation {
 }
 
 export function attestedLeaf(r: AttestedReading): Uint8Array {
-  return leafHash(encode([r.digest, r.receivedAtMs]));
+  const ms = r.receivedAtMs;
+  if (r.digest.length !== 32 || !Number.isSafeInteger(ms) || ms < 0) return leafHash(encode([r.digest, ms]));
+  // cbor([bstr .size 32, uint]) written in place, as encode() writes it (shortest head): every
+  // validator hashes one leaf per reading of every batch it admits.
+  const b = leafScratch;
+  b[0] = 0x82;
+  b[1] = 0x58;
+  b[2] = 32;
+  b.set(r.digest, 3);
+  let n = 35;
+  if (ms < 24) b[n++] = ms;
+  else {
+    const width = ms < 0x100 ? 1 : ms < 0x10000 ? 2 : ms < 0x1_0000_0000 ? 4 : 8;
+    b[n++] = width === 1 ? 0x18 : width === 2 ? 0x19 : width === 4 ? 0x1a : 0x1b;
+    for (let i = width - 1, v = ms; i >= 0; i--, v = Math.floor(v / 256)) b[n + i] = v % 256;
+    n += width;
+  }
+  return leafHash(b.subarray(0, n));
 }
+
+const leafScratch = new Uint8Array(44);
 
 function signedBytes(gatewayId: Uint8Array, count: number, root: Uint8Array): Uint8Array {
   return encode([attestationDomain, attestationVersion, gatewayId, count, root]);

@@ -142,9 +142,9 @@ export function admitReadingBatch(state: State, tx: DecodedTx, body: BatchBody, 
   body.readings.forEach(({ receivedAtMs }, i) => {
     const { reading, digest } = decoded[i];
     if (!reading) return; // malformed, or a short kid no device holds: its outcome says so at execution
-    const hex = toHex(reading.deviceId);
-    let device = keys.get(hex);
-    if (device === undefined) keys.set(hex, (device = state.device(reading.deviceId) ?? null));
+    const id = toLatin1(reading.deviceId);
+    let device = keys.get(id);
+    if (device === undefined) keys.set(id, (device = state.device(reading.deviceId) ?? null));
     if (!device || (device.status !== deviceStatus.active && receivedAtMs >= device.statusSinceMs) || receivedAtMs > horizonMs) return;
     deviceSignatureValid(reading, digest, device.publicKey, ctx);
   });

@@ -6,7 +6,8 @@
 // sequence. Everything else (envelope, attestation, state checks) is the mempool's as before; the
 // envelope and attestation it verifies are remembered for the process (gateway/chain/verified-txs.ts).
 import type { KeyObject } from "node:crypto";
-import { toHex, verifyEd25519Async } from "../../shared/ed25519.ts";
+import { toLatin1 } from "../../shared/byte-strings.ts";
+import { verifyEd25519Async } from "../../shared/ed25519.ts";
 import { sigStructure } from "../../shared/reading.ts";
 import { decodedReadings } from "../../shared/decoded-readings.ts";
 import { decodeTx, type DecodedTx } from "../../shared/tx.ts";
@@ -36,7 +37,7 @@ export function batchReadings(chain: Chain, tx: DecodedTx): { known: Uint8Array[
   // A batch holds many readings of few devices: each device record is read once.
   const keys = new Map<string, { raw: Uint8Array; key: KeyObject } | null>();
   const keyOf = (deviceId: Uint8Array): { raw: Uint8Array; key: KeyObject } | null => {
-    const id = toHex(deviceId);
+    const id = toLatin1(deviceId);
     let key = keys.get(id);
     if (key === undefined) {
       const device = state.device(deviceId);

@@ -1,8 +1,10 @@
 // RFC 6962-shaped Merkle proofs and the gateway's batch co-signature built on them.
 import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { encode } from "../../shared/cbor.ts";
 import { randomBytes } from "node:crypto";
 import { inclusionProof, leafHash, merkleRoot, verifyInclusion, emptyRoot } from "../../shared/merkle.ts";
-import { attestBatch, decodeAttestation, encodeAttestation, readingProof, verifyBatch, verifyReadingProof, type AttestedReading } from "../../shared/attestation.ts";
+import { attestBatch, attestedLeaf, decodeAttestation, encodeAttestation, readingProof, verifyBatch, verifyReadingProof, type AttestedReading } from "../../shared/attestation.ts";
 import { privateKeyObject, publicKeyFromSeed, publicKeyObject, sha256 } from "../../shared/ed25519.ts";
 
 describe("merkle", () => {
@@ -33,6 +35,18 @@ describe("merkle", () => {
 });
 
 describe("batch attestation", () => {
+  it("hashes each leaf as leafHash(cbor([digest, receivedAtMs])), at every integer width and off the fast path", () => {
+    const widths = [0, 23, 24, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER];
+    const ms = fc.oneof(fc.constantFrom(...widths), fc.nat(), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), fc.constantFrom(-1, 1.5, 2 ** 60));
+    const digest = fc.oneof(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 40 }));
+    fc.assert(
+      fc.property(digest, ms, (d, t) => {
+        expect(attestedLeaf({ digest: d, receivedAtMs: t })).toEqual(leafHash(encode([d, t])));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   const seed = randomBytes(32);
   const key = privateKeyObject(seed);
   const pub = publicKeyObject(publicKeyFromSeed(seed));
