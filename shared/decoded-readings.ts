@@ -19,7 +19,7 @@
 //   const { reading, digest } = decodedReadings.decode(bytes, resolveKid);  // throws as decodeReading
 //   const digest = decodedReadings.digest(bytes);                          // never throws
 import { ReadingError } from "./errors.ts";
-import { toLatin1 } from "./ed25519.ts";
+import { bytesEqual, toLatin1 } from "./byte-strings.ts";
 import { Lru } from "./lru.ts";
 import { decodeReading, readingBytesMax, readingDigest, type KidResolver, type SignedReading } from "./reading.ts";
 import { isDeviceIdKid } from "./short-kid.ts";
@@ -54,7 +54,7 @@ export class DecodedReadings {
     const { kid } = entry.reading;
     const deviceId = isDeviceIdKid(kid) ? kid : resolveKid?.(kid);
     if (!deviceId) throw new ReadingError("COSE_KID_UNKNOWN", `short kid ${Buffer.from(kid).toString("hex")} names no enrolled device`);
-    if (entry.last && sameBytes(entry.last.reading.deviceId, deviceId)) return entry.last;
+    if (entry.last && bytesEqual(entry.last.reading.deviceId, deviceId)) return entry.last;
     const reading = deviceId === kid ? entry.reading : Object.freeze({ ...entry.reading, deviceId });
     return (entry.last = Object.freeze({ reading, digest: entry.digest }));
   }
@@ -109,10 +109,3 @@ export class DecodedReadings {
  * times larger, and what it retains is what the garbage collector marks.
  */
 export const decodedReadings = new DecodedReadings(1 << 14);
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}

@@ -15,6 +15,7 @@
 //   verifyImage(m.manifest, wasm);          // FirmwareError "DIGEST"
 import { decode, encode, Tagged, type CborValue } from "./cbor.ts";
 import { cose, firmwareClassId, firmwareVendorId } from "./constants.ts";
+import { bytesEqual } from "./byte-strings.ts";
 import { FirmwareError } from "./errors.ts";
 import { privateKeyObject, publicKeyFromSeed, publicKeyObject, sha256, signEd25519, toHex, verifyEd25519 } from "./ed25519.ts";
 import { sigStructure } from "./reading.ts";
@@ -247,6 +248,3 @@ export function verifyImage(manifest: FirmwareManifest, image: Uint8Array): void
   }
 }
 
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}

@@ -22,7 +22,7 @@
 // Asynchronous verifications under way are shared too (verifyOnce): a proposal that carries a batch
 // whose gossip admission is still verifying it waited for those same verifications, where it used
 // to queue a second verification of each reading behind them on the thread pool.
-import { toLatin1 } from "./byte-strings.ts";
+import { bytesEqual, toLatin1 } from "./byte-strings.ts";
 import { Lru } from "./lru.ts";
 export class VerifiedReadings {
   /** Digest (latin1) → the public key it verified under. */
@@ -38,7 +38,7 @@ export class VerifiedReadings {
 
   has(digest: Uint8Array, publicKey: Uint8Array): boolean {
     const verifiedUnder = this.entries.get(toLatin1(digest));
-    return verifiedUnder !== undefined && sameKey(verifiedUnder, publicKey);
+    return verifiedUnder !== undefined && bytesEqual(verifiedUnder, publicKey);
   }
 
   /** Records a signature that verified: call only after the verification itself succeeded. */
@@ -86,11 +86,6 @@ export class VerifiedReadings {
   }
 }
 
-function sameKey(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /** The process's cache: 131,072 readings, over a minute of bench:net's saturated load. */
 export const verifiedReadings = new VerifiedReadings(1 << 17);
