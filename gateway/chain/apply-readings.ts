@@ -137,14 +137,14 @@ export function checkReadingBatch(state: State, tx: DecodedTx, body: BatchBody, 
 export function admitReadingBatch(state: State, tx: DecodedTx, body: BatchBody, ctx: TxContext): void {
   const decoded = decodeBatch(state, body);
   batchChecks(state, tx, body, ctx, decoded.map((d) => d.digest));
-  const keys = new Map<string, Device | null>();
+  const keys = new Map<string, Readonly<Device> | null>();
   const horizonMs = ctx.timeMs + ctx.params.blockTimeDriftMaxMs;
   body.readings.forEach(({ receivedAtMs }, i) => {
     const { reading, digest } = decoded[i];
     if (!reading) return; // malformed, or a short kid no device holds: its outcome says so at execution
     const id = toLatin1(reading.deviceId);
     let device = keys.get(id);
-    if (device === undefined) keys.set(id, (device = state.device(reading.deviceId) ?? null));
+    if (device === undefined) keys.set(id, (device = state.deviceView(reading.deviceId) ?? null));
     if (!device || (device.status !== deviceStatus.active && receivedAtMs >= device.statusSinceMs) || receivedAtMs > horizonMs) return;
     deviceSignatureValid(reading, digest, device.publicKey, ctx);
   });

@@ -40,7 +40,7 @@ export function batchReadings(chain: Chain, tx: DecodedTx): { known: Uint8Array[
     const id = toLatin1(deviceId);
     let key = keys.get(id);
     if (key === undefined) {
-      const device = state.device(deviceId);
+      const device = state.deviceView(deviceId);
       key = device ? { raw: device.publicKey, key: chain.keys.get(device.publicKey) } : null;
       keys.set(id, key);
     }
