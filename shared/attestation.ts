@@ -10,7 +10,7 @@
 //   signed   = cbor(["moteledger/batch", 1, gatewayId, count, root])  gatewayId: 16 bytes
 //   signature = Ed25519(gateway key, signed)
 import type { KeyObject } from "node:crypto";
-import { decode, encode, type CborValue } from "./cbor.ts";
+import { decode, encode, numberHead, type CborValue } from "./cbor.ts";
 import { signEd25519, verifyEd25519 } from "./ed25519.ts";
 import { MoteError } from "./errors.ts";
 import { inclusionProof, leafHash, merkleRoot, verifyInclusion } from "./merkle.ts";
@@ -44,14 +44,7 @@ export function attestedLeaf(r: AttestedReading): Uint8Array {
   b[1] = 0x58;
   b[2] = 32;
   b.set(r.digest, 3);
-  let n = 35;
-  if (ms < 24) b[n++] = ms;
-  else {
-    const width = ms < 0x100 ? 1 : ms < 0x10000 ? 2 : ms < 0x1_0000_0000 ? 4 : 8;
-    b[n++] = width === 1 ? 0x18 : width === 2 ? 0x19 : width === 4 ? 0x1a : 0x1b;
-    for (let i = width - 1, v = ms; i >= 0; i--, v = Math.floor(v / 256)) b[n + i] = v % 256;
-    n += width;
-  }
+  const n = numberHead(b, 35, 0, ms);
   return leafHash(b.subarray(0, n));
 }
 

@@ -117,39 +117,10 @@ class Writer {
     } else throw new CborError("CBOR_RANGE", `integer ${v} does not fit in 64 bits`);
   }
 
-  /** The head of a safe integer, byte by byte: BigInt arithmetic per head showed in block execution. */
+  /** The head of a safe integer (numberHead). */
   private headNumber(m: number, v: number): void {
     this.reserve(9);
-    const b = this.buf;
-    let i = this.length;
-    if (v < 24) b[i++] = m | v;
-    else if (v < 0x100) {
-      b[i++] = m | 24;
-      b[i++] = v;
-    } else if (v < 0x10000) {
-      b[i++] = m | 25;
-      b[i++] = v >>> 8;
-      b[i++] = v & 0xff;
-    } else if (v < 0x100000000) {
-      b[i++] = m | 26;
-      b[i++] = v >>> 24;
-      b[i++] = (v >>> 16) & 0xff;
-      b[i++] = (v >>> 8) & 0xff;
-      b[i++] = v & 0xff;
-    } else {
-      const hi = Math.floor(v / 0x100000000);
-      const lo = v >>> 0;
-      b[i++] = m | 27;
-      b[i++] = hi >>> 24;
-      b[i++] = (hi >>> 16) & 0xff;
-      b[i++] = (hi >>> 8) & 0xff;
-      b[i++] = hi & 0xff;
-      b[i++] = lo >>> 24;
-      b[i++] = (lo >>> 16) & 0xff;
-      b[i++] = (lo >>> 8) & 0xff;
-      b[i++] = lo & 0xff;
-    }
-    this.length = i;
+    this.length = numberHead(this.buf, this.length, m, v);
   }
 
   result(): Uint8Array {
@@ -250,6 +221,43 @@ function writeValue(w: Writer, v: CborValue): void {
 }
 
 /** Encodes `value` in core deterministic CBOR. */
+/**
+ * Writes the shortest head (§4.2.1) of major type `m` (already shifted: major << 5) with the safe
+ * non-negative integer `v` into `b` at `i` (9 bytes must fit); returns the offset after it. Byte by
+ * byte: BigInt arithmetic per head showed in block execution. For writers of fixed shapes too
+ * (shared/attestation.ts).
+ */
+export function numberHead(b: Uint8Array, i: number, m: number, v: number): number {
+  if (v < 24) b[i++] = m | v;
+  else if (v < 0x100) {
+    b[i++] = m | 24;
+    b[i++] = v;
+  } else if (v < 0x10000) {
+    b[i++] = m | 25;
+    b[i++] = v >>> 8;
+    b[i++] = v & 0xff;
+  } else if (v < 0x100000000) {
+    b[i++] = m | 26;
+    b[i++] = v >>> 24;
+    b[i++] = (v >>> 16) & 0xff;
+    b[i++] = (v >>> 8) & 0xff;
+    b[i++] = v & 0xff;
+  } else {
+    const hi = Math.floor(v / 0x100000000);
+    const lo = v >>> 0;
+    b[i++] = m | 27;
+    b[i++] = hi >>> 24;
+    b[i++] = (hi >>> 16) & 0xff;
+    b[i++] = (hi >>> 8) & 0xff;
+    b[i++] = hi & 0xff;
+    b[i++] = lo >>> 24;
+    b[i++] = (lo >>> 16) & 0xff;
+    b[i++] = (lo >>> 8) & 0xff;
+    b[i++] = lo & 0xff;
+  }
+  return i;
+}
+
 export function encode(value: CborValue): Uint8Array {
   const w = new Writer();
   try {

@@ -76,6 +76,11 @@ interface BatchDevice {
   recorded?: Map<number, Uint8Array>;
 }
 
+/** A checked reading of a known device (a plain function: a closure per reading showed in the profile). */
+function checked(outcome: ReadingOutcome, digest: Uint8Array, receivedAtMs: number, reading: SignedReading, entry: BatchDevice): CheckedReading {
+  return { outcome, digest, receivedAtMs, reading, entry };
+}
+
 /** Checks a batch against `state` and gives each reading its outcome; applies nothing. */
 export function checkReadingBatch(state: State, tx: DecodedTx, body: BatchBody, ctx: TxContext): CheckedBatch {
   // Decoded and digested once per process (shared/decoded-readings.ts): gossip admission and a
@@ -102,25 +107,25 @@ export function checkReadingBatch(state: State, tx: DecodedTx, body: BatchBody, 
       devices.set(key, entry);
     }
     const { device } = entry;
-    if (device.status !== deviceStatus.active && receivedAtMs >= device.statusSinceMs) return { outcome: readingOutcome.deviceNotActive, digest, receivedAtMs, reading, entry };
-    if (receivedAtMs > horizonMs) return { outcome: readingOutcome.fromFuture, digest, receivedAtMs, reading, entry };
+    if (device.status !== deviceStatus.active && receivedAtMs >= device.statusSinceMs) return checked(readingOutcome.deviceNotActive, digest, receivedAtMs, reading, entry);
+    if (receivedAtMs > horizonMs) return checked(readingOutcome.fromFuture, digest, receivedAtMs, reading, entry);
     // Never skipped on the transaction's word (ctx.signaturesVerified): the mempool may have admitted
     // it while this reading's device was unknown, inactive or its reception in the future, so its
     // signature was not checked then. A reading this process verified is a look-up here.
-    if (!deviceSignatureValid(reading, digest, device.publicKey, ctx)) return { outcome: readingOutcome.badSignature, digest, receivedAtMs, reading, entry };
+    if (!deviceSignatureValid(reading, digest, device.publicKey, ctx)) return checked(readingOutcome.badSignature, digest, receivedAtMs, reading, entry);
     const w = { last: device.lastSequence, window: device.window };
     const verdict = windowVerdict(w, reading.sequence);
-    if (verdict === "stale") return { outcome: readingOutcome.stale, digest, receivedAtMs, reading, entry };
+    if (verdict === "stale") return checked(readingOutcome.stale, digest, receivedAtMs, reading, entry);
     // The window is the device's own (copied for this batch): a sequence this batch recorded reads "recorded" too.
     if (verdict === "recorded") {
       const prior = entry.recorded?.get(reading.sequence) ?? ctx.recorded.digest(reading.deviceId, reading.sequence);
-      if (prior && Buffer.compare(prior, digest) === 0) return { outcome: readingOutcome.duplicate, digest, receivedAtMs, reading, entry };
-      return { outcome: readingOutcome.equivocation, digest, receivedAtMs, reading, entry, recordedDigest: prior };
+      if (prior && Buffer.compare(prior, digest) === 0) return checked(readingOutcome.duplicate, digest, receivedAtMs, reading, entry);
+      return { ...checked(readingOutcome.equivocation, digest, receivedAtMs, reading, entry), recordedDigest: prior };
     }
     (entry.recorded ??= new Map()).set(reading.sequence, digest);
     windowRecord(w, reading.sequence);
     device.lastSequence = w.last;
-    return { outcome: readingOutcome.recorded, digest, receivedAtMs, reading, entry };
+    return checked(readingOutcome.recorded, digest, receivedAtMs, reading, entry);
   });
   return { readings, devices };
 }
