@@ -13,7 +13,7 @@
 //   lsmK-num     as lsmK with a 4-byte device number in place of the 32-byte id in every device-keyed
 //                entry (devices table: id -> num).
 // Storage schema 7 took lsm16-num, with the three device-keyed trees as one table and two indexes
-// (readings_merged, gateway/storage/schema.ts); the figures are in README.md's bench:chain section.
+// (readings_merged, gateway/storage/schema.ts); the figures are in bench/HISTORY.md (bench:chain).
 // Options (env): LAYOUTS (comma list, default all), FILL (readings stored before measuring, default
 // 290816), MEASURE_BLOCKS (default 4).
 import Database from "better-sqlite3";

@@ -247,8 +247,9 @@ async function run(n: number, rate: number, presignPerDevice: number): Promise<R
     stop = true;
     await Promise.all(load);
     if (process.env.BENCH_NET_LOG) console.error(nodes[0].stderr);
-    // A row that acknowledged readings and finalized (almost) none once went unexplained (README,
-    // tenth pass): say so, with every node's log tail (warnings and errors at the default level).
+    // A row that acknowledged readings and finalized (almost) none once went unexplained
+    // (bench/HISTORY.md, tenth pass): say so, with every node's log tail (warnings and errors at
+    // the default level).
     if (acks.length > 100 && latencies.length < acks.length / 100) {
       console.error(`  row finalized ${latencies.length} of the ${acks.length} readings acknowledged while measuring; node logs follow`);
       nodes.forEach((node, i) => console.error(`  --- node ${i} (last ${node.stderr.length} bytes of stderr)\n${node.stderr}`));

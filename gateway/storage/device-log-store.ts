@@ -5,7 +5,7 @@
 //
 // A row is keyed by its leaf's place in the chain (height, tx_idx, pos), the place of the reading
 // appended (storage schema 6): a block's appends are adjacent, so a commit appends them at the end
-// of the tree instead of dirtying a page per device (README bench:chain). A leaf (device, index) is
+// of the tree instead of dirtying a page per device (bench/HISTORY.md, bench:chain). A leaf (device, index) is
 // found through the readings index, device_readings (device, log_idx) -> place (schema 7:
 // readings_merged_by_log or readings_recent, reading-keys.ts); that index is written in the same
 // transaction, and rebuilt before the logs when it is rebuilt (recover.ts).

@@ -18,7 +18,7 @@
 // place on open (its node rows regrouped); the hashes, and so every root and proof, are unchanged.
 // Version 6: reading_values is keyed by the reading's place in the chain (height, tx_idx, pos, rec)
 // instead of (device, seq, rec), so a block's values are appended together at the end of the tree
-// instead of dirtying a page per device (README bench:chain); readings_by_block is gone:
+// instead of dirtying a page per device (bench/HISTORY.md, bench:chain); readings_by_block is gone:
 // readings itself is keyed (height, tx_idx, pos), its (device, seq) key becoming the unique index
 // readings_by_seq, so of a reading's rows only readings_by_seq, readings_by_time and readings_by_log
 // are device-keyed. device_log rows are keyed by their leaf's place the same way
@@ -50,7 +50,7 @@ import type { SenmlRecord } from "../../shared/senml.ts";
 
 /**
  * Schema 6's indexes of the readings table, each costing a page per device per block once the chain
- * is large (README bench:chain). Only made while migrating an older file (the schema 2-5 steps find
+ * is large (bench/HISTORY.md, bench:chain). Only made while migrating an older file (the schema 2-5 steps find
  * rows through them); the schema-7 step drops them (reading-keys.ts).
  */
 export const readingsIndexSql = `
