@@ -62,7 +62,15 @@ test("a 2 s retention: payloads and values gone on every gateway, roots unchange
   const coap = await TestCoapClient.open(nodes[0].ingest.udpAddress!.port);
   for (const r of sent) expect((await coap.request({ method: "POST", path: "r", payload: r, contentFormat: contentFormat.coseSign1 })).code).toBe("2.01");
   await coap.close();
-  await until("the readings are final on every gateway", async () => (await Promise.all(nodes.map((_, i) => get(i, `/v1/devices/${deviceHex}/readings/3`)))).every((r) => r.status === 200));
+  // What each gateway last answered, named if the wait runs out: which one lacks the reading, at what height.
+  let seen = "";
+  await until("the readings are final on every gateway", async () => {
+    const statuses = await Promise.all(nodes.map((_, i) => get(i, `/v1/devices/${deviceHex}/readings/3`).then((r) => r.status)));
+    seen = nodes.map((x, i) => `gateway ${i}: ${statuses[i]} at height ${x.chainParts!.chain.head().height}, ${x.ingest.backlog.pending()} pending`).join("; ");
+    return statuses.every((s) => s === 200);
+  }).catch((e: Error) => {
+    throw new Error(`${e.message}; last seen: ${seen}`);
+  });
   const up = await uploadPayload(payload, { host: "127.0.0.1", port: nodes[0].ingest.udpAddress!.port, blockBytes: 1024, ackTimeoutMs: 200, retransmitMax: 8 });
   expect(up.code).toBe("2.01");
   await until("every gateway holds the payload", async () => (await Promise.all(nodes.map((_, i) => get(i, `/v1/payloads/${digest}`)))).every((r) => r.status === 200));
