@@ -11,6 +11,8 @@ import { shortKidBytes } from "../../shared/short-kid.ts";
 import { deviceIdFromPublicKey, privateKeyObject, publicKeyFromSeed, publicKeyObject, toHex } from "../../shared/ed25519.ts";
 import { ReadingError } from "../../shared/errors.ts";
 import type { KeyObject } from "node:crypto";
+import { Encoder } from "cbor-x";
+import { encode } from "../../shared/cbor.ts";
 
 const seed = randomBytes(32);
 const publicKey = publicKeyFromSeed(seed);
@@ -141,6 +143,27 @@ describe("compact reading (format 2)", () => {
         }
       }),
       { numRuns: 20_000 },
+    );
+  });
+});
+
+describe("sigStructure", () => {
+  // Lengths around every head width boundary (RFC 8949 §4.2.1: 23/24, 255/256, 65,535/65,536).
+  const lengths = fc.oneof(fc.integer({ min: 0, max: 300 }), fc.constantFrom(23, 24, 255, 256, 65_535, 65_536, 70_000));
+  const bytesOf = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
+
+  it("writes exactly the deterministic CBOR of [\"Signature1\", protected, h'', payload], as our encoder and cbor-x do", () => {
+    fc.assert(
+      fc.property(lengths, lengths, fc.integer({ min: 0, max: 255 }), (p, q, seed) => {
+        const prot = bytesOf(p, seed);
+        const payload = bytesOf(q, seed + 1);
+        const fast = sigStructure(prot, payload);
+        expect(Buffer.from(fast).equals(Buffer.from(encode(["Signature1", prot, new Uint8Array(0), payload])))).toBe(true);
+        const independent = new Encoder({ useRecords: false }).encode(["Signature1", Buffer.from(prot), Buffer.alloc(0), Buffer.from(payload)]);
+        expect(Buffer.from(fast).equals(independent)).toBe(true);
+        expect(fast.byteLength).toBe(fast.buffer.byteLength); // its own buffer, nothing past the end
+      }),
+      { numRuns: 300 },
     );
   });
 });
