@@ -3,7 +3,7 @@
 // exports pure functions of the very same modules so tests can check them against vectors.
 import asc from "assemblyscript/asc";
 import binaryen from "binaryen";
-import { readdirSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, basename } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -14,18 +14,35 @@ mkdirSync(buildDir, { recursive: true });
 // One set of options for every entry (asconfig.json): the harnesses obey the firmware's budgets too.
 const common = ["--config", join(deviceDir, "..", "asconfig.json")];
 
+// Outputs are made in a scratch folder beside them and put in place only when their bytes changed,
+// each by one rename. Tests read build/ while others run `npm start`, whose prestart builds again:
+// writing in place, a test once read firmware.wasm between asc's output and arrangeGlobals' (16,227
+// bytes against its manifest's 16,254). Now a build with nothing new writes nothing, and a reader
+// sees the old file or the new one, never a part.
+const scratchDir = mkdtempSync(join(buildDir, ".building-"));
+process.on("exit", () => rmSync(scratchDir, { recursive: true, force: true }));
+
 async function compile(entry, outName) {
-  const outFile = join(buildDir, `${outName}.wasm`);
+  const wasm = join(scratchDir, `${outName}.wasm`);
+  const wat = join(scratchDir, `${outName}.wat`);
   const { error, stderr } = await asc.main(
-    [entry, "-o", outFile, "-t", join(buildDir, `${outName}.wat`), ...common],
+    [entry, "-o", wasm, "-t", wat, ...common],
     { stdout: process.stdout, stderr: process.stderr },
   );
   if (error) {
     console.error(`asc failed for ${entry}: ${error.message}\n${stderr.toString()}`);
     process.exit(1);
   }
-  if (outName === "firmware") arrangeGlobals(outFile, join(buildDir, `${outName}.wat`));
-  console.log(`built ${outFile}`);
+  if (outName === "firmware") arrangeGlobals(wasm, wat);
+  const changed = [wasm, wat].map((file) => install(file, join(buildDir, basename(file)))).some(Boolean);
+  console.log(`${changed ? "built" : "unchanged"} ${join(buildDir, `${outName}.wasm`)}`);
+}
+
+/** Moves `made` over `target` unless `target` already holds the same bytes; true when it moved. */
+function install(made, target) {
+  if (existsSync(target) && readFileSync(target).equals(readFileSync(made))) return false;
+  renameSync(made, target);
+  return true;
 }
 
 /**
