@@ -50,6 +50,13 @@ test("a 2 s retention: payloads and values gone on every gateway, roots unchange
   await until("every gateway finalizes blocks", () => nodes.every((x) => x.chainParts!.chain.head().height >= 3));
   const deviceHex = toHex(device.deviceId);
   const get = async (i: number, path: string) => fetch(`${url(i)}${path}`, { signal: AbortSignal.timeout(5000) });
+  // Polls read each answer's body to its end: an unread body holds its connection until GC, so a
+  // minute of polling would leave hundreds open (undici's warning), and that is not what is tested.
+  const status = async (i: number, path: string) => {
+    const r = await get(i, path);
+    await r.arrayBuffer();
+    return r.status;
+  };
 
   // Reading 1 anchors a 4 KiB payload (uploaded to gateway 0, fetched by the others); 2 and 3 are plain.
   const payload = randomBytes(4096);
@@ -65,7 +72,7 @@ test("a 2 s retention: payloads and values gone on every gateway, roots unchange
   // What each gateway last answered, named if the wait runs out: which one lacks the reading, at what height.
   let seen = "";
   await until("the readings are final on every gateway", async () => {
-    const statuses = await Promise.all(nodes.map((_, i) => get(i, `/v1/devices/${deviceHex}/readings/3`).then((r) => r.status)));
+    const statuses = await Promise.all(nodes.map((_, i) => status(i, `/v1/devices/${deviceHex}/readings/3`)));
     seen = nodes.map((x, i) => `gateway ${i}: ${statuses[i]} at height ${x.chainParts!.chain.head().height}, ${x.ingest.backlog.pending()} pending`).join("; ");
     return statuses.every((s) => s === 200);
   }).catch((e: Error) => {
@@ -73,7 +80,7 @@ test("a 2 s retention: payloads and values gone on every gateway, roots unchange
   });
   const up = await uploadPayload(payload, { host: "127.0.0.1", port: nodes[0].ingest.udpAddress!.port, blockBytes: 1024, ackTimeoutMs: 200, retransmitMax: 8 });
   expect(up.code).toBe("2.01");
-  await until("every gateway holds the payload", async () => (await Promise.all(nodes.map((_, i) => get(i, `/v1/payloads/${digest}`)))).every((r) => r.status === 200));
+  await until("every gateway holds the payload", async () => (await Promise.all(nodes.map((_, i) => status(i, `/v1/payloads/${digest}`)))).every((s) => s === 200));
   const before = (await (await get(1, `/v1/devices/${deviceHex}/readings/2`)).json()) as any;
   expect(before.reading.records).toEqual([expect.objectContaining({ name: "temp", value: 21 })]);
 
@@ -87,7 +94,7 @@ test("a 2 s retention: payloads and values gone on every gateway, roots unchange
     for (let i = 0; i < n; i++) for (const seq of [1, 2, 3]) if ((await provenance(i, seq)).reading.expired !== true) return false;
     return true;
   });
-  await until("every gateway dropped the payload", async () => (await Promise.all(nodes.map((_, i) => get(i, `/v1/payloads/${digest}`)))).every((r) => r.status === 404));
+  await until("every gateway dropped the payload", async () => (await Promise.all(nodes.map((_, i) => status(i, `/v1/payloads/${digest}`)))).every((s) => s === 404));
 
   const g = genesisBlock(readGenesisFile(net.genesisPath));
   for (const [i, node] of nodes.entries()) {
