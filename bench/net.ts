@@ -279,7 +279,7 @@ for (const n of values.validators!.split(",").map(Number)) {
     const rate = kind === "saturated" ? 0 : kind === "half" ? Math.max(10, Math.round((saturatedPerS ?? ceilingPerS * 0.3) / 2)) : Number(kind);
     // Enough signed readings for the whole row at the rate the ceiling allows, at most: the rest is
     // signed live, by this process, on the gateways' cores. The bound is above what one validator
-    // finalizes saturated here (3,700–3,800/s): at 3,000 that row signed 29,178 readings live.
+    // finalizes saturated here (3,700–4,400/s): at 3,000 that row signed 29,178 readings live.
     const expected = (rate || Math.min(ceilingPerS, 6000)) * (warmupSeconds(n) + seconds + 2);
     const r = await run(n, rate, Math.ceil(expected / deviceCount));
     if (kind === "saturated") saturatedPerS = r.perS;
