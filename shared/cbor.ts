@@ -220,7 +220,6 @@ function writeValue(w: Writer, v: CborValue): void {
   throw new CborError("CBOR_TYPE", `cannot encode a value of type ${typeof v}`);
 }
 
-/** Encodes `value` in core deterministic CBOR. */
 /**
  * Writes the shortest head (§4.2.1) of major type `m` (already shifted: major << 5) with the safe
  * non-negative integer `v` into `b` at `i` (9 bytes must fit); returns the offset after it. Byte by
@@ -258,6 +257,12 @@ export function numberHead(b: Uint8Array, i: number, m: number, v: number): numb
   return i;
 }
 
+/** How many bytes numberHead writes for `v`: the same widths. */
+export function numberHeadBytes(v: number): number {
+  return v < 24 ? 1 : v < 0x100 ? 2 : v < 0x10000 ? 3 : v < 0x100000000 ? 5 : 9;
+}
+
+/** Encodes `value` in core deterministic CBOR. */
 export function encode(value: CborValue): Uint8Array {
   const w = new Writer();
   try {

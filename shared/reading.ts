@@ -31,7 +31,7 @@
 // The sequence number rides in the protected header as a Partial IV (label 6) the way OSCORE
 // carries its sender sequence number (RFC 8613 §6.1): big-endian, leading zeros removed, 1-5 bytes.
 // Being signed, it gives replay protection: a gateway accepts each (device, seq) once.
-import { decodeViews, encode, numberHead, Tagged, type CborValue } from "./cbor.ts";
+import { decodeViews, encode, numberHead, numberHeadBytes, Tagged, type CborValue } from "./cbor.ts";
 import { cose, deviceIdBytes, sequenceMax } from "./constants.ts";
 import { ReadingError } from "./errors.ts";
 import { senmlFromCbor, senmlToCbor, type SenmlRecord } from "./senml.ts";
@@ -85,7 +85,7 @@ const sigStructurePrefix = Uint8Array.of(0x84, 0x6a, ...new TextEncoder().encode
  * checks the bytes against `encode` of the array at every head width.
  */
 export function sigStructure(protectedBytes: Uint8Array, payloadBytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(sigStructurePrefix.length + headBytes(protectedBytes.length) + protectedBytes.length + 1 + headBytes(payloadBytes.length) + payloadBytes.length);
+  const out = new Uint8Array(sigStructurePrefix.length + numberHeadBytes(protectedBytes.length) + protectedBytes.length + 1 + numberHeadBytes(payloadBytes.length) + payloadBytes.length);
   out.set(sigStructurePrefix);
   let i = numberHead(out, sigStructurePrefix.length, 0x40, protectedBytes.length);
   out.set(protectedBytes, i);
@@ -94,11 +94,6 @@ export function sigStructure(protectedBytes: Uint8Array, payloadBytes: Uint8Arra
   i = numberHead(out, i, 0x40, payloadBytes.length);
   out.set(payloadBytes, i);
   return out;
-}
-
-/** Bytes of the shortest CBOR head for the argument `n` (RFC 8949 §4.2.1). */
-function headBytes(n: number): number {
-  return n < 24 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : n < 0x100000000 ? 5 : 9;
 }
 
 function fail(code: string, message: string): never {

@@ -86,6 +86,5 @@ export class VerifiedReadings {
   }
 }
 
-
 /** The process's cache: 131,072 readings, over a minute of bench:net's saturated load. */
 export const verifiedReadings = new VerifiedReadings(1 << 17);
