@@ -9,15 +9,12 @@ import { randomBytes, sign as nodeSign, verify as nodeVerify } from "node:crypto
 import { ed25519 as noble } from "@noble/curves/ed25519.js";
 import { inspectModule } from "../test/support/wasm-inspect.ts";
 import { deviceBuildDir, loadDeviceModule } from "../test/support/wasm.ts";
-import { TestHost } from "../test/support/firmware-host.ts";
 import { LINK_RADIO, LINK_SERIAL } from "../hardware/emulator/firmware.ts";
 import { deviceIdFromPublicKey, privateKeyObject, publicKeyObject, publicKeyFromSeed } from "../shared/ed25519.ts";
 import { encodeReading } from "../shared/reading.ts";
 import { sensorCatalog } from "../shared/sensor-catalog.ts";
-import { writeDeviceSlots } from "../test/support/firmware-slots.ts";
+import { readingFrames } from "../test/support/firmware-wire.ts";
 import { printTable, opsPerSecond } from "./table.ts";
-import { codeByte, encodeMessage, parseMessage, TYPE_ACK } from "../gateway/coap/message.ts";
-import { SlipDecoder, slipEncode } from "../gateway/coap/slip.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { benchBoard, qemuBoardUnavailable } from "../hardware/mps2-an385/qemu-board.ts";
@@ -40,26 +37,9 @@ printTable("firmware.wasm", ["what", "value", "budget"], [
 // shared/reading.ts): under its short kid (2 bytes: devices 256-65,535 of a chain) and, before it has
 // learned it, under its 16-byte device id; at a sequence number in 256..65,535 (a 2-byte Partial IV;
 // below 256 is 1 byte less, up to 2^24 one more). The first after a boot also says which firmware
-// runs (docs/firmware-update.md). Format 1, what firmware before issue 14 sends, for comparison.
+// runs (docs/firmware-update.md), and so does every reading signed before a gateway acknowledges one
+// that carries it (test/support/firmware-wire.ts). Format 1, what firmware before issue 14 sends, for comparison.
 const SEQUENCE = 1_000;
-function frames(link: number, sensor: number, value: number, shortKid?: Uint8Array): [number, number] {
-  const host = new TestHost();
-  writeDeviceSlots(host.slots, randomBytes(32), SEQUENCE - 1, shortKid);
-  const fw = host.boot(link);
-  fw.reading(sensor, value);
-  fw.reading(sensor, value);
-  const first = host.takeSent()[0].bytes;
-  const message = link === LINK_SERIAL ? slipDecode(first) : first;
-  const ack = encodeMessage({ ...parseMessage(Buffer.from(message)), type: TYPE_ACK, code: codeByte("2.04"), options: [], payload: Buffer.alloc(0) });
-  fw.receive(link, link === LINK_SERIAL ? slipEncode(ack) : ack);
-  fw.tick(); // NSTART = 1: the second goes out once the first is answered
-  return [first.length, host.takeSent()[0].bytes.length];
-}
-function slipDecode(frame: Uint8Array): Uint8Array {
-  let out: Uint8Array = new Uint8Array(0);
-  new SlipDecoder(1280, (f) => (out = new Uint8Array(f))).push(frame);
-  return out;
-}
 /** Format 1 as the old firmware framed it: CoAP header 4, token 2, Uri-Path "r" 2, Content-Format 18 2, marker 1. */
 function formatOneBytes(sensor: number, value: number): number {
   const seed = randomBytes(32);
@@ -73,9 +53,9 @@ const values: [string, number, number][] = [
 ];
 const wireRows = values.flatMap(([label, sensor, value]) =>
   [["short kid (2 B)", Uint8Array.of(1, 2)], ["device id (16 B)", undefined]].map(([kidLabel, kid]) => {
-    const [udpFirst, udp] = frames(LINK_RADIO, sensor, value, kid as Uint8Array | undefined);
-    const [slipFirst, slip] = frames(LINK_SERIAL, sensor, value, kid as Uint8Array | undefined);
-    return [label, kidLabel as string, udp, slip, udpFirst, slipFirst, formatOneBytes(sensor, value)];
+    const udp = readingFrames(LINK_RADIO, sensor, value, SEQUENCE, kid as Uint8Array | undefined);
+    const slip = readingFrames(LINK_SERIAL, sensor, value, SEQUENCE, kid as Uint8Array | undefined);
+    return [label, kidLabel as string, udp.steady.length, slip.steady.length, udp.firstAfterBoot.length, slip.firstAfterBoot.length, formatOneBytes(sensor, value)];
   }),
 );
 printTable(
